@@ -1,0 +1,325 @@
+// N-API glue: argument checks, native buffers owned by JS externals, and instruction execution.
+// The only file that includes napi.h.  Everything here re-checks what lib/ already validated,
+// cheaply: counts, dtype codes, byte lengths, disposed buffers.
+#include <napi.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "symtensor.h"
+
+namespace {
+
+struct Stats {
+  std::atomic<int64_t> tensors{0};
+  std::atomic<int64_t> bytes{0};
+};
+
+// A native buffer owned by a JS external.  The finalizer frees it unless dispose() already did.
+struct NativeBuffer {
+  void *data = nullptr;
+  size_t bytes = 0;
+  int32_t dtype = ST_F32;
+  int64_t numel = 0;
+  bool disposed = false;
+  std::shared_ptr<Stats> stats;
+};
+
+const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ace0ULL};
+
+struct AddonData {
+  st_pool *pool = nullptr;
+  std::shared_ptr<Stats> stats = std::make_shared<Stats>();
+  ~AddonData() { st_pool_free(pool); }
+};
+
+#define ST_REQUIRE_ARG(env, cond, ...)                                             \
+  do {                                                                             \
+    if (!(cond)) {                                                                 \
+      char msg_[512];                                                              \
+      snprintf(msg_, sizeof msg_, __VA_ARGS__);                                    \
+      throw_error(env, "ERR_ST_ARG", msg_);                                        \
+    }                                                                              \
+  } while (0)
+
+[[noreturn]] void throw_error(Napi::Env env, const char *code, const std::string &msg) {
+  Napi::Error err = Napi::Error::New(env, msg);
+  err.Set("code", Napi::String::New(env, code));
+  throw err;
+}
+
+const char *status_code_name(st_code c) {
+  switch (c) {
+    case ST_ERR_ARG: return "ERR_ST_ARG";
+    case ST_ERR_SHAPE: return "ERR_ST_SHAPE";
+    case ST_ERR_DTYPE: return "ERR_ST_DTYPE";
+    case ST_ERR_INDEX: return "ERR_ST_INDEX";
+    case ST_ERR_ALLOC: return "ERR_ST_ALLOC";
+    default: return "ERR_ST_INTERNAL";
+  }
+}
+
+int32_t get_dtype(Napi::Env env, const Napi::Value &v, const char *what) {
+  ST_REQUIRE_ARG(env, v.IsNumber(), "%s: dtype code must be a number", what);
+  int32_t d = v.As<Napi::Number>().Int32Value();
+  ST_REQUIRE_ARG(env, d >= 0 && d < ST_DTYPE_COUNT, "%s: invalid dtype code %d", what, (int)d);
+  return d;
+}
+
+int64_t get_count(Napi::Env env, const Napi::Value &v, const char *what) {
+  ST_REQUIRE_ARG(env, v.IsNumber(), "%s: element count must be a number", what);
+  double d = v.As<Napi::Number>().DoubleValue();
+  ST_REQUIRE_ARG(env, d >= 0 && d <= 9007199254740991.0 && d == (double)(int64_t)d,
+                 "%s: element count must be a non-negative integer, got %g", what, d);
+  return (int64_t)d;
+}
+
+NativeBuffer *unwrap(Napi::Env env, const Napi::Value &v, const char *what) {
+  ST_REQUIRE_ARG(env, v.IsExternal(), "%s: expected a tensor buffer", what);
+  auto ext = v.As<Napi::External<NativeBuffer>>();
+  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "%s: expected a tensor buffer", what);
+  NativeBuffer *b = ext.Data();
+  if (b->disposed) throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": tensor is disposed");
+  return b;
+}
+
+void release(Napi::Env env, NativeBuffer *b) {
+  if (b->disposed) return;
+  b->disposed = true;
+  std::free(b->data);
+  b->data = nullptr;
+  b->stats->tensors--;
+  b->stats->bytes -= (int64_t)b->bytes;
+  if (b->bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)b->bytes);
+}
+
+Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, int64_t numel, const char *what) {
+  AddonData *ad = env.GetInstanceData<AddonData>();
+  size_t esize = st_dtype_size(dtype);
+  const int64_t max_elems = (int64_t(1) << 50) / (int64_t)esize;
+  if (numel < 0 || numel > max_elems)
+    throw_error(env, "ERR_ST_ALLOC",
+                std::string(what) + ": cannot allocate " + std::to_string(numel) + " elements of " + st_dtype_name(dtype));
+  size_t bytes = (size_t)numel * esize;
+  void *data = nullptr;
+  if (bytes) {
+    size_t padded = (bytes + 63) & ~size_t(63);
+    data = std::aligned_alloc(64, padded);
+    if (!data)
+      throw_error(env, "ERR_ST_ALLOC",
+                  std::string(what) + ": out of memory allocating " + std::to_string(numel) + " elements of " +
+                      st_dtype_name(dtype) + " (" + std::to_string(bytes) + " bytes)");
+  }
+  auto *b = new NativeBuffer();
+  b->data = data;
+  b->bytes = bytes;
+  b->dtype = dtype;
+  b->numel = numel;
+  b->stats = ad->stats;
+  b->stats->tensors++;
+  b->stats->bytes += (int64_t)bytes;
+  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
+  auto ext = Napi::External<NativeBuffer>::New(env, b, [](Napi::Env env, NativeBuffer *b) {
+    release(env, b);
+    delete b;
+  });
+  ext.TypeTag(&kBufferTag);
+  return ext;
+}
+
+// alloc(dtype, numel) -> buffer (contents unspecified)
+Napi::Value Alloc(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 2, "alloc: expected (dtype, numel)");
+  return make_buffer(env, get_dtype(env, info[0], "alloc"), get_count(env, info[1], "alloc"), "alloc");
+}
+
+// fromTyped(dtype, typedArray) -> buffer holding a copy of the bytes
+Napi::Value FromTyped(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 2 && info[1].IsTypedArray(), "fromTyped: expected (dtype, typedArray)");
+  int32_t dtype = get_dtype(env, info[0], "fromTyped");
+  auto ta = info[1].As<Napi::TypedArray>();
+  size_t esize = st_dtype_size(dtype);
+  ST_REQUIRE_ARG(env, ta.ElementSize() == esize, "fromTyped: a %zu-byte element array cannot hold %s",
+                 (size_t)ta.ElementSize(), st_dtype_name(dtype));
+  size_t n = ta.ElementLength();
+  auto ext = make_buffer(env, dtype, (int64_t)n, "fromTyped");
+  if (n) {
+    const uint8_t *src = static_cast<const uint8_t *>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    std::memcpy(ext.Data()->data, src, n * esize);
+  }
+  return ext;
+}
+
+// read(buffer) -> a new typed array with a copy of the data
+Napi::Value Read(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1, "read: expected (buffer)");
+  NativeBuffer *b = unwrap(env, info[0], "read");
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, b->bytes);
+  if (b->bytes) std::memcpy(ab.Data(), b->data, b->bytes);
+  size_t n = (size_t)b->numel;
+  switch (b->dtype) {
+    case ST_F64: return Napi::Float64Array::New(env, n, ab, 0);
+    case ST_I32: return Napi::Int32Array::New(env, n, ab, 0);
+    case ST_BOOL: return Napi::Uint8Array::New(env, n, ab, 0);
+    default: return Napi::Float32Array::New(env, n, ab, 0);
+  }
+}
+
+Napi::Value Dispose(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "dispose: expected (buffer)");
+  auto ext = info[0].As<Napi::External<NativeBuffer>>();
+  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "dispose: expected a tensor buffer");
+  release(env, ext.Data());
+  return env.Undefined();
+}
+
+Napi::Value IsDisposed(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "isDisposed: expected (buffer)");
+  auto ext = info[0].As<Napi::External<NativeBuffer>>();
+  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "isDisposed: expected a tensor buffer");
+  return Napi::Boolean::New(env, ext.Data()->disposed);
+}
+
+Napi::Value Memory(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  AddonData *ad = env.GetInstanceData<AddonData>();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("numTensors", Napi::Number::New(env, (double)ad->stats->tensors.load()));
+  o.Set("numBytes", Napi::Number::New(env, (double)ad->stats->bytes.load()));
+  return o;
+}
+
+Napi::Value BackendInfo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  AddonData *ad = env.GetInstanceData<AddonData>();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("gemm", Napi::String::New(env, st_gemm_backend()));
+  o.Set("threads", Napi::Number::New(env, st_pool_threads(ad->pool)));
+  o.Set("simd", Napi::String::New(env, st_simd_info()));
+  o.Set("opCount", Napi::Number::New(env, ST_OP_COUNT));
+  o.Set("ewCount", Napi::Number::New(env, ST_EW_COUNT));
+  return o;
+}
+
+void read_shape(Napi::Env env, const Napi::Value &v, st_tensor *t, const char *op, const char *role, size_t i) {
+  ST_REQUIRE_ARG(env, v.IsArray(), "%s: %s %zu shape must be an array", op, role, i);
+  auto a = v.As<Napi::Array>();
+  ST_REQUIRE_ARG(env, a.Length() <= ST_MAX_DIMS, "%s: %s %zu has rank %u (at most %d)", op, role, i,
+                 (unsigned)a.Length(), ST_MAX_DIMS);
+  t->ndim = (int32_t)a.Length();
+  for (uint32_t d = 0; d < a.Length(); d++) {
+    Napi::Value e = a.Get(d);
+    ST_REQUIRE_ARG(env, e.IsNumber(), "%s: %s %zu shape entry %u is not a number", op, role, i, d);
+    double x = e.As<Napi::Number>().DoubleValue();
+    ST_REQUIRE_ARG(env, x >= 0 && x == (double)(int64_t)x && x < 9007199254740992.0,
+                   "%s: %s %zu shape entry %u is %g (must be a non-negative integer)", op, role, i, d, x);
+    t->shape[d] = (int64_t)x;
+  }
+}
+
+// exec(opcode, inBuffers[], inShapes[][], outDtypes[], outShapes[][], iattr: number[], fattr: number[])
+//   -> output buffers[]
+Napi::Value Exec(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 7, "exec: expected 7 arguments, got %zu", info.Length());
+  ST_REQUIRE_ARG(env, info[0].IsNumber(), "exec: opcode must be a number");
+  int32_t opcode = info[0].As<Napi::Number>().Int32Value();
+  ST_REQUIRE_ARG(env, opcode >= 0 && opcode < ST_OP_COUNT, "exec: invalid opcode %d", (int)opcode);
+  const char *op = st_op_name(opcode);
+  for (int k = 1; k <= 6; k++) ST_REQUIRE_ARG(env, info[k].IsArray(), "%s: argument %d must be an array", op, k);
+  auto in_bufs = info[1].As<Napi::Array>(), in_shapes = info[2].As<Napi::Array>();
+  auto out_dtypes = info[3].As<Napi::Array>(), out_shapes = info[4].As<Napi::Array>();
+  auto iattr_a = info[5].As<Napi::Array>(), fattr_a = info[6].As<Napi::Array>();
+  ST_REQUIRE_ARG(env, in_bufs.Length() == in_shapes.Length(), "%s: %u input buffers but %u shapes", op,
+                 in_bufs.Length(), in_shapes.Length());
+  ST_REQUIRE_ARG(env, out_dtypes.Length() == out_shapes.Length(), "%s: %u output dtypes but %u shapes", op,
+                 out_dtypes.Length(), out_shapes.Length());
+  ST_REQUIRE_ARG(env, in_bufs.Length() <= 4096 && out_dtypes.Length() <= 4096, "%s: too many tensors", op);
+
+  std::vector<st_tensor> ins(in_bufs.Length()), outs(out_dtypes.Length());
+  for (uint32_t i = 0; i < in_bufs.Length(); i++) {
+    NativeBuffer *b = unwrap(env, in_bufs.Get(i), op);
+    read_shape(env, in_shapes.Get(i), &ins[i], op, "input", i);
+    ins[i].dtype = b->dtype;
+    ins[i].data = b->data;
+    ST_REQUIRE_ARG(env, st_numel(&ins[i]) == b->numel, "%s: input %u shape has %lld elements but its buffer %lld", op, i,
+                   (long long)st_numel(&ins[i]), (long long)b->numel);
+  }
+  std::vector<int64_t> iattr(iattr_a.Length());
+  for (uint32_t i = 0; i < iattr_a.Length(); i++) {
+    Napi::Value e = iattr_a.Get(i);
+    ST_REQUIRE_ARG(env, e.IsNumber(), "%s: int attribute %u is not a number", op, i);
+    double x = e.As<Napi::Number>().DoubleValue();
+    ST_REQUIRE_ARG(env, x == (double)(int64_t)x, "%s: int attribute %u is %g, not an integer", op, i, x);
+    iattr[i] = (int64_t)x;
+  }
+  std::vector<double> fattr(fattr_a.Length());
+  for (uint32_t i = 0; i < fattr_a.Length(); i++) {
+    Napi::Value e = fattr_a.Get(i);
+    ST_REQUIRE_ARG(env, e.IsNumber(), "%s: float attribute %u is not a number", op, i);
+    fattr[i] = e.As<Napi::Number>().DoubleValue();
+  }
+  Napi::Array result = Napi::Array::New(env, outs.size());
+  std::vector<NativeBuffer *> out_native(outs.size());
+  for (uint32_t i = 0; i < outs.size(); i++) {
+    read_shape(env, out_shapes.Get(i), &outs[i], op, "output", i);
+    outs[i].dtype = get_dtype(env, out_dtypes.Get(i), op);
+    auto ext = make_buffer(env, outs[i].dtype, st_numel(&outs[i]), op);
+    out_native[i] = ext.Data();
+    outs[i].data = ext.Data()->data;
+    result.Set(i, ext);
+  }
+  st_instr instr{opcode,        (int32_t)ins.size(), (int32_t)outs.size(), ins.data(),
+                 outs.data(),   iattr.data(),        (int32_t)iattr.size(), fattr.data(),
+                 (int32_t)fattr.size()};
+  st_ctx ctx{env.GetInstanceData<AddonData>()->pool};
+  st_status status{};
+  st_code rc = st_exec(&ctx, &instr, &status);
+  if (rc != ST_OK) {
+    for (NativeBuffer *b : out_native) release(env, b);
+    Napi::Error err = Napi::Error::New(env, status.message);
+    err.Set("code", Napi::String::New(env, status_code_name(rc)));
+    err.Set("op", Napi::String::New(env, op));
+    throw err;
+  }
+  return result;
+}
+
+int default_threads() {
+  const char *s = std::getenv("SYMTENSOR_NUM_THREADS");
+  if (s && *s) {
+    int n = std::atoi(s);
+    if (n >= 1 && n <= 1024) return n;
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc ? (int)hc : 1;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto *ad = new AddonData();
+  ad->pool = st_pool_new(default_threads());
+  env.SetInstanceData<AddonData>(ad);  // deleted (and the pool joined) when this env goes away
+  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("fromTyped", Napi::Function::New(env, FromTyped, "fromTyped"));
+  exports.Set("read", Napi::Function::New(env, Read, "read"));
+  exports.Set("dispose", Napi::Function::New(env, Dispose, "dispose"));
+  exports.Set("isDisposed", Napi::Function::New(env, IsDisposed, "isDisposed"));
+  exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
+  exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
+  exports.Set("exec", Napi::Function::New(env, Exec, "exec"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(symtensor, Init)

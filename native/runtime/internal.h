@@ -1,0 +1,64 @@
+// Shared helpers for runtime and kernels (C++ only, never seen by N-API code).
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "../include/symtensor.h"
+
+namespace st {
+
+// Returns early with a formatted status when cond is false.
+#define ST_REQUIRE(st, cond, code, ...)                         \
+  do {                                                          \
+    if (!(cond)) return st_fail((st), (code), __VA_ARGS__);     \
+  } while (0)
+
+#define ST_CHECK(expr)                   \
+  do {                                   \
+    st_code st_check_rc_ = (expr);       \
+    if (st_check_rc_ != ST_OK) return st_check_rc_; \
+  } while (0)
+
+// Calls f(T{}) with T the C++ type of dtype (bool is uint8_t).
+template <class F>
+inline auto dispatch_dtype(int32_t dtype, F &&f) {
+  switch (dtype) {
+    case ST_F64: return f(double{});
+    case ST_I32: return f(int32_t{});
+    case ST_BOOL: return f(uint8_t{});
+    default: return f(float{});
+  }
+}
+
+// Splits [0, n) into nth near-equal parts; part ith is [*b, *e).
+inline void split_range(int64_t n, int ith, int nth, int64_t *b, int64_t *e) {
+  int64_t chunk = n / nth, rem = n % nth;
+  *b = ith * chunk + (ith < rem ? ith : rem);
+  *e = *b + chunk + (ith < rem ? 1 : 0);
+}
+
+// Lambda-friendly st_parallel: f(ith, nth).
+template <class F>
+inline void parallel(st_ctx *ctx, int64_t work, F &&f) {
+  st_parallel(
+      ctx, work, [](void *arg, int ith, int nth) { (*static_cast<F *>(arg))(ith, nth); }, &f);
+}
+
+// Short shape description for messages.
+struct ShapeStr {
+  char buf[160];
+  explicit ShapeStr(const st_tensor &t) { st_shape_str(&t, buf, sizeof buf); }
+  const char *c_str() const { return buf; }
+};
+
+inline int64_t numel(const st_tensor &t) { return st_numel(&t); }
+
+}  // namespace st
+
+// Family entry points called by st_exec after the generic checks (counts, dtypes, ranks).
+st_code st_exec_elemwise(st_ctx *ctx, const st_instr *ins, st_status *st);
+st_code st_exec_creation(st_ctx *ctx, const st_instr *ins, st_status *st);   // FILL RANGE EYE RANDOM_*
+st_code st_exec_shape(st_ctx *ctx, const st_instr *ins, st_status *st);      // COPY CONCAT PAD
+st_code st_exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st);     // REDUCE ARGREDUCE SOFTMAX LOG_SOFTMAX GATHER ONE_HOT
+st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st);     // MATMUL
+st_code st_exec_conv(st_ctx *ctx, const st_instr *ins, st_status *st);       // CONV2D* and pooling

@@ -1,0 +1,121 @@
+// A small fork-join thread pool.  Idle workers spin for a few microseconds and then sleep on a
+// condition variable, so they never compete with OpenBLAS's own threads for the cores.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <vector>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define ST_CPU_RELAX() _mm_pause()
+#else
+#define ST_CPU_RELAX() ((void)0)
+#endif
+
+#include "internal.h"
+
+struct st_pool {
+  int n_threads = 1;
+  std::vector<std::thread> workers;
+  std::mutex busy;  // held by the caller that owns the pool for one parallel region
+
+  std::mutex mu;
+  std::condition_variable wake, done_cv;
+  std::atomic<uint64_t> generation{0};
+  std::atomic<int> remaining{0};
+  bool stop = false;
+
+  st_task_fn fn = nullptr;
+  void *arg = nullptr;
+  int nth = 1;
+};
+
+namespace {
+thread_local bool in_pool_task = false;
+constexpr int kSpin = 2000;
+
+void worker_main(st_pool *p, int ith) {
+  in_pool_task = true;
+  uint64_t seen = 0;
+  for (;;) {
+    uint64_t g = p->generation.load(std::memory_order_acquire);
+    for (int i = 0; g == seen && i < kSpin; i++) {
+      ST_CPU_RELAX();
+      g = p->generation.load(std::memory_order_acquire);
+    }
+    if (g == seen) {
+      std::unique_lock<std::mutex> lk(p->mu);
+      p->wake.wait(lk, [&] { return p->stop || p->generation.load() != seen; });
+      if (p->stop) return;
+      g = p->generation.load();
+    }
+    seen = g;
+    if (ith < p->nth) {
+      p->fn(p->arg, ith, p->nth);
+      if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(p->mu);
+        p->done_cv.notify_one();
+      }
+    }
+  }
+}
+}  // namespace
+
+extern "C" {
+
+st_pool *st_pool_new(int n_threads) {
+  st_pool *p = new (std::nothrow) st_pool();
+  if (!p) return nullptr;
+  p->n_threads = std::max(1, n_threads);
+  try {
+    for (int i = 1; i < p->n_threads; i++) p->workers.emplace_back(worker_main, p, i);
+  } catch (...) {
+    p->n_threads = 1 + (int)p->workers.size();
+  }
+  return p;
+}
+
+void st_pool_free(st_pool *p) {
+  if (!p) return;
+  {
+    std::lock_guard<std::mutex> lk(p->mu);
+    p->stop = true;
+  }
+  p->wake.notify_all();
+  for (auto &t : p->workers) t.join();
+  delete p;
+}
+
+int st_pool_threads(const st_pool *p) { return p ? p->n_threads : 1; }
+
+void st_parallel(st_ctx *ctx, int64_t work, st_task_fn fn, void *arg) {
+  st_pool *p = ctx ? ctx->pool : nullptr;
+  const int64_t grain = 32768;  // below this much work, threading costs more than it saves
+  int nth = p ? (int)std::min<int64_t>(p->n_threads, std::max<int64_t>(1, work / grain)) : 1;
+  if (nth <= 1 || in_pool_task || !p->busy.try_lock()) {
+    fn(arg, 0, 1);
+    return;
+  }
+  p->fn = fn;
+  p->arg = arg;
+  p->nth = nth;
+  p->remaining.store(nth - 1, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lk(p->mu);
+    p->generation.fetch_add(1, std::memory_order_acq_rel);
+  }
+  p->wake.notify_all();
+  in_pool_task = true;
+  fn(arg, 0, nth);
+  in_pool_task = false;
+  for (int i = 0; p->remaining.load(std::memory_order_acquire) != 0 && i < kSpin * 4; i++) ST_CPU_RELAX();
+  if (p->remaining.load(std::memory_order_acquire) != 0) {
+    std::unique_lock<std::mutex> lk(p->mu);
+    p->done_cv.wait(lk, [&] { return p->remaining.load() == 0; });
+  }
+  p->busy.unlock();
+}
+
+}  // extern "C"
