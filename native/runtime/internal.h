@@ -5,6 +5,14 @@
 
 #include "../include/symtensor.h"
 
+// ST_HOT marks hot loops: in portable builds (prebuilds) they get an AVX2+FMA clone chosen at run
+// time; source builds use -march=native instead.
+#if defined(ST_PORTABLE) && defined(__x86_64__) && defined(__GNUC__)
+#define ST_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define ST_HOT
+#endif
+
 namespace st {
 
 // Returns early with a formatted status when cond is false.

@@ -1,0 +1,54 @@
+/** Kinds of failure, as `.code` on every error symtensor throws. */
+export type SymtensorErrorCode =
+  | 'ERR_ST_ARG'
+  | 'ERR_ST_SHAPE'
+  | 'ERR_ST_DTYPE'
+  | 'ERR_ST_INDEX'
+  | 'ERR_ST_ALLOC'
+  | 'ERR_ST_DISPOSED'
+  | 'ERR_ST_VALUE'
+  | 'ERR_ST_LOAD'
+  | 'ERR_ST_INTERNAL';
+
+/** An error from symtensor: names the op, and carries the shapes/dtypes involved. */
+export class SymtensorError extends Error {
+  readonly code: SymtensorErrorCode;
+  readonly op: string;
+  readonly shapes?: number[][];
+  /** Where the user created the failing node (symbolic graphs), when known. */
+  readonly where?: string;
+
+  constructor(code: SymtensorErrorCode, op: string, message: string, extra: { shapes?: number[][]; where?: string } = {}) {
+    super(message.startsWith(op + ':') ? message : `${op}: ${message}`);
+    this.name = 'SymtensorError';
+    this.code = code;
+    this.op = op;
+    if (extra.shapes) this.shapes = extra.shapes;
+    if (extra.where) this.where = extra.where;
+  }
+}
+
+/** Formats a shape as numpy prints it, e.g. [2,3]. */
+export function fmtShape(shape: readonly (number | null)[]): string {
+  return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
+}
+
+export function shapeError(op: string, message: string, shapes?: number[][]): SymtensorError {
+  return new SymtensorError('ERR_ST_SHAPE', op, message, { shapes });
+}
+
+export function argError(op: string, message: string): SymtensorError {
+  return new SymtensorError('ERR_ST_ARG', op, message);
+}
+
+export function dtypeError(op: string, message: string): SymtensorError {
+  return new SymtensorError('ERR_ST_DTYPE', op, message);
+}
+
+/** Re-throws an error from the addon as a SymtensorError with the op's context added. */
+export function wrapNativeError(e: unknown, op: string, context: string): never {
+  const err = e as { code?: string; message?: string };
+  const code = (typeof err?.code === 'string' && err.code.startsWith('ERR_ST_') ? err.code : 'ERR_ST_INTERNAL') as SymtensorErrorCode;
+  const msg = String(err?.message ?? e);
+  throw new SymtensorError(code, op, context ? `${msg.replace(/^[\w]+: /, '')} (${context})` : msg);
+}

@@ -1,0 +1,59 @@
+/**
+ * symtensor: tensors on native kernels for Node.js.
+ * @example
+ *   import * as st from 'symtensor';
+ *   const y = st.matmul(st.randomNormal([2, 3], { seed: 1 }), st.ones([3, 4]));
+ *   console.log(y.toString());
+ */
+import { native } from './native';
+
+export { Tensor } from './tensor/tensor';
+export type { TensorLike } from './tensor/tensor';
+export type { NestedArray, TensorData } from './tensor/convert';
+export type { DType, TypedArray } from './dtype';
+export { SymtensorError } from './errors';
+export type { SymtensorErrorCode } from './errors';
+export {
+  tensor, fromBuffer, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, randomUniform, randomNormal,
+} from './tensor/creation';
+export {
+  neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tanh, sigmoid, relu,
+  leakyRelu, elu, selu, gelu, softplus, floor, ceil, round, clip, isNaN, isFinite, logicalNot,
+  add, sub, mul, div, pow, maximum, minimum, mod, equal, notEqual, less, lessEqual, greater, greaterEqual,
+  logicalAnd, logicalOr, where, cast,
+} from './tensor/elementwise';
+export { sum, mean, prod, max, min, argmax, argmin, variance, std, logSumExp, all, any } from './tensor/reduction';
+export { matmul, dot, outer } from './tensor/linalg';
+export {
+  reshape, transpose, permute, expandDims, squeeze, flatten, slice, stridedSlice, concat, stack, split, tile, pad,
+  gather, oneHot, broadcastTo,
+} from './tensor/shape-ops';
+export {
+  softmax, logSoftmax, conv2d, conv2dGradInput, conv2dGradFilter, maxPool2d, avgPool2d, maxPool2dGrad, avgPool2dGrad,
+} from './tensor/nn';
+export type { Conv2dOptions, Pool2dOptions, Padding } from './tensor/nn';
+
+/** The package version. */
+export const version: string = require('../package.json').version;
+
+/** Live native tensors and the bytes they hold. */
+export function memory(): { numTensors: number; numBytes: number } {
+  return native.memory();
+}
+
+export interface BackendInfo {
+  /** 'openblas <version>' or 'builtin'. */
+  gemm: string;
+  /** Threads of the kernel pool (SYMTENSOR_NUM_THREADS, default: the cores). */
+  threads: number;
+  /** The SIMD level the kernels were built for. */
+  simd: string;
+  cuda: boolean;
+  version: string;
+}
+
+/** What the native addon links and runs with. */
+export function backendInfo(): BackendInfo {
+  const info = native.backendInfo();
+  return { gemm: info.gemm, threads: info.threads, simd: info.simd, cuda: false, version };
+}

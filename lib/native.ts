@@ -1,0 +1,55 @@
+// The only file that loads the addon.  It types the addon's surface and, when loading fails,
+// explains what was tried and how to fix it.
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { SymtensorError } from './errors';
+
+/** A native buffer (an N-API external); opaque to JS. */
+export type NativeBuffer = { readonly __nativeBuffer: unique symbol };
+
+export interface NativeAddon {
+  alloc(dtype: number, numel: number): NativeBuffer;
+  fromTyped(dtype: number, data: ArrayBufferView): NativeBuffer;
+  read(buf: NativeBuffer): Float32Array | Float64Array | Int32Array | Uint8Array;
+  dispose(buf: NativeBuffer): void;
+  isDisposed(buf: NativeBuffer): boolean;
+  memory(): { numTensors: number; numBytes: number };
+  backendInfo(): { gemm: string; threads: number; simd: string; opCount: number; ewCount: number };
+  exec(
+    opcode: number,
+    inputs: NativeBuffer[],
+    inShapes: number[][],
+    outDtypes: number[],
+    outShapes: number[][],
+    iattr: number[],
+    fattr: number[],
+  ): NativeBuffer[];
+}
+
+export const packageRoot = path.join(__dirname, '..');
+
+function load(): NativeAddon {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeGypBuild = require('node-gyp-build') as { (dir: string): unknown; resolve(dir: string): string };
+  try {
+    return nodeGypBuild(packageRoot) as NativeAddon;
+  } catch (e) {
+    const tried: string[] = [];
+    for (const dir of ['build/Release', 'build/Debug', `prebuilds/${process.platform}-${process.arch}`]) {
+      const full = path.join(packageRoot, dir);
+      const files = fs.existsSync(full) ? fs.readdirSync(full).filter((f) => f.endsWith('.node')) : [];
+      tried.push(`  ${dir}: ${files.length ? files.join(', ') : 'nothing there'}`);
+    }
+    const cause = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new SymtensorError(
+      'ERR_ST_LOAD',
+      'load',
+      `could not load the symtensor native addon (${cause}).\nLooked in:\n${tried.join('\n')}\n` +
+        `To fix: build it from source with \`npm rebuild symtensor\` (needs cmake and a C++17 compiler; ` +
+        `on Debian/Ubuntu: apt-get install cmake g++ libopenblas-dev), or install on ` +
+        `${process.platform}-${process.arch} with Node >= 20 where a prebuild exists.`,
+    );
+  }
+}
+
+export const native: NativeAddon = load();

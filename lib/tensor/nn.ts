@@ -1,0 +1,168 @@
+// Neural-network ops: softmax, convolution (NHWC) and pooling, with their gradients.
+import { DType, isFloat } from '../dtype';
+import { argError, dtypeError, fmtShape, shapeError } from '../errors';
+import { Op } from '../ops.generated';
+import { normAxis, sizeOf } from './shape-util';
+import { Tensor, TensorLike, execOp } from './tensor';
+import { cast } from './elementwise';
+import { tensor } from './creation';
+
+function asFloat(op: string, x: TensorLike): Tensor {
+  const t = x instanceof Tensor ? x : tensor(x as never);
+  return isFloat(t.dtype) ? t : cast(t, 'float32');
+}
+
+function softmaxLike(op: 'softmax' | 'logSoftmax', opcode: number) {
+  return (x: TensorLike, axis = -1): Tensor => {
+    const t = asFloat(op, x);
+    if (t.rank === 0) throw shapeError(op, 'needs at least one axis, got a scalar');
+    const a = normAxis(op, axis, t.rank);
+    const iattr = [sizeOf(t.shape.slice(0, a)), t.shape[a], sizeOf(t.shape.slice(a + 1))];
+    return execOp(op, opcode, [t], [{ dtype: t.dtype, shape: t.shape }], iattr)[0];
+  };
+}
+
+/** exp(x) / sum(exp(x)) along axis, computed stably. */
+export const softmax = softmaxLike('softmax', Op.SOFTMAX);
+/** x - logSumExp(x) along axis, computed stably. */
+export const logSoftmax = softmaxLike('logSoftmax', Op.LOG_SOFTMAX);
+
+export type Padding = 'same' | 'valid' | number;
+
+export interface Conv2dOptions {
+  /** One number for both axes, or [height, width].  Default 1. */
+  strides?: number | [number, number];
+  /** 'valid' (default), 'same' (TensorFlow's), or a symmetric number of pixels. */
+  padding?: Padding;
+  dilations?: number | [number, number];
+}
+
+export interface Pool2dOptions {
+  poolSize?: number | [number, number];
+  /** Defaults to poolSize. */
+  strides?: number | [number, number];
+  padding?: Padding;
+}
+
+function pair(op: string, name: string, v: number | [number, number] | undefined, dflt: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+  if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < 1))
+    throw argError(op, `${name} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** Output size and leading pad of one spatial axis (TensorFlow's rules). */
+function outSize(op: string, inSize: number, k: number, stride: number, dil: number, padding: Padding): [number, number] {
+  const span = (k - 1) * dil + 1;
+  if (padding === 'same') {
+    const o = Math.ceil(inSize / stride);
+    const total = Math.max((o - 1) * stride + span - inSize, 0);
+    return [o, Math.floor(total / 2)];
+  }
+  const p = padding === 'valid' ? 0 : padding;
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) throw argError(op, `padding must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(padding)}`);
+  const o = Math.floor((inSize + 2 * p - span) / stride) + 1;
+  if (o < 0 || inSize + 2 * p < span) throw shapeError(op, `window of ${span} (kernel ${k}, dilation ${dil}) does not fit an input of ${inSize} with padding ${p}`);
+  return [o, p];
+}
+
+interface ConvGeom {
+  outShape: number[];
+  iattr: number[];
+}
+
+function convGeometry(op: string, xShape: number[], fShape: number[], opts: Conv2dOptions): ConvGeom {
+  if (xShape.length !== 4) throw shapeError(op, `input must be 4-D [batch, height, width, channels], got ${fmtShape(xShape)}`, [xShape]);
+  if (fShape.length !== 4) throw shapeError(op, `filter must be 4-D [kh, kw, inChannels, outChannels], got ${fmtShape(fShape)}`, [fShape]);
+  const [n, h, w, c] = xShape;
+  const [kh, kw, fc, f] = fShape;
+  if (fc !== c) throw shapeError(op, `input ${fmtShape(xShape)} has ${c} channels but filter ${fmtShape(fShape)} expects ${fc}`, [xShape, fShape]);
+  const [sh, sw] = pair(op, 'strides', opts.strides, 1);
+  const [dh, dw] = pair(op, 'dilations', opts.dilations, 1);
+  const padding = opts.padding ?? 'valid';
+  const [oh, pt] = outSize(op, h, kh, sh, dh, padding);
+  const [ow, pl] = outSize(op, w, kw, sw, dw, padding);
+  return { outShape: [n, oh, ow, f], iattr: [sh, sw, pt, pl, dh, dw] };
+}
+
+function sameFloat(op: string, a: Tensor, b: Tensor): DType {
+  if (!isFloat(a.dtype) || a.dtype !== b.dtype) throw dtypeError(op, `needs two float32 or two float64 tensors, got ${a.dtype} and ${b.dtype}`);
+  return a.dtype;
+}
+
+/**
+ * 2-D convolution, NHWC input and [kh, kw, in, out] filter.
+ * @example st.conv2d(x, w, { strides: 2, padding: 'same' })
+ */
+export function conv2d(x: TensorLike, filter: TensorLike, opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  const a = asFloat(op, x), f = asFloat(op, filter);
+  const dtype = sameFloat(op, a, f);
+  const g = convGeometry(op, a.shape, f.shape, opts);
+  return execOp(op, Op.CONV2D, [a, f], [{ dtype, shape: g.outShape }], g.iattr)[0];
+}
+
+/** Gradient of conv2d with respect to its input: dy [n, oh, ow, out] -> dx of inputShape. */
+export function conv2dGradInput(dy: TensorLike, filter: TensorLike, inputShape: number[], opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dGradInput';
+  const d = asFloat(op, dy), f = asFloat(op, filter);
+  const dtype = sameFloat(op, d, f);
+  const g = convGeometry(op, inputShape, f.shape, opts);
+  if (g.outShape.some((v, i) => v !== d.shape[i]) || d.rank !== 4)
+    throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the conv2d output ${fmtShape(g.outShape)} for input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
+  return execOp(op, Op.CONV2D_GRAD_INPUT, [d, f], [{ dtype, shape: inputShape.slice() }], g.iattr)[0];
+}
+
+/** Gradient of conv2d with respect to its filter: (x, dy) -> dw of filterShape. */
+export function conv2dGradFilter(x: TensorLike, dy: TensorLike, filterShape: number[], opts: Conv2dOptions = {}): Tensor {
+  const op = 'conv2dGradFilter';
+  const a = asFloat(op, x), d = asFloat(op, dy);
+  const dtype = sameFloat(op, a, d);
+  const g = convGeometry(op, a.shape, filterShape, opts);
+  if (g.outShape.some((v, i) => v !== d.shape[i]) || d.rank !== 4)
+    throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the conv2d output ${fmtShape(g.outShape)}`, [d.shape, a.shape]);
+  return execOp(op, Op.CONV2D_GRAD_FILTER, [a, d], [{ dtype, shape: filterShape.slice() }], g.iattr)[0];
+}
+
+function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions): ConvGeom {
+  if (xShape.length !== 4) throw shapeError(op, `input must be 4-D [batch, height, width, channels], got ${fmtShape(xShape)}`, [xShape]);
+  const [kh, kw] = pair(op, 'poolSize', opts.poolSize, 2);
+  const [sh, sw] = pair(op, 'strides', opts.strides ?? [kh, kw], 1);
+  const padding = opts.padding ?? 'valid';
+  const [oh, pt] = outSize(op, xShape[1], kh, sh, 1, padding);
+  const [ow, pl] = outSize(op, xShape[2], kw, sw, 1, padding);
+  return { outShape: [xShape[0], oh, ow, xShape[3]], iattr: [kh, kw, sh, sw, pt, pl] };
+}
+
+/** Max over poolSize windows (NHWC). */
+export function maxPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
+  const t = asFloat('maxPool2d', x);
+  const g = poolGeometry('maxPool2d', t.shape, opts);
+  return execOp('maxPool2d', Op.MAX_POOL2D, [t], [{ dtype: t.dtype, shape: g.outShape }], g.iattr)[0];
+}
+
+/** Mean over poolSize windows (NHWC); padded cells are not counted. */
+export function avgPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
+  const t = asFloat('avgPool2d', x);
+  const g = poolGeometry('avgPool2d', t.shape, opts);
+  return execOp('avgPool2d', Op.AVG_POOL2D, [t], [{ dtype: t.dtype, shape: g.outShape }], g.iattr)[0];
+}
+
+/** Gradient of maxPool2d: dy flows to the (first) max of each window. */
+export function maxPool2dGrad(x: TensorLike, dy: TensorLike, opts: Pool2dOptions = {}): Tensor {
+  const op = 'maxPool2dGrad';
+  const t = asFloat(op, x), d = asFloat(op, dy);
+  const dtype = sameFloat(op, t, d);
+  const g = poolGeometry(op, t.shape, opts);
+  if (d.rank !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)}`, [d.shape, t.shape]);
+  return execOp(op, Op.MAX_POOL2D_GRAD, [t, d], [{ dtype, shape: t.shape }], g.iattr)[0];
+}
+
+/** Gradient of avgPool2d: dy spread evenly over each window's in-bounds cells. */
+export function avgPool2dGrad(dy: TensorLike, inputShape: number[], opts: Pool2dOptions = {}): Tensor {
+  const op = 'avgPool2dGrad';
+  const d = asFloat(op, dy);
+  const g = poolGeometry(op, inputShape, opts);
+  if (d.rank !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)} of input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
+  return execOp(op, Op.AVG_POOL2D_GRAD, [d], [{ dtype: d.dtype, shape: inputShape.slice() }], g.iattr)[0];
+}

@@ -1,0 +1,296 @@
+// Shape ops.  reshape/expandDims/squeeze/flatten are views (no copy); the others lower to the
+// native COPY (a strided gather), CONCAT, PAD, GATHER and ONE_HOT instructions.
+import { DType, upcast } from '../dtype';
+import { argError, dtypeError, fmtShape, shapeError } from '../errors';
+import { Op } from '../ops.generated';
+import { MAX_RANK, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from './shape-util';
+import { Tensor, TensorLike, execOp } from './tensor';
+import { cast } from './elementwise';
+import { tensor } from './creation';
+
+function asTensor(x: TensorLike, dtype?: DType): Tensor {
+  return x instanceof Tensor ? x : tensor(x as never, dtype ? { dtype } : {});
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+/** A strided gather of x into a new contiguous tensor of `shape`. */
+function stridedCopy(op: string, x: Tensor, shape: number[], offset: number, strides: number[]): Tensor {
+  return execOp(op, Op.COPY, [x], [{ dtype: x.dtype, shape }], [offset, ...strides])[0];
+}
+
+/** The same data with a new shape; one entry may be -1 (inferred).  No copy. */
+export function reshape(x: TensorLike, shape: number[]): Tensor {
+  const op = 'reshape';
+  const t = asTensor(x);
+  if (!Array.isArray(shape)) throw argError(op, `shape must be an array, got ${String(shape)}`);
+  const unknown = shape.filter((d) => d === -1).length;
+  if (unknown > 1) throw shapeError(op, `only one -1 is allowed in ${JSON.stringify(shape)}`);
+  for (const d of shape) if (!isInt(d) || d < -1) throw shapeError(op, `bad entry in shape ${JSON.stringify(shape)}`);
+  let out = shape.slice();
+  if (unknown) {
+    const known = sizeOf(shape.filter((d) => d !== -1));
+    if (known === 0 || t.size % known !== 0)
+      throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${t.size} elements) to ${JSON.stringify(shape)}`, [t.shape]);
+    out = shape.map((d) => (d === -1 ? t.size / known : d));
+  }
+  checkShape(op, out);
+  if (sizeOf(out) !== t.size)
+    throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${t.size} elements) to ${fmtShape(out)} (${sizeOf(out)} elements)`, [t.shape, out]);
+  return t.view(out, op);
+}
+
+/** Flattens to one dimension (a view). */
+export function flatten(x: TensorLike): Tensor {
+  const t = asTensor(x);
+  return t.view([t.size], 'flatten');
+}
+
+/** Inserts a dimension of size 1 at axis (a view). */
+export function expandDims(x: TensorLike, axis = 0): Tensor {
+  const t = asTensor(x);
+  const a = normAxis('expandDims', axis, t.rank + 1);
+  const shape = t.shape.slice();
+  shape.splice(a, 0, 1);
+  if (shape.length > MAX_RANK) throw shapeError('expandDims', `rank ${shape.length} is above the maximum ${MAX_RANK}`);
+  return t.view(shape, 'expandDims');
+}
+
+/** Removes dimensions of size 1 (all of them, or the given axes, which must have size 1). */
+export function squeeze(x: TensorLike, axis?: number | number[]): Tensor {
+  const op = 'squeeze';
+  const t = asTensor(x);
+  let drop: number[];
+  if (axis === undefined) drop = t.shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  else {
+    drop = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(op, a, t.rank));
+    for (const a of drop) if (t.shape[a] !== 1) throw shapeError(op, `cannot squeeze axis ${a} of shape ${fmtShape(t.shape)}: its size is ${t.shape[a]}, not 1`, [t.shape]);
+  }
+  return t.view(t.shape.filter((_, i) => !drop.includes(i)), op);
+}
+
+/** Permutes the axes (reverses them when perm is omitted). */
+export function transpose(x: TensorLike, perm?: number[]): Tensor {
+  const op = 'transpose';
+  const t = asTensor(x);
+  const p = perm ?? [...Array(t.rank).keys()].reverse();
+  if (!Array.isArray(p) || p.length !== t.rank) throw argError(op, `perm ${JSON.stringify(perm)} must list each of the ${t.rank} axes of ${fmtShape(t.shape)} once`);
+  const seen = new Set<number>();
+  const norm = p.map((a) => normAxis(op, a, t.rank));
+  for (const a of norm) seen.add(a);
+  if (seen.size !== t.rank) throw argError(op, `perm ${JSON.stringify(perm)} must list each of the ${t.rank} axes of ${fmtShape(t.shape)} once`);
+  const strides = stridesOf(t.shape);
+  return stridedCopy(op, t, norm.map((a) => t.shape[a]), 0, norm.map((a) => strides[a]));
+}
+export const permute = transpose;
+
+/** Repeats x along new leading/size-1 axes to `shape` (numpy broadcasting rules). */
+export function broadcastTo(x: TensorLike, shape: number[]): Tensor {
+  const op = 'broadcastTo';
+  const t = asTensor(x);
+  shape = checkShape(op, shape);
+  const b = broadcastShapes(op, t.shape, shape);
+  if (!shapesEqual(b, shape)) throw shapeError(op, `cannot broadcast ${fmtShape(t.shape)} to ${fmtShape(shape)}`, [t.shape, shape]);
+  const s = stridesOf(t.shape);
+  const lead = shape.length - t.rank;
+  return stridedCopy(op, t, shape, 0, shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : s[i - lead])));
+}
+
+/**
+ * The block starting at `begin` of extent `size` (-1: to the end).  Negative begins count from
+ * the end.  @example x.slice([1, 0], [2, -1])
+ */
+export function slice(x: TensorLike, begin: number | number[], size?: number | number[]): Tensor {
+  const op = 'slice';
+  const t = asTensor(x);
+  const b = Array.isArray(begin) ? begin.slice() : [begin];
+  const sz = size === undefined ? b.map(() => -1) : Array.isArray(size) ? size.slice() : [size];
+  if (b.length > t.rank || sz.length !== b.length) throw argError(op, `begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} must have one entry per axis (at most ${t.rank}) for ${fmtShape(t.shape)}`);
+  const outShape = t.shape.slice();
+  const strides = stridesOf(t.shape);
+  let offset = 0;
+  for (let i = 0; i < b.length; i++) {
+    const dim = t.shape[i];
+    if (!isInt(b[i]) || !isInt(sz[i])) throw argError(op, 'begin and size must be integers');
+    const start = b[i] < 0 ? b[i] + dim : b[i];
+    const len = sz[i] === -1 ? dim - start : sz[i];
+    if (start < 0 || start > dim || len < 0 || start + len > dim)
+      throw shapeError(op, `begin ${JSON.stringify(begin)} size ${JSON.stringify(size)} is out of bounds for ${fmtShape(t.shape)} (axis ${i})`, [t.shape]);
+    outShape[i] = len;
+    offset += start * strides[i];
+  }
+  return stridedCopy(op, t, outShape, sizeOf(outShape) ? offset : 0, strides);
+}
+
+/**
+ * Python-style slicing per axis: x[b0:e0:s0, b1:e1:s1, ...].  null means "from the start/to the
+ * end" in the direction of the stride; negative indices count from the end.
+ */
+export function stridedSlice(x: TensorLike, begin: (number | null)[], end: (number | null)[], strides?: number[]): Tensor {
+  const op = 'stridedSlice';
+  const t = asTensor(x);
+  const n = Math.max(begin.length, end.length, strides?.length ?? 0);
+  if (n > t.rank) throw argError(op, `${n} slice entries for a tensor of rank ${t.rank}`);
+  const inStrides = stridesOf(t.shape);
+  const outShape: number[] = [];
+  const outStrides: number[] = [];
+  let offset = 0;
+  for (let i = 0; i < t.rank; i++) {
+    const dim = t.shape[i];
+    const s = strides?.[i] ?? 1;
+    if (!isInt(s) || s === 0) throw argError(op, `stride ${String(s)} on axis ${i} must be a non-zero integer`);
+    const norm = (v: number | null | undefined, dflt: number): number => {
+      if (v === null || v === undefined) return dflt;
+      if (!isInt(v)) throw argError(op, `slice bound ${String(v)} on axis ${i} is not an integer`);
+      const w = v < 0 ? v + dim : v;
+      return s > 0 ? Math.min(Math.max(w, 0), dim) : Math.min(Math.max(w, -1), dim - 1);
+    };
+    const b = norm(begin[i], s > 0 ? 0 : dim - 1);
+    const e = norm(end[i], s > 0 ? dim : -1);
+    const len = s > 0 ? Math.max(0, Math.ceil((e - b) / s)) : Math.max(0, Math.ceil((b - e) / -s));
+    outShape.push(len);
+    outStrides.push(s * inStrides[i]);
+    if (len > 0) offset += b * inStrides[i];
+  }
+  return stridedCopy(op, t, outShape, sizeOf(outShape) ? offset : 0, outStrides);
+}
+
+/** Joins tensors along an existing axis (dtypes are promoted to a common one). */
+export function concat(tensors: TensorLike[], axis = 0): Tensor {
+  const op = 'concat';
+  if (!Array.isArray(tensors) || tensors.length === 0) throw argError(op, 'expected a non-empty array of tensors');
+  const ts = tensors.map((x) => asTensor(x));
+  const rank = ts[0].rank;
+  if (rank === 0) throw shapeError(op, 'cannot concatenate scalars (0-d tensors); use stack');
+  const a = normAxis(op, axis, rank);
+  for (const t of ts) {
+    if (t.rank !== rank || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i]))
+      throw shapeError(op, `shapes ${ts.map((u) => fmtShape(u.shape)).join(', ')} differ outside axis ${a}`, ts.map((u) => u.shape));
+  }
+  const dtype = ts.map((t) => t.dtype).reduce((p, q) => (p === q ? p : upcast(p, q)));
+  const inputs = ts.map((t) => (t.dtype === dtype ? t : cast(t, dtype)));
+  const shape = ts[0].shape.slice();
+  shape[a] = ts.reduce((s, t) => s + t.shape[a], 0);
+  const out = execOp(op, Op.CONCAT, inputs, [{ dtype, shape }], [a])[0];
+  inputs.forEach((t, i) => t !== ts[i] && t.dispose());
+  return out;
+}
+
+/** Joins tensors of one shape along a new axis. */
+export function stack(tensors: TensorLike[], axis = 0): Tensor {
+  const op = 'stack';
+  if (!Array.isArray(tensors) || tensors.length === 0) throw argError(op, 'expected a non-empty array of tensors');
+  const ts = tensors.map((x) => asTensor(x));
+  for (const t of ts)
+    if (!shapesEqual(t.shape, ts[0].shape)) throw shapeError(op, `all tensors must have one shape, got ${ts.map((u) => fmtShape(u.shape)).join(', ')}`, ts.map((u) => u.shape));
+  const a = normAxis(op, axis, ts[0].rank + 1);
+  const views = ts.map((t) => expandDims(t, a));
+  const out = concat(views, a);
+  views.forEach((v) => v.dispose());
+  return out;
+}
+
+/** Splits into `num` equal parts or parts of the given sizes (one may be -1) along axis. */
+export function split(x: TensorLike, numOrSizes: number | number[], axis = 0): Tensor[] {
+  const op = 'split';
+  const t = asTensor(x);
+  const a = normAxis(op, axis, t.rank);
+  const dim = t.shape[a];
+  let sizes: number[];
+  if (typeof numOrSizes === 'number') {
+    if (!isInt(numOrSizes) || numOrSizes <= 0 || dim % numOrSizes !== 0)
+      throw shapeError(op, `cannot split axis ${a} of size ${dim} of ${fmtShape(t.shape)} into ${numOrSizes} equal parts`, [t.shape]);
+    sizes = new Array(numOrSizes).fill(dim / numOrSizes);
+  } else {
+    sizes = numOrSizes.slice();
+    const free = sizes.filter((s) => s === -1).length;
+    const known = sizes.filter((s) => s !== -1).reduce((p, q) => p + q, 0);
+    if (free > 1 || sizes.some((s) => !isInt(s) || s < -1) || known > dim || (!free && known !== dim))
+      throw shapeError(op, `sizes ${JSON.stringify(numOrSizes)} do not add up to ${dim} (axis ${a} of ${fmtShape(t.shape)})`, [t.shape]);
+    sizes = sizes.map((s) => (s === -1 ? dim - known : s));
+  }
+  const out: Tensor[] = [];
+  let start = 0;
+  for (const s of sizes) {
+    const begin = t.shape.map((_, i) => (i === a ? start : 0));
+    const size = t.shape.map((d, i) => (i === a ? s : d));
+    out.push(slice(t, begin, size));
+    start += s;
+  }
+  return out;
+}
+
+/** Repeats x reps[i] times along axis i (numpy's tile). */
+export function tile(x: TensorLike, reps: number[]): Tensor {
+  const op = 'tile';
+  const t = asTensor(x);
+  if (!Array.isArray(reps) || reps.some((r) => !isInt(r) || r < 0)) throw argError(op, `reps must be non-negative integers, got ${JSON.stringify(reps)}`);
+  const rank = Math.max(t.rank, reps.length);
+  const xs = [...new Array(rank - t.rank).fill(1), ...t.shape];
+  const rs = [...new Array(rank - reps.length).fill(1), ...reps];
+  const s = stridesOf(xs);
+  // Interleave a stride-0 "repeat" axis before each repeated axis, then merge the pairs.
+  const shape: number[] = [];
+  const strides: number[] = [];
+  xs.forEach((d, i) => {
+    if (rs[i] !== 1) shape.push(rs[i]), strides.push(0);
+    shape.push(d), strides.push(s[i]);
+  });
+  const finalShape = xs.map((d, i) => d * rs[i]);
+  if (shape.length > MAX_RANK) {
+    // too many axes to interleave at once: tile one axis at a time
+    let cur = t.view(xs, op);
+    for (let i = 0; i < rank; i++) {
+      if (rs[i] === 1) continue;
+      const r = rs.map((_, j) => (j === i ? rs[i] : 1));
+      const next = tile(cur, r);
+      cur.dispose();
+      cur = next;
+    }
+    return cur;
+  }
+  const out = stridedCopy(op, t, shape, 0, strides);
+  const res = out.view(finalShape, op);
+  out.dispose();
+  return res;
+}
+
+/** Pads with `value`: paddings[i] = [before, after] for axis i. */
+export function pad(x: TensorLike, paddings: [number, number][], value = 0): Tensor {
+  const op = 'pad';
+  const t = asTensor(x);
+  if (!Array.isArray(paddings) || paddings.length !== t.rank || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || !isInt(p[0]) || !isInt(p[1]) || p[0] < 0 || p[1] < 0))
+    throw argError(op, `paddings must be ${t.rank} pairs [before, after] of non-negative integers for ${fmtShape(t.shape)}, got ${JSON.stringify(paddings)}`);
+  if (typeof value !== 'number') throw argError(op, `value must be a number, got ${typeof value}`);
+  const shape = t.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+  checkShape(op, shape);
+  return execOp(op, Op.PAD, [t], [{ dtype: t.dtype, shape }], paddings.map((p) => p[0]), [value])[0];
+}
+
+/** Picks slices along axis: out = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
+export function gather(x: TensorLike, indices: TensorLike, axis = 0): Tensor {
+  const op = 'gather';
+  const t = asTensor(x);
+  const idx = asTensor(indices, 'int32');
+  if (idx.dtype !== 'int32') throw dtypeError(op, `indices must be int32, got ${idx.dtype} (use .cast('int32'))`);
+  const a = normAxis(op, axis, t.rank);
+  const outer = sizeOf(t.shape.slice(0, a));
+  const inner = sizeOf(t.shape.slice(a + 1));
+  const shape = [...t.shape.slice(0, a), ...idx.shape, ...t.shape.slice(a + 1)];
+  checkShape(op, shape);
+  return execOp(op, Op.GATHER, [t, idx], [{ dtype: t.dtype, shape }], [outer, t.shape[a], inner])[0];
+}
+
+/** One-hot rows: out[..., i] = on where indices == i, else off.  Out-of-range indices give all `off`. */
+export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): Tensor {
+  const op = 'oneHot';
+  const idx = asTensor(indices, 'int32');
+  if (idx.dtype !== 'int32') throw dtypeError(op, `indices must be int32, got ${idx.dtype}`);
+  if (!isInt(depth) || depth < 0) throw argError(op, `depth must be a non-negative integer, got ${depth}`);
+  const shape = [...idx.shape, depth];
+  checkShape(op, shape);
+  return execOp(op, Op.ONE_HOT, [idx], [{ dtype, shape }], [depth], [onValue, offValue])[0];
+}
+

@@ -1,0 +1,70 @@
+// Shape arithmetic shared by the eager ops (and, later, the graph's shape inference).
+import { SymtensorError, argError, fmtShape, shapeError } from '../errors';
+
+export const MAX_RANK = 16;
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides in elements. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+export function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Validates a user-given shape: non-negative integers, rank <= MAX_RANK. */
+export function checkShape(op: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw argError(op, `shape must be an array of non-negative integers, got ${String(shape)}`);
+  if (shape.length > MAX_RANK) throw shapeError(op, `rank ${shape.length} is above the maximum ${MAX_RANK}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+      throw shapeError(op, `shape ${JSON.stringify(shape)} has an entry that is not a non-negative integer`);
+  }
+  if (sizeOf(shape) > 2 ** 50) throw new SymtensorError('ERR_ST_ALLOC', op, `shape ${fmtShape(shape)} is too large to allocate`);
+  return shape.slice();
+}
+
+/** numpy broadcasting of two or more shapes (right-aligned, 1 stretches). */
+export function broadcastShapes(op: string, ...shapes: (readonly number[])[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i];
+      if (d === out[o] || d === 1) continue;
+      if (out[o] === 1) out[o] = d;
+      else throw shapeError(op, `shapes ${shapes.map(fmtShape).join(' and ')} cannot be broadcast together`, shapes.map((x) => x.slice()));
+    }
+  }
+  return out;
+}
+
+/** Normalizes one axis (negative counts from the end). */
+export function normAxis(op: string, axis: number, rank: number): number {
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw argError(op, `axis must be an integer, got ${String(axis)}`);
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw argError(op, `axis ${axis} is out of range for a tensor of rank ${rank}`);
+  return a;
+}
+
+/** Normalizes an axis list (undefined/null = all axes), sorted, no duplicates. */
+export function normAxes(op: string, axis: number | number[] | undefined | null, rank: number): number[] {
+  if (axis === undefined || axis === null) return [...Array(rank).keys()];
+  const list = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(op, a, rank));
+  const sorted = [...new Set(list)].sort((x, y) => x - y);
+  if (sorted.length !== list.length) throw argError(op, `axis ${JSON.stringify(axis)} repeats an axis`);
+  return sorted;
+}
