@@ -25,9 +25,11 @@ export const Op = {
   AVG_POOL2D: 20,
   MAX_POOL2D_GRAD: 21,
   AVG_POOL2D_GRAD: 22,
+  JUMP: 23,
+  JUMP_IF_FALSE: 24,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 23;
+export const OP_COUNT = 25;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -54,6 +56,8 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'avgPool2d', nIn: 1, nOut: 1 },
   { name: 'maxPool2dGrad', nIn: 2, nOut: 1 },
   { name: 'avgPool2dGrad', nIn: 1, nOut: 1 },
+  { name: 'jump', nIn: 0, nOut: 0 },
+  { name: 'jumpIfFalse', nIn: 1, nOut: 0 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */

@@ -1,136 +1,13 @@
 // N-API glue: argument checks, native buffers owned by JS externals, and instruction execution.
-// The only file that includes napi.h.  Everything here re-checks what lib/ already validated,
+// Only native/binding/ includes napi.h.  Everything here re-checks what lib/ already validated,
 // cheaply: counts, dtype codes, byte lengths, disposed buffers.
-#include <napi.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-#include <string>
 #include <thread>
 #include <vector>
 
-#include "symtensor.h"
+#include "buffers.h"
 
 namespace {
-
-struct Stats {
-  std::atomic<int64_t> tensors{0};
-  std::atomic<int64_t> bytes{0};
-};
-
-// A native buffer owned by a JS external.  The finalizer frees it unless dispose() already did.
-struct NativeBuffer {
-  void *data = nullptr;
-  size_t bytes = 0;
-  int32_t dtype = ST_F32;
-  int64_t numel = 0;
-  bool disposed = false;
-  std::shared_ptr<Stats> stats;
-};
-
-const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ace0ULL};
-
-struct AddonData {
-  st_pool *pool = nullptr;
-  std::shared_ptr<Stats> stats = std::make_shared<Stats>();
-  ~AddonData() { st_pool_free(pool); }
-};
-
-#define ST_REQUIRE_ARG(env, cond, ...)                                             \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      char msg_[512];                                                              \
-      snprintf(msg_, sizeof msg_, __VA_ARGS__);                                    \
-      throw_error(env, "ERR_ST_ARG", msg_);                                        \
-    }                                                                              \
-  } while (0)
-
-[[noreturn]] void throw_error(Napi::Env env, const char *code, const std::string &msg) {
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, code));
-  throw err;
-}
-
-const char *status_code_name(st_code c) {
-  switch (c) {
-    case ST_ERR_ARG: return "ERR_ST_ARG";
-    case ST_ERR_SHAPE: return "ERR_ST_SHAPE";
-    case ST_ERR_DTYPE: return "ERR_ST_DTYPE";
-    case ST_ERR_INDEX: return "ERR_ST_INDEX";
-    case ST_ERR_ALLOC: return "ERR_ST_ALLOC";
-    default: return "ERR_ST_INTERNAL";
-  }
-}
-
-int32_t get_dtype(Napi::Env env, const Napi::Value &v, const char *what) {
-  ST_REQUIRE_ARG(env, v.IsNumber(), "%s: dtype code must be a number", what);
-  int32_t d = v.As<Napi::Number>().Int32Value();
-  ST_REQUIRE_ARG(env, d >= 0 && d < ST_DTYPE_COUNT, "%s: invalid dtype code %d", what, (int)d);
-  return d;
-}
-
-int64_t get_count(Napi::Env env, const Napi::Value &v, const char *what) {
-  ST_REQUIRE_ARG(env, v.IsNumber(), "%s: element count must be a number", what);
-  double d = v.As<Napi::Number>().DoubleValue();
-  ST_REQUIRE_ARG(env, d >= 0 && d <= 9007199254740991.0 && d == (double)(int64_t)d,
-                 "%s: element count must be a non-negative integer, got %g", what, d);
-  return (int64_t)d;
-}
-
-NativeBuffer *unwrap(Napi::Env env, const Napi::Value &v, const char *what) {
-  ST_REQUIRE_ARG(env, v.IsExternal(), "%s: expected a tensor buffer", what);
-  auto ext = v.As<Napi::External<NativeBuffer>>();
-  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "%s: expected a tensor buffer", what);
-  NativeBuffer *b = ext.Data();
-  if (b->disposed) throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": tensor is disposed");
-  return b;
-}
-
-void release(Napi::Env env, NativeBuffer *b) {
-  if (b->disposed) return;
-  b->disposed = true;
-  std::free(b->data);
-  b->data = nullptr;
-  b->stats->tensors--;
-  b->stats->bytes -= (int64_t)b->bytes;
-  if (b->bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)b->bytes);
-}
-
-Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, int64_t numel, const char *what) {
-  AddonData *ad = env.GetInstanceData<AddonData>();
-  size_t esize = st_dtype_size(dtype);
-  const int64_t max_elems = (int64_t(1) << 50) / (int64_t)esize;
-  if (numel < 0 || numel > max_elems)
-    throw_error(env, "ERR_ST_ALLOC",
-                std::string(what) + ": cannot allocate " + std::to_string(numel) + " elements of " + st_dtype_name(dtype));
-  size_t bytes = (size_t)numel * esize;
-  void *data = nullptr;
-  if (bytes) {
-    size_t padded = (bytes + 63) & ~size_t(63);
-    data = std::aligned_alloc(64, padded);
-    if (!data)
-      throw_error(env, "ERR_ST_ALLOC",
-                  std::string(what) + ": out of memory allocating " + std::to_string(numel) + " elements of " +
-                      st_dtype_name(dtype) + " (" + std::to_string(bytes) + " bytes)");
-  }
-  auto *b = new NativeBuffer();
-  b->data = data;
-  b->bytes = bytes;
-  b->dtype = dtype;
-  b->numel = numel;
-  b->stats = ad->stats;
-  b->stats->tensors++;
-  b->stats->bytes += (int64_t)bytes;
-  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
-  auto ext = Napi::External<NativeBuffer>::New(env, b, [](Napi::Env env, NativeBuffer *b) {
-    release(env, b);
-    delete b;
-  });
-  ext.TypeTag(&kBufferTag);
-  return ext;
-}
+using namespace stb;
 
 // alloc(dtype, numel) -> buffer (contents unspecified)
 Napi::Value Alloc(const Napi::CallbackInfo &info) {
@@ -317,6 +194,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("exec", Napi::Function::New(env, Exec, "exec"));
+  init_program(env, exports);
   return exports;
 }
 

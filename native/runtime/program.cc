@@ -1,0 +1,2 @@
+// Program executor: placeholder until it lands.
+#include "internal.h"
