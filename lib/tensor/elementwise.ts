@@ -4,7 +4,8 @@ import { DType, DTYPE_CODE, floatOf, isDType, isFloat, upcast } from '../dtype';
 import { argError, dtypeError } from '../errors';
 import { EW, EwCode, Op } from '../ops.generated';
 import { broadcastShapes } from './shape-util';
-import { Tensor, TensorLike, execOp } from './tensor';
+import { Tensor, TensorLike } from './tensor';
+import { Emitter, Val, eager } from './emitter';
 import { tensor } from './creation';
 
 /** A tensor, or a plain number that takes the dtype of the tensors it meets (numpy's weak scalars). */
@@ -32,17 +33,21 @@ function argTypes(args: Arg[]): DType[] {
 
 /** Runs one micro-op over args (tensors broadcast; numbers inlined) computing in ctype. */
 export function ewCall(op: string, code: EwCode, args: Arg[], ctype: DType, outDtype: DType, p0 = 0, p1 = 0): Tensor {
-  const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
-  if (tensors.length === 0) {
-    return ewCall(op, code, args.map((a) => tensor(a as number, { dtype: ctype === 'int32' ? 'int32' : ctype })), ctype, outDtype, p0, p1);
+  if (!args.some((a) => a instanceof Tensor)) {
+    args = args.map((a) => tensor(a as number, { dtype: ctype === 'bool' ? 'int32' : ctype }));
   }
-  const outShape = broadcastShapes(op, ...tensors.map((t) => t.shape));
+  return ewCallWith(eager, op, code, args, ctype, outDtype, p0, p1);
+}
+
+/** The ELEMWISE attributes of one micro-op over nTensors inputs and inlined numbers. */
+export function ewProgram(code: EwCode, args: (Val | number)[], ctype: DType, p0 = 0, p1 = 0): { iattr: number[]; fattr: number[] } {
+  const nTensors = args.filter((a) => typeof a !== 'number').length;
   const ops: number[] = [];
   const fattr: number[] = [];
-  let next = tensors.length;
+  let next = nTensors;
   let ti = 0;
   const regs = args.map((a) => {
-    if (a instanceof Tensor) return ti++;
+    if (typeof a !== 'number') return ti++;
     ops.push(EW.CONST, next, 0, 0, 0);
     fattr.push(a, 0);
     return next++;
@@ -50,8 +55,14 @@ export function ewCall(op: string, code: EwCode, args: Arg[], ctype: DType, outD
   ops.push(code, next, regs[0] ?? 0, regs[1] ?? 0, regs[2] ?? 0);
   fattr.push(p0, p1);
   const ctypeCode = ctype === 'bool' ? DTYPE_CODE.int32 : DTYPE_CODE[ctype];
-  const iattr = [ctypeCode, ops.length / 5, ...ops, next];
-  return execOp(op, Op.ELEMWISE, tensors, [{ dtype: outDtype, shape: outShape }], iattr, fattr)[0];
+  return { iattr: [ctypeCode, ops.length / 5, ...ops, next], fattr };
+}
+
+export function ewCallWith<V extends Val>(em: Emitter<V>, op: string, code: EwCode, args: (V | number)[], ctype: DType, outDtype: DType, p0 = 0, p1 = 0): V {
+  const tensors = args.filter((a): a is V => typeof a !== 'number');
+  const outShape = broadcastShapes(op, ...tensors.map((t) => t.shape));
+  const { iattr, fattr } = ewProgram(code, args, ctype, p0, p1);
+  return em.emit(op, Op.ELEMWISE, tensors, [{ dtype: outDtype, shape: outShape }], iattr, fattr)[0];
 }
 
 /** Compute dtype for ints/bools when a float is not needed. */
@@ -188,7 +199,14 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 export function cast(x: TensorLike, dtype: DType): Tensor {
   if (!isDType(dtype)) throw dtypeError('cast', `unknown dtype ${JSON.stringify(dtype)} (use float32, float64, int32 or bool)`);
   const a = asArg('cast', x);
-  const from = argTypes([a])[0];
-  const ctype: DType = from === 'float64' || dtype === 'float64' ? 'float64' : from === 'float32' || dtype === 'float32' ? 'float32' : 'int32';
-  return ewCall('cast', EW.IDENTITY, [a], ctype, dtype);
+  return castWith(eager, a instanceof Tensor ? a : tensor(a), dtype);
+}
+
+/** The compute dtype of a cast from one dtype to another. */
+export function castCtype(from: DType, to: DType): DType {
+  return from === 'float64' || to === 'float64' ? 'float64' : from === 'float32' || to === 'float32' ? 'float32' : 'int32';
+}
+
+export function castWith<V extends Val>(em: Emitter<V>, x: V, dtype: DType): V {
+  return ewCallWith(em, 'cast', EW.IDENTITY, [x], castCtype(x.dtype, dtype), dtype);
 }

@@ -1,20 +1,16 @@
 // matmul (batched, broadcasting batch dims), dot, outer.
-import { DType, upcast } from '../dtype';
+import { upcast } from '../dtype';
 import { argError, fmtShape, shapeError } from '../errors';
 import { Op } from '../ops.generated';
 import { broadcastShapes, sizeOf } from './shape-util';
-import { Tensor, TensorLike, execOp } from './tensor';
-import { cast, mul } from './elementwise';
+import { Tensor, TensorLike } from './tensor';
+import { castWith, mul } from './elementwise';
+import { Emitter, Val, eager } from './emitter';
 import { reshape, transpose } from './shape-ops';
 import { tensor } from './creation';
 
 function asTensor(x: TensorLike): Tensor {
   return x instanceof Tensor ? x : tensor(x as never);
-}
-
-function commonDtype(a: Tensor, b: Tensor): DType {
-  const d = upcast(a.dtype, b.dtype);
-  return d;
 }
 
 /**
@@ -23,28 +19,31 @@ function commonDtype(a: Tensor, b: Tensor): DType {
  * @example st.matmul(x, w); st.matmul(q, k, false, true)
  */
 export function matmul(x: TensorLike, y: TensorLike, transposeA = false, transposeB = false): Tensor {
+  return matmulWith(eager, asTensor(x), asTensor(y), transposeA, transposeB);
+}
+
+export function matmulWith<V extends Val>(em: Emitter<V>, origA: V, origB: V, transposeA = false, transposeB = false): V {
   const op = 'matmul';
-  let a = asTensor(x);
-  let b = asTensor(y);
-  if (a.rank === 0 || b.rank === 0) throw shapeError(op, `operands must have rank >= 1, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
-  const origA = a, origB = b;
-  const vecA = a.rank === 1, vecB = b.rank === 1;
-  if (vecA) a = a.view([1, a.shape[0]], op), (transposeA = false);
-  if (vecB) b = b.view([b.shape[0], 1], op), (transposeB = false);
-  const [m, ka] = transposeA ? [a.shape[a.rank - 1], a.shape[a.rank - 2]] : [a.shape[a.rank - 2], a.shape[a.rank - 1]];
-  const [kb, n] = transposeB ? [b.shape[b.rank - 1], b.shape[b.rank - 2]] : [b.shape[b.rank - 2], b.shape[b.rank - 1]];
+  let a = origA;
+  let b = origB;
+  if (a.shape.length === 0 || b.shape.length === 0) throw shapeError(op, `operands must have rank >= 1, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`, [a.shape, b.shape]);
+  const vecA = a.shape.length === 1, vecB = b.shape.length === 1;
+  if (vecA) (a = em.view(a, [1, a.shape[0]], op)), (transposeA = false);
+  if (vecB) (b = em.view(b, [b.shape[0], 1], op)), (transposeB = false);
+  const ra = a.shape.length, rb = b.shape.length;
+  const [m, ka] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+  const [kb, n] = transposeB ? [b.shape[rb - 1], b.shape[rb - 2]] : [b.shape[rb - 2], b.shape[rb - 1]];
   if (ka !== kb)
     throw shapeError(op, `cannot multiply ${fmtShape(origA.shape)}${transposeA ? 'ᵀ' : ''} by ${fmtShape(origB.shape)}${transposeB ? 'ᵀ' : ''} (inner dimensions ${ka} and ${kb})`, [origA.shape, origB.shape]);
   const batch = broadcastShapes(op, a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const dtype = commonDtype(a, b);
-  const ca = a.dtype === dtype ? a : cast(a, dtype);
-  const cb = b.dtype === dtype ? b : cast(b, dtype);
-  const out = execOp(op, Op.MATMUL, [ca, cb], [{ dtype, shape: [...batch, m, n] }], [transposeA ? 1 : 0, transposeB ? 1 : 0])[0];
-  for (const [t, o] of [[ca, a], [cb, b], [a, origA], [b, origB]] as const) if (t !== o) t.dispose();
+  const dtype = upcast(a.dtype, b.dtype);
+  const ca = a.dtype === dtype ? a : castWith(em, a, dtype);
+  const cb = b.dtype === dtype ? b : castWith(em, b, dtype);
+  const out = em.emit(op, Op.MATMUL, [ca, cb], [{ dtype, shape: [...batch, m, n] }], [transposeA ? 1 : 0, transposeB ? 1 : 0])[0];
+  for (const [t, o] of [[ca, a], [cb, b], [a, origA], [b, origB]] as const) if (t !== o) em.release(t);
   if (!vecA && !vecB) return out;
-  const shape = [...batch, ...(vecA ? [] : [m]), ...(vecB ? [] : [n])];
-  const res = out.view(shape, op);
-  out.dispose();
+  const res = em.view(out, [...batch, ...(vecA ? [] : [m]), ...(vecB ? [] : [n])], op);
+  em.release(out);
   return res;
 }
 

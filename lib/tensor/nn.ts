@@ -3,7 +3,8 @@ import { DType, isFloat } from '../dtype';
 import { argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { Op } from '../ops.generated';
 import { normAxis, sizeOf } from './shape-util';
-import { Tensor, TensorLike, execOp } from './tensor';
+import { Tensor, TensorLike } from './tensor';
+import { Emitter, Val, eager } from './emitter';
 import { cast } from './elementwise';
 import { tensor } from './creation';
 
@@ -12,20 +13,24 @@ function asFloat(op: string, x: TensorLike): Tensor {
   return isFloat(t.dtype) ? t : cast(t, 'float32');
 }
 
-function softmaxLike(op: 'softmax' | 'logSoftmax', opcode: number) {
+/** softmax or logSoftmax of a float value along a normalized axis. */
+export function softmaxWith<V extends Val>(em: Emitter<V>, op: 'softmax' | 'logSoftmax', t: V, a: number): V {
+  const iattr = [sizeOf(t.shape.slice(0, a)), t.shape[a], sizeOf(t.shape.slice(a + 1))];
+  return em.emit(op, op === 'softmax' ? Op.SOFTMAX : Op.LOG_SOFTMAX, [t], [{ dtype: t.dtype, shape: t.shape }], iattr)[0];
+}
+
+function softmaxLike(op: 'softmax' | 'logSoftmax') {
   return (x: TensorLike, axis = -1): Tensor => {
     const t = asFloat(op, x);
     if (t.rank === 0) throw shapeError(op, 'needs at least one axis, got a scalar');
-    const a = normAxis(op, axis, t.rank);
-    const iattr = [sizeOf(t.shape.slice(0, a)), t.shape[a], sizeOf(t.shape.slice(a + 1))];
-    return execOp(op, opcode, [t], [{ dtype: t.dtype, shape: t.shape }], iattr)[0];
+    return softmaxWith(eager, op, t, normAxis(op, axis, t.rank));
   };
 }
 
 /** exp(x) / sum(exp(x)) along axis, computed stably. */
-export const softmax = softmaxLike('softmax', Op.SOFTMAX);
+export const softmax = softmaxLike('softmax');
 /** x - logSumExp(x) along axis, computed stably. */
-export const logSoftmax = softmaxLike('logSoftmax', Op.LOG_SOFTMAX);
+export const logSoftmax = softmaxLike('logSoftmax');
 
 export type Padding = 'same' | 'valid' | number;
 
@@ -66,12 +71,12 @@ function outSize(op: string, inSize: number, k: number, stride: number, dil: num
   return [o, p];
 }
 
-interface ConvGeom {
+export interface ConvGeom {
   outShape: number[];
   iattr: number[];
 }
 
-function convGeometry(op: string, xShape: number[], fShape: number[], opts: Conv2dOptions): ConvGeom {
+export function convGeometry(op: string, xShape: number[], fShape: number[], opts: Conv2dOptions): ConvGeom {
   if (xShape.length !== 4) throw shapeError(op, `input must be 4-D [batch, height, width, channels], got ${fmtShape(xShape)}`, [xShape]);
   if (fShape.length !== 4) throw shapeError(op, `filter must be 4-D [kh, kw, inChannels, outChannels], got ${fmtShape(fShape)}`, [fShape]);
   const [n, h, w, c] = xShape;
@@ -85,7 +90,7 @@ function convGeometry(op: string, xShape: number[], fShape: number[], opts: Conv
   return { outShape: [n, oh, ow, f], iattr: [sh, sw, pt, pl, dh, dw] };
 }
 
-function sameFloat(op: string, a: Tensor, b: Tensor): DType {
+function sameFloat(op: string, a: Val, b: Val): DType {
   if (!isFloat(a.dtype) || a.dtype !== b.dtype) throw dtypeError(op, `needs two float32 or two float64 tensors, got ${a.dtype} and ${b.dtype}`);
   return a.dtype;
 }
@@ -95,36 +100,45 @@ function sameFloat(op: string, a: Tensor, b: Tensor): DType {
  * @example st.conv2d(x, w, { strides: 2, padding: 'same' })
  */
 export function conv2d(x: TensorLike, filter: TensorLike, opts: Conv2dOptions = {}): Tensor {
+  return conv2dWith(eager, asFloat('conv2d', x), asFloat('conv2d', filter), opts);
+}
+
+export function conv2dWith<V extends Val>(em: Emitter<V>, a: V, f: V, opts: Conv2dOptions): V {
   const op = 'conv2d';
-  const a = asFloat(op, x), f = asFloat(op, filter);
   const dtype = sameFloat(op, a, f);
   const g = convGeometry(op, a.shape, f.shape, opts);
-  return execOp(op, Op.CONV2D, [a, f], [{ dtype, shape: g.outShape }], g.iattr)[0];
+  return em.emit(op, Op.CONV2D, [a, f], [{ dtype, shape: g.outShape }], g.iattr)[0];
 }
 
 /** Gradient of conv2d with respect to its input: dy [n, oh, ow, out] -> dx of inputShape. */
 export function conv2dGradInput(dy: TensorLike, filter: TensorLike, inputShape: number[], opts: Conv2dOptions = {}): Tensor {
+  return conv2dGradInputWith(eager, asFloat('conv2dGradInput', dy), asFloat('conv2dGradInput', filter), inputShape, opts);
+}
+
+export function conv2dGradInputWith<V extends Val>(em: Emitter<V>, d: V, f: V, inputShape: number[], opts: Conv2dOptions): V {
   const op = 'conv2dGradInput';
-  const d = asFloat(op, dy), f = asFloat(op, filter);
   const dtype = sameFloat(op, d, f);
   const g = convGeometry(op, inputShape, f.shape, opts);
-  if (g.outShape.some((v, i) => v !== d.shape[i]) || d.rank !== 4)
+  if (g.outShape.some((v, i) => v !== d.shape[i]) || d.shape.length !== 4)
     throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the conv2d output ${fmtShape(g.outShape)} for input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
-  return execOp(op, Op.CONV2D_GRAD_INPUT, [d, f], [{ dtype, shape: inputShape.slice() }], g.iattr)[0];
+  return em.emit(op, Op.CONV2D_GRAD_INPUT, [d, f], [{ dtype, shape: inputShape.slice() }], g.iattr)[0];
 }
 
 /** Gradient of conv2d with respect to its filter: (x, dy) -> dw of filterShape. */
 export function conv2dGradFilter(x: TensorLike, dy: TensorLike, filterShape: number[], opts: Conv2dOptions = {}): Tensor {
-  const op = 'conv2dGradFilter';
-  const a = asFloat(op, x), d = asFloat(op, dy);
-  const dtype = sameFloat(op, a, d);
-  const g = convGeometry(op, a.shape, filterShape, opts);
-  if (g.outShape.some((v, i) => v !== d.shape[i]) || d.rank !== 4)
-    throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the conv2d output ${fmtShape(g.outShape)}`, [d.shape, a.shape]);
-  return execOp(op, Op.CONV2D_GRAD_FILTER, [a, d], [{ dtype, shape: filterShape.slice() }], g.iattr)[0];
+  return conv2dGradFilterWith(eager, asFloat('conv2dGradFilter', x), asFloat('conv2dGradFilter', dy), filterShape, opts);
 }
 
-function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions): ConvGeom {
+export function conv2dGradFilterWith<V extends Val>(em: Emitter<V>, a: V, d: V, filterShape: number[], opts: Conv2dOptions): V {
+  const op = 'conv2dGradFilter';
+  const dtype = sameFloat(op, a, d);
+  const g = convGeometry(op, a.shape, filterShape, opts);
+  if (g.outShape.some((v, i) => v !== d.shape[i]) || d.shape.length !== 4)
+    throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the conv2d output ${fmtShape(g.outShape)}`, [d.shape, a.shape]);
+  return em.emit(op, Op.CONV2D_GRAD_FILTER, [a, d], [{ dtype, shape: filterShape.slice() }], g.iattr)[0];
+}
+
+export function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions): ConvGeom {
   if (xShape.length !== 4) throw shapeError(op, `input must be 4-D [batch, height, width, channels], got ${fmtShape(xShape)}`, [xShape]);
   const [kh, kw] = pair(op, 'poolSize', opts.poolSize, 2);
   const [sh, sw] = pair(op, 'strides', opts.strides ?? [kh, kw], 1);
@@ -134,35 +148,43 @@ function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions): ConvGe
   return { outShape: [xShape[0], oh, ow, xShape[3]], iattr: [kh, kw, sh, sw, pt, pl] };
 }
 
+/** max or average pooling. */
+export function poolWith<V extends Val>(em: Emitter<V>, op: 'maxPool2d' | 'avgPool2d', t: V, opts: Pool2dOptions): V {
+  const g = poolGeometry(op, t.shape, opts);
+  return em.emit(op, op === 'maxPool2d' ? Op.MAX_POOL2D : Op.AVG_POOL2D, [t], [{ dtype: t.dtype, shape: g.outShape }], g.iattr)[0];
+}
+
 /** Max over poolSize windows (NHWC). */
 export function maxPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  const t = asFloat('maxPool2d', x);
-  const g = poolGeometry('maxPool2d', t.shape, opts);
-  return execOp('maxPool2d', Op.MAX_POOL2D, [t], [{ dtype: t.dtype, shape: g.outShape }], g.iattr)[0];
+  return poolWith(eager, 'maxPool2d', asFloat('maxPool2d', x), opts);
 }
 
 /** Mean over poolSize windows (NHWC); padded cells are not counted. */
 export function avgPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  const t = asFloat('avgPool2d', x);
-  const g = poolGeometry('avgPool2d', t.shape, opts);
-  return execOp('avgPool2d', Op.AVG_POOL2D, [t], [{ dtype: t.dtype, shape: g.outShape }], g.iattr)[0];
+  return poolWith(eager, 'avgPool2d', asFloat('avgPool2d', x), opts);
 }
 
 /** Gradient of maxPool2d: dy flows to the (first) max of each window. */
 export function maxPool2dGrad(x: TensorLike, dy: TensorLike, opts: Pool2dOptions = {}): Tensor {
+  return maxPool2dGradWith(eager, asFloat('maxPool2dGrad', x), asFloat('maxPool2dGrad', dy), opts);
+}
+
+export function maxPool2dGradWith<V extends Val>(em: Emitter<V>, t: V, d: V, opts: Pool2dOptions): V {
   const op = 'maxPool2dGrad';
-  const t = asFloat(op, x), d = asFloat(op, dy);
   const dtype = sameFloat(op, t, d);
   const g = poolGeometry(op, t.shape, opts);
-  if (d.rank !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)}`, [d.shape, t.shape]);
-  return execOp(op, Op.MAX_POOL2D_GRAD, [t, d], [{ dtype, shape: t.shape }], g.iattr)[0];
+  if (d.shape.length !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)}`, [d.shape, t.shape]);
+  return em.emit(op, Op.MAX_POOL2D_GRAD, [t, d], [{ dtype, shape: t.shape }], g.iattr)[0];
 }
 
 /** Gradient of avgPool2d: dy spread evenly over each window's in-bounds cells. */
 export function avgPool2dGrad(dy: TensorLike, inputShape: number[], opts: Pool2dOptions = {}): Tensor {
+  return avgPool2dGradWith(eager, asFloat('avgPool2dGrad', dy), inputShape, opts);
+}
+
+export function avgPool2dGradWith<V extends Val>(em: Emitter<V>, d: V, inputShape: number[], opts: Pool2dOptions): V {
   const op = 'avgPool2dGrad';
-  const d = asFloat(op, dy);
   const g = poolGeometry(op, inputShape, opts);
-  if (d.rank !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)} of input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
-  return execOp(op, Op.AVG_POOL2D_GRAD, [d], [{ dtype: d.dtype, shape: inputShape.slice() }], g.iattr)[0];
+  if (d.shape.length !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)} of input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
+  return em.emit(op, Op.AVG_POOL2D_GRAD, [d], [{ dtype: d.dtype, shape: inputShape.slice() }], g.iattr)[0];
 }

@@ -3,9 +3,10 @@ import { DType, floatOf } from '../dtype';
 import { argError } from '../errors';
 import { Op } from '../ops.generated';
 import { normAxes, normAxis, sizeOf } from './shape-util';
-import { Tensor, TensorLike, execOp } from './tensor';
-import { cast, exp, isFinite, log, sqrt, sub, where, mul } from './elementwise';
-import { reshape, transpose } from './shape-ops';
+import { Tensor, TensorLike } from './tensor';
+import { cast, castWith, exp, isFinite, log, sqrt, sub, where, mul } from './elementwise';
+import { reshape, transposeWith } from './shape-ops';
+import { Emitter, Val, eager } from './emitter';
 import { tensor } from './creation';
 
 const ROP = { sum: 0, mean: 1, prod: 2, max: 3, min: 4, all: 5, any: 6 } as const;
@@ -24,38 +25,48 @@ export function reducedShape(shape: number[], axes: number[], keepDims: boolean)
  * Views x as [outer, red, inner] for the native kernel: when the reduced axes are one contiguous
  * run they already are; otherwise they are moved to the end first (one copy).
  */
-function run(op: string, opcode: number, code: number, x: Tensor, axes: number[], outDtype: DType, outShape: number[]): Tensor {
+function run<V extends Val>(em: Emitter<V>, op: string, opcode: number, code: number, x: V, axes: number[], outDtype: DType, outShape: number[]): V {
+  const rank = x.shape.length;
   const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
   let src = x;
-  let first = axes[0] ?? x.rank;
-  let last = axes.length ? axes[axes.length - 1] : x.rank - 1;
+  let first = axes[0] ?? rank;
+  let last = axes.length ? axes[axes.length - 1] : rank - 1;
   if (!contiguous) {
-    const keep = [...Array(x.rank).keys()].filter((a) => !axes.includes(a));
-    src = transpose(x, [...keep, ...axes]);
+    const keep = [...Array(rank).keys()].filter((a) => !axes.includes(a));
+    src = transposeWith(em, x, [...keep, ...axes]);
     first = keep.length;
-    last = x.rank - 1;
+    last = rank - 1;
   }
   const outer = sizeOf(src.shape.slice(0, first));
   const redn = axes.length ? sizeOf(src.shape.slice(first, last + 1)) : 1;
   const inner = sizeOf(src.shape.slice(last + 1));
-  const out = execOp(op, opcode, [src], [{ dtype: outDtype, shape: outShape }], [code, outer, redn, inner])[0];
-  if (src !== x) src.dispose();
+  const out = em.emit(op, opcode, [src], [{ dtype: outDtype, shape: outShape }], [code, outer, redn, inner])[0];
+  if (src !== x) em.release(src);
+  return out;
+}
+
+export type ReduceOp = Rop;
+
+/** The dtype reducing x of dtype d gives. */
+export function reduceDtype(name: Rop, d: DType): DType {
+  if (name === 'all' || name === 'any') return 'bool';
+  if (name === 'mean') return floatOf(d);
+  return d === 'bool' ? 'int32' : d;
+}
+
+/** Reduces normalized `axes` of t. */
+export function reduceWith<V extends Val>(em: Emitter<V>, name: Rop, t: V, axes: number[], keepDims: boolean): V {
+  const dtype = reduceDtype(name, t.dtype);
+  const src = dtype !== t.dtype ? castWith(em, t, dtype) : t;
+  const out = run(em, name, Op.REDUCE, ROP[name], src, axes, dtype, reducedShape(t.shape, axes, keepDims));
+  if (src !== t) em.release(src);
   return out;
 }
 
 function reducer(name: Rop) {
   return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor => {
     const t = asTensor(x);
-    const axes = normAxes(name, axis, t.rank);
-    let src = t;
-    let dtype: DType = t.dtype;
-    if (name === 'all' || name === 'any') dtype = 'bool';
-    else if (name === 'mean') dtype = floatOf(t.dtype);
-    else if (t.dtype === 'bool') dtype = 'int32';
-    if (dtype !== t.dtype) src = cast(t, dtype);
-    const out = run(name, Op.REDUCE, ROP[name], src, axes, dtype, reducedShape(t.shape, axes, keepDims));
-    if (src !== t) src.dispose();
-    return out;
+    return reduceWith(eager, name, t, normAxes(name, axis, t.rank), keepDims);
   };
 }
 
@@ -71,28 +82,31 @@ export const all = reducer('all');
 /** True where some element along the axes is nonzero. */
 export const any = reducer('any');
 
-function argReducer(name: 'argmax' | 'argmin', which: number) {
+/** argmax/argmin along one normalized axis of t (which: 0 max, 1 min). */
+export function argReduceWith<V extends Val>(em: Emitter<V>, name: 'argmax' | 'argmin', t: V, axis: number, keepDims: boolean): V {
+  if (t.shape[axis] === 0) throw argError(name, `cannot take ${name} of an empty axis (shape [${t.shape.join(',')}], axis ${axis})`);
+  const src = t.dtype === 'bool' ? castWith(em, t, 'int32') : t;
+  const out = run(em, name, Op.ARGREDUCE, name === 'argmax' ? 0 : 1, src, [axis], 'int32', reducedShape(t.shape, [axis], keepDims));
+  if (src !== t) em.release(src);
+  return out;
+}
+
+function argReducer(name: 'argmax' | 'argmin') {
   return (x: TensorLike, axis?: number, keepDims = false): Tensor => {
-    let t = asTensor(x);
-    let owned: Tensor | null = null;
+    const t = asTensor(x);
     if (axis === undefined || axis === null) {
-      owned = t = reshape(t, [t.size]);
-      axis = 0;
+      const flat = reshape(t, [t.size]);
+      const out = argReduceWith(eager, name, flat, 0, false);
+      flat.dispose();
+      return out;
     }
-    const a = normAxis(name, axis, t.rank);
-    if (t.shape[a] === 0) throw argError(name, `cannot take ${name} of an empty axis (shape [${t.shape.join(',')}], axis ${axis})`);
-    let src = t;
-    if (t.dtype === 'bool') src = cast(t, 'int32');
-    const out = run(name, Op.ARGREDUCE, which, src, [a], 'int32', reducedShape(t.shape, [a], keepDims && !owned));
-    if (src !== t) src.dispose();
-    owned?.dispose();
-    return out;
+    return argReduceWith(eager, name, t, normAxis(name, axis, t.rank), keepDims);
   };
 }
 
 /** Index of the largest element along axis (flattened when omitted); first wins ties. */
-export const argmax = argReducer('argmax', 0);
-export const argmin = argReducer('argmin', 1);
+export const argmax = argReducer('argmax');
+export const argmin = argReducer('argmin');
 
 /** Population variance (numpy's default ddof = 0). */
 export function variance(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {

@@ -4,8 +4,9 @@ import { DType, upcast } from '../dtype';
 import { argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { Op } from '../ops.generated';
 import { MAX_RANK, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from './shape-util';
-import { Tensor, TensorLike, execOp } from './tensor';
-import { cast } from './elementwise';
+import { Tensor, TensorLike } from './tensor';
+import { castWith } from './elementwise';
+import { Emitter, Val, eager } from './emitter';
 import { tensor } from './creation';
 
 function asTensor(x: TensorLike, dtype?: DType): Tensor {
@@ -16,15 +17,19 @@ function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
-/** A strided gather of x into a new contiguous tensor of `shape`. */
-function stridedCopy(op: string, x: Tensor, shape: number[], offset: number, strides: number[]): Tensor {
-  return execOp(op, Op.COPY, [x], [{ dtype: x.dtype, shape }], [offset, ...strides])[0];
+/** A strided gather of x into a new contiguous value of `shape`. */
+function stridedCopy<V extends Val>(em: Emitter<V>, op: string, x: V, shape: number[], offset: number, strides: number[]): V {
+  return em.emit(op, Op.COPY, [x], [{ dtype: x.dtype, shape }], [offset, ...strides])[0];
 }
 
 /** The same data with a new shape; one entry may be -1 (inferred).  No copy. */
 export function reshape(x: TensorLike, shape: number[]): Tensor {
-  const op = 'reshape';
-  const t = asTensor(x);
+  return reshapeWith(eager, asTensor(x), shape);
+}
+
+/** The shape reshape(t, shape) gives (one -1 inferred), or a clear error. */
+export function reshapeShape(op: string, t: Val, shape: number[]): number[] {
+  const size = sizeOf(t.shape);
   if (!Array.isArray(shape)) throw argError(op, `shape must be an array, got ${String(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
   if (unknown > 1) throw shapeError(op, `only one -1 is allowed in ${JSON.stringify(shape)}`);
@@ -32,14 +37,18 @@ export function reshape(x: TensorLike, shape: number[]): Tensor {
   let out = shape.slice();
   if (unknown) {
     const known = sizeOf(shape.filter((d) => d !== -1));
-    if (known === 0 || t.size % known !== 0)
-      throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${t.size} elements) to ${JSON.stringify(shape)}`, [t.shape]);
-    out = shape.map((d) => (d === -1 ? t.size / known : d));
+    if (known === 0 || size % known !== 0)
+      throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${size} elements) to ${JSON.stringify(shape)}`, [t.shape]);
+    out = shape.map((d) => (d === -1 ? size / known : d));
   }
   checkShape(op, out);
-  if (sizeOf(out) !== t.size)
-    throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${t.size} elements) to ${fmtShape(out)} (${sizeOf(out)} elements)`, [t.shape, out]);
-  return t.view(out, op);
+  if (sizeOf(out) !== size)
+    throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${size} elements) to ${fmtShape(out)} (${sizeOf(out)} elements)`, [t.shape, out]);
+  return out;
+}
+
+export function reshapeWith<V extends Val>(em: Emitter<V>, t: V, shape: number[]): V {
+  return em.view(t, reshapeShape('reshape', t, shape), 'reshape');
 }
 
 /** Flattens to one dimension (a view). */
@@ -73,29 +82,41 @@ export function squeeze(x: TensorLike, axis?: number | number[]): Tensor {
 
 /** Permutes the axes (reverses them when perm is omitted). */
 export function transpose(x: TensorLike, perm?: number[]): Tensor {
+  return transposeWith(eager, asTensor(x), perm);
+}
+
+export function transposeWith<V extends Val>(em: Emitter<V>, t: V, perm?: number[]): V {
   const op = 'transpose';
-  const t = asTensor(x);
-  const p = perm ?? [...Array(t.rank).keys()].reverse();
-  if (!Array.isArray(p) || p.length !== t.rank) throw argError(op, `perm ${JSON.stringify(perm)} must list each of the ${t.rank} axes of ${fmtShape(t.shape)} once`);
-  const seen = new Set<number>();
-  const norm = p.map((a) => normAxis(op, a, t.rank));
-  for (const a of norm) seen.add(a);
-  if (seen.size !== t.rank) throw argError(op, `perm ${JSON.stringify(perm)} must list each of the ${t.rank} axes of ${fmtShape(t.shape)} once`);
+  const rank = t.shape.length;
+  const norm = normPerm(op, perm, rank, t.shape);
   const strides = stridesOf(t.shape);
-  return stridedCopy(op, t, norm.map((a) => t.shape[a]), 0, norm.map((a) => strides[a]));
+  return stridedCopy(em, op, t, norm.map((a) => t.shape[a]), 0, norm.map((a) => strides[a]));
+}
+
+/** Validates a permutation (reversed axes when omitted). */
+export function normPerm(op: string, perm: number[] | undefined, rank: number, shape: readonly (number | null)[]): number[] {
+  const p = perm ?? [...Array(rank).keys()].reverse();
+  const bad = () => argError(op, `perm ${JSON.stringify(perm)} must list each of the ${rank} axes of ${fmtShape(shape)} once`);
+  if (!Array.isArray(p) || p.length !== rank) throw bad();
+  const norm = p.map((a) => normAxis(op, a, rank));
+  if (new Set(norm).size !== rank) throw bad();
+  return norm;
 }
 export const permute = transpose;
 
 /** Repeats x along new leading/size-1 axes to `shape` (numpy broadcasting rules). */
 export function broadcastTo(x: TensorLike, shape: number[]): Tensor {
+  return broadcastToWith(eager, asTensor(x), shape);
+}
+
+export function broadcastToWith<V extends Val>(em: Emitter<V>, t: V, shape: number[]): V {
   const op = 'broadcastTo';
-  const t = asTensor(x);
   shape = checkShape(op, shape);
   const b = broadcastShapes(op, t.shape, shape);
   if (!shapesEqual(b, shape)) throw shapeError(op, `cannot broadcast ${fmtShape(t.shape)} to ${fmtShape(shape)}`, [t.shape, shape]);
   const s = stridesOf(t.shape);
-  const lead = shape.length - t.rank;
-  return stridedCopy(op, t, shape, 0, shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : s[i - lead])));
+  const lead = shape.length - t.shape.length;
+  return stridedCopy(em, op, t, shape, 0, shape.map((_, i) => (i < lead || t.shape[i - lead] === 1 ? 0 : s[i - lead])));
 }
 
 /**
@@ -103,11 +124,15 @@ export function broadcastTo(x: TensorLike, shape: number[]): Tensor {
  * the end.  @example x.slice([1, 0], [2, -1])
  */
 export function slice(x: TensorLike, begin: number | number[], size?: number | number[]): Tensor {
+  return sliceWith(eager, asTensor(x), begin, size);
+}
+
+export function sliceWith<V extends Val>(em: Emitter<V>, t: V, begin: number | number[], size?: number | number[]): V {
   const op = 'slice';
-  const t = asTensor(x);
+  const rank = t.shape.length;
   const b = Array.isArray(begin) ? begin.slice() : [begin];
   const sz = size === undefined ? b.map(() => -1) : Array.isArray(size) ? size.slice() : [size];
-  if (b.length > t.rank || sz.length !== b.length) throw argError(op, `begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} must have one entry per axis (at most ${t.rank}) for ${fmtShape(t.shape)}`);
+  if (b.length > rank || sz.length !== b.length) throw argError(op, `begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} must have one entry per axis (at most ${rank}) for ${fmtShape(t.shape)}`);
   const outShape = t.shape.slice();
   const strides = stridesOf(t.shape);
   let offset = 0;
@@ -121,7 +146,7 @@ export function slice(x: TensorLike, begin: number | number[], size?: number | n
     outShape[i] = len;
     offset += start * strides[i];
   }
-  return stridedCopy(op, t, outShape, sizeOf(outShape) ? offset : 0, strides);
+  return stridedCopy(em, op, t, outShape, sizeOf(outShape) ? offset : 0, strides);
 }
 
 /**
@@ -129,15 +154,19 @@ export function slice(x: TensorLike, begin: number | number[], size?: number | n
  * end" in the direction of the stride; negative indices count from the end.
  */
 export function stridedSlice(x: TensorLike, begin: (number | null)[], end: (number | null)[], strides?: number[]): Tensor {
+  return stridedSliceWith(eager, asTensor(x), begin, end, strides);
+}
+
+export function stridedSliceWith<V extends Val>(em: Emitter<V>, t: V, begin: (number | null)[], end: (number | null)[], strides?: number[]): V {
   const op = 'stridedSlice';
-  const t = asTensor(x);
+  const rank = t.shape.length;
   const n = Math.max(begin.length, end.length, strides?.length ?? 0);
-  if (n > t.rank) throw argError(op, `${n} slice entries for a tensor of rank ${t.rank}`);
+  if (n > rank) throw argError(op, `${n} slice entries for a tensor of rank ${rank}`);
   const inStrides = stridesOf(t.shape);
   const outShape: number[] = [];
   const outStrides: number[] = [];
   let offset = 0;
-  for (let i = 0; i < t.rank; i++) {
+  for (let i = 0; i < rank; i++) {
     const dim = t.shape[i];
     const s = strides?.[i] ?? 1;
     if (!isInt(s) || s === 0) throw argError(op, `stride ${String(s)} on axis ${i} must be a non-zero integer`);
@@ -154,27 +183,31 @@ export function stridedSlice(x: TensorLike, begin: (number | null)[], end: (numb
     outStrides.push(s * inStrides[i]);
     if (len > 0) offset += b * inStrides[i];
   }
-  return stridedCopy(op, t, outShape, sizeOf(outShape) ? offset : 0, outStrides);
+  return stridedCopy(em, op, t, outShape, sizeOf(outShape) ? offset : 0, outStrides);
 }
 
 /** Joins tensors along an existing axis (dtypes are promoted to a common one). */
 export function concat(tensors: TensorLike[], axis = 0): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) throw argError('concat', 'expected a non-empty array of tensors');
+  return concatWith(eager, tensors.map((x) => asTensor(x)), axis);
+}
+
+export function concatWith<V extends Val>(em: Emitter<V>, ts: V[], axis: number): V {
   const op = 'concat';
-  if (!Array.isArray(tensors) || tensors.length === 0) throw argError(op, 'expected a non-empty array of tensors');
-  const ts = tensors.map((x) => asTensor(x));
-  const rank = ts[0].rank;
+  if (ts.length === 0) throw argError(op, 'expected a non-empty array of tensors');
+  const rank = ts[0].shape.length;
   if (rank === 0) throw shapeError(op, 'cannot concatenate scalars (0-d tensors); use stack');
   const a = normAxis(op, axis, rank);
   for (const t of ts) {
-    if (t.rank !== rank || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i]))
+    if (t.shape.length !== rank || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i]))
       throw shapeError(op, `shapes ${ts.map((u) => fmtShape(u.shape)).join(', ')} differ outside axis ${a}`, ts.map((u) => u.shape));
   }
   const dtype = ts.map((t) => t.dtype).reduce((p, q) => (p === q ? p : upcast(p, q)));
-  const inputs = ts.map((t) => (t.dtype === dtype ? t : cast(t, dtype)));
+  const inputs = ts.map((t) => (t.dtype === dtype ? t : castWith(em, t, dtype)));
   const shape = ts[0].shape.slice();
   shape[a] = ts.reduce((s, t) => s + t.shape[a], 0);
-  const out = execOp(op, Op.CONCAT, inputs, [{ dtype, shape }], [a])[0];
-  inputs.forEach((t, i) => t !== ts[i] && t.dispose());
+  const out = em.emit(op, Op.CONCAT, inputs, [{ dtype, shape }], [a])[0];
+  inputs.forEach((t, i) => t !== ts[i] && em.release(t));
   return out;
 }
 
@@ -224,11 +257,14 @@ export function split(x: TensorLike, numOrSizes: number | number[], axis = 0): T
 
 /** Repeats x reps[i] times along axis i (numpy's tile). */
 export function tile(x: TensorLike, reps: number[]): Tensor {
+  return tileWith(eager, asTensor(x), reps);
+}
+
+export function tileWith<V extends Val>(em: Emitter<V>, t: V, reps: number[]): V {
   const op = 'tile';
-  const t = asTensor(x);
   if (!Array.isArray(reps) || reps.some((r) => !isInt(r) || r < 0)) throw argError(op, `reps must be non-negative integers, got ${JSON.stringify(reps)}`);
-  const rank = Math.max(t.rank, reps.length);
-  const xs = [...new Array(rank - t.rank).fill(1), ...t.shape];
+  const rank = Math.max(t.shape.length, reps.length);
+  const xs = [...new Array(rank - t.shape.length).fill(1), ...t.shape];
   const rs = [...new Array(rank - reps.length).fill(1), ...reps];
   const s = stridesOf(xs);
   // Interleave a stride-0 "repeat" axis before each repeated axis, then merge the pairs.
@@ -241,56 +277,63 @@ export function tile(x: TensorLike, reps: number[]): Tensor {
   const finalShape = xs.map((d, i) => d * rs[i]);
   if (shape.length > MAX_RANK) {
     // too many axes to interleave at once: tile one axis at a time
-    let cur = t.view(xs, op);
+    let cur = em.view(t, xs, op);
     for (let i = 0; i < rank; i++) {
       if (rs[i] === 1) continue;
-      const r = rs.map((_, j) => (j === i ? rs[i] : 1));
-      const next = tile(cur, r);
-      cur.dispose();
+      const next = tileWith(em, cur, rs.map((_, j) => (j === i ? rs[i] : 1)));
+      em.release(cur);
       cur = next;
     }
     return cur;
   }
-  const out = stridedCopy(op, t, shape, 0, strides);
-  const res = out.view(finalShape, op);
-  out.dispose();
+  const out = stridedCopy(em, op, t, shape, 0, strides);
+  const res = em.view(out, finalShape, op);
+  em.release(out);
   return res;
 }
 
 /** Pads with `value`: paddings[i] = [before, after] for axis i. */
 export function pad(x: TensorLike, paddings: [number, number][], value = 0): Tensor {
+  return padWith(eager, asTensor(x), paddings, value);
+}
+
+export function padWith<V extends Val>(em: Emitter<V>, t: V, paddings: [number, number][], value = 0): V {
   const op = 'pad';
-  const t = asTensor(x);
-  if (!Array.isArray(paddings) || paddings.length !== t.rank || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || !isInt(p[0]) || !isInt(p[1]) || p[0] < 0 || p[1] < 0))
-    throw argError(op, `paddings must be ${t.rank} pairs [before, after] of non-negative integers for ${fmtShape(t.shape)}, got ${JSON.stringify(paddings)}`);
+  if (!Array.isArray(paddings) || paddings.length !== t.shape.length || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || !isInt(p[0]) || !isInt(p[1]) || p[0] < 0 || p[1] < 0))
+    throw argError(op, `paddings must be ${t.shape.length} pairs [before, after] of non-negative integers for ${fmtShape(t.shape)}, got ${JSON.stringify(paddings)}`);
   if (typeof value !== 'number') throw argError(op, `value must be a number, got ${typeof value}`);
   const shape = t.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   checkShape(op, shape);
-  return execOp(op, Op.PAD, [t], [{ dtype: t.dtype, shape }], paddings.map((p) => p[0]), [value])[0];
+  return em.emit(op, Op.PAD, [t], [{ dtype: t.dtype, shape }], paddings.map((p) => p[0]), [value])[0];
 }
 
 /** Picks slices along axis: out = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
 export function gather(x: TensorLike, indices: TensorLike, axis = 0): Tensor {
+  return gatherWith(eager, asTensor(x), asTensor(indices, 'int32'), axis);
+}
+
+export function gatherWith<V extends Val>(em: Emitter<V>, t: V, idx: V, axis: number): V {
   const op = 'gather';
-  const t = asTensor(x);
-  const idx = asTensor(indices, 'int32');
   if (idx.dtype !== 'int32') throw dtypeError(op, `indices must be int32, got ${idx.dtype} (use .cast('int32'))`);
-  const a = normAxis(op, axis, t.rank);
+  const a = normAxis(op, axis, t.shape.length);
   const outer = sizeOf(t.shape.slice(0, a));
   const inner = sizeOf(t.shape.slice(a + 1));
   const shape = [...t.shape.slice(0, a), ...idx.shape, ...t.shape.slice(a + 1)];
   checkShape(op, shape);
-  return execOp(op, Op.GATHER, [t, idx], [{ dtype: t.dtype, shape }], [outer, t.shape[a], inner])[0];
+  return em.emit(op, Op.GATHER, [t, idx], [{ dtype: t.dtype, shape }], [outer, t.shape[a], inner])[0];
 }
 
 /** One-hot rows: out[..., i] = on where indices == i, else off.  Out-of-range indices give all `off`. */
 export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): Tensor {
+  return oneHotWith(eager, asTensor(indices, 'int32'), depth, onValue, offValue, dtype);
+}
+
+export function oneHotWith<V extends Val>(em: Emitter<V>, idx: V, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): V {
   const op = 'oneHot';
-  const idx = asTensor(indices, 'int32');
   if (idx.dtype !== 'int32') throw dtypeError(op, `indices must be int32, got ${idx.dtype}`);
   if (!isInt(depth) || depth < 0) throw argError(op, `depth must be a non-negative integer, got ${depth}`);
   const shape = [...idx.shape, depth];
   checkShape(op, shape);
-  return execOp(op, Op.ONE_HOT, [idx], [{ dtype, shape }], [depth], [onValue, offValue])[0];
+  return em.emit(op, Op.ONE_HOT, [idx], [{ dtype, shape }], [depth], [onValue, offValue])[0];
 }
 

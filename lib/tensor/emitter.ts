@@ -1,0 +1,27 @@
+// An Emitter runs (eager) or records (compiled programs) native instructions.  Op semantics are
+// written once against it — shapes, dtypes, attribute layouts — so the eager ops and the lowered
+// programs compute exactly the same thing.
+import { DType } from '../dtype';
+import { Tensor, OutSpec, execOp } from './tensor';
+
+/** What an emitter's values expose: eager Tensors and lowering slots both have these. */
+export interface Val {
+  readonly shape: number[];
+  readonly dtype: DType;
+}
+
+export interface Emitter<V extends Val> {
+  /** Runs or records one instruction; returns its outputs. */
+  emit(op: string, opcode: number, inputs: V[], outs: OutSpec[], iattr?: number[], fattr?: number[]): V[];
+  /** The same data under another shape of equal size. */
+  view(v: V, shape: number[], op: string): V;
+  /** Frees a temporary the op made (eager) — never one it was given. */
+  release(v: V): void;
+}
+
+/** The eager emitter: runs each instruction now. */
+export const eager: Emitter<Tensor> = {
+  emit: execOp,
+  view: (t, shape, op) => t.view(shape, op),
+  release: (t) => t.dispose(),
+};
