@@ -27,9 +27,12 @@ export const Op = {
   AVG_POOL2D_GRAD: 22,
   JUMP: 23,
   JUMP_IF_FALSE: 24,
+  MATMUL_BIAS_ACT: 25,
+  GATHER_GRAD: 26,
+  SCATTER_STRIDED: 27,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 25;
+export const OP_COUNT = 28;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -58,6 +61,9 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'avgPool2dGrad', nIn: 1, nOut: 1 },
   { name: 'jump', nIn: 0, nOut: 0 },
   { name: 'jumpIfFalse', nIn: 1, nOut: 0 },
+  { name: 'matmulBiasAct', nIn: 3, nOut: 1 },
+  { name: 'gatherGrad', nIn: 2, nOut: 1 },
+  { name: 'scatterStrided', nIn: 1, nOut: 1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */
@@ -109,9 +115,10 @@ export const EW = {
   LOGICAL_AND: 44,
   LOGICAL_OR: 45,
   WHERE: 46,
+  ERF: 47,
 } as const;
 export type EwCode = (typeof EW)[keyof typeof EW];
-export const EW_COUNT = 47;
+export const EW_COUNT = 48;
 
 /** Micro-op names and arities. */
 export const EW_INFO: ReadonlyArray<{ name: string; arity: number }> = [
@@ -162,4 +169,5 @@ export const EW_INFO: ReadonlyArray<{ name: string; arity: number }> = [
   { name: 'logicalAnd', arity: 2 },
   { name: 'logicalOr', arity: 2 },
   { name: 'where', arity: 3 },
+  { name: 'erf', arity: 1 },
 ];
