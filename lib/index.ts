@@ -19,7 +19,7 @@ export {
 export {
   neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tanh, sigmoid, relu,
   leakyRelu, elu, selu, gelu, softplus, floor, ceil, round, clip, isNaN, isFinite, logicalNot,
-  add, sub, mul, div, pow, maximum, minimum, mod, equal, notEqual, less, lessEqual, greater, greaterEqual,
+  erf, add, sub, mul, div, pow, maximum, minimum, mod, equal, notEqual, less, lessEqual, greater, greaterEqual,
   logicalAnd, logicalOr, where, cast,
 } from './tensor/elementwise';
 export { sum, mean, prod, max, min, argmax, argmin, variance, std, logSumExp, all, any } from './tensor/reduction';
@@ -32,6 +32,32 @@ export {
   softmax, logSoftmax, conv2d, conv2dGradInput, conv2dGradFilter, maxPool2d, avgPool2d, maxPool2dGrad, avgPool2dGrad,
 } from './tensor/nn';
 export type { Conv2dOptions, Pool2dOptions, Padding } from './tensor/nn';
+
+// ---- symbolic graphs (Theano) ----
+import './graph/methods';
+import * as T from './graph/T';
+export { T };
+export { Variable, Constant, Apply, Op } from './graph/variable';
+export type { Dim, VarType } from './graph/variable';
+export { shared, SharedVariable } from './graph/shared';
+export { grad, jacobian, hessian } from './graph/grad';
+export type { GradOptions } from './graph/grad';
+export { fn } from './graph/fn';
+export type { CompiledFunction, FnOptions, ProfileEntry } from './graph/fn';
+import type { CompiledFunction } from './graph/fn';
+import { debugprintGraph, toDotGraph } from './compile/print';
+
+/** Prints (and returns) the optimized graph of a compiled function, one node a line with shapes. */
+export function debugprint(f: CompiledFunction, opts: { print?: boolean } = {}): string {
+  const text = debugprintGraph(f.graph);
+  if (opts.print !== false) console.log(text);
+  return text;
+}
+
+/** Graphviz source of a compiled function's optimized graph. */
+export function toDot(f: CompiledFunction): string {
+  return toDotGraph(f.graph, f.name);
+}
 
 /** The package version. */
 export const version: string = require('../package.json').version;

@@ -7,12 +7,31 @@ import { SymtensorError } from './errors';
 /** A native buffer (an N-API external); opaque to JS. */
 export type NativeBuffer = { readonly __nativeBuffer: unique symbol };
 
+/** A compiled program (an N-API external); opaque to JS. */
+export type NativeProgram = { readonly __nativeProgram: unique symbol };
+
+export interface ProgramDescription {
+  slots: { dtype: number; shape: number[]; kind: number; offset: number }[];
+  bound: (NativeBuffer | null)[];
+  arenaBytes: number;
+  instrs: { opcode: number; inputs: number[]; outputs: number[]; iattr: number[]; fattr: number[] }[];
+  copies: [number, number][];
+}
+
 export interface NativeAddon {
+  createProgram(desc: ProgramDescription): NativeProgram;
+  runProgram(prog: NativeProgram, inputs: NativeBuffer[]): NativeBuffer[];
+  runProgramAsync(prog: NativeProgram, inputs: NativeBuffer[], cb: (err: Error | null, outs?: NativeBuffer[]) => void): void;
+  disposeProgram(prog: NativeProgram): void;
+  setProgramProfile(prog: NativeProgram, on: boolean): void;
+  programProfile(prog: NativeProgram): { ns: Float64Array; counts: Float64Array };
   alloc(dtype: number, numel: number): NativeBuffer;
   fromTyped(dtype: number, data: ArrayBufferView): NativeBuffer;
   read(buf: NativeBuffer): Float32Array | Float64Array | Int32Array | Uint8Array;
   dispose(buf: NativeBuffer): void;
   isDisposed(buf: NativeBuffer): boolean;
+  /** memcpy of src into dst (equal dtype and size). */
+  copyInto(dst: NativeBuffer, src: NativeBuffer): void;
   memory(): { numTensors: number; numBytes: number };
   backendInfo(): { gemm: string; threads: number; simd: string; opCount: number; ewCount: number };
   exec(

@@ -19,16 +19,10 @@ function asArg(op: string, x: TensorLike): Arg {
 }
 
 /** The dtype a number takes next to tensors of dtype `other`. */
-function weakType(v: number, other: DType | undefined): DType {
+export function weakType(v: number, other: DType | undefined): DType {
   if (other === undefined) return 'float32';
   if (isFloat(other)) return other;
   return Number.isInteger(v) ? 'int32' : 'float32';
-}
-
-function argTypes(args: Arg[]): DType[] {
-  const tensorTypes = args.filter((a): a is Tensor => a instanceof Tensor).map((t) => t.dtype);
-  const strongest = tensorTypes.length ? tensorTypes.reduce(upcast) : undefined;
-  return args.map((a) => (a instanceof Tensor ? a.dtype : weakType(a, strongest)));
 }
 
 /** Runs one micro-op over args (tensors broadcast; numbers inlined) computing in ctype. */
@@ -65,70 +59,161 @@ export function ewCallWith<V extends Val>(em: Emitter<V>, op: string, code: EwCo
   return em.emit(op, Op.ELEMWISE, tensors, [{ dtype: outDtype, shape: outShape }], iattr, fattr)[0];
 }
 
-/** Compute dtype for ints/bools when a float is not needed. */
-const intOr = (d: DType): DType => (d === 'bool' ? 'int32' : d);
+/** How an op's result dtype follows from its inputs' (shared with the symbolic ops). */
+export type EwKind = 'float' | 'keep' | 'pred' | 'arith' | 'div' | 'compare' | 'logical' | 'where';
 
-// ---- unary ----
-function unaryFloat(name: string, code: EwCode) {
-  return (x: TensorLike): Tensor => {
-    const a = asArg(name, x);
-    const d = floatOf(argTypes([a])[0]);
-    return ewCall(name, code, [a], d, d);
-  };
-}
-function unaryKeep(name: string, code: EwCode) {
-  return (x: TensorLike): Tensor => {
-    const a = asArg(name, x);
-    const d = intOr(argTypes([a])[0]);
-    return ewCall(name, code, [a], d, d);
-  };
-}
-function unaryPredicate(name: string, code: EwCode) {
-  return (x: TensorLike): Tensor => {
-    const a = asArg(name, x);
-    const d = argTypes([a])[0];
-    return ewCall(name, code, [a], isFloat(d) ? d : 'int32', 'bool');
-  };
+/** Every elementwise op: its micro-op and dtype rule. */
+export const EW_OPS = {
+  neg: { code: EW.NEG, kind: 'keep' },
+  abs: { code: EW.ABS, kind: 'keep' },
+  sign: { code: EW.SIGN, kind: 'keep' },
+  square: { code: EW.SQUARE, kind: 'keep' },
+  relu: { code: EW.RELU, kind: 'keep' },
+  floor: { code: EW.FLOOR, kind: 'keep' },
+  ceil: { code: EW.CEIL, kind: 'keep' },
+  round: { code: EW.ROUND, kind: 'keep' },
+  clip: { code: EW.CLIP, kind: 'keep' },
+  exp: { code: EW.EXP, kind: 'float' },
+  expm1: { code: EW.EXPM1, kind: 'float' },
+  log: { code: EW.LOG, kind: 'float' },
+  log1p: { code: EW.LOG1P, kind: 'float' },
+  sqrt: { code: EW.SQRT, kind: 'float' },
+  rsqrt: { code: EW.RSQRT, kind: 'float' },
+  reciprocal: { code: EW.RECIPROCAL, kind: 'float' },
+  sin: { code: EW.SIN, kind: 'float' },
+  cos: { code: EW.COS, kind: 'float' },
+  tanh: { code: EW.TANH, kind: 'float' },
+  sigmoid: { code: EW.SIGMOID, kind: 'float' },
+  leakyRelu: { code: EW.LEAKY_RELU, kind: 'float' },
+  elu: { code: EW.ELU, kind: 'float' },
+  selu: { code: EW.SELU, kind: 'float' },
+  gelu: { code: EW.GELU, kind: 'float' },
+  softplus: { code: EW.SOFTPLUS, kind: 'float' },
+  erf: { code: EW.ERF, kind: 'float' },
+  isNaN: { code: EW.ISNAN, kind: 'pred' },
+  isFinite: { code: EW.ISFINITE, kind: 'pred' },
+  logicalNot: { code: EW.LOGICAL_NOT, kind: 'pred' },
+  add: { code: EW.ADD, kind: 'arith' },
+  sub: { code: EW.SUB, kind: 'arith' },
+  mul: { code: EW.MUL, kind: 'arith' },
+  div: { code: EW.DIV, kind: 'div' },
+  pow: { code: EW.POW, kind: 'arith' },
+  maximum: { code: EW.MAXIMUM, kind: 'arith' },
+  minimum: { code: EW.MINIMUM, kind: 'arith' },
+  mod: { code: EW.MOD, kind: 'arith' },
+  equal: { code: EW.EQUAL, kind: 'compare' },
+  notEqual: { code: EW.NOT_EQUAL, kind: 'compare' },
+  less: { code: EW.LESS, kind: 'compare' },
+  lessEqual: { code: EW.LESS_EQUAL, kind: 'compare' },
+  greater: { code: EW.GREATER, kind: 'compare' },
+  greaterEqual: { code: EW.GREATER_EQUAL, kind: 'compare' },
+  logicalAnd: { code: EW.LOGICAL_AND, kind: 'logical' },
+  logicalOr: { code: EW.LOGICAL_OR, kind: 'logical' },
+  where: { code: EW.WHERE, kind: 'where' },
+} as const satisfies Record<string, { code: EwCode; kind: EwKind }>;
+
+export type EwName = keyof typeof EW_OPS;
+
+/** Compute dtype and result dtype of op `name` over inputs of `dtypes` (params: clip bounds). */
+export function ewTypes(name: EwName, dtypes: DType[], params: number[] = []): { ctype: DType; out: DType } {
+  const kind: EwKind = EW_OPS[name].kind;
+  const intOr = (d: DType): DType => (d === 'bool' ? 'int32' : d);
+  switch (kind) {
+    case 'float': {
+      const d = floatOf(dtypes[0]);
+      return { ctype: d, out: d };
+    }
+    case 'keep': {
+      let d = intOr(dtypes[0]);
+      if (d === 'int32' && params.some((p) => !Number.isInteger(p))) d = 'float32';
+      return { ctype: d, out: d };
+    }
+    case 'pred':
+      return { ctype: isFloat(dtypes[0]) ? dtypes[0] : 'int32', out: 'bool' };
+    case 'arith': {
+      const up = upcast(dtypes[0], dtypes[1]);
+      return { ctype: up, out: up };
+    }
+    case 'div': {
+      const up = upcast(dtypes[0], dtypes[1]);
+      const d = up === 'int32' ? 'float32' : up;
+      return { ctype: d, out: d };
+    }
+    case 'compare':
+      return { ctype: upcast(dtypes[0], dtypes[1]), out: 'bool' };
+    case 'logical': {
+      const up = upcast(dtypes[0], dtypes[1]);
+      return { ctype: isFloat(up) ? up : 'int32', out: 'bool' };
+    }
+    case 'where': {
+      const [dc, da, db] = dtypes;
+      const out: DType = da === 'bool' && db === 'bool' ? 'bool' : upcast(da, db);
+      let ctype: DType = out === 'bool' ? 'int32' : out;
+      if (isFloat(dc) && !isFloat(ctype)) ctype = dc; // a fractional condition must not truncate to 0
+      return { ctype, out };
+    }
+  }
 }
 
-export const neg = unaryKeep('neg', EW.NEG);
-export const abs = unaryKeep('abs', EW.ABS);
-export const sign = unaryKeep('sign', EW.SIGN);
-export const square = unaryKeep('square', EW.SQUARE);
-export const relu = unaryKeep('relu', EW.RELU);
-export const floor = unaryKeep('floor', EW.FLOOR);
-export const ceil = unaryKeep('ceil', EW.CEIL);
-export const round = unaryKeep('round', EW.ROUND);
-export const exp = unaryFloat('exp', EW.EXP);
-export const expm1 = unaryFloat('expm1', EW.EXPM1);
-export const log = unaryFloat('log', EW.LOG);
-export const log1p = unaryFloat('log1p', EW.LOG1P);
-export const sqrt = unaryFloat('sqrt', EW.SQRT);
-export const rsqrt = unaryFloat('rsqrt', EW.RSQRT);
-export const reciprocal = unaryFloat('reciprocal', EW.RECIPROCAL);
-export const sin = unaryFloat('sin', EW.SIN);
-export const cos = unaryFloat('cos', EW.COS);
-export const tanh = unaryFloat('tanh', EW.TANH);
-export const sigmoid = unaryFloat('sigmoid', EW.SIGMOID);
-export const selu = unaryFloat('selu', EW.SELU);
-export const gelu = unaryFloat('gelu', EW.GELU);
-export const softplus = unaryFloat('softplus', EW.SOFTPLUS);
-export const isNaN = unaryPredicate('isNaN', EW.ISNAN);
-export const isFinite = unaryPredicate('isFinite', EW.ISFINITE);
-export const logicalNot = unaryPredicate('logicalNot', EW.LOGICAL_NOT);
+/** The dtypes of args, numbers taking the dtype of the tensors they meet (numpy's weak scalars). */
+export function weakDtypes(args: (Val | number)[]): DType[] {
+  const tensorTypes = args.filter((a): a is Val => typeof a !== 'number').map((t) => t.dtype);
+  const strongest = tensorTypes.length ? tensorTypes.reduce(upcast) : undefined;
+  return args.map((a) => (typeof a !== 'number' ? a.dtype : weakType(a, strongest)));
+}
+
+function call(name: EwName, args: Arg[], params: number[] = []): Tensor {
+  const { ctype, out } = ewTypes(name, weakDtypes(args), params);
+  return ewCall(name, EW_OPS[name].code, args, ctype, out, params[0] ?? 0, params[1] ?? 0);
+}
+
+function unary(name: EwName) {
+  return (x: TensorLike): Tensor => call(name, [asArg(name, x)]);
+}
+function binary(name: EwName) {
+  return (x: TensorLike, y: TensorLike): Tensor => call(name, [asArg(name, x), asArg(name, y)]);
+}
+
+export const neg = unary('neg');
+export const abs = unary('abs');
+export const sign = unary('sign');
+export const square = unary('square');
+export const relu = unary('relu');
+export const floor = unary('floor');
+export const ceil = unary('ceil');
+export const round = unary('round');
+export const exp = unary('exp');
+export const expm1 = unary('expm1');
+export const log = unary('log');
+export const log1p = unary('log1p');
+export const sqrt = unary('sqrt');
+export const rsqrt = unary('rsqrt');
+export const reciprocal = unary('reciprocal');
+export const sin = unary('sin');
+export const cos = unary('cos');
+export const tanh = unary('tanh');
+export const sigmoid = unary('sigmoid');
+export const selu = unary('selu');
+export const gelu = unary('gelu');
+export const softplus = unary('softplus');
+export const erf = unary('erf');
+export const isNaN = unary('isNaN');
+export const isFinite = unary('isFinite');
+export const logicalNot = unary('logicalNot');
+
+export function checkNum(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw argError(op, `${name} must be a number, got ${String(v)}`);
+  return v;
+}
 
 /** x > 0 ? x : alpha * x */
 export function leakyRelu(x: TensorLike, alpha = 0.2): Tensor {
-  const a = asArg('leakyRelu', x);
-  const d = floatOf(argTypes([a])[0]);
-  return ewCall('leakyRelu', EW.LEAKY_RELU, [a], d, d, checkNum('leakyRelu', 'alpha', alpha));
+  return call('leakyRelu', [asArg('leakyRelu', x)], [checkNum('leakyRelu', 'alpha', alpha)]);
 }
 
 /** x > 0 ? x : alpha * (exp(x) - 1) */
 export function elu(x: TensorLike, alpha = 1): Tensor {
-  const a = asArg('elu', x);
-  const d = floatOf(argTypes([a])[0]);
-  return ewCall('elu', EW.ELU, [a], d, d, checkNum('elu', 'alpha', alpha));
+  return call('elu', [asArg('elu', x)], [checkNum('elu', 'alpha', alpha)]);
 }
 
 /** Limits every element to [min, max]. */
@@ -136,63 +221,29 @@ export function clip(x: TensorLike, min: number, max: number): Tensor {
   checkNum('clip', 'min', min);
   checkNum('clip', 'max', max);
   if (min > max) throw argError('clip', `min (${min}) is greater than max (${max})`);
-  const a = asArg('clip', x);
-  let d = intOr(argTypes([a])[0]);
-  if (d === 'int32' && (!Number.isInteger(min) || !Number.isInteger(max))) d = 'float32';
-  return ewCall('clip', EW.CLIP, [a], d, d, min, max);
+  return call('clip', [asArg('clip', x)], [min, max]);
 }
 
-function checkNum(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw argError(op, `${name} must be a number, got ${String(v)}`);
-  return v;
-}
-
-// ---- binary ----
-function binary(name: string, code: EwCode, kind: 'arith' | 'div' | 'compare' | 'logical') {
-  return (x: TensorLike, y: TensorLike): Tensor => {
-    const args = [asArg(name, x), asArg(name, y)];
-    const [da, db] = argTypes(args);
-    const up = upcast(da, db);
-    switch (kind) {
-      case 'arith':
-        return ewCall(name, code, args, up, up);
-      case 'div': {
-        const d = up === 'int32' ? 'float32' : up;
-        return ewCall(name, code, args, d, d);
-      }
-      case 'compare':
-        return ewCall(name, code, args, up, 'bool');
-      case 'logical':
-        return ewCall(name, code, args, isFloat(up) ? up : 'int32', 'bool');
-    }
-  };
-}
-
-export const add = binary('add', EW.ADD, 'arith');
-export const sub = binary('sub', EW.SUB, 'arith');
-export const mul = binary('mul', EW.MUL, 'arith');
-export const div = binary('div', EW.DIV, 'div');
-export const pow = binary('pow', EW.POW, 'arith');
-export const maximum = binary('maximum', EW.MAXIMUM, 'arith');
-export const minimum = binary('minimum', EW.MINIMUM, 'arith');
-export const mod = binary('mod', EW.MOD, 'arith');
-export const equal = binary('equal', EW.EQUAL, 'compare');
-export const notEqual = binary('notEqual', EW.NOT_EQUAL, 'compare');
-export const less = binary('less', EW.LESS, 'compare');
-export const lessEqual = binary('lessEqual', EW.LESS_EQUAL, 'compare');
-export const greater = binary('greater', EW.GREATER, 'compare');
-export const greaterEqual = binary('greaterEqual', EW.GREATER_EQUAL, 'compare');
-export const logicalAnd = binary('logicalAnd', EW.LOGICAL_AND, 'logical');
-export const logicalOr = binary('logicalOr', EW.LOGICAL_OR, 'logical');
+export const add = binary('add');
+export const sub = binary('sub');
+export const mul = binary('mul');
+export const div = binary('div');
+export const pow = binary('pow');
+export const maximum = binary('maximum');
+export const minimum = binary('minimum');
+export const mod = binary('mod');
+export const equal = binary('equal');
+export const notEqual = binary('notEqual');
+export const less = binary('less');
+export const lessEqual = binary('lessEqual');
+export const greater = binary('greater');
+export const greaterEqual = binary('greaterEqual');
+export const logicalAnd = binary('logicalAnd');
+export const logicalOr = binary('logicalOr');
 
 /** cond ? a : b, elementwise with broadcasting (cond: nonzero is true). */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const args = [asArg('where', cond), asArg('where', a), asArg('where', b)];
-  const [dc, da, db] = argTypes(args);
-  const out = da === 'bool' && db === 'bool' ? 'bool' : upcast(da, db);
-  let ctype: DType = out === 'bool' ? 'int32' : out;
-  if (isFloat(dc) && !isFloat(ctype)) ctype = dc; // a fractional condition must not truncate to 0
-  return ewCall('where', EW.WHERE, args, ctype, out);
+  return call('where', [asArg('where', cond), asArg('where', a), asArg('where', b)]);
 }
 
 /** Converts to another dtype (float -> int truncates toward zero; -> bool is != 0). */

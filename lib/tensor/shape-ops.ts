@@ -128,46 +128,31 @@ export function slice(x: TensorLike, begin: number | number[], size?: number | n
 }
 
 export function sliceWith<V extends Val>(em: Emitter<V>, t: V, begin: number | number[], size?: number | number[]): V {
-  const op = 'slice';
-  const rank = t.shape.length;
-  const b = Array.isArray(begin) ? begin.slice() : [begin];
-  const sz = size === undefined ? b.map(() => -1) : Array.isArray(size) ? size.slice() : [size];
-  if (b.length > rank || sz.length !== b.length) throw argError(op, `begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} must have one entry per axis (at most ${rank}) for ${fmtShape(t.shape)}`);
-  const outShape = t.shape.slice();
+  const plan = slicePlan('slice', t.shape, begin, size);
   const strides = stridesOf(t.shape);
-  let offset = 0;
-  for (let i = 0; i < b.length; i++) {
-    const dim = t.shape[i];
-    if (!isInt(b[i]) || !isInt(sz[i])) throw argError(op, 'begin and size must be integers');
-    const start = b[i] < 0 ? b[i] + dim : b[i];
-    const len = sz[i] === -1 ? dim - start : sz[i];
-    if (start < 0 || start > dim || len < 0 || start + len > dim)
-      throw shapeError(op, `begin ${JSON.stringify(begin)} size ${JSON.stringify(size)} is out of bounds for ${fmtShape(t.shape)} (axis ${i})`, [t.shape]);
-    outShape[i] = len;
-    offset += start * strides[i];
-  }
-  return stridedCopy(em, op, t, outShape, sizeOf(outShape) ? offset : 0, strides);
+  const offset = plan.begin.reduce((acc, b, i) => acc + b * strides[i], 0);
+  return stridedCopy(em, 'slice', t, plan.size, sizeOf(plan.size) ? offset : 0, strides);
 }
 
 /**
  * Python-style slicing per axis: x[b0:e0:s0, b1:e1:s1, ...].  null means "from the start/to the
  * end" in the direction of the stride; negative indices count from the end.
  */
-export function stridedSlice(x: TensorLike, begin: (number | null)[], end: (number | null)[], strides?: number[]): Tensor {
+export function stridedSlice(x: TensorLike, begin: (number | null)[], end: (number | null)[], strides?: (number | null)[]): Tensor {
   return stridedSliceWith(eager, asTensor(x), begin, end, strides);
 }
 
-export function stridedSliceWith<V extends Val>(em: Emitter<V>, t: V, begin: (number | null)[], end: (number | null)[], strides?: number[]): V {
-  const op = 'stridedSlice';
-  const rank = t.shape.length;
+/** Output shape, start offset and input strides of a python-style slice of `shape`. */
+export function stridedSlicePlan(op: string, shape: number[], begin: (number | null)[], end: (number | null)[], strides?: (number | null)[]): { outShape: number[]; offset: number; strides: number[] } {
+  const rank = shape.length;
   const n = Math.max(begin.length, end.length, strides?.length ?? 0);
   if (n > rank) throw argError(op, `${n} slice entries for a tensor of rank ${rank}`);
-  const inStrides = stridesOf(t.shape);
+  const inStrides = stridesOf(shape);
   const outShape: number[] = [];
   const outStrides: number[] = [];
   let offset = 0;
   for (let i = 0; i < rank; i++) {
-    const dim = t.shape[i];
+    const dim = shape[i];
     const s = strides?.[i] ?? 1;
     if (!isInt(s) || s === 0) throw argError(op, `stride ${String(s)} on axis ${i} must be a non-zero integer`);
     const norm = (v: number | null | undefined, dflt: number): number => {
@@ -183,7 +168,33 @@ export function stridedSliceWith<V extends Val>(em: Emitter<V>, t: V, begin: (nu
     outStrides.push(s * inStrides[i]);
     if (len > 0) offset += b * inStrides[i];
   }
-  return stridedCopy(em, op, t, outShape, sizeOf(outShape) ? offset : 0, outStrides);
+  return { outShape, offset: sizeOf(outShape) ? offset : 0, strides: outStrides };
+}
+
+export function stridedSliceWith<V extends Val>(em: Emitter<V>, t: V, begin: (number | null)[], end: (number | null)[], strides?: (number | null)[]): V {
+  const plan = stridedSlicePlan('stridedSlice', t.shape, begin, end, strides);
+  return stridedCopy(em, 'stridedSlice', t, plan.outShape, plan.offset, plan.strides);
+}
+
+/** [begin, size] of slice(x, begin, size) on `shape`, normalized (no negatives, no -1). */
+export function slicePlan(op: string, shape: number[], begin: number | number[], size?: number | number[]): { begin: number[]; size: number[] } {
+  const rank = shape.length;
+  const b = Array.isArray(begin) ? begin.slice() : [begin];
+  const sz = size === undefined ? b.map(() => -1) : Array.isArray(size) ? size.slice() : [size];
+  if (b.length > rank || sz.length !== b.length) throw argError(op, `begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} must have one entry per axis (at most ${rank}) for ${fmtShape(shape)}`);
+  const outBegin = shape.map(() => 0);
+  const outSize = shape.slice();
+  for (let i = 0; i < b.length; i++) {
+    const dim = shape[i];
+    if (!isInt(b[i]) || !isInt(sz[i])) throw argError(op, 'begin and size must be integers');
+    const start = b[i] < 0 ? b[i] + dim : b[i];
+    const len = sz[i] === -1 ? dim - start : sz[i];
+    if (start < 0 || start > dim || len < 0 || start + len > dim)
+      throw shapeError(op, `begin ${JSON.stringify(begin)} size ${JSON.stringify(size)} is out of bounds for ${fmtShape(shape)} (axis ${i})`, [shape]);
+    outBegin[i] = start;
+    outSize[i] = len;
+  }
+  return { begin: outBegin, size: outSize };
 }
 
 /** Joins tensors along an existing axis (dtypes are promoted to a common one). */

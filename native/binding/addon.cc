@@ -59,6 +59,19 @@ Napi::Value Dispose(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// copyInto(dst, src): overwrite dst's bytes with src's (same dtype and element count)
+Napi::Value CopyInto(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 2, "copyInto: expected (dst, src)");
+  NativeBuffer *dst = unwrap(env, info[0], "copyInto");
+  NativeBuffer *src = unwrap(env, info[1], "copyInto");
+  ST_REQUIRE_ARG(env, dst->dtype == src->dtype && dst->numel == src->numel,
+                 "copyInto: cannot copy %lld %s elements into %lld %s elements", (long long)src->numel,
+                 st_dtype_name(src->dtype), (long long)dst->numel, st_dtype_name(dst->dtype));
+  if (dst != src && dst->bytes) std::memmove(dst->data, src->data, dst->bytes);
+  return env.Undefined();
+}
+
 Napi::Value IsDisposed(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "isDisposed: expected (buffer)");
@@ -190,6 +203,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fromTyped", Napi::Function::New(env, FromTyped, "fromTyped"));
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("dispose", Napi::Function::New(env, Dispose, "dispose"));
+  exports.Set("copyInto", Napi::Function::New(env, CopyInto, "copyInto"));
   exports.Set("isDisposed", Napi::Function::New(env, IsDisposed, "isDisposed"));
   exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));

@@ -1,6 +1,567 @@
-// Compiled programs: placeholder until the executor lands.
+// Compiled programs from JS: createProgram once, then runProgram / runProgramAsync is the hot call.
+// A program external owns an st_program plus references to its bound buffers.  Async runs of one
+// program execute one at a time in call order (a per-program FIFO); different programs run
+// concurrently.  A program disposed while runs are in flight is freed when the last one completes.
+#include <deque>
+#include <mutex>
+#include <vector>
+
 #include "buffers.h"
 
 namespace stb {
-void init_program(Napi::Env, Napi::Object) {}
+namespace {
+
+const napi_type_tag kProgramTag = {0x5d1e7a3c9b2f4e61ULL, 0x0c4a8e2f6b1d3957ULL};
+
+struct IoSlot {
+  int32_t slot;
+  int32_t dtype;
+  int64_t numel;
+};
+
+struct BoundRef {
+  int32_t slot;
+  NativeBuffer *buf;
+  Napi::Reference<Napi::Value> ref;
+};
+
+class RunWorker;
+
+struct ProgramState {
+  st_program *prog = nullptr;
+  std::mutex run_mu;  // one st_program_run at a time (sync calls and the async worker)
+  std::vector<BoundRef> bound;
+  std::vector<IoSlot> inputs, outputs;
+  std::vector<int32_t> opcodes;  // per instruction, for error reports
+  int64_t arena_bytes = 0;
+
+  // Main thread only.
+  int in_flight = 0;                // accepted async runs not yet completed
+  bool worker_active = false;       // one of them is queued on libuv
+  std::deque<RunWorker *> pending;  // the rest, in call order
+  bool dispose_requested = false;
+  std::vector<void *> in_ptrs, out_ptrs;  // scratch for sync runs
+  std::vector<NativeBuffer *> out_bufs;
+
+  bool live() const { return prog && !dispose_requested; }
+
+  void free_now(Napi::Env env) {
+    if (!prog) return;
+    st_program_free(prog);
+    prog = nullptr;
+    // Raw calls: this also runs from the external's finalizer, where nothing may throw.
+    for (BoundRef &b : bound) {
+      napi_delete_reference(env, b.ref);
+      b.ref.SuppressDestruct();
+    }
+    bound.clear();
+    int64_t ignored;
+    if (arena_bytes) napi_adjust_external_memory(env, -arena_bytes, &ignored);
+  }
+};
+
+struct ProgramBox {
+  std::shared_ptr<ProgramState> state;
+};
+
+// ---- argument helpers (createProgram is not hot: clarity over speed) ----
+
+int32_t get_i32(Napi::Env env, const Napi::Value &v, const char *what, size_t i) {
+  ST_REQUIRE_ARG(env, v.IsNumber(), "createProgram: %s %zu is not a number", what, i);
+  double x = v.As<Napi::Number>().DoubleValue();
+  ST_REQUIRE_ARG(env, x == (double)(int32_t)x, "createProgram: %s %zu is %g, not a 32-bit integer", what, i, x);
+  return (int32_t)x;
+}
+
+Napi::Array get_array(Napi::Env env, const Napi::Value &v, const char *what) {
+  ST_REQUIRE_ARG(env, v.IsArray(), "createProgram: %s must be an array", what);
+  return v.As<Napi::Array>();
+}
+
+std::vector<int32_t> get_i32_list(Napi::Env env, const Napi::Value &v, const char *what, size_t k) {
+  ST_REQUIRE_ARG(env, v.IsArray(), "createProgram: instruction %zu %s must be an array", k, what);
+  auto a = v.As<Napi::Array>();
+  std::vector<int32_t> r(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) r[i] = get_i32(env, a.Get(i), what, i);
+  return r;
+}
+
+void read_slot_shape(Napi::Env env, const Napi::Value &v, st_slot_desc *s, size_t i) {
+  ST_REQUIRE_ARG(env, v.IsArray(), "createProgram: slot %zu shape must be an array", i);
+  auto a = v.As<Napi::Array>();
+  ST_REQUIRE_ARG(env, a.Length() <= ST_MAX_DIMS, "createProgram: slot %zu has rank %u (at most %d)", i,
+                 (unsigned)a.Length(), ST_MAX_DIMS);
+  s->ndim = (int32_t)a.Length();
+  for (uint32_t d = 0; d < a.Length(); d++) {
+    Napi::Value e = a.Get(d);
+    ST_REQUIRE_ARG(env, e.IsNumber(), "createProgram: slot %zu shape entry %u is not a number", i, d);
+    double x = e.As<Napi::Number>().DoubleValue();
+    ST_REQUIRE_ARG(env, x >= 0 && x == (double)(int64_t)x && x < 9007199254740992.0,
+                   "createProgram: slot %zu shape entry %u is %g (must be a non-negative integer)", i, d, x);
+    s->shape[d] = (int64_t)x;
+  }
+}
+
+int64_t slot_numel(const st_slot_desc &s) {
+  int64_t n = 1;
+  for (int d = 0; d < s.ndim; d++) n *= s.shape[d];
+  return n;
+}
+
+std::string describe_slot(const st_slot_desc *s, int64_t numel) {
+  st_tensor t{};
+  t.ndim = s->ndim;
+  for (int d = 0; d < s->ndim; d++) t.shape[d] = s->shape[d];
+  char shape[192];
+  st_shape_str(&t, shape, sizeof shape);
+  return std::string(st_dtype_name(s->dtype)) + " " + shape + " (" + std::to_string(numel) + " elements)";
+}
+
+[[noreturn]] void throw_status(Napi::Env env, const st_status &st, const std::vector<int32_t> *opcodes) {
+  Napi::Error err = Napi::Error::New(env, st.message[0] ? st.message : "program failed");
+  err.Set("code", Napi::String::New(env, status_code_name(st.code)));
+  if (st.instr >= 0) {
+    if (opcodes && (size_t)st.instr < opcodes->size())
+      err.Set("op", Napi::String::New(env, st_op_name((*opcodes)[st.instr])));
+    err.Set("instr", Napi::Number::New(env, st.instr));
+  }
+  throw err;
+}
+
+Napi::Error run_error(Napi::Env env, const ProgramState &s, const st_status &st) {
+  Napi::Error err = Napi::Error::New(env, st.message[0] ? st.message : "program failed");
+  err.Set("code", Napi::String::New(env, status_code_name(st.code)));
+  if (st.instr >= 0 && (size_t)st.instr < s.opcodes.size()) {
+    err.Set("op", Napi::String::New(env, st_op_name(s.opcodes[st.instr])));
+    err.Set("instr", Napi::Number::New(env, st.instr));
+  }
+  return err;
+}
+
+ProgramState *get_program(Napi::Env env, const Napi::Value &v, const char *what, bool need_live) {
+  ST_REQUIRE_ARG(env, v.IsExternal(), "%s: expected a program", what);
+  auto ext = v.As<Napi::External<ProgramBox>>();
+  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kProgramTag), "%s: expected a program", what);
+  ProgramState *s = ext.Data()->state.get();
+  if (need_live && !s->live()) throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": program is disposed");
+  return s;
+}
+
+// ---- createProgram ----
+
+// createProgram({slots, bound, arenaBytes, instrs, copies}) -> program
+Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsObject(), "createProgram: expected (desc)");
+  Napi::Object desc = info[0].As<Napi::Object>();
+  Napi::Array slots_a = get_array(env, desc.Get("slots"), "slots");
+  Napi::Array bound_a = get_array(env, desc.Get("bound"), "bound");
+  Napi::Array instrs_a = get_array(env, desc.Get("instrs"), "instrs");
+  Napi::Value copies_v = desc.Get("copies");
+  Napi::Array copies_a = copies_v.IsUndefined() ? Napi::Array::New(env, 0) : get_array(env, copies_v, "copies");
+  ST_REQUIRE_ARG(env, bound_a.Length() == slots_a.Length(), "createProgram: %u slots but %u bound entries",
+                 slots_a.Length(), bound_a.Length());
+  ST_REQUIRE_ARG(env, slots_a.Length() < (1u << 30) && instrs_a.Length() < (1u << 30) && copies_a.Length() < (1u << 29),
+                 "createProgram: description too large");
+  Napi::Value arena_v = desc.Get("arenaBytes");
+  ST_REQUIRE_ARG(env, arena_v.IsNumber(), "createProgram: arenaBytes must be a number");
+  const double arena_d = arena_v.As<Napi::Number>().DoubleValue();
+  ST_REQUIRE_ARG(env, arena_d >= 0 && arena_d == (double)(int64_t)arena_d && arena_d < 9007199254740992.0,
+                 "createProgram: arenaBytes must be a non-negative integer, got %g", arena_d);
+
+  const uint32_t n_slots = slots_a.Length();
+  std::vector<st_slot_desc> slots(n_slots);
+  std::vector<NativeBuffer *> bound_bufs(n_slots, nullptr);
+  for (uint32_t i = 0; i < n_slots; i++) {
+    Napi::Value sv = slots_a.Get(i);
+    ST_REQUIRE_ARG(env, sv.IsObject(), "createProgram: slot %u must be an object", i);
+    Napi::Object so = sv.As<Napi::Object>();
+    st_slot_desc &s = slots[i];
+    s = st_slot_desc{};
+    char what[64];
+    snprintf(what, sizeof what, "createProgram: slot %u", i);
+    s.dtype = get_dtype(env, so.Get("dtype"), what);
+    read_slot_shape(env, so.Get("shape"), &s, i);
+    s.kind = get_i32(env, so.Get("kind"), "slot kind of slot", i);
+    ST_REQUIRE_ARG(env, s.kind >= ST_SLOT_INPUT && s.kind <= ST_SLOT_OUTPUT, "createProgram: slot %u has invalid kind %d",
+                   i, (int)s.kind);
+    if (s.kind == ST_SLOT_TEMP) {
+      Napi::Value ov = so.Get("offset");
+      ST_REQUIRE_ARG(env, ov.IsNumber(), "createProgram: temporary slot %u needs a numeric offset", i);
+      const double o = ov.As<Napi::Number>().DoubleValue();
+      ST_REQUIRE_ARG(env, o >= 0 && o == (double)(int64_t)o && o < 9007199254740992.0,
+                     "createProgram: slot %u offset %g is not a non-negative integer", i, o);
+      s.arena_offset = (int64_t)o;
+    }
+    Napi::Value bv = bound_a.Get(i);
+    if (s.kind == ST_SLOT_BOUND) {
+      NativeBuffer *b = unwrap(env, bv, what);
+      const int64_t n = slot_numel(s);
+      if (b->dtype != s.dtype || b->numel != n)
+        throw_error(env, b->dtype != s.dtype ? "ERR_ST_DTYPE" : "ERR_ST_SHAPE",
+                    std::string(what) + ": expected " + describe_slot(&s, n) + ", got " + st_dtype_name(b->dtype) +
+                        " with " + std::to_string(b->numel) + " elements");
+      s.bound_data = b->data;
+      bound_bufs[i] = b;
+    } else {
+      ST_REQUIRE_ARG(env, bv.IsNull() || bv.IsUndefined(), "createProgram: slot %u is not bound but has a buffer", i);
+    }
+  }
+
+  const uint32_t n_instrs = instrs_a.Length();
+  std::vector<std::vector<int32_t>> ins(n_instrs), outs(n_instrs);
+  std::vector<std::vector<int64_t>> iattrs(n_instrs);
+  std::vector<std::vector<double>> fattrs(n_instrs);
+  std::vector<st_program_instr> instrs(n_instrs);
+  std::vector<int32_t> opcodes(n_instrs);
+  for (uint32_t k = 0; k < n_instrs; k++) {
+    Napi::Value iv = instrs_a.Get(k);
+    ST_REQUIRE_ARG(env, iv.IsObject(), "createProgram: instruction %u must be an object", k);
+    Napi::Object io = iv.As<Napi::Object>();
+    opcodes[k] = get_i32(env, io.Get("opcode"), "opcode of instruction", k);
+    ins[k] = get_i32_list(env, io.Get("inputs"), "inputs", k);
+    outs[k] = get_i32_list(env, io.Get("outputs"), "outputs", k);
+    Napi::Value ia_v = io.Get("iattr"), fa_v = io.Get("fattr");
+    if (!ia_v.IsUndefined()) {
+      ST_REQUIRE_ARG(env, ia_v.IsArray(), "createProgram: instruction %u iattr must be an array", k);
+      auto a = ia_v.As<Napi::Array>();
+      iattrs[k].resize(a.Length());
+      for (uint32_t j = 0; j < a.Length(); j++) {
+        Napi::Value e = a.Get(j);
+        ST_REQUIRE_ARG(env, e.IsNumber(), "createProgram: instruction %u int attribute %u is not a number", k, j);
+        const double x = e.As<Napi::Number>().DoubleValue();
+        ST_REQUIRE_ARG(env, x == (double)(int64_t)x && x > -9007199254740992.0 && x < 9007199254740992.0,
+                       "createProgram: instruction %u int attribute %u is %g, not an integer", k, j, x);
+        iattrs[k][j] = (int64_t)x;
+      }
+    }
+    if (!fa_v.IsUndefined()) {
+      ST_REQUIRE_ARG(env, fa_v.IsArray(), "createProgram: instruction %u fattr must be an array", k);
+      auto a = fa_v.As<Napi::Array>();
+      fattrs[k].resize(a.Length());
+      for (uint32_t j = 0; j < a.Length(); j++) {
+        Napi::Value e = a.Get(j);
+        ST_REQUIRE_ARG(env, e.IsNumber(), "createProgram: instruction %u float attribute %u is not a number", k, j);
+        fattrs[k][j] = e.As<Napi::Number>().DoubleValue();
+      }
+    }
+    instrs[k] = st_program_instr{opcodes[k],          (int32_t)ins[k].size(),   (int32_t)outs[k].size(),
+                                 ins[k].data(),       outs[k].data(),           iattrs[k].data(),
+                                 (int32_t)iattrs[k].size(), fattrs[k].data(), (int32_t)fattrs[k].size()};
+  }
+
+  std::vector<int32_t> copies(2 * (size_t)copies_a.Length());
+  for (uint32_t c = 0; c < copies_a.Length(); c++) {
+    Napi::Value cv = copies_a.Get(c);
+    ST_REQUIRE_ARG(env, cv.IsArray() && cv.As<Napi::Array>().Length() == 2,
+                   "createProgram: copy %u must be a [dst, src] pair", c);
+    auto pair = cv.As<Napi::Array>();
+    copies[2 * c] = get_i32(env, pair.Get(0u), "destination slot of copy", c);
+    copies[2 * c + 1] = get_i32(env, pair.Get(1u), "source slot of copy", c);
+  }
+
+  st_status st{};
+  st_program *prog = st_program_new(slots.data(), (int32_t)n_slots, (int64_t)arena_d, instrs.data(), (int32_t)n_instrs,
+                                    copies.data(), (int32_t)copies_a.Length(), &st);
+  if (!prog) throw_status(env, st, &opcodes);
+
+  auto state = std::make_shared<ProgramState>();
+  state->prog = prog;
+  state->arena_bytes = (int64_t)arena_d;
+  state->opcodes = std::move(opcodes);
+  for (uint32_t i = 0; i < n_slots; i++) {
+    const st_slot_desc &s = slots[i];
+    if (s.kind == ST_SLOT_INPUT) state->inputs.push_back({(int32_t)i, s.dtype, slot_numel(s)});
+    if (s.kind == ST_SLOT_OUTPUT) state->outputs.push_back({(int32_t)i, s.dtype, slot_numel(s)});
+    if (s.kind == ST_SLOT_BOUND) state->bound.push_back({(int32_t)i, bound_bufs[i], Napi::Persistent(bound_a.Get(i))});
+  }
+  state->in_ptrs.assign(state->inputs.size(), nullptr);
+  state->out_ptrs.assign(state->outputs.size(), nullptr);
+  state->out_bufs.assign(state->outputs.size(), nullptr);
+  if (state->arena_bytes) Napi::MemoryManagement::AdjustExternalMemory(env, state->arena_bytes);
+
+  auto *box = new ProgramBox{std::move(state)};
+  auto ext = Napi::External<ProgramBox>::New(env, box, [](Napi::Env env, ProgramBox *box) {
+    ProgramState &s = *box->state;
+    if (s.in_flight == 0)
+      s.free_now(env);
+    else
+      s.dispose_requested = true;  // not reachable while a run holds the external; kept for safety
+    delete box;
+  });
+  ext.TypeTag(&kProgramTag);
+  return ext;
+}
+
+// ---- running ----
+
+// Checks the inputs against the INPUT slots and every bound buffer, then allocates the outputs.
+// Fills in_ptrs/out_ptrs/out_bufs (sized by the caller) and returns the outputs array.
+Napi::Array prepare_run(Napi::Env env, ProgramState &s, const Napi::Value &inputs_v, void **in_ptrs, void **out_ptrs,
+                        NativeBuffer **out_bufs, const char *what, Napi::Array *inputs_out) {
+  ST_REQUIRE_ARG(env, inputs_v.IsArray(), "%s: inputs must be an array", what);
+  Napi::Array inputs = inputs_v.As<Napi::Array>();
+  const size_t n_in = s.inputs.size(), n_out = s.outputs.size();
+  ST_REQUIRE_ARG(env, inputs.Length() == n_in, "%s: expected %zu inputs, got %u", what, n_in, inputs.Length());
+  for (uint32_t i = 0; i < n_in; i++) {
+    Napi::Value v = inputs.Get(i);
+    bool ok = v.IsExternal();
+    Napi::External<NativeBuffer> ext;
+    if (ok) ext = v.As<Napi::External<NativeBuffer>>(), ok = ext.CheckTypeTag(&kBufferTag);
+    ST_REQUIRE_ARG(env, ok, "%s: input %u is not a tensor buffer", what, i);
+    NativeBuffer *b = ext.Data();
+    if (b->disposed)
+      throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": input " + std::to_string(i) + " is disposed");
+    const IoSlot &io = s.inputs[i];
+    if (b->dtype != io.dtype || b->numel != io.numel)
+      throw_error(env, b->dtype != io.dtype ? "ERR_ST_DTYPE" : "ERR_ST_SHAPE",
+                  std::string(what) + ": input " + std::to_string(i) + ": expected " +
+                      describe_slot(st_program_slot(s.prog, io.slot), io.numel) + ", got " + st_dtype_name(b->dtype) +
+                      " with " + std::to_string(b->numel) + " elements");
+    in_ptrs[i] = b->data;
+  }
+  for (const BoundRef &b : s.bound)
+    if (b.buf->disposed)
+      throw_error(env, "ERR_ST_DISPOSED",
+                  std::string(what) + ": the buffer bound to slot " + std::to_string(b.slot) +
+                      " (a shared variable or constant) is disposed");
+  Napi::Array result = Napi::Array::New(env, n_out);
+  size_t made = 0;
+  try {
+    for (; made < n_out; made++) {
+      const IoSlot &io = s.outputs[made];
+      auto ext = make_buffer(env, io.dtype, io.numel, what);
+      out_bufs[made] = ext.Data();
+      out_ptrs[made] = ext.Data()->data;
+      result.Set((uint32_t)made, ext);
+    }
+  } catch (...) {
+    for (size_t j = 0; j < made; j++) release(env, out_bufs[j]);
+    throw;
+  }
+  if (inputs_out) *inputs_out = inputs;
+  return result;
+}
+
+// runProgram(program, inputs: buffer[]) -> outputs: buffer[]
+Napi::Value RunProgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 2, "runProgram: expected (program, inputs)");
+  ProgramState &s = *get_program(env, info[0], "runProgram", true);
+  Napi::Array result = prepare_run(env, s, info[1], s.in_ptrs.data(), s.out_ptrs.data(), s.out_bufs.data(),
+                                   "runProgram", nullptr);
+  st_ctx ctx{env.GetInstanceData<AddonData>()->pool};
+  st_status st;
+  st_code rc;
+  {
+    std::lock_guard<std::mutex> lock(s.run_mu);
+    rc = st_program_run(s.prog, &ctx, s.in_ptrs.data(), s.out_ptrs.data(), &st);
+  }
+  if (rc != ST_OK) {
+    for (NativeBuffer *b : s.out_bufs) release(env, b);
+    throw run_error(env, s, st);
+  }
+  return result;
+}
+
+// One async run.  Execute() sees only raw pointers; `keep` holds the program external, the input
+// externals and the outputs array until the run completes.
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Function cb, std::shared_ptr<ProgramState> s, st_pool *pool)
+      : Napi::AsyncWorker(cb, "symtensor.runProgram"), s_(std::move(s)), pool_(pool) {
+    in_ptrs_.assign(s_->inputs.size(), nullptr);
+    out_ptrs_.assign(s_->outputs.size(), nullptr);
+    out_bufs_.assign(s_->outputs.size(), nullptr);
+  }
+
+  void prepare(Napi::Env env, const Napi::Value &prog, const Napi::Value &inputs_v) {
+    Napi::Array inputs;
+    Napi::Array result = prepare_run(env, *s_, inputs_v, in_ptrs_.data(), out_ptrs_.data(), out_bufs_.data(),
+                                     "runProgramAsync", &inputs);
+    Napi::Array keep = Napi::Array::New(env, 2 + inputs.Length());
+    keep.Set(0u, prog);
+    keep.Set(1u, result);
+    for (uint32_t i = 0; i < inputs.Length(); i++) keep.Set(2 + i, inputs.Get(i));
+    keep_ = Napi::Persistent(keep.As<Napi::Object>());
+  }
+
+  void release_outputs(Napi::Env env) {
+    for (NativeBuffer *b : out_bufs_)
+      if (b) release(env, b);
+  }
+
+ protected:
+  void Execute() override {
+    st_ctx ctx{pool_};
+    std::lock_guard<std::mutex> lock(s_->run_mu);
+    rc_ = st_program_run(s_->prog, &ctx, in_ptrs_.data(), out_ptrs_.data(), &st_);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    ProgramState &s = *s_;
+    s.in_flight--;
+    if (rc_ != ST_OK) release_outputs(env);
+    // While a worker thread's environment is being torn down no JS can run and nothing can be thrown
+    // into it; node-addon-api would then abort on the rethrow, so errors are handed over (or dropped)
+    // here instead.
+    try {
+      if (!s.pending.empty()) {
+        RunWorker *next = s.pending.front();
+        s.pending.pop_front();
+        next->Queue();
+      } else {
+        s.worker_active = false;
+      }
+      if (s.in_flight == 0 && s.dispose_requested) s.free_now(env);
+      if (rc_ != ST_OK)
+        Callback().Call({run_error(env, s, st_).Value()});
+      else
+        Callback().Call({env.Null(), keep_.Value().Get(1u)});
+    } catch (const Napi::Error &e) {
+      napi_value v = e.Value();
+      if (v) napi_throw(env, v);  // the callback threw: it surfaces as an uncaught exception
+    }
+  }
+
+ private:
+  std::shared_ptr<ProgramState> s_;
+  st_pool *pool_;
+  std::vector<void *> in_ptrs_, out_ptrs_;
+  std::vector<NativeBuffer *> out_bufs_;
+  Napi::ObjectReference keep_;
+  st_status st_{};
+  st_code rc_ = ST_OK;
+};
+
+// runProgramAsync(program, inputs: buffer[], callback(err, outputs)) -> undefined
+// Argument errors throw synchronously; run errors go to the callback.
+Napi::Value RunProgramAsync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 3 && info[2].IsFunction(), "runProgramAsync: expected (program, inputs, callback)");
+  get_program(env, info[0], "runProgramAsync", true);
+  std::shared_ptr<ProgramState> sp = info[0].As<Napi::External<ProgramBox>>().Data()->state;
+  auto *w = new RunWorker(info[2].As<Napi::Function>(), sp, env.GetInstanceData<AddonData>()->pool);
+  try {
+    w->prepare(env, info[0], info[1]);
+  } catch (...) {
+    delete w;
+    throw;
+  }
+  ProgramState &s = *sp;
+  s.in_flight++;
+  if (s.worker_active) {
+    s.pending.push_back(w);
+  } else {
+    s.worker_active = true;
+    w->Queue();
+  }
+  return env.Undefined();
+}
+
+// ---- lifetime, profiling, rebinding ----
+
+// disposeProgram(program): frees now, or when the runs in flight complete.  Idempotent.
+Napi::Value DisposeProgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1, "disposeProgram: expected (program)");
+  ProgramState &s = *get_program(env, info[0], "disposeProgram", false);
+  s.dispose_requested = true;
+  if (s.in_flight == 0) s.free_now(env);
+  return env.Undefined();
+}
+
+Napi::Value IsProgramDisposed(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1, "isProgramDisposed: expected (program)");
+  return Napi::Boolean::New(env, !get_program(env, info[0], "isProgramDisposed", false)->live());
+}
+
+// setProgramProfile(program, on: boolean)
+Napi::Value SetProgramProfile(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 2 && info[1].IsBoolean(), "setProgramProfile: expected (program, on)");
+  ProgramState &s = *get_program(env, info[0], "setProgramProfile", true);
+  std::lock_guard<std::mutex> lock(s.run_mu);
+  st_program_set_profile(s.prog, info[1].As<Napi::Boolean>().Value() ? 1 : 0);
+  return env.Undefined();
+}
+
+// programProfile(program) -> { ns: Float64Array, counts: Float64Array } (one entry per instruction)
+Napi::Value ProgramProfile(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1, "programProfile: expected (program)");
+  ProgramState &s = *get_program(env, info[0], "programProfile", true);
+  const size_t n = s.opcodes.size();
+  auto ns = Napi::Float64Array::New(env, n);
+  auto counts = Napi::Float64Array::New(env, n);
+  std::vector<int64_t> c(n);
+  {
+    std::lock_guard<std::mutex> lock(s.run_mu);
+    st_program_profile(s.prog, ns.Data(), c.data());
+  }
+  for (size_t k = 0; k < n; k++) counts[k] = (double)c[k];
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ns", ns);
+  o.Set("counts", counts);
+  return o;
+}
+
+// rebindProgram(program, slot, buffer): a bound slot (shared variable) takes a new buffer.
+Napi::Value RebindProgram(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 3 && info[1].IsNumber(), "rebindProgram: expected (program, slot, buffer)");
+  ProgramState &s = *get_program(env, info[0], "rebindProgram", true);
+  const double slot_d = info[1].As<Napi::Number>().DoubleValue();
+  BoundRef *target = nullptr;
+  for (BoundRef &b : s.bound)
+    if ((double)b.slot == slot_d) target = &b;
+  ST_REQUIRE_ARG(env, target, "rebindProgram: slot %g is not a bound slot", slot_d);
+  NativeBuffer *nb = unwrap(env, info[2], "rebindProgram");
+  const st_slot_desc *sd = st_program_slot(s.prog, target->slot);
+  const int64_t n = slot_numel(*sd);
+  if (nb->dtype != sd->dtype || nb->numel != n)
+    throw_error(env, nb->dtype != sd->dtype ? "ERR_ST_DTYPE" : "ERR_ST_SHAPE",
+                "rebindProgram: slot " + std::to_string(target->slot) + ": expected " + describe_slot(sd, n) + ", got " +
+                    st_dtype_name(nb->dtype) + " with " + std::to_string(nb->numel) + " elements");
+  st_status st{};
+  {
+    std::lock_guard<std::mutex> lock(s.run_mu);  // waits for a run in progress
+    if (st_program_rebind(s.prog, target->slot, nb->data, &st) != ST_OK) throw_status(env, st, nullptr);
+  }
+  target->buf = nb;
+  target->ref.Reset();
+  target->ref = Napi::Persistent(info[2]);
+  return env.Undefined();
+}
+
+// programInfo(program) -> { numInputs, numOutputs, numInstrs, arenaBytes, disposed }
+Napi::Value ProgramInfo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1, "programInfo: expected (program)");
+  ProgramState &s = *get_program(env, info[0], "programInfo", false);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("numInputs", Napi::Number::New(env, (double)s.inputs.size()));
+  o.Set("numOutputs", Napi::Number::New(env, (double)s.outputs.size()));
+  o.Set("numInstrs", Napi::Number::New(env, (double)s.opcodes.size()));
+  o.Set("arenaBytes", Napi::Number::New(env, (double)s.arena_bytes));
+  o.Set("disposed", Napi::Boolean::New(env, !s.live()));
+  return o;
+}
+
+}  // namespace
+
+void init_program(Napi::Env env, Napi::Object exports) {
+  exports.Set("createProgram", Napi::Function::New(env, CreateProgram, "createProgram"));
+  exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
+  exports.Set("runProgramAsync", Napi::Function::New(env, RunProgramAsync, "runProgramAsync"));
+  exports.Set("disposeProgram", Napi::Function::New(env, DisposeProgram, "disposeProgram"));
+  exports.Set("isProgramDisposed", Napi::Function::New(env, IsProgramDisposed, "isProgramDisposed"));
+  exports.Set("setProgramProfile", Napi::Function::New(env, SetProgramProfile, "setProgramProfile"));
+  exports.Set("programProfile", Napi::Function::New(env, ProgramProfile, "programProfile"));
+  exports.Set("rebindProgram", Napi::Function::New(env, RebindProgram, "rebindProgram"));
+  exports.Set("programInfo", Napi::Function::New(env, ProgramInfo, "programInfo"));
+}
+
 }  // namespace stb

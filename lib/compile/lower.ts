@@ -1,0 +1,296 @@
+// Lowering: a FunctionGraph specialized to concrete input shapes becomes a Program description —
+// instructions over slots, with a memory plan — that the native executor runs in one call.
+import { DType, DTYPE_CODE } from '../dtype';
+import { SymtensorError, fmtShape } from '../errors';
+import { NativeBuffer } from '../native';
+import { EW, Op as NativeOp } from '../ops.generated';
+import { Emitter, Val } from '../tensor/emitter';
+import { OutSpec } from '../tensor/tensor';
+import { ewProgram } from '../tensor/elementwise';
+import { sizeOf, stridesOf } from '../tensor/shape-util';
+import { Apply, Constant, Variable, VarType } from '../graph/variable';
+import { IfElse } from '../graph/ops/control';
+import { Elemwise } from '../graph/ops/elemwise';
+import { SharedVariable } from '../graph/shared';
+import { FunctionGraph } from './fgraph';
+import { planMemory } from './memory-plan';
+
+export const SLOT = { input: 0, bound: 1, temp: 2, output: 3 } as const;
+
+export class Slot implements Val {
+  constructor(
+    readonly id: number,
+    readonly shape: number[],
+    readonly dtype: DType,
+    public kind: number,
+    /** Storage group (temps that alias one buffer share it). */
+    readonly group: number,
+    readonly bound: NativeBuffer | null = null,
+  ) {}
+  get bytes(): number {
+    return sizeOf(this.shape) * (this.dtype === 'float64' ? 8 : this.dtype === 'bool' ? 1 : 4);
+  }
+}
+
+export interface Instr {
+  opcode: number;
+  inputs: number[];
+  outputs: number[];
+  iattr: number[];
+  fattr: number[];
+  /** The graph node it computes (for errors and profiles) and a label. */
+  node: Apply | null;
+  label: string;
+}
+
+export interface ProgramDesc {
+  slots: Slot[];
+  instrs: Instr[];
+  copies: [number, number][];
+  arenaBytes: number;
+  offsets: Map<number, number>;
+  /** Output slot ids in the function's output order. */
+  outputSlots: number[];
+  inputSlots: number[];
+}
+
+/** Records instructions instead of running them. */
+class Recorder implements Emitter<Slot> {
+  slots: Slot[] = [];
+  instrs: Instr[] = [];
+  node: Apply | null = null;
+  private nextGroup = 0;
+
+  slot(shape: number[], dtype: DType, kind: number, bound: NativeBuffer | null = null, group?: number): Slot {
+    const s = new Slot(this.slots.length, shape.slice(), dtype, kind, group ?? this.nextGroup++, bound);
+    this.slots.push(s);
+    return s;
+  }
+  emit(op: string, opcode: number, inputs: Slot[], outs: OutSpec[], iattr: number[] = [], fattr: number[] = []): Slot[] {
+    const o = outs.map((spec) => this.slot(spec.shape, spec.dtype, SLOT.temp));
+    this.instrs.push({ opcode, inputs: inputs.map((s) => s.id), outputs: o.map((s) => s.id), iattr: iattr.slice(), fattr: fattr.slice(), node: this.node, label: op });
+    return o;
+  }
+  view(v: Slot, shape: number[], op: string): Slot {
+    if (v.kind === SLOT.temp) return this.slot(shape, v.dtype, SLOT.temp, null, v.group);
+    // inputs and bound buffers cannot alias arena memory: copy
+    return this.emit(op, NativeOp.COPY, [v], [{ dtype: v.dtype, shape }], [0, ...stridesOf(shape)])[0];
+  }
+  release(): void {}
+  /** dst = src converted to dst's dtype. */
+  copy(src: Slot, dst: Slot, label: string): void {
+    const { iattr, fattr } = ewProgram(EW.IDENTITY, [src], dst.dtype === 'float64' || src.dtype === 'float64' ? 'float64' : dst.dtype === 'float32' || src.dtype === 'float32' ? 'float32' : 'int32');
+    this.instrs.push({ opcode: NativeOp.ELEMWISE, inputs: [src.id], outputs: [dst.id], iattr, fattr, node: this.node, label });
+  }
+}
+
+function typeError(node: Apply, msg: string): SymtensorError {
+  return new SymtensorError('ERR_ST_SHAPE', node.op.name, `${msg} (node built at ${node.trace})`, { where: node.trace });
+}
+
+/**
+ * Concrete types of every variable for the given input shapes; throws naming the node (and where
+ * the user built it) when run-time shapes do not fit.
+ */
+export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>): Map<Variable, { dtype: DType; shape: number[] }> {
+  const types = new Map<Variable, { dtype: DType; shape: number[] }>();
+  for (const [v, t] of inputTypes) types.set(v, { dtype: t.dtype, shape: t.shape as number[] });
+  const typeOf = (v: Variable) => {
+    let t = types.get(v);
+    if (!t) {
+      if (v.owner) throw new SymtensorError('ERR_ST_INTERNAL', 'specialize', `no type for ${v.describe()}`);
+      t = { dtype: v.dtype, shape: v.shape as number[] }; // constants and shared variables have static shapes
+      types.set(v, t);
+    }
+    return t;
+  };
+  for (const node of fg.nodes()) {
+    const ins = node.inputs.map(typeOf);
+    let outs: VarType[];
+    try {
+      outs = node.op.infer(ins);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message.replace(/^\w+: /, '') : String(e);
+      throw typeError(node, `${msg}; run-time input shapes ${ins.map((t) => fmtShape(t.shape)).join(', ')}`);
+    }
+    if (node.op instanceof Elemwise) {
+      // an unknown dim that turns out to be 1 where others are larger would broadcast, which the
+      // gradient (built assuming no broadcast) did not account for
+      const outShape = outs[0].shape as number[];
+      node.inputs.forEach((v, i) => {
+        const lead = outShape.length - v.ndim;
+        v.shape.forEach((d, k) => {
+          if (d === null && ins[i].shape[k] === 1 && outShape[k + lead] !== 1)
+            throw typeError(node, `input ${i} (${v.describe()}) has size 1 on axis ${k} at run time and would broadcast to ${outShape[k + lead]}; declare that dimension as 1 to broadcast`);
+        });
+      });
+    }
+    node.outputs.forEach((o, k) => {
+      const shape = outs[k].shape;
+      if (shape.some((d) => d === null)) throw typeError(node, `could not determine the output shape`);
+      o.shape.forEach((d, j) => {
+        if (d !== null && d !== shape[j]) throw typeError(node, `output has shape ${fmtShape(shape)} at run time but ${fmtShape(o.shape)} was inferred`);
+      });
+      types.set(o, { dtype: outs[k].dtype, shape: shape as number[] });
+    });
+  }
+  return types;
+}
+
+/** Nodes each lazily-evaluated branch owns (innermost ifelse first). */
+function branchOwnership(fg: FunctionGraph, extraRoots: Variable[]): Map<Apply, { ifelse: Apply; branch: 1 | 2 }> {
+  const nodes = fg.nodes();
+  const clients = fg.clients();
+  for (const r of extraRoots) {
+    const l = clients.get(r) ?? [];
+    l.push({ node: 'output', index: -1 });
+    clients.set(r, l);
+  }
+  const owner = new Map<Apply, { ifelse: Apply; branch: 1 | 2 }>();
+  for (const ie of nodes.filter((n) => n.op instanceof IfElse)) {
+    for (const branch of [1, 2] as const) {
+      const mine = new Set<Apply>();
+      const pos = nodes.indexOf(ie);
+      for (let i = pos - 1; i >= 0; i--) {
+        const n = nodes[i];
+        if (owner.has(n)) continue;
+        const exclusive = n.outputs.every((o) =>
+          (clients.get(o) ?? []).every((c) => c.node !== 'output' && ((c.node === ie && c.index === branch) || mine.has(c.node as Apply))),
+        );
+        if (exclusive && n.outputs.some((o) => (clients.get(o) ?? []).length > 0)) mine.add(n);
+      }
+      for (const n of mine) owner.set(n, { ifelse: ie, branch });
+    }
+  }
+  return owner;
+}
+
+/**
+ * Lowers a specialized graph.  inputs: the function's inputs (INPUT slots, in order); outputs
+ * and updates ([shared, value]) as in fn().
+ */
+export function lower(
+  fg: FunctionGraph,
+  types: Map<Variable, { dtype: DType; shape: number[] }>,
+  nOutputs: number,
+  updates: [SharedVariable, number][],
+): ProgramDesc {
+  const rec = new Recorder();
+  const slotOf = new Map<Variable, Slot>();
+  const inputSlots = fg.inputs.map((v) => {
+    const t = types.get(v)!;
+    const s = rec.slot(t.shape, t.dtype, SLOT.input);
+    slotOf.set(v, s);
+    return s.id;
+  });
+  const get = (v: Variable): Slot => {
+    let s = slotOf.get(v);
+    if (s) return s;
+    if (v instanceof SharedVariable) s = rec.slot(v.shape as number[], v.dtype, SLOT.bound, v.storage.buffer('fn'));
+    else if (v instanceof Constant) s = rec.slot(v.shape as number[], v.dtype, SLOT.bound, v.value.buffer('fn'));
+    else throw new SymtensorError('ERR_ST_INTERNAL', 'lower', `no value for ${v.describe()}`);
+    slotOf.set(v, s);
+    return s;
+  };
+
+  const updateVars = updates.map(([, k]) => fg.outputs[nOutputs + k]);
+  const owner = branchOwnership(fg, []);
+  const nodes = fg.nodes();
+  const lowerNode = (node: Apply) => {
+    rec.node = node;
+    if (node.op instanceof IfElse) return lowerIfElse(node);
+    const ins = node.inputs.map(get);
+    const outs = node.op.lower(rec, ins, node);
+    node.outputs.forEach((o, k) => {
+      const want = types.get(o)!;
+      if (outs[k].dtype !== want.dtype || outs[k].shape.length !== want.shape.length || outs[k].shape.some((d, j) => d !== want.shape[j]))
+        throw typeError(node, `lowered to ${fmtShape(outs[k].shape)} ${outs[k].dtype}, expected ${fmtShape(want.shape)} ${want.dtype}`);
+      slotOf.set(o, outs[k]);
+    });
+  };
+  const emitBranch = (ie: Apply | null, branch: 1 | 2 | 0) => {
+    for (const n of nodes) {
+      const o = owner.get(n);
+      if (ie === null ? o === undefined : o?.ifelse === ie && o.branch === branch) lowerNode(n);
+    }
+  };
+  const lowerIfElse = (node: Apply) => {
+    const t = types.get(node.outputs[0])!;
+    const cond = get(node.inputs[0]);
+    const a = types.get(node.inputs[1]) ?? { shape: node.inputs[1].shape as number[] };
+    const b = types.get(node.inputs[2]) ?? { shape: node.inputs[2].shape as number[] };
+    if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
+      throw typeError(node, `branches have shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} at run time; they must match`);
+    const out = rec.slot(t.shape, t.dtype, SLOT.temp);
+    const jIf = rec.instrs.push({ opcode: NativeOp.JUMP_IF_FALSE, inputs: [cond.id], outputs: [], iattr: [0], fattr: [], node, label: 'ifelse' }) - 1;
+    emitBranch(node, 1);
+    rec.node = node;
+    rec.copy(get(node.inputs[1]), out, 'ifelse.then');
+    const jEnd = rec.instrs.push({ opcode: NativeOp.JUMP, inputs: [], outputs: [], iattr: [0], fattr: [], node, label: 'ifelse' }) - 1;
+    rec.instrs[jIf].iattr[0] = rec.instrs.length;
+    emitBranch(node, 2);
+    rec.node = node;
+    rec.copy(get(node.inputs[2]), out, 'ifelse.else');
+    rec.instrs[jEnd].iattr[0] = rec.instrs.length;
+    slotOf.set(node.outputs[0], out);
+  };
+  emitBranch(null, 0);
+
+  // outputs get OUTPUT slots: a temp that nothing aliases becomes one, anything else is copied
+  rec.node = null;
+  const groupSize = new Map<number, number>();
+  for (const s of rec.slots) groupSize.set(s.group, (groupSize.get(s.group) ?? 0) + 1);
+  const taken = new Set<number>();
+  const updateSources = new Set(updateVars.map((v) => get(v).group));
+  const outputSlots = fg.outputs.slice(0, nOutputs).map((v) => {
+    const s = get(v);
+    if (s.kind === SLOT.temp && groupSize.get(s.group) === 1 && !taken.has(s.id) && !updateSources.has(s.group) && s.bytes > 0) {
+      s.kind = SLOT.output;
+      taken.add(s.id);
+      return s.id;
+    }
+    const out = rec.slot(s.shape, s.dtype, SLOT.output);
+    rec.copy(s, out, 'output');
+    return out.id;
+  });
+  // updates: the new value must survive until the copies at the end
+  const copies: [number, number][] = updates.map(([sv], k) => {
+    let src = get(updateVars[k]);
+    const dst = get(sv);
+    if (src.kind === SLOT.input || src.kind === SLOT.bound) {
+      const tmp = rec.slot(src.shape, src.dtype, SLOT.temp);
+      rec.copy(src, tmp, `update ${sv.name ?? 'shared'}`);
+      src = tmp;
+    }
+    return [dst.id, src.id];
+  });
+
+  // liveness of temp groups -> arena offsets
+  const first = new Map<number, number>(), last = new Map<number, number>(), bytes = new Map<number, number>();
+  const touch = (id: number, at: number) => {
+    const s = rec.slots[id];
+    if (s.kind !== SLOT.temp) return;
+    if (!first.has(s.group)) first.set(s.group, at);
+    last.set(s.group, Math.max(last.get(s.group) ?? at, at));
+    bytes.set(s.group, Math.max(bytes.get(s.group) ?? 0, s.bytes));
+  };
+  rec.instrs.forEach((ins, i) => {
+    ins.outputs.forEach((id) => touch(id, i));
+    ins.inputs.forEach((id) => touch(id, i));
+  });
+  for (const [, src] of copies) touch(src, rec.instrs.length);
+  for (const s of rec.slots) if (s.kind === SLOT.temp && !first.has(s.group)) touch(s.id, 0);
+  const { offsets, arenaBytes } = planMemory([...first.keys()].map((g) => ({ id: g, bytes: bytes.get(g)!, start: first.get(g)!, end: last.get(g)! })));
+  return { slots: rec.slots, instrs: rec.instrs, copies, arenaBytes, offsets, outputSlots, inputSlots };
+}
+
+/** The object the native createProgram takes. */
+export function nativeDesc(d: ProgramDesc) {
+  return {
+    slots: d.slots.map((s) => ({ dtype: DTYPE_CODE[s.dtype], shape: s.shape, kind: s.kind, offset: s.kind === SLOT.temp ? d.offsets.get(s.group) ?? 0 : 0 })),
+    bound: d.slots.map((s) => (s.kind === SLOT.bound ? s.bound : null)),
+    arenaBytes: d.arenaBytes,
+    instrs: d.instrs.map((i) => ({ opcode: i.opcode, inputs: i.inputs, outputs: i.outputs, iattr: i.iattr, fattr: i.fattr })),
+    copies: d.copies,
+  };
+}

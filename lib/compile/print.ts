@@ -1,0 +1,64 @@
+// debugprint (one node a line, with shapes) and Graphviz export of a compiled function's graph.
+import { fmtShape } from '../errors';
+import { Constant, Variable } from '../graph/variable';
+import { SharedVariable } from '../graph/shared';
+import { FunctionGraph } from './fgraph';
+import { FusedElemwise } from './rewrites/fusion';
+
+function label(v: Variable): string {
+  if (v instanceof SharedVariable) return `shared ${v.name ?? ''}`.trim();
+  if (v instanceof Constant) return v.value.size <= 4 && !v.value.isDisposed ? `const ${Array.from(v.value.dataSync()).join(',')}` : `const${fmtShape(v.shape)}`;
+  if (!v.owner) return v.name ?? 'input';
+  return v.owner.op instanceof FusedElemwise ? v.owner.op.label() : v.owner.op.key();
+}
+
+/** The optimized graph as text: `#id op [shape] dtype <- inputs`. */
+export function debugprintGraph(fg: FunctionGraph): string {
+  const ids = new Map<Variable, string>();
+  const lines: string[] = [];
+  const idOf = (v: Variable) => {
+    let s = ids.get(v);
+    if (!s) {
+      s = v.owner ? `#${ids.size}` : v.name ?? `#${ids.size}`;
+      ids.set(v, s);
+      if (!v.owner) lines.push(`${s} = ${label(v)} ${fmtShape(v.shape)} ${v.dtype}`);
+    }
+    return s;
+  };
+  fg.inputs.forEach(idOf);
+  for (const node of fg.nodes()) {
+    const ins = node.inputs.map(idOf);
+    for (const o of node.outputs) lines.push(`${idOf(o)} = ${label(o)} ${fmtShape(o.shape)} ${o.dtype} <- ${ins.join(', ')}`);
+  }
+  fg.outputs.forEach((o, i) => lines.push(`output ${i}: ${idOf(o)}`));
+  return lines.join('\n');
+}
+
+/** Graphviz source of the optimized graph. */
+export function toDotGraph(fg: FunctionGraph, name = 'symtensor'): string {
+  const ids = new Map<Variable, string>();
+  const out: string[] = [`digraph "${name.replace(/"/g, "'")}" {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=10];'];
+  const esc = (s: string) => s.replace(/"/g, '\\"');
+  const vid = (v: Variable) => {
+    let s = ids.get(v);
+    if (!s) {
+      s = `v${ids.size}`;
+      ids.set(v, s);
+      if (!v.owner) out.push(`  ${s} [shape=box, label="${esc(label(v))}\\n${fmtShape(v.shape)} ${v.dtype}"];`);
+    }
+    return s;
+  };
+  fg.inputs.forEach(vid);
+  for (const node of fg.nodes()) {
+    const o = node.outputs[0];
+    const id = vid(o);
+    out.push(`  ${id} [shape=ellipse, label="${esc(label(o))}\\n${fmtShape(o.shape)} ${o.dtype}"];`);
+    node.inputs.forEach((v, i) => out.push(`  ${vid(v)} -> ${id} [label="${i}"];`));
+  }
+  fg.outputs.forEach((o, i) => {
+    out.push(`  out${i} [shape=plaintext, label="output ${i}"];`);
+    out.push(`  ${vid(o)} -> out${i};`);
+  });
+  out.push('}');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,397 @@
+/**
+ * The symbolic namespace (Theano's T): variables and every op, building graph nodes whose shapes
+ * and dtypes are checked here, at the line that builds them.
+ * @example const X = T.matrix('X'); const y = T.tanh(T.dot(X, W).add(b));
+ */
+import { DType, isDType } from '../dtype';
+import { argError, dtypeError, fmtShape, shapeError } from '../errors';
+import { tensor } from '../tensor/creation';
+import { NestedArray } from '../tensor/convert';
+import { EwName, checkNum } from '../tensor/elementwise';
+import type { ReduceOp } from '../tensor/reduction';
+import type { Conv2dOptions, Pool2dOptions } from '../tensor/nn';
+import { normAxes, normAxis } from '../tensor/shape-util';
+import { Tensor } from '../tensor/tensor';
+import { Constant, Dim, InputVariable, Variable, applyOp1, applyOp } from './variable';
+import { ew } from './ops/elemwise';
+import { ArgReduce, Reduce } from './ops/reduce';
+import { MatMul } from './ops/linalg';
+import {
+  BroadcastTo, Cast, Concat, DimShuffle, Gather, OneHot, Pad, Reshape, Slice, StridedSlice, Tile, Transpose,
+} from './ops/shape';
+import { Conv2d, Conv2dGradFilter, Conv2dGradInput, Pool2d, Pool2dGrad, Softmax } from './ops/nn';
+import { IfElse, StopGradient } from './ops/control';
+import { CrossEntropySoftmax } from './ops/loss';
+
+/** Anything a T op takes: variables, numbers (weak scalars), eager tensors and nested arrays (constants). */
+export type VarLike = Variable | number | boolean | Tensor | NestedArray;
+
+/** A constant from a number, array or eager tensor. */
+export function constant(value: number | boolean | Tensor | NestedArray, name?: string, dtype?: DType): Constant {
+  const t = value instanceof Tensor ? value : tensor(value as NestedArray, dtype ? { dtype } : {});
+  return new Constant(t, name);
+}
+
+function asVar(x: VarLike): Variable {
+  if (x instanceof Variable) return x;
+  return constant(x as NestedArray);
+}
+
+/** Numbers stay numbers (weak scalars); everything else becomes a variable. */
+function asArg(x: VarLike): Variable | number {
+  if (typeof x === 'number') return x;
+  if (typeof x === 'boolean') return x ? 1 : 0;
+  return asVar(x);
+}
+
+// ---- variables ----
+function checkDtype(op: string, d: unknown): DType {
+  if (!isDType(d)) throw dtypeError(op, `unknown dtype ${JSON.stringify(d)} (use float32, float64, int32 or bool)`);
+  return d;
+}
+
+/**
+ * A symbolic input of dtype and rank (or shape, with null for unknown dims).
+ * @example T.tensor('float32', [null, 28, 28, 1], 'images')
+ */
+export function tensorVar(dtype: DType, ndimOrShape: number | Dim[], name?: string): InputVariable {
+  checkDtype('T.tensor', dtype);
+  const shape = typeof ndimOrShape === 'number' ? new Array<Dim>(ndimOrShape).fill(null) : ndimOrShape.slice();
+  if (typeof ndimOrShape === 'number' && (!Number.isInteger(ndimOrShape) || ndimOrShape < 0)) throw argError('T.tensor', `ndim must be a non-negative integer, got ${ndimOrShape}`);
+  for (const d of shape) if (d !== null && (!Number.isInteger(d) || d < 0)) throw shapeError('T.tensor', `bad shape ${JSON.stringify(ndimOrShape)}`);
+  return new InputVariable({ dtype, shape }, null, 0, name);
+}
+export { tensorVar as tensor };
+
+export const scalar = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 0, name);
+export const vector = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 1, name);
+export const matrix = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 2, name);
+export const tensor3 = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 3, name);
+export const tensor4 = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 4, name);
+export const iscalar = (name?: string) => tensorVar('int32', 0, name);
+export const ivector = (name?: string) => tensorVar('int32', 1, name);
+export const imatrix = (name?: string) => tensorVar('int32', 2, name);
+
+// ---- elementwise ----
+const un = (name: EwName) => (x: VarLike): Variable => ew(name, [asVar(x)]);
+const bin = (name: EwName) => (x: VarLike, y: VarLike): Variable => ew(name, [asArg(x), asArg(y)]);
+
+export const neg = un('neg');
+export const abs = un('abs');
+export const sign = un('sign');
+export const exp = un('exp');
+export const expm1 = un('expm1');
+export const log = un('log');
+export const log1p = un('log1p');
+export const sqrt = un('sqrt');
+export const rsqrt = un('rsqrt');
+export const square = un('square');
+export const reciprocal = un('reciprocal');
+export const sin = un('sin');
+export const cos = un('cos');
+export const tanh = un('tanh');
+export const sigmoid = un('sigmoid');
+export const relu = un('relu');
+export const selu = un('selu');
+export const gelu = un('gelu');
+export const softplus = un('softplus');
+export const erf = un('erf');
+export const floor = un('floor');
+export const ceil = un('ceil');
+export const round = un('round');
+export const isNaN = un('isNaN');
+export const isFinite = un('isFinite');
+export const logicalNot = un('logicalNot');
+export const add = bin('add');
+export const sub = bin('sub');
+export const mul = bin('mul');
+export const div = bin('div');
+export const pow = bin('pow');
+export const maximum = bin('maximum');
+export const minimum = bin('minimum');
+export const mod = bin('mod');
+export const equal = bin('equal');
+export const notEqual = bin('notEqual');
+export const less = bin('less');
+export const lessEqual = bin('lessEqual');
+export const greater = bin('greater');
+export const greaterEqual = bin('greaterEqual');
+export const logicalAnd = bin('logicalAnd');
+export const logicalOr = bin('logicalOr');
+
+export function leakyRelu(x: VarLike, alpha = 0.2): Variable {
+  return ew('leakyRelu', [asVar(x)], [checkNum('leakyRelu', 'alpha', alpha)]);
+}
+export function elu(x: VarLike, alpha = 1): Variable {
+  return ew('elu', [asVar(x)], [checkNum('elu', 'alpha', alpha)]);
+}
+export function clip(x: VarLike, min: number, max: number): Variable {
+  checkNum('clip', 'min', min);
+  checkNum('clip', 'max', max);
+  if (min > max) throw argError('clip', `min (${min}) is greater than max (${max})`);
+  return ew('clip', [asVar(x)], [min, max]);
+}
+
+/** cond ? a : b elementwise (Theano's switch). */
+export function where(cond: VarLike, a: VarLike, b: VarLike): Variable {
+  return ew('where', [asArg(cond), asArg(a), asArg(b)]);
+}
+export { where as switch };
+
+export function cast(x: VarLike, dtype: DType): Variable {
+  const v = asVar(x);
+  checkDtype('cast', dtype);
+  return applyOp1(new Cast(dtype), [v]);
+}
+
+// ---- reductions ----
+function reducer(rop: ReduceOp) {
+  return (x: VarLike, axis?: number | number[] | null, keepDims = false): Variable => {
+    const v = asVar(x);
+    return applyOp1(new Reduce(rop, normAxes(rop, axis, v.ndim), keepDims), [v]);
+  };
+}
+export const sum = reducer('sum');
+export const mean = reducer('mean');
+export const prod = reducer('prod');
+export const max = reducer('max');
+export const min = reducer('min');
+export const all = reducer('all');
+export const any = reducer('any');
+
+function argReducer(which: 'argmax' | 'argmin') {
+  return (x: VarLike, axis?: number, keepDims = false): Variable => {
+    let v = asVar(x);
+    if (axis === undefined || axis === null) {
+      v = flatten(v);
+      return applyOp1(new ArgReduce(which, 0, false), [v]);
+    }
+    return applyOp1(new ArgReduce(which, normAxis(which, axis, v.ndim), keepDims), [v]);
+  };
+}
+export const argmax = argReducer('argmax');
+export const argmin = argReducer('argmin');
+
+/** Population variance over axes. */
+export function variance(x: VarLike, axis?: number | number[] | null, keepDims = false): Variable {
+  let v = asVar(x);
+  if (v.dtype !== 'float32' && v.dtype !== 'float64') v = cast(v, 'float32');
+  const axes = normAxes('variance', axis, v.ndim);
+  const d = sub(v, mean(v, axes, true));
+  return mean(mul(d, d), axes, keepDims);
+}
+
+export function std(x: VarLike, axis?: number | number[] | null, keepDims = false): Variable {
+  return sqrt(variance(x, axis, keepDims));
+}
+
+/** log(sum(exp(x))) over axes, stable: the max is subtracted (and carries no gradient). */
+export function logSumExp(x: VarLike, axis?: number | number[] | null, keepDims = false): Variable {
+  let v = asVar(x);
+  if (v.dtype !== 'float32' && v.dtype !== 'float64') v = cast(v, 'float32');
+  const axes = normAxes('logSumExp', axis, v.ndim);
+  const m = stopGradient(max(v, axes, true));
+  const safe = where(isFinite(m), m, 0);
+  const out = add(log(sum(exp(sub(v, safe)), axes, true)), safe);
+  return keepDims ? out : squeeze(out, axes);
+}
+
+// ---- linear algebra ----
+/** Batched matrix product; 1-D operands are treated as row/column vectors and dropped from the result. */
+export function matmul(x: VarLike, y: VarLike, transposeA = false, transposeB = false): Variable {
+  let a = asVar(x), b = asVar(y);
+  if (a.ndim === 0 || b.ndim === 0) throw shapeError('matmul', `operands must have rank >= 1, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  const vecA = a.ndim === 1, vecB = b.ndim === 1;
+  if (vecA) (a = dimshuffle(a, ['x', 0])), (transposeA = false);
+  if (vecB) (b = dimshuffle(b, [0, 'x'])), (transposeB = false);
+  let out = applyOp1(new MatMul(transposeA, transposeB), [a, b]);
+  if (vecA) out = squeeze(out, out.ndim - 2);
+  if (vecB) out = squeeze(out, out.ndim - 1);
+  return out;
+}
+
+/** Theano's dot: vector·vector is a scalar; otherwise a matrix product (vectors as row/column). */
+export function dot(x: VarLike, y: VarLike): Variable {
+  const a = asVar(x), b = asVar(y);
+  if (a.ndim === 0 || b.ndim === 0) return mul(a, b);
+  if (a.ndim === 1 && b.ndim === 1) return sum(mul(a, b));
+  return matmul(a, b);
+}
+
+export function outer(x: VarLike, y: VarLike): Variable {
+  const a = asVar(x), b = asVar(y);
+  if (a.ndim !== 1 || b.ndim !== 1) throw argError('outer', `expects vectors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  return mul(dimshuffle(a, [0, 'x']), dimshuffle(b, ['x', 0]));
+}
+
+// ---- shape ----
+export function reshape(x: VarLike, shape: number[]): Variable {
+  return applyOp1(new Reshape(shape.slice()), [asVar(x)]);
+}
+export function flatten(x: VarLike): Variable {
+  return reshape(x, [-1]);
+}
+/** Theano's dimshuffle: e.g. dimshuffle(v, ['x', 0]) makes a row; ('x' = new broadcastable axis). */
+export function dimshuffle(x: VarLike, pattern: (number | 'x')[]): Variable {
+  const v = asVar(x);
+  if (pattern.every((p, i) => p === i) && pattern.length === v.ndim) return v;
+  return applyOp1(new DimShuffle(pattern.slice()), [v]);
+}
+export function transpose(x: VarLike, perm?: number[]): Variable {
+  const v = asVar(x);
+  const p = perm ?? [...Array(v.ndim).keys()].reverse();
+  return applyOp1(new Transpose(p.map((a) => normAxis('transpose', a, v.ndim))), [v]);
+}
+export { transpose as permute };
+export function expandDims(x: VarLike, axis = 0): Variable {
+  const v = asVar(x);
+  const a = normAxis('expandDims', axis, v.ndim + 1);
+  const pattern: (number | 'x')[] = [...Array(v.ndim).keys()];
+  pattern.splice(a, 0, 'x');
+  return dimshuffle(v, pattern);
+}
+export function squeeze(x: VarLike, axis?: number | number[]): Variable {
+  const v = asVar(x);
+  let drop: number[];
+  if (axis === undefined) drop = v.shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  else {
+    drop = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis('squeeze', a, v.ndim));
+    for (const a of drop) if (v.shape[a] !== 1 && v.shape[a] !== null) throw shapeError('squeeze', `cannot squeeze axis ${a} of ${fmtShape(v.shape)}: its size is ${v.shape[a]}, not 1`);
+  }
+  return dimshuffle(v, [...Array(v.ndim).keys()].filter((i) => !drop.includes(i)));
+}
+export function broadcastTo(x: VarLike, shape: number[]): Variable {
+  return applyOp1(new BroadcastTo(shape.slice()), [asVar(x)]);
+}
+export function slice(x: VarLike, begin: number | number[], size?: number | number[]): Variable {
+  const b = Array.isArray(begin) ? begin.slice() : [begin];
+  const s = size === undefined ? b.map(() => -1) : Array.isArray(size) ? size.slice() : [size];
+  return applyOp1(new Slice(b, s), [asVar(x)]);
+}
+export function stridedSlice(x: VarLike, begin: (number | null)[], end: (number | null)[], strides: (number | null)[] = []): Variable {
+  return applyOp1(new StridedSlice(begin.slice(), end.slice(), strides.slice()), [asVar(x)]);
+}
+export function concat(xs: VarLike[], axis = 0): Variable {
+  if (!Array.isArray(xs) || !xs.length) throw argError('concat', 'expected a non-empty array of tensors');
+  const vs = xs.map(asVar);
+  return applyOp1(new Concat(normAxis('concat', axis, vs[0].ndim)), vs);
+}
+export function stack(xs: VarLike[], axis = 0): Variable {
+  if (!Array.isArray(xs) || !xs.length) throw argError('stack', 'expected a non-empty array of tensors');
+  const vs = xs.map(asVar);
+  const a = normAxis('stack', axis, vs[0].ndim + 1);
+  return concat(vs.map((v) => expandDims(v, a)), a);
+}
+export function split(x: VarLike, numOrSizes: number | number[], axis = 0): Variable[] {
+  const v = asVar(x);
+  const a = normAxis('split', axis, v.ndim);
+  const dim = v.shape[a];
+  let sizes: number[];
+  if (typeof numOrSizes === 'number') {
+    if (dim === null) throw shapeError('split', `axis ${a} of ${fmtShape(v.shape)} has unknown size; give sizes instead of a count`);
+    if (!Number.isInteger(numOrSizes) || numOrSizes <= 0 || dim % numOrSizes) throw shapeError('split', `cannot split axis ${a} of size ${dim} into ${numOrSizes} equal parts`);
+    sizes = new Array(numOrSizes).fill(dim / numOrSizes);
+  } else sizes = numOrSizes.slice();
+  if (sizes.includes(-1) && dim !== null) {
+    const rest = dim - sizes.filter((s) => s !== -1).reduce((p, q) => p + q, 0);
+    sizes = sizes.map((s) => (s === -1 ? rest : s));
+  }
+  let start = 0;
+  return sizes.map((s) => {
+    const begin = v.shape.map((_, i) => (i === a ? start : 0));
+    const size = v.shape.map((_, i) => (i === a ? s : -1));
+    start += s;
+    return slice(v, begin, size);
+  });
+}
+export function tile(x: VarLike, reps: number[]): Variable {
+  return applyOp1(new Tile(reps.slice()), [asVar(x)]);
+}
+export function pad(x: VarLike, paddings: [number, number][], value = 0): Variable {
+  return applyOp1(new Pad(paddings.map((p) => [p[0], p[1]] as [number, number]), value), [asVar(x)]);
+}
+export function gather(x: VarLike, indices: VarLike, axis = 0): Variable {
+  const idx = indices instanceof Variable ? indices : constant(indices as NestedArray, undefined, 'int32');
+  return applyOp1(new Gather(axis), [asVar(x), idx]);
+}
+export function oneHot(indices: VarLike, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): Variable {
+  const idx = indices instanceof Variable ? indices : constant(indices as NestedArray, undefined, 'int32');
+  if (!Number.isInteger(depth) || depth < 0) throw argError('oneHot', `depth must be a non-negative integer, got ${depth}`);
+  return applyOp1(new OneHot(depth, onValue, offValue, dtype), [idx]);
+}
+
+// ---- nn ----
+export function softmax(x: VarLike, axis = -1): Variable {
+  return applyOp1(new Softmax(false, axis), [asVar(x)]);
+}
+export function logSoftmax(x: VarLike, axis = -1): Variable {
+  return applyOp1(new Softmax(true, axis), [asVar(x)]);
+}
+export function conv2d(x: VarLike, filter: VarLike, opts: Conv2dOptions = {}): Variable {
+  return applyOp1(new Conv2d({ ...opts }), [asVar(x), asVar(filter)]);
+}
+/** conv2d's input gradient; `like` supplies the input's shape. */
+export function conv2dGradInput(dy: VarLike, filter: VarLike, like: Variable, opts: Conv2dOptions = {}): Variable {
+  return applyOp1(new Conv2dGradInput({ ...opts }), [asVar(dy), asVar(filter), like]);
+}
+/** conv2d's filter gradient; `like` supplies the filter's shape. */
+export function conv2dGradFilter(x: VarLike, dy: VarLike, like: Variable, opts: Conv2dOptions = {}): Variable {
+  return applyOp1(new Conv2dGradFilter({ ...opts }), [asVar(x), asVar(dy), like]);
+}
+export function maxPool2d(x: VarLike, opts: Pool2dOptions = {}): Variable {
+  return applyOp1(new Pool2d(true, { ...opts }), [asVar(x)]);
+}
+export function avgPool2d(x: VarLike, opts: Pool2dOptions = {}): Variable {
+  return applyOp1(new Pool2d(false, { ...opts }), [asVar(x)]);
+}
+export function maxPool2dGrad(x: VarLike, dy: VarLike, opts: Pool2dOptions = {}): Variable {
+  return applyOp1(new Pool2dGrad(true, { ...opts }), [asVar(x), asVar(dy)]);
+}
+export function avgPool2dGrad(x: VarLike, dy: VarLike, opts: Pool2dOptions = {}): Variable {
+  return applyOp1(new Pool2dGrad(false, { ...opts }), [asVar(x), asVar(dy)]);
+}
+
+// ---- control ----
+/** Lazy if: only the taken branch is computed.  cond must hold one element. */
+export function ifelse(cond: VarLike, a: VarLike, b: VarLike): Variable {
+  return applyOp1(new IfElse(), [asVar(cond), asVar(a), asVar(b)]);
+}
+/** x, with no gradient flowing through it. */
+export function stopGradient(x: VarLike): Variable {
+  return applyOp1(new StopGradient(), [asVar(x)]);
+}
+
+// ---- losses: (yTrue, yPred), Keras's order ----
+/**
+ * -sum(yTrue * log(yPred)) over the last axis.  When yPred is a softmax, the loss is computed
+ * from its logits with one fused, stable op (and a stable gradient).
+ */
+export function categoricalCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
+  const t = asVar(yTrue), p = asVar(yPred);
+  if (p.owner?.op instanceof Softmax && p.owner.op.name === 'softmax' && normAxis('softmax', p.owner.op.axis, p.ndim) === p.ndim - 1)
+    return applyOp1(new CrossEntropySoftmax(), [p.owner.inputs[0], t]);
+  return neg(sum(mul(t, log(p)), -1));
+}
+
+/** categoricalCrossentropy with integer class labels. */
+export function sparseCategoricalCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
+  const p = asVar(yPred);
+  const depth = p.shape[p.ndim - 1];
+  if (depth === null) throw shapeError('sparseCategoricalCrossentropy', `the number of classes (last axis of ${fmtShape(p.shape)}) must be known`);
+  let t = asVar(yTrue);
+  if (t.dtype !== 'int32') t = cast(t, 'int32');
+  return categoricalCrossentropy(oneHot(t, depth, 1, 0, p.dtype), p);
+}
+
+/** Elementwise -(y log p + (1 - y) log(1 - p)) (stable when p is a sigmoid). */
+export function binaryCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
+  const y = asVar(yTrue), p = asVar(yPred);
+  if (p.owner?.op.name === 'sigmoid') {
+    // log σ(z) = -softplus(-z), log(1 - σ(z)) = -softplus(z)
+    const z = p.owner.inputs[0];
+    return add(mul(y, softplus(neg(z))), mul(sub(1, y), softplus(z)));
+  }
+  return neg(add(mul(y, log(p)), mul(sub(1, y), log(sub(1, p)))));
+}
+
+export { applyOp, applyOp1 };

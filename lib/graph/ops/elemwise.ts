@@ -1,0 +1,117 @@
+// Elementwise ops: one Op class for every micro-op, with each op's gradient rule.
+import { DType, isFloat } from '../../dtype';
+import { argError } from '../../errors';
+import { EW_OPS, EwName, ewCallWith, ewTypes, weakDtypes } from '../../tensor/elementwise';
+import type { Emitter, Val } from '../../tensor/emitter';
+import { tensor } from '../../tensor/creation';
+import { broadcastDims } from '../dims';
+import { Apply, Constant, Op, VarType, Variable, applyOp1 } from '../variable';
+import { sumToShape, cast } from './helpers';
+
+export class Elemwise extends Op {
+  readonly name: string;
+  constructor(
+    readonly fn: EwName,
+    readonly params: number[],
+    readonly ctype: DType,
+    readonly out: DType,
+  ) {
+    super();
+    this.name = fn;
+  }
+
+  override props() {
+    return [this.params, this.ctype, this.out];
+  }
+
+  infer(inputs: VarType[]): VarType[] {
+    return [{ dtype: this.out, shape: broadcastDims(this.name, inputs.map((i) => i.shape)) }];
+  }
+
+  lower<V extends Val>(em: Emitter<V>, inputs: V[]): V[] {
+    return [ewCallWith(em, this.name, EW_OPS[this.fn].code, inputs, this.ctype, this.out, this.params[0] ?? 0, this.params[1] ?? 0)];
+  }
+
+  override elementwise() {
+    return { code: EW_OPS[this.fn].code, p0: this.params[0] ?? 0, p1: this.params[1] ?? 0, ctype: this.ctype };
+  }
+
+  override grad(node: Apply, [gz]: (Variable | null)[]): (Variable | null)[] {
+    const xs = node.inputs;
+    const z = node.outputs[0];
+    const none = xs.map(() => null);
+    if (!gz || !isFloat(this.out)) return none;
+    const g = (rule: Variable | null, i: number) => (rule && isFloat(xs[i].dtype) ? sumToShape(cast(rule, xs[i].dtype), xs[i]) : null);
+    const [x, y] = xs;
+    const [p0] = this.params;
+    switch (this.fn) {
+      case 'neg': return [g(ew('neg', [gz]), 0)];
+      case 'abs': return [g(ew('mul', [gz, ew('sign', [x])]), 0)];
+      case 'exp': return [g(ew('mul', [gz, z]), 0)];
+      case 'expm1': return [g(ew('mul', [gz, ew('add', [z, 1])]), 0)];
+      case 'log': return [g(ew('div', [gz, x]), 0)];
+      case 'log1p': return [g(ew('div', [gz, ew('add', [x, 1])]), 0)];
+      case 'sqrt': return [g(ew('div', [ew('mul', [gz, 0.5]), z]), 0)];
+      case 'rsqrt': return [g(ew('mul', [gz, ew('mul', [ew('mul', [z, ew('square', [z])]), -0.5])]), 0)];
+      case 'square': return [g(ew('mul', [gz, ew('mul', [x, 2])]), 0)];
+      case 'reciprocal': return [g(ew('neg', [ew('mul', [gz, ew('square', [z])])]), 0)];
+      case 'sin': return [g(ew('mul', [gz, ew('cos', [x])]), 0)];
+      case 'cos': return [g(ew('neg', [ew('mul', [gz, ew('sin', [x])])]), 0)];
+      case 'tanh': return [g(ew('mul', [gz, ew('sub', [1, ew('square', [z])])]), 0)];
+      case 'sigmoid': return [g(ew('mul', [gz, ew('mul', [z, ew('sub', [1, z])])]), 0)];
+      case 'relu': return [g(ew('mul', [gz, ew('greater', [x, 0])]), 0)];
+      case 'leakyRelu': return [g(ew('mul', [gz, ew('where', [ew('greater', [x, 0]), 1, p0])]), 0)];
+      case 'elu': return [g(ew('where', [ew('greater', [x, 0]), gz, ew('mul', [gz, ew('add', [z, p0])])]), 0)];
+      case 'selu': {
+        const alpha = 1.6732632423543772, scale = 1.0507009873554805;
+        return [g(ew('mul', [gz, ew('where', [ew('greater', [x, 0]), scale, ew('mul', [ew('exp', [x]), scale * alpha])])]), 0)];
+      }
+      case 'gelu': {
+        // d/dx x·Φ(x) = Φ(x) + x·φ(x)
+        const cdf = ew('mul', [ew('add', [ew('erf', [ew('mul', [x, Math.SQRT1_2])]), 1]), 0.5]);
+        const pdf = ew('mul', [ew('exp', [ew('mul', [ew('square', [x]), -0.5])]), 1 / Math.sqrt(2 * Math.PI)]);
+        return [g(ew('mul', [gz, ew('add', [cdf, ew('mul', [x, pdf])])]), 0)];
+      }
+      case 'erf': return [g(ew('mul', [gz, ew('mul', [ew('exp', [ew('neg', [ew('square', [x])])]), 2 / Math.sqrt(Math.PI)])]), 0)];
+      case 'softplus': return [g(ew('mul', [gz, ew('sigmoid', [x])]), 0)];
+      case 'clip': return [g(ew('mul', [gz, ew('logicalAnd', [ew('greaterEqual', [x, this.params[0]]), ew('lessEqual', [x, this.params[1]])])]), 0)];
+      case 'sign': case 'floor': case 'ceil': case 'round':
+        return [g(ew('mul', [gz, 0]), 0)];
+      case 'add': return [g(gz, 0), g(gz, 1)];
+      case 'sub': return [g(gz, 0), g(ew('neg', [gz]), 1)];
+      case 'mul': return [g(ew('mul', [gz, y]), 0), g(ew('mul', [gz, x]), 1)];
+      case 'div': return [g(ew('div', [gz, y]), 0), g(ew('neg', [ew('div', [ew('mul', [gz, x]), ew('square', [y])])]), 1)];
+      case 'pow':
+        return [
+          g(ew('mul', [gz, ew('mul', [y, ew('pow', [x, ew('sub', [y, 1])])])]), 0),
+          g(ew('mul', [gz, ew('mul', [z, ew('log', [x])])]), 1),
+        ];
+      case 'maximum': return [g(ew('mul', [gz, ew('greaterEqual', [x, y])]), 0), g(ew('mul', [gz, ew('less', [x, y])]), 1)];
+      case 'minimum': return [g(ew('mul', [gz, ew('lessEqual', [x, y])]), 0), g(ew('mul', [gz, ew('greater', [x, y])]), 1)];
+      case 'mod': return [g(gz, 0), g(ew('neg', [ew('mul', [gz, ew('floor', [ew('div', [x, y])])])]), 1)];
+      case 'where': {
+        const zero = ew('mul', [gz, 0]);
+        return [null, g(ew('where', [x, gz, zero]), 1), g(ew('where', [x, zero, gz]), 2)];
+      }
+      default:
+        return none; // comparisons, logical ops, predicates: no gradient
+    }
+  }
+}
+
+/** A number as a constant of dtype (0-d). */
+export function scalarConstant(v: number, dtype: DType): Constant {
+  return new Constant(tensor(v, { dtype }));
+}
+
+/**
+ * Builds an elementwise node; numbers take the dtype of the variables they meet.
+ * @example ew('add', [x, 1])
+ */
+export function ew(name: EwName, args: (Variable | number)[], params: number[] = []): Variable {
+  if (!args.some((a) => a instanceof Variable)) throw argError(name, 'needs at least one symbolic operand');
+  const dtypes = weakDtypes(args.map((a) => (a instanceof Variable ? { dtype: a.dtype, shape: [] } : a)));
+  const vars = args.map((a, i) => (a instanceof Variable ? a : scalarConstant(a, dtypes[i] === 'bool' ? 'int32' : dtypes[i])));
+  const { ctype, out } = ewTypes(name, dtypes, params);
+  return applyOp1(new Elemwise(name, params, ctype, out), vars);
+}

@@ -1,0 +1,47 @@
+// Shared variables: values that live natively between calls of compiled functions.
+import { DType } from '../dtype';
+import { SymtensorError, fmtShape } from '../errors';
+import { native } from '../native';
+import { tensor } from '../tensor/creation';
+import { castWith } from '../tensor/elementwise';
+import { eager } from '../tensor/emitter';
+import { Tensor } from '../tensor/tensor';
+import type { TensorData } from '../tensor/convert';
+import { Variable } from './variable';
+
+export class SharedVariable extends Variable {
+  /** @internal The native storage; compiled programs read and update it in place. */
+  readonly storage: Tensor;
+
+  constructor(value: Tensor, name?: string) {
+    super({ dtype: value.dtype, shape: value.shape }, null, 0, name);
+    this.storage = value;
+  }
+
+  /** A copy of the current value. */
+  get(): Tensor {
+    return castWith(eager, this.storage, this.dtype);
+  }
+
+  /** Replaces the value; its shape and dtype must match the variable's. */
+  set(value: Tensor | TensorData): void {
+    const op = 'shared.set';
+    const t = value instanceof Tensor ? value : tensor(value as TensorData, { dtype: this.dtype });
+    if (t.dtype !== this.dtype || t.shape.length !== this.shape.length || t.shape.some((d, i) => d !== this.shape[i]))
+      throw new SymtensorError('ERR_ST_SHAPE', op, `${this.name ?? 'shared variable'} is ${fmtShape(this.shape)} ${this.dtype}; cannot set it to ${fmtShape(t.shape)} ${t.dtype}`);
+    native.copyInto(this.storage.buffer(op), t.buffer(op));
+    if (t !== value) t.dispose();
+  }
+}
+
+/**
+ * A variable whose value persists natively between calls (Theano's shared).
+ * @example const w = st.shared(st.zeros([784, 10]), 'w');
+ */
+export function shared(value: Tensor | TensorData, name?: string, opts: { dtype?: DType } = {}): SharedVariable {
+  const src = value instanceof Tensor ? value : tensor(value as TensorData, opts.dtype ? { dtype: opts.dtype } : {});
+  // own a private copy so later changes to `value` do not leak in
+  const own = castWith(eager, src, opts.dtype ?? src.dtype);
+  if (src !== value) src.dispose();
+  return new SharedVariable(own, name);
+}

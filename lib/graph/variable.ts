@@ -1,0 +1,165 @@
+// The graph's nodes: Variable (typed, maybe unknown dims), Apply (op + inputs + outputs) and Op.
+import { DType } from '../dtype';
+import { SymtensorError, fmtShape } from '../errors';
+import { packageRoot } from '../native';
+import type { Emitter, Val } from '../tensor/emitter';
+import type { Tensor } from '../tensor/tensor';
+import * as path from 'node:path';
+
+/** A dimension: a number, or null when only known at run time. */
+export type Dim = number | null;
+
+export interface VarType {
+  dtype: DType;
+  shape: Dim[];
+}
+
+let nextId = 1;
+
+const libDirs = [path.join(packageRoot, 'lib') + path.sep, path.join(packageRoot, 'dist') + path.sep];
+
+/** The first stack frame outside symtensor: where the user built the node. */
+export function captureTrace(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder, captureTrace);
+  Error.stackTraceLimit = limit;
+  const lines = (holder.stack ?? '').split('\n').slice(1);
+  for (const line of lines) {
+    if (libDirs.some((d) => line.includes(d)) || line.includes('node:internal') || line.includes('node_modules')) continue;
+    return line.trim().replace(/^at /, '');
+  }
+  return 'unknown location';
+}
+
+/** A symbolic value: the result of an Apply, a graph input, a constant or a shared variable. */
+export class Variable {
+  readonly id = nextId++;
+  readonly dtype: DType;
+  readonly shape: Dim[];
+  /** The node that computes this variable (null for inputs, constants and shared variables). */
+  readonly owner: Apply | null;
+  /** Which output of the owner this is. */
+  readonly index: number;
+  name: string | undefined;
+  /** Where the user created it. */
+  readonly trace: string;
+
+  constructor(type: VarType, owner: Apply | null = null, index = 0, name?: string, trace?: string) {
+    this.dtype = type.dtype;
+    this.shape = type.shape.slice();
+    this.owner = owner;
+    this.index = index;
+    this.name = name;
+    this.trace = trace ?? captureTrace();
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get type(): VarType {
+    return { dtype: this.dtype, shape: this.shape };
+  }
+
+  /** "X [?,784] float32" for messages. */
+  describe(): string {
+    return `${this.name ?? (this.owner ? this.owner.op.name : 'variable')} ${fmtShape(this.shape)} ${this.dtype}`;
+  }
+
+  toString(): string {
+    return `Variable(${this.describe()})`;
+  }
+}
+
+/** A fixed value in a graph. */
+export class Constant extends Variable {
+  readonly value: Tensor;
+  constructor(value: Tensor, name?: string) {
+    super({ dtype: value.dtype, shape: value.shape }, null, 0, name);
+    this.value = value;
+  }
+}
+
+/** Marker for graph inputs created with T.matrix() etc. */
+export class InputVariable extends Variable {}
+
+/** One application of an Op to input variables. */
+export class Apply {
+  readonly outputs: Variable[];
+  constructor(
+    readonly op: Op,
+    readonly inputs: Variable[],
+    outTypes: VarType[],
+    readonly trace: string,
+  ) {
+    this.outputs = outTypes.map((t, i) => new Variable(t, this, i, undefined, trace));
+  }
+}
+
+/**
+ * An operation: shape/dtype inference, gradient (built from symbolic ops), and lowering to native
+ * instructions.  Subclasses keep all three on one screen.
+ */
+export abstract class Op {
+  abstract readonly name: string;
+
+  /** Attributes that, with the inputs, determine the result (merging compares them). */
+  props(): unknown {
+    return null;
+  }
+
+  /** Identity for merging and printing. */
+  key(): string {
+    const p = this.props();
+    return p === null ? this.name : `${this.name}${JSON.stringify(p)}`;
+  }
+
+  /** Output types; dims may be null.  Throws a SymtensorError when the inputs do not fit. */
+  abstract infer(inputs: VarType[]): VarType[];
+
+  /** Gradients w.r.t. each input given the outputs' gradients (null: no gradient flows). */
+  grad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
+    throw new SymtensorError('ERR_ST_ARG', this.name, `${this.name} is not differentiable (node built at ${node.trace})`);
+  }
+
+  /** Emits native instructions for concrete inputs. */
+  abstract lower<V extends Val>(em: Emitter<V>, inputs: V[], node: Apply): V[];
+
+  /** For elementwise ops: how fusion encodes this op (see compile/fusion). */
+  elementwise(): { code: number; p0: number; p1: number; ctype: DType } | null {
+    return null;
+  }
+
+  /** True when the output may be computed later or not at all (ifelse branches). */
+  get lazy(): boolean {
+    return false;
+  }
+}
+
+function describeInputs(inputs: Variable[]): string {
+  return inputs.map((v) => v.describe()).join(', ');
+}
+
+/**
+ * Applies op to inputs: infers output types (throwing here, at the user's line, when they do not
+ * fit) and returns the outputs.
+ */
+export function applyOp(op: Op, inputs: Variable[]): Variable[] {
+  let types: VarType[];
+  try {
+    types = op.infer(inputs.map((v) => v.type));
+  } catch (e) {
+    if (e instanceof SymtensorError) {
+      const where = captureTrace();
+      throw new SymtensorError(e.code, e.op, `${e.message.replace(/^\w+: /, '')} (inputs: ${describeInputs(inputs)}; at ${where})`, { shapes: e.shapes, where });
+    }
+    throw e;
+  }
+  return new Apply(op, inputs, types, captureTrace()).outputs;
+}
+
+export function applyOp1(op: Op, inputs: Variable[]): Variable {
+  return applyOp(op, inputs)[0];
+}
