@@ -32,6 +32,9 @@ export interface NativeAddon {
   isDisposed(buf: NativeBuffer): boolean;
   /** memcpy of src into dst (equal dtype and size). */
   copyInto(dst: NativeBuffer, src: NativeBuffer): void;
+  /** While pinned, dispose() of the buffer defers freeing its memory. */
+  pin(buf: NativeBuffer): void;
+  unpin(buf: NativeBuffer): void;
   memory(): { numTensors: number; numBytes: number };
   backendInfo(): { gemm: string; threads: number; simd: string; opCount: number; ewCount: number };
   exec(

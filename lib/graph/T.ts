@@ -28,7 +28,8 @@ export type VarLike = Variable | number | boolean | Tensor | NestedArray;
 
 /** A constant from a number, array or eager tensor. */
 export function constant(value: number | boolean | Tensor | NestedArray, name?: string, dtype?: DType): Constant {
-  const t = value instanceof Tensor ? value : tensor(value as NestedArray, dtype ? { dtype } : {});
+  // a private copy: disposing the caller's tensor later must not affect the graph
+  const t = value instanceof Tensor ? value.cast(dtype ?? value.dtype) : tensor(value as NestedArray, dtype ? { dtype } : {});
   return new Constant(t, name);
 }
 

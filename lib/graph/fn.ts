@@ -226,28 +226,41 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
     return wrap(c, outs!);
   };
 
+  // Async calls: inputs are converted and their buffers pinned now (a later dispose() cannot free
+  // them); the native runs are chained so calls of one function apply their updates in call order.
   const run = (...given: Value[]): Promise<Tensor | Tensor[]> => {
+    let args: Tensor[];
+    let c: Compiled;
+    let bufs: ReturnType<typeof native.runProgram>;
+    try {
+      args = convert(given);
+      c = compiledFor(args);
+      bufs = args.map((t) => t.buffer(name));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    bufs.forEach((b) => native.pin(b));
     const next = queue.then(
       () =>
         new Promise<Tensor | Tensor[]>((resolve, reject) => {
-          let args: Tensor[];
-          let c: Compiled;
-          try {
-            args = convert(given);
-            c = compiledFor(args);
-          } catch (e) {
-            return reject(e);
-          }
-          native.runProgramAsync(c.prog, args.map((t) => t.buffer(name)), (err, outs) => {
+          const done = () => {
+            bufs.forEach((b) => native.unpin(b));
             release(args, given);
-            if (err) {
+          };
+          try {
+            native.runProgramAsync(c.prog, bufs, (err, outs) => {
+              done();
+              if (!err) return resolve(wrap(c, outs!));
               try {
                 fail(c, err);
               } catch (e2) {
                 reject(e2);
               }
-            } else resolve(wrap(c, outs!));
-          });
+            });
+          } catch (e) {
+            done();
+            reject(e);
+          }
         }),
     );
     queue = next.catch(() => undefined);

@@ -72,6 +72,23 @@ Napi::Value CopyInto(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// pin(buffer) / unpin(buffer): while pinned, dispose() defers freeing (queued async calls).
+Napi::Value Pin(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1, "pin: expected (buffer)");
+  pin(unwrap(env, info[0], "pin"));
+  return env.Undefined();
+}
+
+Napi::Value Unpin(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "unpin: expected (buffer)");
+  auto ext = info[0].As<Napi::External<NativeBuffer>>();
+  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag) && ext.Data()->pins > 0, "unpin: buffer is not pinned");
+  unpin(env, ext.Data());
+  return env.Undefined();
+}
+
 Napi::Value IsDisposed(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "isDisposed: expected (buffer)");
@@ -204,6 +221,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("dispose", Napi::Function::New(env, Dispose, "dispose"));
   exports.Set("copyInto", Napi::Function::New(env, CopyInto, "copyInto"));
+  exports.Set("pin", Napi::Function::New(env, Pin, "pin"));
+  exports.Set("unpin", Napi::Function::New(env, Unpin, "unpin"));
   exports.Set("isDisposed", Napi::Function::New(env, IsDisposed, "isDisposed"));
   exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));

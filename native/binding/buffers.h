@@ -26,6 +26,11 @@ struct NativeBuffer {
   int32_t dtype = ST_F32;
   int64_t numel = 0;
   bool disposed = false;
+  // Pinned by programs (bound buffers) and in-flight async runs (inputs): dispose() then only
+  // marks the buffer disposed, and the memory goes when the last pin does.
+  int pins = 0;
+  bool free_pending = false;
+  bool orphaned = false;  // its external was collected while pinned: the last unpin deletes it
   std::shared_ptr<Stats> stats;
 };
 
@@ -83,18 +88,39 @@ inline NativeBuffer *unwrap(Napi::Env env, const Napi::Value &v, const char *wha
   auto ext = v.As<Napi::External<NativeBuffer>>();
   ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "%s: expected a tensor buffer", what);
   NativeBuffer *b = ext.Data();
-  if (b->disposed) throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": tensor is disposed");
+  // a disposed buffer that is still pinned (by a queued call) keeps its memory until unpinned
+  if (b->disposed && !b->free_pending) throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": tensor is disposed");
   return b;
+}
+
+inline void free_storage(Napi::Env env, NativeBuffer *b) {
+  std::free(b->data);
+  b->data = nullptr;
+  b->stats->tensors--;
+  b->stats->bytes -= (int64_t)b->bytes;
+  int64_t ignored;
+  if (b->bytes) napi_adjust_external_memory(env, -(int64_t)b->bytes, &ignored);
 }
 
 inline void release(Napi::Env env, NativeBuffer *b) {
   if (b->disposed) return;
   b->disposed = true;
-  std::free(b->data);
-  b->data = nullptr;
-  b->stats->tensors--;
-  b->stats->bytes -= (int64_t)b->bytes;
-  if (b->bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)b->bytes);
+  if (b->pins > 0) {
+    b->free_pending = true;
+    return;
+  }
+  free_storage(env, b);
+}
+
+inline void pin(NativeBuffer *b) { b->pins++; }
+
+inline void unpin(Napi::Env env, NativeBuffer *b) {
+  if (--b->pins > 0) return;
+  if (b->free_pending) {
+    b->free_pending = false;
+    free_storage(env, b);
+  }
+  if (b->orphaned) delete b;
 }
 
 inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, int64_t numel, const char *what) {
@@ -125,7 +151,10 @@ inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, in
   if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
   auto ext = Napi::External<NativeBuffer>::New(env, b, [](Napi::Env env, NativeBuffer *b) {
     release(env, b);
-    delete b;
+    if (b->pins > 0)
+      b->orphaned = true;  // only possible during environment teardown
+    else
+      delete b;
   });
   ext.TypeTag(&kBufferTag);
   return ext;

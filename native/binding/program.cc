@@ -51,6 +51,7 @@ struct ProgramState {
     prog = nullptr;
     // Raw calls: this also runs from the external's finalizer, where nothing may throw.
     for (BoundRef &b : bound) {
+      unpin(env, b.buf);
       napi_delete_reference(env, b.ref);
       b.ref.SuppressDestruct();
     }
@@ -273,7 +274,10 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
     const st_slot_desc &s = slots[i];
     if (s.kind == ST_SLOT_INPUT) state->inputs.push_back({(int32_t)i, s.dtype, slot_numel(s)});
     if (s.kind == ST_SLOT_OUTPUT) state->outputs.push_back({(int32_t)i, s.dtype, slot_numel(s)});
-    if (s.kind == ST_SLOT_BOUND) state->bound.push_back({(int32_t)i, bound_bufs[i], Napi::Persistent(bound_a.Get(i))});
+    if (s.kind == ST_SLOT_BOUND) {
+      pin(bound_bufs[i]);
+      state->bound.push_back({(int32_t)i, bound_bufs[i], Napi::Persistent(bound_a.Get(i))});
+    }
   }
   state->in_ptrs.assign(state->inputs.size(), nullptr);
   state->out_ptrs.assign(state->outputs.size(), nullptr);
@@ -310,7 +314,7 @@ Napi::Array prepare_run(Napi::Env env, ProgramState &s, const Napi::Value &input
     if (ok) ext = v.As<Napi::External<NativeBuffer>>(), ok = ext.CheckTypeTag(&kBufferTag);
     ST_REQUIRE_ARG(env, ok, "%s: input %u is not a tensor buffer", what, i);
     NativeBuffer *b = ext.Data();
-    if (b->disposed)
+    if (b->disposed && !b->free_pending)  // pinned buffers keep their memory until unpinned
       throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": input " + std::to_string(i) + " is disposed");
     const IoSlot &io = s.inputs[i];
     if (b->dtype != io.dtype || b->numel != io.numel)
@@ -321,7 +325,7 @@ Napi::Array prepare_run(Napi::Env env, ProgramState &s, const Napi::Value &input
     in_ptrs[i] = b->data;
   }
   for (const BoundRef &b : s.bound)
-    if (b.buf->disposed)
+    if (b.buf->disposed && !b.buf->free_pending)
       throw_error(env, "ERR_ST_DISPOSED",
                   std::string(what) + ": the buffer bound to slot " + std::to_string(b.slot) +
                       " (a shared variable or constant) is disposed");
@@ -382,8 +386,18 @@ class RunWorker : public Napi::AsyncWorker {
     Napi::Array keep = Napi::Array::New(env, 2 + inputs.Length());
     keep.Set(0u, prog);
     keep.Set(1u, result);
-    for (uint32_t i = 0; i < inputs.Length(); i++) keep.Set(2 + i, inputs.Get(i));
+    for (uint32_t i = 0; i < inputs.Length(); i++) {
+      keep.Set(2 + i, inputs.Get(i));
+      NativeBuffer *b = inputs.Get(i).As<Napi::External<NativeBuffer>>().Data();
+      pin(b);  // a dispose() during the run must not free what the worker reads
+      pinned_.push_back(b);
+    }
     keep_ = Napi::Persistent(keep.As<Napi::Object>());
+  }
+
+  void unpin_inputs(Napi::Env env) {
+    for (NativeBuffer *b : pinned_) unpin(env, b);
+    pinned_.clear();
   }
 
   void release_outputs(Napi::Env env) {
@@ -402,6 +416,7 @@ class RunWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     ProgramState &s = *s_;
     s.in_flight--;
+    unpin_inputs(env);
     if (rc_ != ST_OK) release_outputs(env);
     // While a worker thread's environment is being torn down no JS can run and nothing can be thrown
     // into it; node-addon-api would then abort on the rethrow, so errors are handed over (or dropped)
@@ -429,7 +444,7 @@ class RunWorker : public Napi::AsyncWorker {
   std::shared_ptr<ProgramState> s_;
   st_pool *pool_;
   std::vector<void *> in_ptrs_, out_ptrs_;
-  std::vector<NativeBuffer *> out_bufs_;
+  std::vector<NativeBuffer *> out_bufs_, pinned_;
   Napi::ObjectReference keep_;
   st_status st_{};
   st_code rc_ = ST_OK;
@@ -530,6 +545,8 @@ Napi::Value RebindProgram(const Napi::CallbackInfo &info) {
     std::lock_guard<std::mutex> lock(s.run_mu);  // waits for a run in progress
     if (st_program_rebind(s.prog, target->slot, nb->data, &st) != ST_OK) throw_status(env, st, nullptr);
   }
+  pin(nb);
+  unpin(env, target->buf);
   target->buf = nb;
   target->ref.Reset();
   target->ref = Napi::Persistent(info[2]);
