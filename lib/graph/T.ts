@@ -7,7 +7,7 @@ import { DType, isDType } from '../dtype';
 import { argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { tensor } from '../tensor/creation';
 import { NestedArray } from '../tensor/convert';
-import { EwName, checkNum } from '../tensor/elementwise';
+import { EwName, checkNum, weakDtypes, whereNeedsBoolCondition } from '../tensor/elementwise';
 import type { ReduceOp } from '../tensor/reduction';
 import type { Conv2dOptions, Pool2dOptions } from '../tensor/nn';
 import { normAxes, normAxis } from '../tensor/shape-util';
@@ -135,7 +135,10 @@ export function clip(x: VarLike, min: number, max: number): Variable {
 
 /** cond ? a : b elementwise (Theano's switch). */
 export function where(cond: VarLike, a: VarLike, b: VarLike): Variable {
-  return ew('where', [asArg(cond), asArg(a), asArg(b)]);
+  const args = [asArg(cond), asArg(a), asArg(b)];
+  const dtypes = weakDtypes(args.map((v) => (v instanceof Variable ? { dtype: v.dtype, shape: [] } : v)));
+  if (whereNeedsBoolCondition(dtypes)) args[0] = ew('notEqual', [args[0], 0]);
+  return ew('where', args);
 }
 export { where as switch };
 

@@ -54,12 +54,16 @@ export function fromBuffer(buffer: ArrayBuffer | ArrayBufferView, shape: number[
     throw new SymtensorError('ERR_ST_SHAPE', op, `${bytes.byteLength} bytes cannot hold shape ${JSON.stringify(shape)} of ${dtype} (${n * esize} bytes needed)`);
   const typed = typedArrayFor(dtype, n);
   new Uint8Array(typed.buffer).set(bytes);
+  if (dtype === 'bool') for (let i = 0; i < n; i++) typed[i] = typed[i] ? 1 : 0;
   return Tensor.fromNative(native.fromTyped(DTYPE_CODE[dtype], typed), shape, dtype);
 }
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: number[], value: number | boolean, dtype?: DType): Tensor {
-  const op = 'full';
+  return fill('full', shape, value, dtype);
+}
+
+function fill(op: string, shape: number[], value: number | boolean, dtype?: DType): Tensor {
   shape = checkShape(op, shape);
   if (typeof value !== 'number' && typeof value !== 'boolean') throw argError(op, `value must be a number or boolean, got ${typeof value}`);
   const d = checkDType(op, dtype, typeof value === 'boolean' ? 'bool' : 'float32');
@@ -67,11 +71,11 @@ export function full(shape: number[], value: number | boolean, dtype?: DType): T
 }
 
 export function zeros(shape: number[], dtype: DType = 'float32'): Tensor {
-  return full(shape, 0, checkDType('zeros', dtype, 'float32'));
+  return fill('zeros', shape, 0, checkDType('zeros', dtype, 'float32'));
 }
 
 export function ones(shape: number[], dtype: DType = 'float32'): Tensor {
-  return full(shape, 1, checkDType('ones', dtype, 'float32'));
+  return fill('ones', shape, 1, checkDType('ones', dtype, 'float32'));
 }
 
 /** zeros/ones shaped like x. */

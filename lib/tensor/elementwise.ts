@@ -148,9 +148,9 @@ export function ewTypes(name: EwName, dtypes: DType[], params: number[] = []): {
     case 'where': {
       const [dc, da, db] = dtypes;
       const out: DType = da === 'bool' && db === 'bool' ? 'bool' : upcast(da, db);
-      let ctype: DType = out === 'bool' ? 'int32' : out;
-      if (isFloat(dc) && !isFloat(ctype)) ctype = dc; // a fractional condition must not truncate to 0
-      return { ctype, out };
+      // a float condition with int branches is turned into bool by the caller (whereCondition)
+      void dc;
+      return { ctype: out === 'bool' ? 'int32' : out, out };
     }
   }
 }
@@ -243,7 +243,18 @@ export const logicalOr = binary('logicalOr');
 
 /** cond ? a : b, elementwise with broadcasting (cond: nonzero is true). */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  return call('where', [asArg('where', cond), asArg('where', a), asArg('where', b)]);
+  const args = [asArg('where', cond), asArg('where', a), asArg('where', b)];
+  if (!whereNeedsBoolCondition(weakDtypes(args))) return call('where', args);
+  // a fractional float condition must not truncate to 0 in an int computation
+  const c = call('notEqual', [args[0], 0]);
+  const out = call('where', [c, args[1], args[2]]);
+  c.dispose();
+  return out;
+}
+
+/** True when where's condition is float but its branches compute in int32. */
+export function whereNeedsBoolCondition(dtypes: DType[]): boolean {
+  return isFloat(dtypes[0]) && !isFloat(ewTypes('where', dtypes).ctype);
 }
 
 /** Converts to another dtype (float -> int truncates toward zero; -> bool is != 0). */

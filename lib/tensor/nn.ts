@@ -13,6 +13,21 @@ function asFloat(op: string, x: TensorLike): Tensor {
   return isFloat(t.dtype) ? t : cast(t, 'float32');
 }
 
+/** Runs f on float versions of args, freeing the conversions it made. */
+function withFloats<R>(op: string, args: TensorLike[], f: (...ts: Tensor[]) => R): R {
+  const orig = args.map((a) => (a instanceof Tensor ? a : tensor(a as never)));
+  const dtypes = orig.map((t) => t.dtype);
+  if (new Set(dtypes.map((d) => (d === 'float64' ? 'float64' : 'float32'))).size > 1)
+    throw dtypeError(op, `needs float32 or float64 tensors of one dtype, got ${dtypes.join(' and ')}`);
+  const ts = orig.map((a) => asFloat(op, a));
+  try {
+    return f(...ts);
+  } finally {
+    ts.forEach((t, i) => t !== args[i] && t.dispose());
+    orig.forEach((t, i) => t !== args[i] && t !== ts[i] && t.dispose());
+  }
+}
+
 /** softmax or logSoftmax of a float value along a normalized axis. */
 export function softmaxWith<V extends Val>(em: Emitter<V>, op: 'softmax' | 'logSoftmax', t: V, a: number): V {
   const iattr = [sizeOf(t.shape.slice(0, a)), t.shape[a], sizeOf(t.shape.slice(a + 1))];
@@ -21,9 +36,10 @@ export function softmaxWith<V extends Val>(em: Emitter<V>, op: 'softmax' | 'logS
 
 function softmaxLike(op: 'softmax' | 'logSoftmax') {
   return (x: TensorLike, axis = -1): Tensor => {
-    const t = asFloat(op, x);
-    if (t.rank === 0) throw shapeError(op, 'needs at least one axis, got a scalar');
-    return softmaxWith(eager, op, t, normAxis(op, axis, t.rank));
+    return withFloats(op, [x], (t) => {
+      if (t.rank === 0) throw shapeError(op, 'needs at least one axis, got a scalar');
+      return softmaxWith(eager, op, t, normAxis(op, axis, t.rank));
+    });
   };
 }
 
@@ -100,7 +116,7 @@ function sameFloat(op: string, a: Val, b: Val): DType {
  * @example st.conv2d(x, w, { strides: 2, padding: 'same' })
  */
 export function conv2d(x: TensorLike, filter: TensorLike, opts: Conv2dOptions = {}): Tensor {
-  return conv2dWith(eager, asFloat('conv2d', x), asFloat('conv2d', filter), opts);
+  return withFloats('conv2d', [x, filter], (a, f) => conv2dWith(eager, a, f, opts));
 }
 
 export function conv2dWith<V extends Val>(em: Emitter<V>, a: V, f: V, opts: Conv2dOptions): V {
@@ -112,7 +128,7 @@ export function conv2dWith<V extends Val>(em: Emitter<V>, a: V, f: V, opts: Conv
 
 /** Gradient of conv2d with respect to its input: dy [n, oh, ow, out] -> dx of inputShape. */
 export function conv2dGradInput(dy: TensorLike, filter: TensorLike, inputShape: number[], opts: Conv2dOptions = {}): Tensor {
-  return conv2dGradInputWith(eager, asFloat('conv2dGradInput', dy), asFloat('conv2dGradInput', filter), inputShape, opts);
+  return withFloats('conv2dGradInput', [dy, filter], (d, f) => conv2dGradInputWith(eager, d, f, inputShape, opts));
 }
 
 export function conv2dGradInputWith<V extends Val>(em: Emitter<V>, d: V, f: V, inputShape: number[], opts: Conv2dOptions): V {
@@ -126,7 +142,7 @@ export function conv2dGradInputWith<V extends Val>(em: Emitter<V>, d: V, f: V, i
 
 /** Gradient of conv2d with respect to its filter: (x, dy) -> dw of filterShape. */
 export function conv2dGradFilter(x: TensorLike, dy: TensorLike, filterShape: number[], opts: Conv2dOptions = {}): Tensor {
-  return conv2dGradFilterWith(eager, asFloat('conv2dGradFilter', x), asFloat('conv2dGradFilter', dy), filterShape, opts);
+  return withFloats('conv2dGradFilter', [x, dy], (a, d) => conv2dGradFilterWith(eager, a, d, filterShape, opts));
 }
 
 export function conv2dGradFilterWith<V extends Val>(em: Emitter<V>, a: V, d: V, filterShape: number[], opts: Conv2dOptions): V {
@@ -156,17 +172,17 @@ export function poolWith<V extends Val>(em: Emitter<V>, op: 'maxPool2d' | 'avgPo
 
 /** Max over poolSize windows (NHWC). */
 export function maxPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return poolWith(eager, 'maxPool2d', asFloat('maxPool2d', x), opts);
+  return withFloats('maxPool2d', [x], (t) => poolWith(eager, 'maxPool2d', t, opts));
 }
 
 /** Mean over poolSize windows (NHWC); padded cells are not counted. */
 export function avgPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return poolWith(eager, 'avgPool2d', asFloat('avgPool2d', x), opts);
+  return withFloats('avgPool2d', [x], (t) => poolWith(eager, 'avgPool2d', t, opts));
 }
 
 /** Gradient of maxPool2d: dy flows to the (first) max of each window. */
 export function maxPool2dGrad(x: TensorLike, dy: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return maxPool2dGradWith(eager, asFloat('maxPool2dGrad', x), asFloat('maxPool2dGrad', dy), opts);
+  return withFloats('maxPool2dGrad', [x, dy], (t, d) => maxPool2dGradWith(eager, t, d, opts));
 }
 
 export function maxPool2dGradWith<V extends Val>(em: Emitter<V>, t: V, d: V, opts: Pool2dOptions): V {
@@ -179,7 +195,7 @@ export function maxPool2dGradWith<V extends Val>(em: Emitter<V>, t: V, d: V, opt
 
 /** Gradient of avgPool2d: dy spread evenly over each window's in-bounds cells. */
 export function avgPool2dGrad(dy: TensorLike, inputShape: number[], opts: Pool2dOptions = {}): Tensor {
-  return avgPool2dGradWith(eager, asFloat('avgPool2dGrad', dy), inputShape, opts);
+  return withFloats('avgPool2dGrad', [dy], (d) => avgPool2dGradWith(eager, d, inputShape, opts));
 }
 
 export function avgPool2dGradWith<V extends Val>(em: Emitter<V>, d: V, inputShape: number[], opts: Pool2dOptions): V {

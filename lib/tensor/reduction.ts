@@ -110,13 +110,14 @@ export const argmin = argReducer('argmin');
 
 /** Population variance (numpy's default ddof = 0). */
 export function variance(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  let t = asTensor(x);
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') t = cast(t, 'float32');
+  const orig = asTensor(x);
+  const t = orig.dtype !== 'float32' && orig.dtype !== 'float64' ? cast(orig, 'float32') : orig;
   const m = mean(t, axis, true);
   const d = sub(t, m);
   const sq = mul(d, d);
   const out = mean(sq, axis, keepDims);
   for (const tmp of [m, d, sq]) tmp.dispose();
+  if (t !== orig) t.dispose();
   return out;
 }
 
@@ -129,8 +130,8 @@ export function std(x: TensorLike, axis?: number | number[] | null, keepDims = f
 
 /** log(sum(exp(x))) computed stably (the max is subtracted first). */
 export function logSumExp(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  let t = asTensor(x);
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') t = cast(t, 'float32');
+  const orig = asTensor(x);
+  const t = orig.dtype !== 'float32' && orig.dtype !== 'float64' ? cast(orig, 'float32') : orig;
   const axes = normAxes('logSumExp', axis, t.rank);
   const m = max(t, axes, true);
   const finite = isFinite(m);
@@ -143,5 +144,6 @@ export function logSumExp(x: TensorLike, axis?: number | number[] | null, keepDi
   const out = keepDims ? withMax : reshape(withMax, reducedShape(t.shape, axes, false));
   for (const tmp of [m, finite, safeMax, shifted, e, s, l]) tmp.dispose();
   if (out !== withMax) withMax.dispose();
+  if (t !== orig) t.dispose();
   return out;
 }

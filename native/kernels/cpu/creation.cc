@@ -68,7 +68,10 @@ st_code st_exec_creation(st_ctx *ctx, const st_instr *ins, st_status *st) {
       double a = ins->fattr[0], s = ins->fattr[1];
       return st::dispatch_dtype(out.dtype, [&](auto z) {
         using T = decltype(z);
-        fill_with<T>(ctx, out, [a, s](int64_t i) { return (T)(a + (double)i * s); });
+        fill_with<T>(ctx, out, [a, s](int64_t i) {
+          double v = a + (double)i * s;
+          return std::is_same<T, uint8_t>::value ? (T)(v != 0) : (T)v;
+        });
         return ST_OK;
       });
     }
