@@ -39,14 +39,22 @@ Napi::Value Read(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 1, "read: expected (buffer)");
   NativeBuffer *b = unwrap(env, info[0], "read");
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, b->bytes);
-  if (b->bytes) std::memcpy(ab.Data(), b->data, b->bytes);
+  // Buffer::Copy allocates without zero-filling first (ArrayBuffer::New would), then one memcpy.
+  static const uint8_t empty = 0;
+  auto copy = Napi::Buffer<uint8_t>::Copy(env, b->bytes ? static_cast<const uint8_t *>(b->data) : &empty, b->bytes);
+  Napi::ArrayBuffer ab = copy.ArrayBuffer();
+  size_t off = copy.ByteOffset();
   size_t n = (size_t)b->numel;
+  if (off % 8) {  // never expected: typed arrays need element alignment
+    ab = Napi::ArrayBuffer::New(env, b->bytes);
+    if (b->bytes) std::memcpy(ab.Data(), b->data, b->bytes);
+    off = 0;
+  }
   switch (b->dtype) {
-    case ST_F64: return Napi::Float64Array::New(env, n, ab, 0);
-    case ST_I32: return Napi::Int32Array::New(env, n, ab, 0);
-    case ST_BOOL: return Napi::Uint8Array::New(env, n, ab, 0);
-    default: return Napi::Float32Array::New(env, n, ab, 0);
+    case ST_F64: return Napi::Float64Array::New(env, n, ab, off);
+    case ST_I32: return Napi::Int32Array::New(env, n, ab, off);
+    case ST_BOOL: return Napi::Uint8Array::New(env, n, ab, off);
+    default: return Napi::Float32Array::New(env, n, ab, off);
   }
 }
 

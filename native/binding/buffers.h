@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "symtensor.h"
 
@@ -17,6 +19,49 @@ namespace stb {
 struct Stats {
   std::atomic<int64_t> tensors{0};
   std::atomic<int64_t> bytes{0};
+};
+
+// Freed large blocks kept for reuse: a fresh large allocation is a fresh mmap whose pages fault
+// on first touch, which costs more than the kernel that fills it.  Main thread only.
+class BlockCache {
+ public:
+  static constexpr size_t kMin = 256 * 1024;
+  static constexpr size_t kCap = 256u * 1024 * 1024;
+  ~BlockCache() {
+    for (auto &b : blocks_) std::free(b.second);
+  }
+  static size_t round(size_t bytes) { return bytes < kMin ? (bytes + 63) & ~size_t(63) : (bytes + 4095) & ~size_t(4095); }
+  void *take(size_t rounded) {
+    if (rounded < kMin) return nullptr;
+    for (size_t i = blocks_.size(); i-- > 0;)
+      if (blocks_[i].first == rounded) {
+        void *p = blocks_[i].second;
+        blocks_.erase(blocks_.begin() + (long)i);
+        held_ -= rounded;
+        return p;
+      }
+    return nullptr;
+  }
+  // Keeps p (of `rounded` bytes) or frees it.
+  void give(void *p, size_t rounded) {
+    if (rounded < kMin || rounded > kCap / 4) return std::free(p);
+    while (held_ + rounded > kCap && !blocks_.empty()) {
+      held_ -= blocks_.front().first;
+      std::free(blocks_.front().second);
+      blocks_.erase(blocks_.begin());
+    }
+    blocks_.emplace_back(rounded, p);
+    held_ += rounded;
+    if (blocks_.size() > 64) {
+      held_ -= blocks_.front().first;
+      std::free(blocks_.front().second);
+      blocks_.erase(blocks_.begin());
+    }
+  }
+
+ private:
+  std::vector<std::pair<size_t, void *>> blocks_;
+  size_t held_ = 0;
 };
 
 // A native buffer owned by a JS external.  The finalizer frees it unless dispose() already did.
@@ -32,6 +77,7 @@ struct NativeBuffer {
   bool free_pending = false;
   bool orphaned = false;  // its external was collected while pinned: the last unpin deletes it
   std::shared_ptr<Stats> stats;
+  std::shared_ptr<BlockCache> cache;
 };
 
 inline const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ace0ULL};
@@ -39,6 +85,7 @@ inline const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ac
 struct AddonData {
   st_pool *pool = nullptr;
   std::shared_ptr<Stats> stats = std::make_shared<Stats>();
+  std::shared_ptr<BlockCache> cache = std::make_shared<BlockCache>();
   ~AddonData() { st_pool_free(pool); }
 };
 
@@ -94,7 +141,7 @@ inline NativeBuffer *unwrap(Napi::Env env, const Napi::Value &v, const char *wha
 }
 
 inline void free_storage(Napi::Env env, NativeBuffer *b) {
-  std::free(b->data);
+  if (b->data) b->cache->give(b->data, BlockCache::round(b->bytes));
   b->data = nullptr;
   b->stats->tensors--;
   b->stats->bytes -= (int64_t)b->bytes;
@@ -133,8 +180,9 @@ inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, in
   size_t bytes = (size_t)numel * esize;
   void *data = nullptr;
   if (bytes) {
-    size_t padded = (bytes + 63) & ~size_t(63);
-    data = std::aligned_alloc(64, padded);
+    size_t padded = BlockCache::round(bytes);
+    data = ad->cache->take(padded);
+    if (!data) data = std::aligned_alloc(64, padded);
     if (!data)
       throw_error(env, "ERR_ST_ALLOC",
                   std::string(what) + ": out of memory allocating " + std::to_string(numel) + " elements of " +
@@ -146,6 +194,7 @@ inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, in
   b->dtype = dtype;
   b->numel = numel;
   b->stats = ad->stats;
+  b->cache = ad->cache;
   b->stats->tensors++;
   b->stats->bytes += (int64_t)bytes;
   if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);

@@ -59,7 +59,8 @@ export class Elemwise extends Op {
       case 'cos': return [g(ew('neg', [ew('mul', [gz, ew('sin', [x])])]), 0)];
       case 'tanh': return [g(ew('mul', [gz, ew('sub', [1, ew('square', [z])])]), 0)];
       case 'sigmoid': return [g(ew('mul', [gz, ew('mul', [z, ew('sub', [1, z])])]), 0)];
-      case 'relu': return [g(ew('mul', [gz, ew('greater', [x, 0])]), 0)];
+      // from the output, so the pre-activation keeps one client (the GEMM epilogue can take it)
+      case 'relu': return [g(ew('mul', [gz, ew('greater', [z, 0])]), 0)];
       case 'leakyRelu': return [g(ew('mul', [gz, ew('where', [ew('greater', [x, 0]), 1, p0])]), 0)];
       case 'elu': return [g(ew('where', [ew('greater', [x, 0]), gz, ew('mul', [gz, ew('add', [z, p0])])]), 0)];
       case 'selu': {
