@@ -177,7 +177,7 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
       const desc = lower(fg, types, nOut, updates.map(([sv], k) => [sv, k]));
       if (process.env.SYMTENSOR_DEBUG) process.stderr.write(formatProgram(name, desc));
       const prog = native.createProgram(nativeDesc(desc));
-      if (opts.profile) native.setProgramProfile(prog, true);
+      if (opts.profile || debugLevel() >= 2) native.setProgramProfile(prog, true);
       const sorted = desc.outputSlots.slice().sort((a, b) => a - b);
       c = { desc, prog, order: desc.outputSlots.map((id) => sorted.indexOf(id)) };
       if (cache.size >= 16) {
@@ -268,6 +268,7 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
   };
 
   const f = run as unknown as CompiledFunction;
+  if (debugLevel() >= 2) profiled.push(new WeakRef(f));
   Object.defineProperty(f, 'name', { value: name });
   Object.assign(f, {
     sync,
@@ -286,6 +287,25 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
   });
   return f;
 }
+
+function debugLevel(): number {
+  return Number(process.env.SYMTENSOR_DEBUG ?? 0) || 0;
+}
+
+// SYMTENSOR_DEBUG=2: per-instruction timings of every compiled function, printed at exit.
+const profiled: WeakRef<CompiledFunction>[] = [];
+process.once('exit', () => {
+  for (const ref of profiled) {
+    const f = ref.deref();
+    if (!f) continue;
+    const rows = f.profile().filter((r) => r.calls > 0);
+    if (!rows.length) continue;
+    const total = rows.reduce((a, r) => a + r.ms, 0);
+    process.stderr.write(`[symtensor] profile of ${f.name} (${total.toFixed(3)} ms in ${rows[0].calls} calls)\n`);
+    for (const r of rows.sort((a, b) => b.ms - a.ms))
+      process.stderr.write(`  ${String(r.index).padStart(3)} ${r.op.padEnd(28)} ${(r.ms / r.calls).toFixed(4)} ms/call  ${((100 * r.ms) / total).toFixed(1)}%\n`);
+  }
+});
 
 /** One instruction a line, for SYMTENSOR_DEBUG. */
 export function formatProgram(name: string, d: ProgramDesc): string {

@@ -65,7 +65,6 @@ export function grad(cost: Variable, wrt: Variable | Variable[], opts: GradOptio
   const order = toposort([root]);
 
   // which variables depend on some wrt (only those nodes need gradients)
-  const wrtSet = new Set(list);
   const depends = new Set<Variable>(list);
   for (const node of order) if (node.inputs.some((v) => depends.has(v))) node.outputs.forEach((o) => depends.add(o));
 
@@ -94,9 +93,8 @@ export function grad(cost: Variable, wrt: Variable | Variable[], opts: GradOptio
     if (consider === 'raise')
       throw new SymtensorError('ERR_ST_ARG', op, `cost does not depend on ${w.describe()} (pass { consider: 'zero' } or 'ignore' to allow this)`);
     if (consider === 'ignore') return null;
-    return ew('mul', [applyOp1(new BroadcastLike(), [T.constant(0, undefined, isFloat(w.dtype) ? w.dtype : 'float32'), w]), 1]);
+    return applyOp1(new BroadcastLike(), [T.constant(0, undefined, isFloat(w.dtype) ? w.dtype : 'float32'), w]);
   });
-  void wrtSet;
   return Array.isArray(wrt) ? results : results[0];
 }
 

@@ -24,9 +24,8 @@ export class IfElse extends Op {
   lower<V extends Val>(em: Emitter<V>, [c, a, b]: V[], node: Apply): V[] {
     if ((em as unknown) !== eager) throw new SymtensorError('ERR_ST_INTERNAL', this.name, 'ifelse is lowered by the program builder');
     const taken = (c as unknown as Tensor).dataSync()[0] !== 0 ? a : b;
-    const dtype = node.outputs[0].dtype;
     if (taken.shape.length !== node.outputs[0].ndim) throw shapeError(this.name, `branch shape ${fmtShape(taken.shape)} does not fit`);
-    return [taken.dtype === dtype ? castWith(em, taken, dtype) : castWith(em, taken, dtype)];
+    return [castWith(em, taken, node.outputs[0].dtype)]; // a copy in the output dtype
   }
   override grad(node: Apply, [gz]: (Variable | null)[]) {
     if (!gz) return [null, null, null];

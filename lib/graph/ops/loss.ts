@@ -1,5 +1,4 @@
 // Softmax cross-entropy from logits, fused: -sum(y * logSoftmax(x), -1), gradient softmax(x)·sum(y) - y.
-import { Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { ewCallWith } from '../../tensor/elementwise';
 import { reduceWith } from '../../tensor/reduction';
@@ -43,4 +42,3 @@ export class CrossEntropySoftmax extends Op {
     return [sumToShape(gx, x), sumToShape(gy, y)];
   }
 }
-void NativeOp;
