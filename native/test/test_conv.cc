@@ -1,1 +1,430 @@
+// CONV2D (+ gradients) and pooling (+ gradients) against direct loops.
+#include <algorithm>
+
 #include "test.h"
+
+using sttest::Tensor;
+
+namespace {
+
+// TensorFlow-style output size and leading pad for one axis.
+int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, bool same, int64_t *pad) {
+  const int64_t ek = (k - 1) * d + 1;
+  if (same) {
+    const int64_t o = (in + s - 1) / s;
+    *pad = std::max<int64_t>((o - 1) * s + ek - in, 0) / 2;
+    return o;
+  }
+  *pad = 0;
+  return in >= ek ? (in - ek) / s + 1 : 0;
+}
+
+struct Conv {
+  int64_t N, H, W, C, KH, KW, F, sh, sw, dh, dw;
+  bool same;
+  int64_t OH = 0, OW = 0, pt = 0, pl = 0;
+  void init() {
+    OH = out_size(H, KH, sh, dh, same, &pt);
+    OW = out_size(W, KW, sw, dw, same, &pl);
+  }
+  std::vector<int64_t> attrs() const { return {sh, sw, pt, pl, dh, dw}; }
+  // calls f(n, oh, ow, kh, kw, x index base, y index base) for every in-bounds tap
+  template <class Fn>
+  void taps(Fn &&f) const {
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++)
+          for (int64_t kh = 0; kh < KH; kh++)
+            for (int64_t kw = 0; kw < KW; kw++) {
+              const int64_t ih = oh * sh - pt + kh * dh, iw = ow * sw - pl + kw * dw;
+              if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+              f(((n * H + ih) * W + iw) * C, ((n * OH + oh) * OW + ow) * F, (kh * KW + kw) * C * F);
+            }
+  }
+};
+
+std::vector<double> ref_conv(const Conv &g, const Tensor &x, const Tensor &w) {
+  std::vector<double> y((size_t)(g.N * g.OH * g.OW * g.F), 0);
+  g.taps([&](int64_t xi, int64_t yi, int64_t wi) {
+    for (int64_t c = 0; c < g.C; c++)
+      for (int64_t f = 0; f < g.F; f++) y[(size_t)(yi + f)] += x.get(xi + c) * w.get(wi + c * g.F + f);
+  });
+  return y;
+}
+std::vector<double> ref_grad_input(const Conv &g, const Tensor &dy, const Tensor &w) {
+  std::vector<double> dx((size_t)(g.N * g.H * g.W * g.C), 0);
+  g.taps([&](int64_t xi, int64_t yi, int64_t wi) {
+    for (int64_t c = 0; c < g.C; c++)
+      for (int64_t f = 0; f < g.F; f++) dx[(size_t)(xi + c)] += dy.get(yi + f) * w.get(wi + c * g.F + f);
+  });
+  return dx;
+}
+std::vector<double> ref_grad_filter(const Conv &g, const Tensor &x, const Tensor &dy) {
+  std::vector<double> dw((size_t)(g.KH * g.KW * g.C * g.F), 0);
+  g.taps([&](int64_t xi, int64_t yi, int64_t wi) {
+    for (int64_t c = 0; c < g.C; c++)
+      for (int64_t f = 0; f < g.F; f++) dw[(size_t)(wi + c * g.F + f)] += x.get(xi + c) * dy.get(yi + f);
+  });
+  return dw;
+}
+
+int compare(const char *what, const Tensor &got, const std::vector<double> &want, double tol) {
+  int bad = 0;
+  if (got.size() != (int64_t)want.size()) {
+    std::fprintf(stderr, "  %s: size %lld, want %zu\n", what, (long long)got.size(), want.size());
+    return 1;
+  }
+  for (int64_t i = 0; i < got.size(); i++) {
+    const double g = got.get(i), w = want[(size_t)i];
+    const bool ok = (std::isnan(w) && std::isnan(g)) || std::fabs(g - w) <= tol * (1 + std::fabs(w));
+    if (!ok && bad++ < 3) std::fprintf(stderr, "  %s: [%lld] = %.9g, want %.9g\n", what, (long long)i, g, w);
+  }
+  return bad;
+}
+
+void check_conv(int32_t dt, Conv g, unsigned seed) {
+  g.init();
+  if (g.OH <= 0 || g.OW <= 0) return;
+  Tensor x(dt, {g.N, g.H, g.W, g.C}), w(dt, {g.KH, g.KW, g.C, g.F}), y(dt, {g.N, g.OH, g.OW, g.F});
+  Tensor dy(dt, {g.N, g.OH, g.OW, g.F}), dx(dt, {g.N, g.H, g.W, g.C}), dw(dt, {g.KH, g.KW, g.C, g.F});
+  x.fill_random(seed), w.fill_random(seed + 1), dy.fill_random(seed + 2);
+  y.fill_random(seed + 3), dx.fill_random(seed + 4), dw.fill_random(seed + 5);  // must be overwritten
+  const double tol = dt == ST_F32 ? 2e-5 : 1e-12;
+  char label[256];
+  std::snprintf(label, sizeof label, "%s x[%lld,%lld,%lld,%lld] w[%lld,%lld,%lld,%lld] s[%lld,%lld] d[%lld,%lld] %s",
+                st_dtype_name(dt), (long long)g.N, (long long)g.H, (long long)g.W, (long long)g.C, (long long)g.KH,
+                (long long)g.KW, (long long)g.C, (long long)g.F, (long long)g.sh, (long long)g.sw, (long long)g.dh,
+                (long long)g.dw, g.same ? "same" : "valid");
+  std::string msg;
+  st_code rc = sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, g.attrs(), {}, &msg);
+  EXPECT(rc == ST_OK);
+  if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
+  if (compare(label, y, ref_conv(g, x, w), tol)) sttest::failures++, std::fprintf(stderr, "  ^ forward\n");
+  rc = sttest::run(ST_OP_CONV2D_GRAD_INPUT, {&dy, &w}, {&dx}, g.attrs(), {}, &msg);
+  EXPECT(rc == ST_OK);
+  if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
+  if (compare(label, dx, ref_grad_input(g, dy, w), tol)) sttest::failures++, std::fprintf(stderr, "  ^ grad input\n");
+  rc = sttest::run(ST_OP_CONV2D_GRAD_FILTER, {&x, &dy}, {&dw}, g.attrs(), {}, &msg);
+  EXPECT(rc == ST_OK);
+  if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
+  if (compare(label, dw, ref_grad_filter(g, x, dy), tol)) sttest::failures++, std::fprintf(stderr, "  ^ grad filter\n");
+}
+
+double dot(const Tensor &a, const Tensor &b) {
+  double s = 0;
+  for (int64_t i = 0; i < a.size(); i++) s += a.get(i) * b.get(i);
+  return s;
+}
+
+// ---- pooling reference ----
+struct Pool {
+  int64_t N, H, W, C, kh, kw, sh, sw;
+  bool same;
+  int64_t OH = 0, OW = 0, pt = 0, pl = 0;
+  void init() {
+    OH = out_size(H, kh, sh, 1, same, &pt);
+    OW = out_size(W, kw, sw, 1, same, &pl);
+  }
+  std::vector<int64_t> attrs() const { return {kh, kw, sh, sw, pt, pl}; }
+};
+
+// y (forward) and the gradients dx for a given dy.
+void ref_pool(const Pool &g, bool is_max, const Tensor &x, const Tensor &dy, std::vector<double> &y,
+              std::vector<double> &dx) {
+  y.assign((size_t)(g.N * g.OH * g.OW * g.C), 0);
+  dx.assign((size_t)(g.N * g.H * g.W * g.C), 0);
+  for (int64_t n = 0; n < g.N; n++)
+    for (int64_t oh = 0; oh < g.OH; oh++)
+      for (int64_t ow = 0; ow < g.OW; ow++)
+        for (int64_t c = 0; c < g.C; c++) {
+          double best = 0, sum = 0;
+          int64_t count = 0, arg = -1;
+          for (int64_t i = 0; i < g.kh; i++)
+            for (int64_t j = 0; j < g.kw; j++) {
+              const int64_t ih = oh * g.sh - g.pt + i, iw = ow * g.sw - g.pl + j;
+              if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+              const int64_t xi = ((n * g.H + ih) * g.W + iw) * g.C + c;
+              const double v = x.get(xi);
+              if (count == 0 || v > best || (std::isnan(v) && !std::isnan(best))) best = v, arg = xi;
+              sum += v;
+              count++;
+            }
+          const int64_t yi = ((n * g.OH + oh) * g.OW + ow) * g.C + c;
+          y[(size_t)yi] = count == 0 ? 0 : is_max ? best : sum / (double)count;
+          const double d = dy.get(yi);
+          if (count == 0) continue;
+          if (is_max) {
+            dx[(size_t)arg] += d;
+          } else {
+            for (int64_t i = 0; i < g.kh; i++)
+              for (int64_t j = 0; j < g.kw; j++) {
+                const int64_t ih = oh * g.sh - g.pt + i, iw = ow * g.sw - g.pl + j;
+                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                dx[(size_t)(((n * g.H + ih) * g.W + iw) * g.C + c)] += d / (double)count;
+              }
+          }
+        }
+}
+
+void check_pool(int32_t dt, Pool g, unsigned seed, bool ties) {
+  g.init();
+  if (g.OH <= 0 || g.OW <= 0) return;
+  Tensor x(dt, {g.N, g.H, g.W, g.C}), y(dt, {g.N, g.OH, g.OW, g.C}), dy(dt, {g.N, g.OH, g.OW, g.C}),
+      dx(dt, {g.N, g.H, g.W, g.C});
+  if (ties) {  // few distinct values: many ties, so the first-max rule matters
+    x.fill_random(seed, 0, 3);
+    for (int64_t i = 0; i < x.size(); i++) x.set(i, std::floor(x.get(i)));
+  } else {
+    x.fill_random(seed);
+  }
+  dy.fill_random(seed + 1);
+  const double tol = dt == ST_F32 ? 1e-5 : 1e-13;
+  char label[200];
+  std::snprintf(label, sizeof label, "%s pool x[%lld,%lld,%lld,%lld] k[%lld,%lld] s[%lld,%lld] %s",
+                st_dtype_name(dt), (long long)g.N, (long long)g.H, (long long)g.W, (long long)g.C, (long long)g.kh,
+                (long long)g.kw, (long long)g.sh, (long long)g.sw, g.same ? "same" : "valid");
+  for (int is_max = 0; is_max < 2; is_max++) {
+    std::vector<double> ry, rdx;
+    ref_pool(g, is_max, x, dy, ry, rdx);
+    y.fill_random(seed + 7), dx.fill_random(seed + 8);
+    std::string msg;
+    st_code rc = sttest::run(is_max ? ST_OP_MAX_POOL2D : ST_OP_AVG_POOL2D, {&x}, {&y}, g.attrs(), {}, &msg);
+    EXPECT(rc == ST_OK);
+    if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
+    if (compare(label, y, ry, tol)) sttest::failures++, std::fprintf(stderr, "  ^ %s forward\n", is_max ? "max" : "avg");
+    if (is_max)
+      rc = sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, g.attrs(), {}, &msg);
+    else
+      rc = sttest::run(ST_OP_AVG_POOL2D_GRAD, {&dy}, {&dx}, g.attrs(), {}, &msg);
+    EXPECT(rc == ST_OK);
+    if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
+    if (compare(label, dx, rdx, tol)) sttest::failures++, std::fprintf(stderr, "  ^ %s grad\n", is_max ? "max" : "avg");
+  }
+}
+
+bool names(const std::string &msg, const char *op) { return msg.find(op) == 0; }
+
+}  // namespace
+
+TEST(conv2d_vs_direct_loops) {
+  unsigned seed = 1;
+  const int32_t dts[] = {ST_F32, ST_F64};
+  const int64_t kernels[][2] = {{1, 1}, {3, 3}, {2, 3}, {5, 4}};
+  for (int32_t dt : dts)
+    for (auto &k : kernels)
+      for (int64_t s = 1; s <= 2; s++)
+        for (int64_t d = 1; d <= 2; d++)
+          for (int same = 0; same < 2; same++) check_conv(dt, Conv{2, 7, 9, 3, k[0], k[1], 4, s, s, d, d, same != 0}, seed++);
+  // asymmetric strides / dilations, single channel, wide filters
+  check_conv(ST_F64, Conv{1, 8, 11, 1, 3, 2, 1, 2, 1, 1, 3, true}, 500);
+  check_conv(ST_F64, Conv{3, 10, 6, 5, 3, 3, 7, 1, 3, 2, 1, false}, 501);
+  check_conv(ST_F32, Conv{2, 5, 5, 2, 5, 5, 3, 3, 3, 1, 1, true}, 502);
+  check_conv(ST_F32, Conv{1, 4, 4, 6, 1, 1, 2, 2, 2, 1, 1, false}, 503);  // 1x1 strided (im2col)
+  check_conv(ST_F32, Conv{2, 3, 3, 4, 3, 3, 2, 1, 1, 3, 3, true}, 504);   // dilated window wider than x
+}
+
+TEST(conv2d_random_configs) {
+  unsigned s = 777;
+  auto rnd = [&](int lo, int hi) {
+    s = s * 1664525u + 1013904223u;
+    return (int64_t)(lo + (int)((s >> 8) % (unsigned)(hi - lo + 1)));
+  };
+  for (int iter = 0; iter < 150; iter++) {
+    Conv g{rnd(1, 3), rnd(1, 12), rnd(1, 12), rnd(1, 5), rnd(1, 4), rnd(1, 4), rnd(1, 5),
+           rnd(1, 3), rnd(1, 3), rnd(1, 3), rnd(1, 3), rnd(0, 1) != 0};
+    check_conv(iter % 3 ? ST_F64 : ST_F32, g, 3000 + iter);
+  }
+}
+
+TEST(pool2d_random_configs) {
+  unsigned s = 4242;
+  auto rnd = [&](int lo, int hi) {
+    s = s * 1664525u + 1013904223u;
+    return (int64_t)(lo + (int)((s >> 8) % (unsigned)(hi - lo + 1)));
+  };
+  for (int iter = 0; iter < 150; iter++) {
+    Pool g{rnd(1, 3), rnd(1, 11), rnd(1, 11), rnd(1, 70), rnd(1, 4), rnd(1, 4), rnd(1, 4), rnd(1, 4), rnd(0, 1) != 0};
+    check_pool(iter % 2 ? ST_F64 : ST_F32, g, 5000 + iter, iter % 3 == 0);
+  }
+}
+
+TEST(conv2d_chunked) {
+  // Big enough for several column chunks, some starting in the middle of an image.
+  check_conv(ST_F64, Conv{8, 64, 64, 16, 3, 3, 4, 1, 1, 1, 1, true}, 600);
+  check_conv(ST_F32, Conv{5, 61, 66, 12, 3, 3, 6, 2, 2, 2, 1, true}, 601);
+}
+
+TEST(conv2d_adjoint_identity) {
+  unsigned seed = 900;
+  const int64_t cfg[][7] = {{3, 3, 1, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1, 0}, {2, 4, 2, 1, 2, 1, 1}, {5, 3, 1, 3, 2, 2, 0},
+                            {1, 1, 1, 1, 1, 1, 0}};
+  for (auto &c : cfg) {
+    Conv g{2, 9, 8, 3, c[0], c[1], 5, c[2], c[3], c[4], c[5], c[6] != 0};
+    g.init();
+    Tensor x(ST_F64, {g.N, g.H, g.W, g.C}), w(ST_F64, {g.KH, g.KW, g.C, g.F}), dy(ST_F64, {g.N, g.OH, g.OW, g.F});
+    Tensor y(ST_F64, {g.N, g.OH, g.OW, g.F}), dx(ST_F64, {g.N, g.H, g.W, g.C}), dw(ST_F64, {g.KH, g.KW, g.C, g.F});
+    x.fill_random(seed++), w.fill_random(seed++), dy.fill_random(seed++);
+    EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, g.attrs()) == ST_OK);
+    EXPECT(sttest::run(ST_OP_CONV2D_GRAD_INPUT, {&dy, &w}, {&dx}, g.attrs()) == ST_OK);
+    EXPECT(sttest::run(ST_OP_CONV2D_GRAD_FILTER, {&x, &dy}, {&dw}, g.attrs()) == ST_OK);
+    const double a = dot(y, dy), b = dot(x, dx), cc = dot(w, dw);
+    EXPECT_NEAR(b, a, 1e-11);
+    EXPECT_NEAR(cc, a, 1e-11);
+  }
+}
+
+TEST(conv2d_empty_and_degenerate) {
+  // N == 0
+  Tensor x0(ST_F32, {0, 5, 5, 2}), w(ST_F32, {3, 3, 2, 3}), y0(ST_F32, {0, 5, 5, 3});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x0, &w}, {&y0}, {1, 1, 1, 1, 1, 1}) == ST_OK);
+  Tensor dw(ST_F32, {3, 3, 2, 3});
+  dw.fill_random(3);
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_FILTER, {&x0, &y0}, {&dw}, {1, 1, 1, 1, 1, 1}) == ST_OK);
+  for (int64_t i = 0; i < dw.size(); i++) EXPECT(dw.get(i) == 0);
+  // H == 0 with OH == 0
+  Tensor xh(ST_F32, {1, 0, 5, 2}), yh(ST_F32, {1, 0, 5, 3});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&xh, &w}, {&yh}, {1, 1, 0, 1, 1, 1}) == ST_OK);
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_INPUT, {&yh, &w}, {&xh}, {1, 1, 0, 1, 1, 1}) == ST_OK);
+  // C == 0: y = 0, grad filter empty, grad input empty
+  Tensor xc(ST_F64, {2, 4, 4, 0}), wc(ST_F64, {3, 3, 0, 2}), yc(ST_F64, {2, 4, 4, 2});
+  yc.fill_random(1);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&xc, &wc}, {&yc}, {1, 1, 1, 1, 1, 1}) == ST_OK);
+  for (int64_t i = 0; i < yc.size(); i++) EXPECT(yc.get(i) == 0);
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_INPUT, {&yc, &wc}, {&xc}, {1, 1, 1, 1, 1, 1}) == ST_OK);
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_FILTER, {&xc, &yc}, {&wc}, {1, 1, 1, 1, 1, 1}) == ST_OK);
+  // F == 0
+  Tensor xf(ST_F32, {1, 4, 4, 2}), wf(ST_F32, {3, 3, 2, 0}), yf(ST_F32, {1, 4, 4, 0}), dxf(ST_F32, {1, 4, 4, 2});
+  dxf.fill_random(2);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&xf, &wf}, {&yf}, {1, 1, 1, 1, 1, 1}) == ST_OK);
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_INPUT, {&yf, &wf}, {&dxf}, {1, 1, 1, 1, 1, 1}) == ST_OK);
+  for (int64_t i = 0; i < dxf.size(); i++) EXPECT(dxf.get(i) == 0);
+}
+
+TEST(conv2d_errors) {
+  std::string msg;
+  Tensor x(ST_F32, {1, 5, 5, 2}), w(ST_F32, {3, 3, 2, 4}), y(ST_F32, {1, 5, 5, 4});
+  const std::vector<int64_t> ok = {1, 1, 1, 1, 1, 1};
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, ok, {}, &msg) == ST_OK);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, {1, 1, 1, 1, 1}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(names(msg, "conv2d:"));
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, {0, 1, 1, 1, 1, 1}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(names(msg, "conv2d:"));
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, {1, 1, -1, 1, 1, 1}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, {1, 1, 1, 1, 1, 0}, {}, &msg) == ST_ERR_ARG);
+  // dtypes
+  Tensor wd(ST_F64, {3, 3, 2, 4});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &wd}, {&y}, ok, {}, &msg) == ST_ERR_DTYPE);
+  EXPECT(names(msg, "conv2d:"));
+  Tensor xi(ST_I32, {1, 5, 5, 2}), wi(ST_I32, {3, 3, 2, 4}), yi(ST_I32, {1, 5, 5, 4});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&xi, &wi}, {&yi}, ok, {}, &msg) == ST_ERR_DTYPE);
+  EXPECT(names(msg, "conv2d:") && msg.find("int32") != std::string::npos);
+  // ranks and counts
+  Tensor x3(ST_F32, {5, 5, 2});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x3, &w}, {&y}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "conv2d:") && msg.find("[5,5,2]") != std::string::npos);
+  Tensor wc(ST_F32, {3, 3, 3, 4});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &wc}, {&y}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "conv2d:") && msg.find("[1,5,5,2]") != std::string::npos && msg.find("[3,3,3,4]") != std::string::npos);
+  Tensor yf(ST_F32, {1, 5, 5, 3}), yn(ST_F32, {2, 5, 5, 4});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&yf}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&yn}, ok, {}, &msg) == ST_ERR_SHAPE);
+  Tensor w0(ST_F32, {0, 3, 2, 4});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w0}, {&y}, ok, {}, &msg) == ST_ERR_SHAPE);
+  // output sizes that do not fit
+  Tensor ybig(ST_F32, {1, 6, 5, 4}), ysmall(ST_F32, {1, 2, 5, 4}), y0(ST_F32, {1, 0, 5, 4});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&ybig}, {1, 1, 0, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "conv2d:") && msg.find("height") != std::string::npos);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&ysmall}, {1, 1, 0, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y0}, {1, 1, 0, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, {1, 1, 3, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);  // pad >= window
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, {1, 1, 1, 1, int64_t(1) << 62, 1}, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y}, {int64_t(1) << 62, 1, 1, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);
+  // valid: stride 2 where the last input row is unused, and an explicit larger bottom pad
+  Tensor y2(ST_F32, {1, 2, 5, 4});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y2}, {2, 1, 0, 1, 1, 1}, {}, &msg) == ST_OK);
+  Tensor x6(ST_F32, {1, 6, 5, 2});
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x6, &w}, {&y2}, {2, 1, 0, 1, 1, 1}, {}, &msg) == ST_OK);
+  // gradients name themselves
+  Tensor dxbad(ST_F32, {1, 5, 5, 3});
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_INPUT, {&y, &w}, {&dxbad}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "conv2dGradInput:") && msg.find("dx") != std::string::npos);
+  Tensor dwbad(ST_F32, {3, 3, 2, 5});
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_FILTER, {&x, &y}, {&dwbad}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "conv2dGradFilter:") && msg.find("dw") != std::string::npos);
+  EXPECT(sttest::run(ST_OP_CONV2D_GRAD_FILTER, {&x, &y}, {&w}, {1, 1}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(names(msg, "conv2dGradFilter:"));
+}
+
+TEST(pool2d_vs_loops) {
+  unsigned seed = 1;
+  const int32_t dts[] = {ST_F32, ST_F64};
+  const int64_t ks[][4] = {{2, 2, 2, 2}, {3, 3, 1, 1}, {3, 3, 2, 2}, {2, 2, 3, 3}, {1, 1, 1, 1},
+                           {3, 2, 2, 1}, {1, 3, 2, 3}, {4, 4, 1, 2}};
+  for (int32_t dt : dts)
+    for (auto &k : ks)
+      for (int same = 0; same < 2; same++)
+        for (int ties = 0; ties < 2; ties++)
+          check_pool(dt, Pool{2, 7, 8, 3, k[0], k[1], k[2], k[3], same != 0}, seed++, ties != 0);
+  check_pool(ST_F32, Pool{1, 33, 17, 40, 3, 3, 2, 2, true}, 77, true);  // channel blocks over one image
+}
+
+TEST(pool2d_nan_and_empty) {
+  Tensor x(ST_F32, {1, 2, 2, 1}), y(ST_F32, {1, 1, 1, 1}), dy(ST_F32, {1, 1, 1, 1}), dx(ST_F32, {1, 2, 2, 1});
+  x.set(0, 1), x.set(1, std::nan("")), x.set(2, 5), x.set(3, std::nan(""));
+  dy.set(0, 2);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y}, {2, 2, 2, 2, 0, 0}) == ST_OK);
+  EXPECT(std::isnan(y.get(0)));
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, {2, 2, 2, 2, 0, 0}) == ST_OK);
+  EXPECT(dx.get(0) == 0 && dx.get(1) == 2 && dx.get(2) == 0 && dx.get(3) == 0);
+  // an input empty along H: windows lie entirely in padding and give 0
+  Tensor xe(ST_F32, {1, 0, 2, 1}), ye(ST_F32, {1, 1, 1, 1});
+  ye.set(0, 9);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&xe}, {&ye}, {2, 2, 2, 2, 1, 0}) == ST_OK);
+  EXPECT(ye.get(0) == 0);
+  ye.set(0, 9);
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D, {&xe}, {&ye}, {2, 2, 2, 2, 1, 0}) == ST_OK);
+  EXPECT(ye.get(0) == 0);
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D_GRAD, {&ye}, {&xe}, {2, 2, 2, 2, 1, 0}) == ST_OK);
+  Tensor x0(ST_F64, {0, 4, 4, 2}), y0(ST_F64, {0, 2, 2, 2});
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D, {&x0}, {&y0}, {2, 2, 2, 2, 0, 0}) == ST_OK);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x0, &y0}, {&x0}, {2, 2, 2, 2, 0, 0}) == ST_OK);
+}
+
+TEST(pool2d_errors) {
+  std::string msg;
+  Tensor x(ST_F32, {1, 6, 6, 2}), y(ST_F32, {1, 3, 3, 2});
+  const std::vector<int64_t> ok = {2, 2, 2, 2, 0, 0};
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y}, ok, {}, &msg) == ST_OK);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y}, {2, 2, 2, 2}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(names(msg, "maxPool2d:"));
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D, {&x}, {&y}, {0, 2, 2, 2, 0, 0}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(names(msg, "avgPool2d:"));
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D, {&x}, {&y}, {2, 2, 0, 2, 0, 0}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D, {&x}, {&y}, {2, 2, 2, 2, -1, 0}, {}, &msg) == ST_ERR_ARG);
+  Tensor xi(ST_I32, {1, 6, 6, 2}), yi(ST_I32, {1, 3, 3, 2});
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&xi}, {&yi}, ok, {}, &msg) == ST_ERR_DTYPE);
+  EXPECT(names(msg, "maxPool2d:"));
+  Tensor yd(ST_F64, {1, 3, 3, 2});
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&yd}, ok, {}, &msg) == ST_ERR_DTYPE);
+  Tensor yc(ST_F32, {1, 3, 3, 3}), yn(ST_F32, {2, 3, 3, 2}), y3(ST_F32, {3, 3, 2});
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&yc}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "maxPool2d:") && msg.find("[1,6,6,2]") != std::string::npos && msg.find("[1,3,3,3]") != std::string::npos);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&yn}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y3}, ok, {}, &msg) == ST_ERR_SHAPE);
+  Tensor ybig(ST_F32, {1, 4, 3, 2}), ysmall(ST_F32, {1, 2, 3, 2});
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&ybig}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "maxPool2d:") && msg.find("height") != std::string::npos);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&ysmall}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y}, {2, 2, 2, 2, 2, 0}, {}, &msg) == ST_ERR_SHAPE);  // pad >= window
+  // gradients
+  Tensor dxbad(ST_F32, {1, 6, 5, 2});
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &y}, {&dxbad}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "maxPool2dGrad:"));
+  Tensor dxwide(ST_F32, {1, 6, 8, 2});
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D_GRAD, {&y}, {&dxwide}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "avgPool2dGrad:"));
+  Tensor dx(ST_F32, {1, 6, 6, 2});
+  EXPECT(sttest::run(ST_OP_AVG_POOL2D_GRAD, {&y}, {&dx}, ok, {}, &msg) == ST_OK);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &yd}, {&dx}, ok, {}, &msg) == ST_ERR_DTYPE);
+  EXPECT(names(msg, "maxPool2dGrad:"));
+}

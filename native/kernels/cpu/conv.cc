@@ -1,3 +1,266 @@
-// placeholder until the kernels land
-#include "../../runtime/internal.h"
-st_code st_exec_conv(st_ctx *, const st_instr *ins, st_status *st) { return st_fail(st, ST_ERR_INTERNAL, "conv: pending"); }
+// CONV2D and its gradients, NHWC input and [KH,KW,C,F] filter, through im2col + GEMM.
+//   forward:      col [P, KH*KW*C] (one row per output position) . W [KH*KW*C, F] -> y [P, F]
+//   grad input:   dcol = dy [P, F] . W^T, then col2im adds dcol back into dx
+//   grad filter:  dW = col^T . dy, accumulated over chunks
+// P = N*OH*OW positions are processed in chunks of whole output rows so the column buffer stays
+// bounded (a few MB, so it is still in cache when the GEMM reads it).  im2col/col2im run on the
+// thread pool; the GEMM threads by itself (OpenBLAS or the built-in one), outside any pool task.
+// A 1x1, stride-1, unpadded convolution skips im2col: x itself is the column matrix.
+// col2im is a gather: every dx row (n, ih) is owned by one task and sums the dcol entries of the
+// windows that cover it, so there are no write races.
+#include <algorithm>
+#include <cstdlib>
+#include <type_traits>
+
+#include "conv.h"
+#include "gemm.h"
+
+namespace {
+
+constexpr int64_t kColChunkBytes = int64_t(6) << 20;  // target size of one column buffer
+constexpr int64_t kColMaxBytes = int64_t(64) << 20;    // never more (unless one output row needs it)
+
+struct Geom {
+  int64_t N, H, W, C, KH, KW, F, OH, OW, sh, sw, pt, pl, dh, dw;
+  int64_t kkc() const { return KH * KW * C; }
+  bool direct() const { return KH == 1 && KW == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && OH == H && OW == W; }
+};
+
+struct Buffer {
+  void *p = nullptr;
+  ~Buffer() { std::free(p); }
+};
+
+// Output rows (n, oh) per chunk.
+int64_t chunk_rows(const Geom &g, size_t es) {
+  const int64_t row_bytes = std::max<int64_t>(1, g.OW * g.kkc() * (int64_t)es);
+  int64_t rows = std::max<int64_t>(1, kColChunkBytes / row_bytes);
+  rows = std::min(rows, std::max<int64_t>(1, kColMaxBytes / row_bytes));
+  return std::min(rows, g.N * g.OH);
+}
+
+// One im2col row: the (kh, kw, c) window of output position (n, oh, ow), zeros where it is padding.
+template <class T>
+inline void im2col_one(const Geom &g, const T *x, int64_t n, int64_t oh, int64_t ow, T *d) {
+  const int64_t C = g.C, KWC = g.KW * C;
+  const int64_t ih0 = oh * g.sh - g.pt, iw0 = ow * g.sw - g.pl;
+  for (int64_t kh = 0; kh < g.KH; kh++, d += KWC) {
+    const int64_t ih = ih0 + kh * g.dh;
+    if (ih < 0 || ih >= g.H) {
+      std::fill(d, d + KWC, T(0));
+      continue;
+    }
+    const T *xr = x + (n * g.H + ih) * g.W * C;
+    if (g.dw == 1) {  // the in-bounds taps are one contiguous run of x
+      const int64_t lo = std::min(g.KW, std::max<int64_t>(0, -iw0));
+      const int64_t hi = std::max(lo, std::min(g.KW, g.W - iw0));
+      std::fill(d, d + lo * C, T(0));
+      if (hi > lo) std::memcpy(d + lo * C, xr + (iw0 + lo) * C, sizeof(T) * (size_t)((hi - lo) * C));
+      std::fill(d + hi * C, d + KWC, T(0));
+    } else {
+      for (int64_t kw = 0; kw < g.KW; kw++) {
+        const int64_t iw = iw0 + kw * g.dw;
+        if (iw >= 0 && iw < g.W)
+          std::memcpy(d + kw * C, xr + iw * C, sizeof(T) * (size_t)C);
+        else
+          std::fill(d + kw * C, d + (kw + 1) * C, T(0));
+      }
+    }
+  }
+}
+
+// Column rows of output rows [q0, q1) (q = n*OH + oh).
+template <class T>
+void im2col(st_ctx *ctx, const Geom &g, const T *x, int64_t q0, int64_t q1, T *col) {
+  const int64_t kkc = g.kkc(), np = (q1 - q0) * g.OW;
+  st::parallel(ctx, np * kkc, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(np, ith, nth, &b, &e);
+    for (int64_t i = b; i < e; i++) {
+      const int64_t q = q0 + i / g.OW, ow = i % g.OW;
+      im2col_one(g, x, q / g.OH, q % g.OH, ow, col + i * kkc);
+    }
+  });
+}
+
+// dx += col2im(dcol) for output rows [q0, q1).
+template <class T>
+void col2im_add(st_ctx *ctx, const Geom &g, const T *dcol, int64_t q0, int64_t q1, T *dx) {
+  const int64_t C = g.C, KWC = g.KW * C, kkc = g.kkc();
+  const int64_t n_lo = q0 / g.OH, n_hi = (q1 - 1) / g.OH, items = (n_hi - n_lo + 1) * g.H;
+  st::parallel(ctx, (q1 - q0) * g.OW * kkc, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(items, ith, nth, &b, &e);
+    for (int64_t it = b; it < e; it++) {
+      const int64_t n = n_lo + it / g.H, ih = it % g.H;
+      const int64_t oh_a = n == n_lo ? q0 % g.OH : 0, oh_b = n == n_hi ? (q1 - 1) % g.OH + 1 : g.OH;
+      // rows of this image whose windows can reach ih
+      if (ih < oh_a * g.sh - g.pt || ih > (oh_b - 1) * g.sh - g.pt + (g.KH - 1) * g.dh) continue;
+      T *o = dx + (n * g.H + ih) * g.W * C;
+      for (int64_t iw = 0; iw < g.W; iw++, o += C) {
+        for (int64_t kh = 0; kh < g.KH; kh++) {
+          const int64_t t = ih + g.pt - kh * g.dh;
+          if (t < 0) break;
+          if (t % g.sh) continue;
+          const int64_t oh = t / g.sh;
+          if (oh < oh_a || oh >= oh_b) continue;
+          const T *rb = dcol + ((n * g.OH + oh - q0) * g.OW) * kkc + kh * KWC;
+          for (int64_t kw = 0; kw < g.KW; kw++) {
+            const int64_t u = iw + g.pl - kw * g.dw;
+            if (u < 0) break;
+            if (u % g.sw) continue;
+            const int64_t ow = u / g.sw;
+            if (ow >= g.OW) continue;
+            const T *s = rb + ow * kkc + kw * C;
+            for (int64_t c = 0; c < C; c++) o[c] += s[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+void zero(st_ctx *ctx, T *p, int64_t n) {
+  st::parallel(ctx, n, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(n, ith, nth, &b, &e);
+    std::fill(p + b, p + e, T(0));
+  });
+}
+
+template <class T>
+st_code alloc_col(const char *op, const Geom &g, int64_t rows, Buffer &buf, st_status *st) {
+  const size_t bytes = (size_t)(rows * g.OW * g.kkc()) * sizeof(T);
+  buf.p = std::malloc(bytes ? bytes : 1);
+  ST_REQUIRE(st, buf.p, ST_ERR_ALLOC, "%s: cannot allocate a %zu-byte column buffer", op, bytes);
+  return ST_OK;
+}
+
+template <class T>
+st_code conv_forward(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, const T *x, const T *w, T *y,
+                     st_status *st) {
+  const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc();
+  if (P == 0 || g.F == 0) return ST_OK;
+  if (g.direct() || kkc == 0) return st_gemm(ctx, dt, false, false, P, g.F, kkc, 1.0, x, kkc, w, g.F, 0.0, y, g.F, st);
+  const int64_t rows = chunk_rows(g, sizeof(T));
+  Buffer buf;
+  ST_CHECK(alloc_col<T>(op, g, rows, buf, st));
+  T *col = static_cast<T *>(buf.p);
+  for (int64_t q0 = 0; q0 < g.N * g.OH; q0 += rows) {
+    const int64_t q1 = std::min(g.N * g.OH, q0 + rows), np = (q1 - q0) * g.OW;
+    im2col(ctx, g, x, q0, q1, col);
+    ST_CHECK(st_gemm(ctx, dt, false, false, np, g.F, kkc, 1.0, col, kkc, w, g.F, 0.0, y + q0 * g.OW * g.F, g.F, st));
+  }
+  return ST_OK;
+}
+
+template <class T>
+st_code conv_grad_input(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, const T *dy, const T *w, T *dx,
+                        st_status *st) {
+  const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc(), nx = g.N * g.H * g.W * g.C;
+  if (nx == 0) return ST_OK;
+  if (g.direct()) return st_gemm(ctx, dt, false, true, P, g.C, g.F, 1.0, dy, g.F, w, g.F, 0.0, dx, g.C, st);
+  zero(ctx, dx, nx);
+  if (P == 0 || g.F == 0) return ST_OK;
+  const int64_t rows = chunk_rows(g, sizeof(T));
+  Buffer buf;
+  ST_CHECK(alloc_col<T>(op, g, rows, buf, st));
+  T *dcol = static_cast<T *>(buf.p);
+  for (int64_t q0 = 0; q0 < g.N * g.OH; q0 += rows) {
+    const int64_t q1 = std::min(g.N * g.OH, q0 + rows), np = (q1 - q0) * g.OW;
+    ST_CHECK(st_gemm(ctx, dt, false, true, np, kkc, g.F, 1.0, dy + q0 * g.OW * g.F, g.F, w, g.F, 0.0, dcol, kkc, st));
+    col2im_add(ctx, g, dcol, q0, q1, dx);
+  }
+  return ST_OK;
+}
+
+template <class T>
+st_code conv_grad_filter(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, const T *x, const T *dy, T *dw,
+                         st_status *st) {
+  const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc();
+  if (kkc == 0 || g.F == 0) return ST_OK;
+  if (g.direct() || P == 0) return st_gemm(ctx, dt, true, false, kkc, g.F, P, 1.0, x, kkc, dy, g.F, 0.0, dw, g.F, st);
+  const int64_t rows = chunk_rows(g, sizeof(T));
+  Buffer buf;
+  ST_CHECK(alloc_col<T>(op, g, rows, buf, st));
+  T *col = static_cast<T *>(buf.p);
+  for (int64_t q0 = 0; q0 < g.N * g.OH; q0 += rows) {
+    const int64_t q1 = std::min(g.N * g.OH, q0 + rows), np = (q1 - q0) * g.OW;
+    im2col(ctx, g, x, q0, q1, col);
+    ST_CHECK(st_gemm(ctx, dt, true, false, kkc, g.F, np, 1.0, col, kkc, dy + q0 * g.OW * g.F, g.F, q0 == 0 ? 0.0 : 1.0,
+                     dw, g.F, st));
+  }
+  return ST_OK;
+}
+
+st_code exec_conv2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
+             "%s: expected int attributes [stride_h, stride_w, pad_top, pad_left, dil_h, dil_w], got %d values", op,
+             (int)ins->n_iattr);
+  // x, w, y in the roles of the forward convolution
+  const st_tensor *x, *w, *y;
+  switch (ins->opcode) {
+    case ST_OP_CONV2D: x = &ins->in[0], w = &ins->in[1], y = &ins->out[0]; break;
+    case ST_OP_CONV2D_GRAD_INPUT: y = &ins->in[0], w = &ins->in[1], x = &ins->out[0]; break;
+    default: x = &ins->in[0], y = &ins->in[1], w = &ins->out[0]; break;
+  }
+  const st::ShapeStr xs(*x), ws(*w), ys(*y);
+  const char *xn = ins->opcode == ST_OP_CONV2D_GRAD_INPUT ? "dx" : "x";
+  const char *wn = ins->opcode == ST_OP_CONV2D_GRAD_FILTER ? "dw" : "w";
+  const char *yn = ins->opcode == ST_OP_CONV2D ? "y" : "dy";
+  const int32_t dt = ins->in[0].dtype;
+  ST_REQUIRE(st, x->dtype == dt && w->dtype == dt && y->dtype == dt, ST_ERR_DTYPE, "%s: dtypes differ: %s %s, %s %s, %s %s",
+             op, xn, st_dtype_name(x->dtype), wn, st_dtype_name(w->dtype), yn, st_dtype_name(y->dtype));
+  ST_REQUIRE(st, dt == ST_F32 || dt == ST_F64, ST_ERR_DTYPE, "%s: unsupported dtype %s (float32 or float64)", op,
+             st_dtype_name(dt));
+  ST_REQUIRE(st, x->ndim == 4 && w->ndim == 4 && y->ndim == 4, ST_ERR_SHAPE,
+             "%s: expected %s [N,H,W,C], %s [KH,KW,C,F] and %s [N,OH,OW,F], got %s, %s and %s", op, xn, wn, yn,
+             xs.c_str(), ws.c_str(), ys.c_str());
+  Geom g{x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0], w->shape[1], w->shape[3], y->shape[1],
+         y->shape[2], ins->iattr[0], ins->iattr[1], ins->iattr[2], ins->iattr[3], ins->iattr[4], ins->iattr[5]};
+  ST_REQUIRE(st, g.sh >= 1 && g.sw >= 1 && g.dh >= 1 && g.dw >= 1 && g.pt >= 0 && g.pl >= 0, ST_ERR_ARG,
+             "%s: bad attributes stride [%lld,%lld], pad [%lld,%lld], dilation [%lld,%lld] (strides and dilations must "
+             "be >= 1, pads >= 0)",
+             op, (long long)g.sh, (long long)g.sw, (long long)g.pt, (long long)g.pl, (long long)g.dh, (long long)g.dw);
+  ST_REQUIRE(st, y->shape[0] == g.N && w->shape[2] == g.C && y->shape[3] == g.F, ST_ERR_SHAPE,
+             "%s: %s %s, %s %s and %s %s do not fit together (batch, channel or filter counts differ)", op, xn,
+             xs.c_str(), wn, ws.c_str(), yn, ys.c_str());
+  const char *why_h = st::conv::check_axis(g.H, g.OH, g.KH, g.sh, g.pt, g.dh);
+  const char *why_w = st::conv::check_axis(g.W, g.OW, g.KW, g.sw, g.pl, g.dw);
+  ST_REQUIRE(st, !why_h && !why_w, ST_ERR_SHAPE,
+             "%s: output %s %s does not fit %s %s and %s %s with stride [%lld,%lld], pad_top/left [%lld,%lld], "
+             "dilation [%lld,%lld] (%s: %s)",
+             op, yn, ys.c_str(), xn, xs.c_str(), wn, ws.c_str(), (long long)g.sh, (long long)g.sw, (long long)g.pt,
+             (long long)g.pl, (long long)g.dh, (long long)g.dw, why_h ? "height" : "width", why_h ? why_h : why_w);
+
+  return st::dispatch_dtype(dt, [&](auto z) -> st_code {
+    using T = decltype(z);
+    if constexpr (std::is_same<T, float>::value || std::is_same<T, double>::value) {
+      const T *a = static_cast<const T *>(ins->in[0].data), *b = static_cast<const T *>(ins->in[1].data);
+      T *o = static_cast<T *>(ins->out[0].data);
+      switch (ins->opcode) {
+        case ST_OP_CONV2D: return conv_forward<T>(ctx, op, dt, g, a, b, o, st);
+        case ST_OP_CONV2D_GRAD_INPUT: return conv_grad_input<T>(ctx, op, dt, g, a, b, o, st);
+        default: return conv_grad_filter<T>(ctx, op, dt, g, a, b, o, st);
+      }
+    }
+    return st_fail(st, ST_ERR_INTERNAL, "%s: unreachable dtype", op);
+  });
+}
+
+}  // namespace
+
+st_code st_exec_conv(st_ctx *ctx, const st_instr *ins, st_status *st) {
+  switch (ins->opcode) {
+    case ST_OP_CONV2D:
+    case ST_OP_CONV2D_GRAD_INPUT:
+    case ST_OP_CONV2D_GRAD_FILTER: return exec_conv2d(ctx, ins, st);
+    case ST_OP_MAX_POOL2D:
+    case ST_OP_AVG_POOL2D:
+    case ST_OP_MAX_POOL2D_GRAD:
+    case ST_OP_AVG_POOL2D_GRAD: return st_exec_pool2d(ctx, ins, st);
+  }
+  return st_fail(st, ST_ERR_INTERNAL, "%s: not a convolution or pooling op", st_op_name(ins->opcode));
+}

@@ -1,2 +1,226 @@
-// placeholder until the kernels land
-#include "../../runtime/internal.h"
+// Max and average pooling over NHWC tensors, and their gradients.
+//   iattr [kh, kw, stride_h, stride_w, pad_top, pad_left]; the bottom/right padding is implied by
+//   the output shape.  Padded cells never take part: max pooling takes the max of the in-bounds
+//   cells, average pooling divides by the number of in-bounds cells (TensorFlow 'SAME').  A window
+//   without any in-bounds cell (only possible when the input is empty along an axis) yields 0.
+//   Max pooling propagates NaN.  Its gradient goes to the first maximal cell of each window in
+//   row-major (kh, kw) scan order (the first NaN, if any), summed where windows overlap.
+// Forward passes split over the N*OH output rows.  Backward passes scatter into dx: output rows
+// are split over tasks when windows do not overlap vertically (kh <= stride_h), otherwise images
+// and channel blocks are, so no two tasks ever write the same dx element.
+#include <algorithm>
+#include <type_traits>
+
+#include "conv.h"
+
+namespace {
+
+struct PGeom {
+  int64_t N, H, W, C, OH, OW, kh, kw, sh, sw, pt, pl;
+  // In-bounds window of output (oh, ow): rows [h0, h1), columns [w0, w1) (empty when h1 <= h0 ...).
+  void window(int64_t oh, int64_t ow, int64_t *h0, int64_t *h1, int64_t *w0, int64_t *w1) const {
+    const int64_t hs = oh * sh - pt, ws = ow * sw - pl;
+    *h0 = std::max<int64_t>(0, hs), *h1 = std::min(H, hs + kh);
+    *w0 = std::max<int64_t>(0, ws), *w1 = std::min(W, ws + kw);
+  }
+};
+
+template <class T>
+inline bool max_takes(T v, T best) {  // v replaces best: larger, or the first NaN
+  return v > best || (v != v && best == best);
+}
+
+template <class T>
+void pool_forward(st_ctx *ctx, const PGeom &g, bool is_max, const T *x, T *y) {
+  const int64_t rows = g.N * g.OH, C = g.C;
+  st::parallel(ctx, rows * g.OW * C * g.kh * g.kw, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(rows, ith, nth, &b, &e);
+    for (int64_t r = b; r < e; r++) {
+      const int64_t n = r / g.OH, oh = r % g.OH;
+      for (int64_t ow = 0; ow < g.OW; ow++) {
+        T *o = y + (r * g.OW + ow) * C;
+        int64_t h0, h1, w0, w1;
+        g.window(oh, ow, &h0, &h1, &w0, &w1);
+        if (h1 <= h0 || w1 <= w0) {
+          std::fill(o, o + C, T(0));
+          continue;
+        }
+        if (is_max) {
+          std::memcpy(o, x + ((n * g.H + h0) * g.W + w0) * C, sizeof(T) * (size_t)C);
+          for (int64_t ih = h0; ih < h1; ih++)
+            for (int64_t iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
+              const T *p = x + ((n * g.H + ih) * g.W + iw) * C;
+              for (int64_t c = 0; c < C; c++) o[c] = (p[c] > o[c] || p[c] != p[c]) ? p[c] : o[c];
+            }
+        } else {
+          std::fill(o, o + C, T(0));
+          for (int64_t ih = h0; ih < h1; ih++)
+            for (int64_t iw = w0; iw < w1; iw++) {
+              const T *p = x + ((n * g.H + ih) * g.W + iw) * C;
+              for (int64_t c = 0; c < C; c++) o[c] += p[c];
+            }
+          const T inv = T(1) / T((h1 - h0) * (w1 - w0));
+          for (int64_t c = 0; c < C; c++) o[c] *= inv;
+        }
+      }
+    }
+  });
+}
+
+// Calls fn(n, oh, ow, c0, c1) for every window and channel range, split over tasks so that no two
+// tasks write the same dx element.
+template <class F>
+void for_grad_windows(st_ctx *ctx, const PGeom &g, F &&fn) {
+  const int64_t work = g.N * g.OH * g.OW * g.C * g.kh * g.kw;
+  if (g.kh <= g.sh) {
+    const int64_t rows = g.N * g.OH;
+    st::parallel(ctx, work, [&](int ith, int nth) {
+      int64_t b, e;
+      st::split_range(rows, ith, nth, &b, &e);
+      for (int64_t r = b; r < e; r++)
+        for (int64_t ow = 0; ow < g.OW; ow++) fn(r / g.OH, r % g.OH, ow, int64_t(0), g.C);
+    });
+    return;
+  }
+  const int64_t threads = ctx && ctx->pool ? st_pool_threads(ctx->pool) : 1;
+  const int64_t cb = std::max<int64_t>(1, std::min(g.C, (4 * threads + g.N - 1) / std::max<int64_t>(1, g.N)));
+  const int64_t items = g.N * cb;
+  st::parallel(ctx, work, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(items, ith, nth, &b, &e);
+    for (int64_t it = b; it < e; it++) {
+      const int64_t n = it / cb, j = it % cb, c0 = g.C * j / cb, c1 = g.C * (j + 1) / cb;
+      for (int64_t oh = 0; oh < g.OH; oh++)
+        for (int64_t ow = 0; ow < g.OW; ow++) fn(n, oh, ow, c0, c1);
+    }
+  });
+}
+
+template <class T>
+void zero(st_ctx *ctx, T *p, int64_t n) {
+  st::parallel(ctx, n, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(n, ith, nth, &b, &e);
+    std::fill(p + b, p + e, T(0));
+  });
+}
+
+template <class T>
+void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
+  zero(ctx, dx, g.N * g.H * g.W * g.C);
+  const int64_t C = g.C;
+  for_grad_windows(ctx, g, [&](int64_t n, int64_t oh, int64_t ow, int64_t c0, int64_t c1) {
+    int64_t h0, h1, w0, w1;
+    g.window(oh, ow, &h0, &h1, &w0, &w1);
+    if (h1 <= h0 || w1 <= w0) return;
+    const T *d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+    const T *xb = x + n * g.H * g.W * C;
+    T *dxb = dx + n * g.H * g.W * C;
+    constexpr int64_t CB = 64;  // channels per pass: best value and cell offset live on the stack
+    T best[CB];
+    int64_t arg[CB];
+    const int64_t first = (h0 * g.W + w0) * C;
+    for (int64_t cs = c0; cs < c1; cs += CB) {
+      const int64_t cn = std::min(CB, c1 - cs);
+      for (int64_t c = 0; c < cn; c++) best[c] = xb[first + cs + c], arg[c] = first;
+      for (int64_t ih = h0; ih < h1; ih++)
+        for (int64_t iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
+          const int64_t off = (ih * g.W + iw) * C;
+          const T *p = xb + off + cs;
+          for (int64_t c = 0; c < cn; c++) {
+            const bool take = max_takes(p[c], best[c]);
+            best[c] = take ? p[c] : best[c];
+            arg[c] = take ? off : arg[c];
+          }
+        }
+      for (int64_t c = 0; c < cn; c++) dxb[arg[c] + cs + c] += d[cs + c];
+    }
+  });
+}
+
+template <class T>
+void avg_pool_grad(st_ctx *ctx, const PGeom &g, const T *dy, T *dx) {
+  zero(ctx, dx, g.N * g.H * g.W * g.C);
+  const int64_t C = g.C;
+  for_grad_windows(ctx, g, [&](int64_t n, int64_t oh, int64_t ow, int64_t c0, int64_t c1) {
+    int64_t h0, h1, w0, w1;
+    g.window(oh, ow, &h0, &h1, &w0, &w1);
+    if (h1 <= h0 || w1 <= w0) return;
+    const T *d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
+    const T inv = T(1) / T((h1 - h0) * (w1 - w0));
+    for (int64_t ih = h0; ih < h1; ih++)
+      for (int64_t iw = w0; iw < w1; iw++) {
+        T *o = dx + ((n * g.H + ih) * g.W + iw) * C;
+        for (int64_t c = c0; c < c1; c++) o[c] += d[c] * inv;
+      }
+  });
+}
+
+}  // namespace
+
+st_code st_exec_pool2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
+             "%s: expected int attributes [kh, kw, stride_h, stride_w, pad_top, pad_left], got %d values", op,
+             (int)ins->n_iattr);
+  // x and y in the roles of the forward pooling; dx (gradients) must have x's shape
+  const st_tensor *x, *y, *dx = nullptr;
+  switch (ins->opcode) {
+    case ST_OP_MAX_POOL2D:
+    case ST_OP_AVG_POOL2D: x = &ins->in[0], y = &ins->out[0]; break;
+    case ST_OP_MAX_POOL2D_GRAD: x = &ins->in[0], y = &ins->in[1], dx = &ins->out[0]; break;
+    case ST_OP_AVG_POOL2D_GRAD: y = &ins->in[0], x = &ins->out[0]; break;
+    default: return st_fail(st, ST_ERR_INTERNAL, "%s: not a pooling op", op);
+  }
+  const bool grad = ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD;
+  const char *xn = ins->opcode == ST_OP_AVG_POOL2D_GRAD ? "dx" : "x", *yn = grad ? "dy" : "y";
+  const st::ShapeStr xs(*x), ys(*y);
+  const int32_t dt = x->dtype;
+  ST_REQUIRE(st, y->dtype == dt && (!dx || dx->dtype == dt), ST_ERR_DTYPE, "%s: dtypes differ: %s %s, %s %s%s%s", op,
+             xn, st_dtype_name(x->dtype), yn, st_dtype_name(y->dtype), dx ? ", dx " : "",
+             dx ? st_dtype_name(dx->dtype) : "");
+  ST_REQUIRE(st, dt == ST_F32 || dt == ST_F64, ST_ERR_DTYPE, "%s: unsupported dtype %s (float32 or float64)", op,
+             st_dtype_name(dt));
+  ST_REQUIRE(st, x->ndim == 4 && y->ndim == 4, ST_ERR_SHAPE, "%s: expected %s [N,H,W,C] and %s [N,OH,OW,C], got %s and %s",
+             op, xn, yn, xs.c_str(), ys.c_str());
+  if (dx) {
+    bool same = dx->ndim == 4;
+    for (int d = 0; same && d < 4; d++) same = dx->shape[d] == x->shape[d];
+    ST_REQUIRE(st, same, ST_ERR_SHAPE, "%s: dx %s must have the shape of x %s", op, st::ShapeStr(*dx).c_str(),
+               xs.c_str());
+  }
+  const int64_t *a = ins->iattr;
+  PGeom g{x->shape[0], x->shape[1], x->shape[2], x->shape[3], y->shape[1], y->shape[2], a[0], a[1], a[2], a[3], a[4],
+          a[5]};
+  ST_REQUIRE(st, g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 && g.pt >= 0 && g.pl >= 0, ST_ERR_ARG,
+             "%s: bad attributes window [%lld,%lld], stride [%lld,%lld], pad [%lld,%lld] (window and strides must be "
+             ">= 1, pads >= 0)",
+             op, (long long)g.kh, (long long)g.kw, (long long)g.sh, (long long)g.sw, (long long)g.pt, (long long)g.pl);
+  ST_REQUIRE(st, y->shape[0] == g.N && y->shape[3] == g.C, ST_ERR_SHAPE,
+             "%s: %s %s and %s %s differ in batch or channel count", op, xn, xs.c_str(), yn, ys.c_str());
+  const char *why_h = st::conv::check_axis(g.H, g.OH, g.kh, g.sh, g.pt, 1);
+  const char *why_w = st::conv::check_axis(g.W, g.OW, g.kw, g.sw, g.pl, 1);
+  ST_REQUIRE(st, !why_h && !why_w, ST_ERR_SHAPE,
+             "%s: %s %s does not fit %s %s with window [%lld,%lld], stride [%lld,%lld], pad_top/left [%lld,%lld] "
+             "(%s: %s)",
+             op, yn, ys.c_str(), xn, xs.c_str(), (long long)g.kh, (long long)g.kw, (long long)g.sh, (long long)g.sw,
+             (long long)g.pt, (long long)g.pl, why_h ? "height" : "width", why_h ? why_h : why_w);
+  if (st::numel(ins->out[0]) == 0) return ST_OK;
+
+  st::dispatch_dtype(dt, [&](auto z) {
+    using T = decltype(z);
+    if constexpr (std::is_same<T, float>::value || std::is_same<T, double>::value) {
+      const T *i0 = static_cast<const T *>(ins->in[0].data);
+      T *o = static_cast<T *>(ins->out[0].data);
+      switch (ins->opcode) {
+        case ST_OP_MAX_POOL2D: pool_forward<T>(ctx, g, true, i0, o); break;
+        case ST_OP_AVG_POOL2D: pool_forward<T>(ctx, g, false, i0, o); break;
+        case ST_OP_MAX_POOL2D_GRAD: max_pool_grad<T>(ctx, g, i0, static_cast<const T *>(ins->in[1].data), o); break;
+        default: avg_pool_grad<T>(ctx, g, i0, o); break;
+      }
+    }
+    return 0;
+  });
+  return ST_OK;
+}
