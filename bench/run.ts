@@ -1,47 +1,69 @@
 // `npm run bench`: symtensor side by side with its peers, measured in the same run on this machine.
-// Writes bench/results/latest.json and prints a table of medians and speedups
-// (speedup = peer time / symtensor time; above 1 means symtensor is faster).
+// Writes bench/results/latest.json and prints a table of medians, ratios and targets
+// ("speedup" = that implementation's time / symtensor's time; above 1 means symtensor is faster).
 //
 // Options:
-//   --only=sgemm,conv2d        cases whose id or workload contains one of these
-//   --peers=symtensor,numpy    subset of symtensor,numpy,tfjs-wasm,tfjs-cpu
-//   --quick                    fewer sizes and repetitions (a smoke run)
+//   --only=sgemm,mlp           cases whose id or workload contains one of these (plus the cases
+//                              their metrics need)
+//   --peers=symtensor,torch    implementations or families: symtensor (with -eager, -async),
+//                              numpy, torch (with torch-default), tfjs (tfjs-wasm, tfjs-cpu), or
+//                              single names such as torch-default
+//   --quick                    fewer sizes, repetitions and RSS steps (a smoke run)
 //   --out=FILE                 JSON destination (default bench/results/latest.json)
-//   --numpy-same-env           keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for numpy too (by default
-//                              they are removed from numpy's environment only)
-// Environment: SYMTENSOR_BENCH_PYTHON=/path/to/python (with numpy) for the numpy peer.
+//   --keep-openblas-env        keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE.  By default, when either is
+//                              set, the bench re-runs itself once without them, so that OpenBLAS picks
+//                              its kernel for this CPU; every peer runs with the same environment.
+// Environment: SYMTENSOR_BENCH_PYTHON=/path/to/python (with numpy / torch) for the Python peers.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  Case, Impl, JsPeer, Libs, MeasureOptions, PEERS, PeerName, Timing,
-  fmtMs, fmtRatio, isSkip, measure, table,
+  Case, CaseResults, FAMILIES, IMPLS, ImplName, JsImpl, JS_IMPLS, Libs, MeasureOptions, Outcome, PY_IMPLS, PyImpl,
+  PySpec, Target, Timing, TimingOverrides, fmtMs, fmtRatio, isSkip, isTiming, measure, table,
 } from './harness';
-import { UNSET_FOR_NUMPY, findPython, keepEnvForNumpy, runNumpy } from './peers/numpy';
+import { PyRun, findPython, runPython } from './peers/python';
 import { loadTfjs, useBackend } from './peers/tfjs';
 import { workloads } from './workloads';
 
-type Outcome = (Timing & { gflops?: number }) | { skipped: string } | { error: string };
-
 const root = path.resolve(__dirname, '..');
+const t00 = performance.now();
+
+// ---- OpenBLAS environment: re-run once without the overrides ----
+const OPENBLAS_OVERRIDES = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
+const REEXEC_MARK = 'SYMTENSOR_BENCH_REMOVED_ENV';
+
+function reexecWithoutOverrides(): void {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--keep-openblas-env') || argv.includes('--help') || argv.includes('-h')) return;
+  const present = OPENBLAS_OVERRIDES.filter((k) => process.env[k] !== undefined);
+  if (!present.length) return;
+  const env = { ...process.env, [REEXEC_MARK]: present.map((k) => `${k}=${process.env[k]}`).join(' ') };
+  for (const k of present) delete env[k];
+  console.log(`bench: re-running without ${present.join(', ')} (OpenBLAS picks its own kernel; --keep-openblas-env keeps them)`);
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: 'inherit', env });
+  process.exit(r.status ?? 1);
+}
 
 function parseArgs(argv: string[]) {
   const o = {
-    only: [] as string[], peers: [...PEERS] as PeerName[], quick: false, numpySameEnv: false,
+    only: [] as string[], impls: [...IMPLS] as ImplName[], quick: false, keepEnv: false,
     out: path.join(root, 'bench', 'results', 'latest.json'),
   };
   for (const a of argv) {
     const [k, v = ''] = a.split(/=(.*)/s, 2);
     if (k === '--only') o.only = v.split(',').filter(Boolean);
     else if (k === '--peers') {
-      const bad = v.split(',').filter((p) => !PEERS.includes(p as PeerName));
-      if (bad.length) throw new Error(`unknown peer(s) ${bad.join(', ')}; known: ${PEERS.join(', ')}`);
-      o.peers = v.split(',') as PeerName[];
+      const names = v.split(',').filter(Boolean);
+      const bad = names.filter((p) => !FAMILIES[p] && !IMPLS.includes(p as ImplName));
+      if (bad.length) throw new Error(`unknown peer(s) ${bad.join(', ')}; known: ${[...Object.keys(FAMILIES), ...IMPLS].join(', ')}`);
+      const set = new Set(names.flatMap((p) => FAMILIES[p] ?? [p as ImplName]));
+      o.impls = IMPLS.filter((p) => set.has(p));
     } else if (k === '--quick') o.quick = true;
-    else if (k === '--numpy-same-env') o.numpySameEnv = true;
+    else if (k === '--keep-openblas-env') o.keepEnv = true;
     else if (k === '--out') o.out = path.resolve(v);
     else if (k === '--help' || k === '-h') {
       console.log(readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
@@ -51,40 +73,61 @@ function parseArgs(argv: string[]) {
   return o;
 }
 
-function settings(peer: PeerName, quick: boolean, impl?: Impl): MeasureOptions {
-  const base: Record<PeerName, MeasureOptions> = {
-    symtensor: { reps: 15, warmup: 3, minReps: 5, maxCaseMs: 6000, minSampleMs: 20 },
-    numpy: { reps: 15, warmup: 3, minReps: 5, maxCaseMs: 6000, minSampleMs: 20 },
-    'tfjs-wasm': { reps: 5, warmup: 1, minReps: 3, maxCaseMs: 10000, minSampleMs: 20 },
-    'tfjs-cpu': { reps: 3, warmup: 1, minReps: 2, maxCaseMs: 20000, minSampleMs: 20 },
-  };
-  const s = { ...base[peer] };
-  if (impl?.reps) s.reps = impl.reps;
-  if (impl?.warmup !== undefined) s.warmup = impl.warmup;
+const BASE: Record<'symtensor' | 'python' | 'tfjs-wasm' | 'tfjs-cpu', MeasureOptions> = {
+  symtensor: { reps: 15, warmup: 3, minReps: 5, maxCaseMs: 6000, minSampleMs: 20 },
+  python: { reps: 15, warmup: 3, minReps: 5, maxCaseMs: 6000, minSampleMs: 20 },
+  'tfjs-wasm': { reps: 5, warmup: 1, minReps: 3, maxCaseMs: 10000, minSampleMs: 20 },
+  'tfjs-cpu': { reps: 3, warmup: 1, minReps: 2, maxCaseMs: 20000, minSampleMs: 20 },
+};
+
+function settings(impl: JsImpl | 'python', quick: boolean, ...over: (TimingOverrides | undefined)[]): MeasureOptions {
+  const s: MeasureOptions = { ...BASE[impl.startsWith('symtensor') ? 'symtensor' : (impl as keyof typeof BASE)] };
+  for (const o of over) {
+    if (!o) continue;
+    if (o.reps !== undefined) s.reps = o.reps;
+    if (o.warmup !== undefined) s.warmup = o.warmup;
+    if (o.inner !== undefined) s.inner = o.inner;
+    if (o.maxCaseMs !== undefined) s.maxCaseMs = o.maxCaseMs;
+  }
+  s.minReps = Math.min(s.minReps, s.reps);
   if (quick) {
     s.reps = Math.max(2, Math.ceil(s.reps / 3));
     s.minReps = Math.min(s.minReps, s.reps);
+    s.warmup = Math.max(1, Math.ceil(s.warmup / 3));
     s.maxCaseMs /= 3;
   }
   return s;
+}
+
+/** Python's request carries the case's timing overrides in the spec (quick mode scales them). */
+function pyTiming(quick: boolean, ...over: (TimingOverrides | undefined)[]): TimingOverrides | undefined {
+  const merged: TimingOverrides = Object.assign({}, ...over.filter(Boolean));
+  if (!Object.keys(merged).length) return undefined;
+  if (quick) {
+    if (merged.reps !== undefined) merged.reps = Math.max(2, Math.ceil(merged.reps / 3));
+    if (merged.warmup !== undefined) merged.warmup = Math.max(1, Math.ceil(merged.warmup / 3));
+    if (merged.maxCaseMs !== undefined) merged.maxCaseMs /= 3;
+  }
+  return merged;
 }
 
 // A forced collection between measurements keeps one peer's garbage out of the next one's time.
 setFlagsFromString('--expose-gc');
 const gc: () => void = runInNewContext('gc');
 
-async function runJs(peer: JsPeer, c: Case, libs: Libs, quick: boolean): Promise<Outcome> {
-  const impl = c.impls[peer];
-  if (!impl) return { skipped: 'no implementation' };
-  if (isSkip(impl)) return { skipped: impl.skip };
-  if (peer !== 'symtensor') {
+async function runJs(impl: JsImpl, c: Case, libs: Libs, quick: boolean): Promise<Outcome> {
+  const spec = c.impls?.[impl];
+  if (!spec) return { skipped: 'no implementation' };
+  if (isSkip(spec)) return { skipped: spec.skip };
+  if (impl.startsWith('tfjs')) {
     if (!libs.tf) return { skipped: 'tfjs not loaded' };
-    await useBackend(libs.tf, peer === 'tfjs-cpu' ? 'cpu' : 'wasm');
+    await useBackend(libs.tf, impl === 'tfjs-cpu' ? 'cpu' : 'wasm');
   }
   gc();
-  const runner = await impl.setup(libs);
+  const runner = await spec.setup(libs);
   try {
-    const t = await measure(runner, settings(peer, quick, impl));
+    const t: Timing = await measure(runner, settings(impl, quick, c.timing, spec));
+    if (runner.details) t.details = await runner.details();
     return withGflops(t, c);
   } finally {
     runner.dispose?.();
@@ -94,15 +137,6 @@ async function runJs(peer: JsPeer, c: Case, libs: Libs, quick: boolean): Promise
 
 function withGflops(t: Timing, c: Case): Timing {
   return c.flops ? { ...t, gflops: c.flops / (t.medianMs * 1e6) } : t;
-}
-
-const ok = (o: Outcome | undefined): o is Timing => !!o && 'medianMs' in o;
-
-function cell(o: Outcome | undefined): string {
-  if (!o) return '';
-  if ('skipped' in o) return 'skipped';
-  if ('error' in o) return 'error';
-  return o.gflops !== undefined ? `${fmtMs(o.medianMs)} (${o.gflops.toFixed(o.gflops >= 10 ? 0 : 1)} GF/s)` : fmtMs(o.medianMs);
 }
 
 function cpuModel(): string {
@@ -116,7 +150,7 @@ function cpuModel(): string {
 function cpuFlags(): string[] {
   try {
     const m = /flags\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    const want = ['avx', 'avx2', 'fma', 'avx512f'];
+    const want = ['avx', 'avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_tile'];
     return m ? m[1].split(/\s+/).filter((f) => want.includes(f)) : [];
   } catch {
     return [];
@@ -131,152 +165,309 @@ function symtensorOpenblasCore(): string | null {
   return /Core:\s*(\S+)/.exec(`${r.stderr}${r.stdout}`)?.[1] ?? null;
 }
 
-const openblasEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OPENBLAS_')));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+/**
+ * symtensor's float32 and float64 matrix products (all transpose flags) against a float64
+ * reference computed here: with the OpenBLAS overrides removed, the kernel OpenBLAS picks for this
+ * CPU must still be right.  Returns the worst relative error (max |err| / max |ref|) per dtype.
+ */
+function gemmCheck(st: Any): { float32: number; float64: number } {
+  const worst = { float32: 0, float64: 0 };
+  const shapes: [number, number, number, boolean, boolean, 'float32' | 'float64'][] = [];
+  for (const ta of [false, true]) for (const tb of [false, true]) shapes.push([300, 200, 170, ta, tb, 'float32']);
+  shapes.push([128, 784, 512, false, false, 'float32'], [512, 128, 512, true, false, 'float32'], [300, 200, 170, false, true, 'float64']);
+  shapes.forEach(([m, k, n, ta, tb, dtype], i) => {
+    const a = st.randomNormal(ta ? [k, m] : [m, k], { seed: 60 + i, dtype });
+    const b = st.randomNormal(tb ? [n, k] : [k, n], { seed: 80 + i, dtype });
+    const c = st.matmul(a, b, ta, tb);
+    const A = a.dataSync(), B = b.dataSync(), C = c.dataSync();
+    let maxErr = 0, maxRef = 0;
+    const row = new Float64Array(n);
+    for (let r = 0; r < m; r++) {
+      row.fill(0);
+      for (let q = 0; q < k; q++) {
+        const av = ta ? A[q * m + r] : A[r * k + q];
+        for (let j = 0; j < n; j++) row[j] += av * (tb ? B[j * k + q] : B[q * n + j]);
+      }
+      for (let j = 0; j < n; j++) {
+        maxErr = Math.max(maxErr, Math.abs(C[r * n + j] - row[j]));
+        maxRef = Math.max(maxRef, Math.abs(row[j]));
+      }
+    }
+    worst[dtype] = Math.max(worst[dtype], maxErr / maxRef);
+    [a, b, c].forEach((t) => t.dispose());
+  });
+  return worst;
+}
+const GEMM_TOL = { float32: 1e-4, float64: 1e-10 };
+
+const PY_PEERS: Record<PyImpl, { module: string; script: string; env: Record<string, string | null> }> = {
+  numpy: { module: 'numpy', script: 'numpy_bench.py', env: {} },
+  torch: { module: 'torch', script: 'torch_bench.py', env: { OMP_WAIT_POLICY: 'PASSIVE' } },
+  'torch-default': { module: 'torch', script: 'torch_bench.py', env: { OMP_WAIT_POLICY: null } },
+};
+
+function fmtMetric(v: number, unit?: string): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  if (unit === 'x') return fmtRatio(v);
+  if (unit === 'ms') return fmtMs(v);
+  const s = Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return unit ? `${s} ${unit}` : s;
+}
+
+function targetText(t: Target): string {
+  return 'metric' in t ? t.text : `time <= ${fmtRatio(1 / t.min)} ${t.peer}'s (speedup >= ${t.min}x)`;
+}
 
 async function main() {
+  reexecWithoutOverrides();
   const opts = parseArgs(process.argv.slice(2));
-  const want = (p: PeerName) => opts.peers.includes(p);
-  keepEnvForNumpy(opts.numpySameEnv);
+  const want = (p: ImplName) => opts.impls.includes(p);
+  const removedEnv = process.env[REEXEC_MARK]?.split(' ').filter(Boolean) ?? [];
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const loadStart = os.loadavg();
 
-  let cases = workloads.flatMap((w) => w.cases({ quick: opts.quick }));
-  if (opts.only.length) cases = cases.filter((c) => opts.only.some((s) => c.id.includes(s) || c.workload === s));
+  const allCases = workloads.flatMap((w) => w.cases({ quick: opts.quick }));
+  let cases = allCases;
+  if (opts.only.length) {
+    const keep = new Set(allCases.filter((c) => opts.only.some((s) => c.id.includes(s) || c.workload === s)).map((c) => c.id));
+    for (const c of allCases) if (keep.has(c.id)) for (const r of c.requires ?? []) keep.add(r);
+    cases = allCases.filter((c) => keep.has(c.id));
+  }
   if (!cases.length) throw new Error('no case matches --only');
 
-  // ---- peers ----
+  // ---- JS libraries ----
   const libs: Libs = { st: null };
   const peerInfo: Record<string, unknown> = {};
-  const notes: string[] = [];
   if (want('symtensor')) {
     try {
       libs.st = await import('../lib/index');
       libs.st = libs.st.default && !libs.st.matmul ? libs.st.default : libs.st;
     } catch (e) {
       throw new Error(`cannot load symtensor from lib/index.ts: ${(e as Error).message}\n` +
-        '(build the addon with `npm run build:native`; or run peers only with --peers=numpy,tfjs-cpu)');
+        '(build the addon with `npm run build:native`; or run peers only with --peers=numpy,torch,tfjs)');
     }
-    peerInfo.symtensor = { backendInfo: libs.st.backendInfo(), openblasCore: symtensorOpenblasCore(), openblasEnv: openblasEnv() };
+    const check = gemmCheck(libs.st);
+    for (const d of ['float32', 'float64'] as const) {
+      if (!(check[d] <= GEMM_TOL[d])) warnings.push(`symtensor ${d} matmul differs from a float64 reference by ${check[d].toExponential(2)} (relative) in this OpenBLAS environment`);
+    }
+    peerInfo.symtensor = { backendInfo: libs.st.backendInfo(), openblasCore: symtensorOpenblasCore(), gemmCheckRelErr: check };
   }
   if (want('tfjs-cpu') || want('tfjs-wasm')) {
     const t = await loadTfjs();
     libs.tf = t.tf;
     notes.push(...t.notes);
-    peerInfo.tfjs = { version: t.version, backends: t.backends };
+    peerInfo.tfjs = { version: t.version, backends: t.backends, blas: 'none (own kernels)' };
     for (const [p, b] of [['tfjs-cpu', 'cpu'], ['tfjs-wasm', 'wasm']] as const) {
-      if (want(p) && !t.backends.includes(b)) opts.peers = opts.peers.filter((x) => x !== p);
+      if (want(p) && !t.backends.includes(b)) opts.impls = opts.impls.filter((x) => x !== p);
     }
   }
-  let pythonFor: string | null = null;
-  if (want('numpy')) {
-    const { python, tried } = findPython();
-    if (!python) {
-      notes.push(`numpy peer skipped: no Python with numpy among ${tried.join(', ')} (Debian: apt-get install python3-numpy, or set SYMTENSOR_BENCH_PYTHON)`);
-      opts.peers = opts.peers.filter((p) => p !== 'numpy');
-    } else pythonFor = python;
-  }
-  for (const n of notes) console.log(`note: ${n}`);
 
-  const results: Record<string, Partial<Record<PeerName, Outcome>>> = {};
+  const results: Record<string, CaseResults> = {};
   for (const c of cases) results[c.id] = {};
+  const progress = (label: string, impl: string, o: Outcome) =>
+    console.log(`${label.padEnd(34)} ${impl.padEnd(15)} ${'error' in o ? `error: ${o.error}` : 'skipped' in o ? `skipped: ${o.skipped}` :
+      `${fmtMs(o.medianMs)}${o.gflops !== undefined ? ` (${o.gflops.toFixed(1)} GF/s)` : ''}  [${o.reps} reps${o.inner > 1 ? ` x${o.inner}` : ''}]`}`);
 
-  // ---- numpy (one child process for all its cases, before the JS peers) ----
-  if (pythonFor) {
-    const specs = cases.filter((c) => c.numpy && !isSkip(c.numpy)).map((c) => ({ id: c.id, ...(c.numpy as object) })) as
-      { id: string; kind: string }[];
-    for (const c of cases) if (isSkip(c.numpy) || !c.numpy) results[c.id].numpy = { skipped: isSkip(c.numpy) ? c.numpy.skip : 'not implemented' };
-    if (specs.length) {
-      console.log(`numpy: running ${specs.length} case(s) with ${pythonFor}`);
-      const s = settings('numpy', opts.quick);
-      try {
-        const np = await runNumpy(pythonFor, specs, s);
-        const unset = opts.numpySameEnv ? [] : UNSET_FOR_NUMPY.filter((k) => process.env[k] !== undefined);
-        peerInfo.numpy = {
-          python: np.python, pythonVersion: np.pythonVersion, numpy: np.version, blas: np.blas, openblasCore: np.openblasCore,
-          envUnset: unset,
-        };
-        for (const c of cases) {
-          const r = np.results[c.id];
-          if (!r) continue;
-          if (r.median_ms !== undefined) {
-            results[c.id].numpy = withGflops({
-              medianMs: r.median_ms, minMs: r.min_ms ?? r.median_ms, maxMs: r.max_ms ?? r.median_ms, reps: r.reps ?? 0, inner: r.inner ?? 1,
-            }, c);
-          } else results[c.id].numpy = r.error ? { error: r.error } : { skipped: r.skipped ?? 'no result' };
-        }
-      } catch (e) {
-        console.log(`numpy peer failed: ${(e as Error).message}`);
-        for (const c of cases) results[c.id].numpy ??= { error: (e as Error).message };
-      }
+  // ---- Python peers: one child each, all its cases, before the JS peers ----
+  const timed = cases.filter((c) => !c.custom);
+  for (const impl of PY_IMPLS.filter(want)) {
+    const peer = PY_PEERS[impl];
+    const specs: { id: string; kind: string }[] = [];
+    for (const c of timed) {
+      const s = c.py?.[impl];
+      if (!s) results[c.id][impl] = { skipped: 'not implemented' };
+      else if (isSkip(s)) results[c.id][impl] = { skipped: s.skip };
+      else specs.push({ ...(s as PySpec), id: c.id, timing: pyTiming(opts.quick, c.timing, (s as PySpec).timing) });
+    }
+    if (!specs.length) continue;
+    const { python, tried } = findPython(peer.module);
+    if (!python) {
+      const why = `no Python with ${peer.module} among ${tried.join(', ')} (Debian: apt-get install python3-${peer.module === 'numpy' ? 'numpy' : 'torch'}, or set SYMTENSOR_BENCH_PYTHON)`;
+      notes.push(`${impl} skipped: ${why}`);
+      for (const s of specs) results[s.id][impl] = { skipped: `no Python with ${peer.module}` };
+      continue;
+    }
+    console.log(`${impl}: ${specs.length} case(s) with ${python} ${peer.script}${Object.keys(peer.env).length ? ` (${Object.entries(peer.env).map(([k, v]) => v === null ? `${k} unset` : `${k}=${v}`).join(', ')})` : ''}`);
+    let run: PyRun;
+    try {
+      run = await runPython(python, peer.script, specs, settings('python', opts.quick), peer.env);
+    } catch (e) {
+      const msg = (e as Error).message;
+      console.log(`${impl} failed: ${msg}`);
+      for (const s of specs) results[s.id][impl] = { error: msg.split('\n')[0] };
+      continue;
+    }
+    const ob = run.info.openblas as { core?: string } | undefined;
+    peerInfo[impl] = { ...run.info, openblasCore: ob?.core ?? run.verboseCore, env: peer.env };
+    const err = run.info.gemm_check_rel_err as number | undefined;
+    if (err !== undefined && !(err <= GEMM_TOL.float32)) warnings.push(`${impl} float32 matmul differs from a float64 reference by ${err.toExponential(2)} (relative)`);
+    for (const c of timed) {
+      const r = run.results[c.id];
+      if (!r) continue;
+      let o: Outcome;
+      if (r.median_ms !== undefined) {
+        o = withGflops({ medianMs: r.median_ms, minMs: r.min_ms ?? r.median_ms, maxMs: r.max_ms ?? r.median_ms, reps: r.reps ?? 0, inner: r.inner ?? 1 }, c);
+      } else o = r.error ? { error: r.error } : { skipped: r.skipped ?? 'no result' };
+      results[c.id][impl] = o;
+      progress(c.label, impl, o);
     }
   }
 
-  // ---- JS peers ----
-  for (const c of cases) {
-    for (const peer of ['symtensor', 'tfjs-wasm', 'tfjs-cpu'] as JsPeer[]) {
-      if (!want(peer)) continue;
-      process.stdout.write(`${c.label.padEnd(34)} ${peer.padEnd(10)} `);
+  // ---- JS implementations ----
+  for (const c of timed) {
+    for (const impl of JS_IMPLS.filter(want)) {
+      if (!c.impls?.[impl]) continue;
       let o: Outcome;
       try {
-        o = await runJs(peer, c, libs, opts.quick);
+        o = await runJs(impl, c, libs, opts.quick);
       } catch (e) {
         o = { error: (e as Error).message.split('\n')[0] };
       }
-      results[c.id][peer] = o;
-      console.log('error' in o ? `error: ${o.error}` : 'skipped' in o ? `skipped: ${o.skipped}` : `${cell(o)}  [${o.reps} reps${o.inner > 1 ? ` x${o.inner}` : ''}]`);
+      results[c.id][impl] = o;
+      progress(c.label, impl, o);
+      const w = isTiming(o) ? (o.details as { warning?: string } | undefined)?.warning : undefined;
+      if (w) warnings.push(`${c.label} (${impl}): ${w}`);
     }
   }
 
-  // ---- speedups, targets, table ----
-  const others = PEERS.filter((p) => p !== 'symtensor' && want(p));
+  // ---- custom cases (memory growth …) ----
+  const customOut: Record<string, { metrics: Record<string, number>; text: string; details?: unknown } | { error: string }> = {};
+  for (const c of cases.filter((x) => x.custom)) {
+    if (!want('symtensor')) continue;
+    process.stdout.write(`${c.label.padEnd(34)} symtensor       `);
+    try {
+      const r = await c.custom!.run({ quick: opts.quick });
+      customOut[c.id] = r;
+      console.log(r.text);
+    } catch (e) {
+      customOut[c.id] = { error: (e as Error).message };
+      console.log(`error: ${(e as Error).message}`);
+    }
+  }
+
+  // ---- ratios, metrics, targets ----
   const rows: string[][] = [];
+  const summary: { case: string; target: string; value: number | null; shown: string; met: boolean | null }[] = [];
+  const metricLines: string[] = [];
   const out = cases.map((c) => {
     const r = results[c.id];
     const st = r.symtensor;
-    const speedups: Partial<Record<PeerName, number>> = {};
-    for (const p of others) {
+    const speedups: Partial<Record<ImplName, number>> = {};
+    for (const p of IMPLS) {
       const o = r[p];
-      if (ok(st) && ok(o)) speedups[p] = o.medianMs / st.medianMs;
+      if (p !== 'symtensor' && isTiming(st) && isTiming(o)) speedups[p] = o.medianMs / st.medianMs;
     }
-    const targets = (c.targets ?? []).filter((t) => want(t.peer)).map((t) => {
-      const v = speedups[t.peer];
-      return { peer: t.peer, min: t.min, value: v ?? null, met: v === undefined ? null : v >= t.min };
+    const custom = customOut[c.id];
+    let metrics: Record<string, number> = {};
+    if (custom && 'metrics' in custom) metrics = custom.metrics;
+    else if (c.metrics) metrics = c.metrics(r, results);
+    const shownMetrics = Object.entries(metrics).filter(([, v]) => Number.isFinite(v));
+    if (shownMetrics.length && !c.custom) metricLines.push(`${c.label}: ${shownMetrics.map(([k, v]) => `${k} ${fmtMetric(v)}`).join(', ')}`);
+    const targets = (c.targets ?? []).map((t) => {
+      let value: number | undefined;
+      let met: boolean | null = null;
+      if ('metric' in t) {
+        value = metrics[t.metric];
+        if (value !== undefined && Number.isFinite(value)) met = (t.max === undefined || value <= t.max) && (t.min === undefined || value >= t.min);
+      } else {
+        value = speedups[t.peer];
+        if (value !== undefined) met = value >= t.min;
+      }
+      const shown = value === undefined || !Number.isFinite(value) ? 'n/a' : 'metric' in t ? fmtMetric(value, t.unit) : `speedup ${fmtRatio(value)}`;
+      summary.push({ case: c.label, target: targetText(t), value: value ?? null, shown, met });
+      return { ...t, value: value ?? null, met };
     });
-    rows.push([
-      c.label,
-      ...(['symtensor', ...others] as PeerName[]).map((p) => cell(r[p])),
-      ...others.map((p) => (speedups[p] !== undefined ? fmtRatio(speedups[p]!) : '-')),
-      targets.map((t) => `>=${t.min}x ${t.peer}: ${t.met === null ? 'n/a' : t.met ? 'ok' : 'MISS'}`).join('; '),
-    ]);
-    return { id: c.id, workload: c.workload, label: c.label, flops: c.flops ?? null, results: r, speedups, targets };
+    if (custom) {
+      rows.push([c.label, 'symtensor', 'error' in custom ? 'error' : custom.text, '', '', '']);
+    } else {
+      let first = true;
+      for (const p of IMPLS) {
+        const o = r[p];
+        if (!o || ('skipped' in o && o.skipped === 'not implemented') || ('skipped' in o && o.skipped === 'no implementation')) continue;
+        rows.push([
+          first ? c.label : '',
+          p,
+          isTiming(o) ? fmtMs(o.medianMs) : 'skipped' in o ? `skipped: ${o.skipped}` : 'error',
+          isTiming(o) && o.gflops !== undefined ? o.gflops.toFixed(o.gflops >= 10 ? 0 : 1) : '',
+          speedups[p] !== undefined ? fmtRatio(speedups[p]!) : '',
+          isTiming(o) ? `${o.reps}${o.inner > 1 ? `x${o.inner}` : ''}` : '',
+        ]);
+        first = false;
+      }
+    }
+    return {
+      id: c.id, workload: c.workload, label: c.label, flops: c.flops ?? null, results: r, speedups, metrics, targets,
+      ...(custom ? { custom } : {}),
+    };
   });
-  const header = ['case', 'symtensor', ...others, ...others.map((p) => `vs ${p}`), 'target'];
-  const stCore = (peerInfo.symtensor as { openblasCore?: string } | undefined)?.openblasCore;
-  const npInfo = peerInfo.numpy as { openblasCore?: string; envUnset?: string[] } | undefined;
-  if (stCore || npInfo?.openblasCore) {
-    console.log(`\nOpenBLAS kernel: symtensor ${stCore ?? '?'}, numpy ${npInfo?.openblasCore ?? '?'}` +
-      (npInfo?.envUnset?.length ? ` (${npInfo.envUnset.join(', ')} removed for numpy only; --numpy-same-env keeps them)` : ''));
+
+  // ---- print ----
+  const stInfo = peerInfo.symtensor as { openblasCore?: string; backendInfo?: { gemm: string; threads: number; simd: string } } | undefined;
+  console.log(`\nOpenBLAS environment: ${removedEnv.length ? `removed ${removedEnv.join(' ')}` : opts.keepEnv ? `kept (${OPENBLAS_OVERRIDES.map((k) => `${k}=${process.env[k] ?? '(unset)'}`).join(' ')})` : 'no overrides set'}; the same for every peer`);
+  const cores = [
+    stInfo ? `symtensor ${stInfo.openblasCore ?? '?'} (${stInfo.backendInfo?.gemm}, ${stInfo.backendInfo?.threads} threads, kernels ${stInfo.backendInfo?.simd})` : null,
+    ...PY_IMPLS.filter((p) => peerInfo[p]).map((p) => `${p} ${(peerInfo[p] as { openblasCore?: string }).openblasCore ?? '?'}`),
+  ].filter(Boolean);
+  if (cores.length) console.log(`OpenBLAS kernel: ${cores.join('; ')}`);
+  console.log('\nmedian time per call; GF/s where the op count is known; speedup = that time / symtensor\'s (above 1: symtensor is faster)\n');
+  console.log(table(['case', 'impl', 'median', 'GF/s', 'speedup', 'reps'], rows));
+
+  for (const c of out) {
+    for (const impl of ['symtensor'] as ImplName[]) {
+      const o = c.results[impl];
+      const d = isTiming(o) ? (o.details as { profile?: { index: number; op: string; msPerCall: number; share: number }[]; profileByKind?: Record<string, number>; profileInstrMs?: number; profileWallMs?: number; instructions?: number }) : undefined;
+      if (!d?.profile) continue;
+      console.log(`\nprofile of ${c.label} (symtensor, f.profile()): ${d.instructions} instructions, ${fmtMs(d.profileInstrMs!)} in instructions of ${fmtMs(d.profileWallMs!)} per call`);
+      console.log(table(['#', 'instruction', 'ms/call', 'share'], d.profile.slice(0, 14).map((e) => [String(e.index), e.op.length > 60 ? `${e.op.slice(0, 57)}...` : e.op, e.msPerCall.toFixed(4), `${(100 * e.share).toFixed(1)}%`]), 2));
+      console.log(`by kind: ${Object.entries(d.profileByKind ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)} ms`).join(', ')}`);
+    }
   }
-  console.log('\nmedian time per call (GF/s where the op count is known); "vs P" = P time / symtensor time\n');
-  console.log(table(header, rows));
+  if (metricLines.length) console.log(`\nderived (time ratios: below 1 = symtensor faster)\n${metricLines.map((l) => `  ${l}`).join('\n')}`);
+  if (summary.length) {
+    console.log('\ntargets');
+    console.log(table(['', 'case', 'target', 'value'], summary.map((s) => [s.met === null ? 'n/a' : s.met ? 'ok' : 'MISS', s.case, s.target, s.shown]), 3));
+    const met = summary.filter((s) => s.met).length;
+    const missed = summary.filter((s) => s.met === false).length;
+    console.log(`${met} met, ${missed} missed${summary.length - met - missed ? `, ${summary.length - met - missed} not measured` : ''}`);
+  }
   for (const n of notes) console.log(`note: ${n}`);
+  for (const w of warnings) console.log(`WARNING: ${w}`);
+  const loadEnd = os.loadavg();
+  const elapsed = (performance.now() - t00) / 1000;
+  console.log(`\nload average ${loadStart.map((x) => x.toFixed(2)).join(' ')} at start, ${loadEnd.map((x) => x.toFixed(2)).join(' ')} at end; ${elapsed.toFixed(0)} s`);
 
   const report = {
     date: new Date().toISOString(),
     command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+    seconds: +elapsed.toFixed(1),
     machine: {
       cpu: cpuModel(), cores: os.cpus().length, simdFlags: cpuFlags(), memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-      platform: `${os.platform()}-${os.arch()}`, node: process.version,
+      platform: `${os.platform()}-${os.arch()}`, node: process.version, loadavgStart: loadStart, loadavgEnd: loadEnd,
+    },
+    openblas: {
+      removedFromEnv: removedEnv,
+      kept: opts.keepEnv ? Object.fromEntries(OPENBLAS_OVERRIDES.map((k) => [k, process.env[k] ?? null])) : null,
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('OPENBLAS_'))),
+      core: Object.fromEntries(Object.entries(peerInfo).filter(([, v]) => (v as { openblasCore?: string }).openblasCore !== undefined)
+        .map(([k, v]) => [k, (v as { openblasCore?: string }).openblasCore])),
     },
     peers: peerInfo,
     notes,
-    speedupDefinition: 'peer median time / symtensor median time (for SGEMM equal to symtensor GFLOP/s / peer GFLOP/s)',
+    warnings,
+    speedupDefinition: 'implementation median time / symtensor median time (above 1: symtensor is faster; for GEMM equal to the ratio of GFLOP/s)',
     cases: out,
+    targets: summary,
   };
   mkdirSync(path.dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
-  console.log(`\nwrote ${path.relative(process.cwd(), opts.out) || opts.out}`);
+  console.log(`wrote ${path.relative(process.cwd(), opts.out) || opts.out}`);
 }
 
 main().catch((e) => {
-  console.error(`bench: ${(e as Error).message}`);
+  console.error(`bench: ${(e as Error).stack ?? (e as Error).message}`);
   process.exit(1);
 });

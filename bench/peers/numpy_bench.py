@@ -1,20 +1,11 @@
-"""numpy peer for bench/run.ts.
+"""numpy peer for bench/run.ts (request and reply: see pycommon.py).
 
-Reads a JSON request on stdin:
-  {"warmup": 2, "reps": 15, "min_reps": 3, "max_case_s": 8, "min_sample_ms": 20,
-   "cases": [{"id": "sgemm/n=1024", "kind": "sgemm", "n": 1024}, ...]}
-and prints one JSON object on stdout:
-  {"numpy": "1.24.2", "python": "3.11.2", "blas": "...", "results": {"<id>": {"median_ms": ..}}}
-
-Timing mirrors bench/harness.ts: warm-up calls, then repetitions (fast calls batched so a sample
-lasts at least min_sample_ms), median reported.  A new workload kind: add a maker to KINDS.
+Each maker gets the case's spec and returns the timed function.  Results are left as fresh arrays
+and dropped, as numpy code does; nothing is read back.  A new workload kind: add a maker to KINDS.
 """
-import json
-import platform
-import sys
-import time
-
 import numpy as np
+
+from pycommon import run_peer
 
 
 def make_sgemm(spec):
@@ -41,35 +32,148 @@ def make_tanh_affine(spec):
     return run
 
 
-KINDS = {"sgemm": make_sgemm, "tanh_affine": make_tanh_affine}
+def make_call_overhead(spec):
+    x = np.arange(int(spec["size"]), dtype=np.float32)
+    one = np.float32(1)
+
+    def run():
+        np.add(x, one)
+
+    return run
 
 
-def measure(run, req):
-    first = 0.0
-    for _ in range(max(1, int(req.get("warmup", 2)))):
-        t0 = time.perf_counter()
-        run()
-        first = (time.perf_counter() - t0) * 1e3
-    min_sample = float(req.get("min_sample_ms", 20))
-    inner = 1
-    if 0 < first < min_sample:
-        inner = min(1000, int(-(-min_sample // max(first, 1e-3))))
-    samples = []
-    start = time.perf_counter()
-    reps = int(req.get("reps", 15))
-    min_reps = int(req.get("min_reps", 3))
-    max_case_s = float(req.get("max_case_s", 8))
-    while len(samples) < reps:
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            run()
-        samples.append((time.perf_counter() - t0) * 1e3 / inner)
-        if len(samples) >= min_reps and time.perf_counter() - start > max_case_s:
-            break
-    s = sorted(samples)
-    m = len(s) // 2
-    med = s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
-    return {"median_ms": med, "min_ms": s[0], "max_ms": s[-1], "reps": len(s), "inner": inner}
+# ---- MLP: Linear-ReLU-Linear-ReLU-Linear, softmax cross-entropy, written out by hand ----
+
+
+class Mlp:
+    def __init__(self, spec):
+        sizes = spec["sizes"]
+        rng = np.random.default_rng(int(spec.get("seed", 1)))
+        self.params = []
+        for fin, fout in zip(sizes[:-1], sizes[1:]):
+            k = 1.0 / np.sqrt(fin)  # PyTorch's Linear init: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            self.params.append(rng.uniform(-k, k, (fin, fout)).astype(np.float32))
+            self.params.append(rng.uniform(-k, k, (fout,)).astype(np.float32))
+        self.batch = int(spec["batch"])
+        self.x = rng.standard_normal((self.batch, sizes[0]), dtype=np.float32)
+        self.y = rng.integers(0, sizes[-1], self.batch)
+        self.rows = np.arange(self.batch)
+
+    def forward(self, x):
+        w1, b1, w2, b2, w3, b3 = self.params
+        h1 = np.maximum(x @ w1 + b1, 0)
+        h2 = np.maximum(h1 @ w2 + b2, 0)
+        z = h2 @ w3 + b3
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def grads(self):
+        w1, b1, w2, b2, w3, b3 = self.params
+        x, y, b = self.x, self.y, self.batch
+        h1 = np.maximum(x @ w1 + b1, 0)
+        h2 = np.maximum(h1 @ w2 + b2, 0)
+        z = h2 @ w3 + b3
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        loss = -np.log(p[self.rows, y]).mean()
+        d3 = p
+        d3[self.rows, y] -= 1
+        d3 /= b
+        d2 = d3 @ w3.T
+        d2 *= h2 > 0
+        d1 = d2 @ w2.T
+        d1 *= h1 > 0
+        return loss, [x.T @ d1, d1.sum(0), h1.T @ d2, d2.sum(0), h2.T @ d3, d3.sum(0)]
+
+
+def make_mlp_sgd(spec):
+    m = Mlp(spec)
+    lr = np.float32(spec["lr"])
+
+    def run():
+        _, gs = m.grads()
+        for p, g in zip(m.params, gs):
+            g *= lr
+            p -= g
+
+    return run
+
+
+def make_mlp_adam(spec):
+    m = Mlp(spec)
+    lr, b1, b2, eps = (float(spec[k]) for k in ("lr", "beta1", "beta2", "eps"))
+    ms = [np.zeros_like(p) for p in m.params]
+    vs = [np.zeros_like(p) for p in m.params]
+    state = {"t": 0}
+
+    def run():
+        _, gs = m.grads()
+        state["t"] += 1
+        t = state["t"]
+        step = np.float32(lr / (1 - b1**t))
+        bc2 = np.float32(np.sqrt(1 - b2**t))
+        for p, g, mm, vv in zip(m.params, gs, ms, vs):
+            mm *= np.float32(b1)
+            mm += np.float32(1 - b1) * g
+            vv *= np.float32(b2)
+            g *= g
+            g *= np.float32(1 - b2)
+            vv += g
+            denom = np.sqrt(vv)
+            denom /= bc2
+            denom += np.float32(eps)
+            p -= step * mm / denom
+
+    return run
+
+
+def make_mlp_infer(spec):
+    m = Mlp(spec)
+
+    def run():
+        m.forward(m.x)
+
+    return run
+
+
+def make_mlp_gemms(spec):
+    """The matrix products of one training step, on their own."""
+    sizes, b = spec["sizes"], int(spec["batch"])
+    rng = np.random.default_rng(5)
+    acts = [rng.standard_normal((b, n), dtype=np.float32) for n in sizes]
+    ws = [rng.standard_normal((i, o), dtype=np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
+
+    def run():
+        for layer, w in enumerate(ws):
+            acts[layer] @ w  # forward
+            acts[layer].T @ acts[layer + 1]  # weight gradient
+            if layer > 0:
+                acts[layer + 1] @ w.T  # input gradient (not needed for the first layer)
+
+    return run
+
+
+KINDS = {
+    "sgemm": make_sgemm,
+    "tanh_affine": make_tanh_affine,
+    "call_overhead": make_call_overhead,
+    "mlp_sgd": make_mlp_sgd,
+    "mlp_adam": make_mlp_adam,
+    "mlp_infer": make_mlp_infer,
+    "mlp_gemms": make_mlp_gemms,
+}
+
+
+def gemm_check():
+    rng = np.random.default_rng(9)
+    worst = 0.0
+    for m, k, n in ((300, 200, 170), (1024, 1024, 1024), (128, 784, 512)):
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        ref = a.astype(np.float64) @ b.astype(np.float64)
+        for got in (a @ b, (b.T @ a.T).T):
+            worst = max(worst, float(np.abs(got - ref).max() / np.abs(ref).max()))
+    return worst
 
 
 def blas_info():
@@ -82,35 +186,8 @@ def blas_info():
                 return "%s: %s" % (key, ",".join(info.get("libraries", [])))
     except Exception:
         pass
-    try:
-        import numpy.__config__ as cfg  # numpy >= 1.26
-
-        return json.dumps(cfg.CONFIG["Build Dependencies"]["blas"])
-    except Exception:
-        return "unknown"
-
-
-def main():
-    req = json.load(sys.stdin)
-    out = {
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "executable": sys.executable,
-        "blas": blas_info(),
-        "results": {},
-    }
-    for spec in req["cases"]:
-        make = KINDS.get(spec["kind"])
-        if make is None:
-            out["results"][spec["id"]] = {"skipped": "unknown kind %s" % spec["kind"]}
-            continue
-        try:
-            out["results"][spec["id"]] = measure(make(spec), req)
-        except Exception as e:  # report and go on with the other cases
-            out["results"][spec["id"]] = {"error": repr(e)}
-        print("numpy: %s done" % spec["id"], file=sys.stderr, flush=True)
-    json.dump(out, sys.stdout)
+    return "unknown"
 
 
 if __name__ == "__main__":
-    main()
+    run_peer(KINDS, {"numpy": np.__version__, "blas": blas_info()}, gemm_check)

@@ -255,6 +255,9 @@ export function lower(
   });
   // updates: the new value must survive until the copies at the end
   const copies: [number, number][] = updates.map(([sv], k) => {
+    const got = types.get(updateVars[k])?.shape ?? (updateVars[k].shape as number[]);
+    if (got.length !== sv.ndim || got.some((d, i) => d !== sv.shape[i]))
+      throw new SymtensorError('ERR_ST_SHAPE', 'fn', `update of ${sv.describe()}: the new value has shape ${fmtShape(got)} at run time (expression built at ${updateVars[k].trace})`, { where: updateVars[k].trace });
     let src = get(updateVars[k]);
     const dst = get(sv);
     if (src.kind === SLOT.input || src.kind === SLOT.bound) {

@@ -3,7 +3,7 @@
 import { Variable } from '../graph/variable';
 import { toposort } from '../graph/grad';
 import { rebuild } from './fgraph';
-import { localRewrites } from './rewrite';
+import { fits, localRewrites } from './rewrite';
 import './rewrites/stabilize';
 
 export function stabilize(root: Variable): Variable {
@@ -17,7 +17,7 @@ export function stabilize(root: Variable): Variable {
     if (outs.length === 1) {
       for (const r of rewrites) {
         const rep = r.fn(outs[0].owner!, null);
-        if (rep && rep.dtype === outs[0].dtype && rep.ndim === outs[0].ndim) {
+        if (rep && fits(rep, outs[0])) {
           outs = [rep];
           break;
         }

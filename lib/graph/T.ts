@@ -4,7 +4,7 @@
  * @example const X = T.matrix('X'); const y = T.tanh(T.dot(X, W).add(b));
  */
 import { DType, isDType } from '../dtype';
-import { argError, dtypeError, fmtShape, shapeError } from '../errors';
+import { SymtensorError, argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { tensor } from '../tensor/creation';
 import { NestedArray } from '../tensor/convert';
 import { EwName, checkNum, weakDtypes, whereNeedsBoolCondition } from '../tensor/elementwise';
@@ -12,16 +12,18 @@ import type { ReduceOp } from '../tensor/reduction';
 import type { Conv2dOptions, Pool2dOptions } from '../tensor/nn';
 import { normAxes, normAxis } from '../tensor/shape-util';
 import { Tensor } from '../tensor/tensor';
-import { Constant, Dim, InputVariable, Variable, applyOp1, applyOp } from './variable';
+import { Constant, Dim, InputVariable, Variable, applyOp1, applyOp, captureTrace } from './variable';
 import { ew } from './ops/elemwise';
 import { ArgReduce, Reduce } from './ops/reduce';
 import { MatMul } from './ops/linalg';
 import {
-  BroadcastTo, Cast, Concat, DimShuffle, Gather, OneHot, Pad, Reshape, Slice, StridedSlice, Tile, Transpose,
+  BroadcastTo, Cast, Concat, DimShuffle, DotUnflatten, Flatten2D, Gather, OneHot, Pad, Reshape, Slice, StridedSlice, Tile,
+  Transpose,
 } from './ops/shape';
 import { Conv2d, Conv2dGradFilter, Conv2dGradInput, Pool2d, Pool2dGrad, Softmax } from './ops/nn';
 import { IfElse, StopGradient } from './ops/control';
 import { CrossEntropySoftmax } from './ops/loss';
+import { labelsFit } from '../compile/rewrites/stabilize';
 
 /** Anything a T op takes: variables, numbers (weak scalars), eager tensors and nested arrays (constants). */
 export type VarLike = Variable | number | boolean | Tensor | NestedArray;
@@ -206,6 +208,11 @@ export function matmul(x: VarLike, y: VarLike, transposeA = false, transposeB = 
   let a = asVar(x), b = asVar(y);
   if (a.ndim === 0 || b.ndim === 0) throw shapeError('matmul', `operands must have rank >= 1, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   const vecA = a.ndim === 1, vecB = b.ndim === 1;
+  // check the inner dimensions here, so the message names the operands as the user wrote them
+  const ka = vecA ? a.shape[0] : a.shape[transposeA ? a.ndim - 2 : a.ndim - 1];
+  const kb = vecB ? b.shape[0] : b.shape[transposeB ? b.ndim - 1 : b.ndim - 2];
+  if (ka !== null && kb !== null && ka !== kb)
+    throw shapeError('matmul', `cannot multiply ${a.describe()}${transposeA ? ' (transposed)' : ''} by ${b.describe()}${transposeB ? ' (transposed)' : ''}: inner dimensions ${ka} and ${kb} differ`);
   if (vecA) (a = dimshuffle(a, ['x', 0])), (transposeA = false);
   if (vecB) (b = dimshuffle(b, [0, 'x'])), (transposeB = false);
   let out = applyOp1(new MatMul(transposeA, transposeB), [a, b]);
@@ -219,7 +226,15 @@ export function dot(x: VarLike, y: VarLike): Variable {
   const a = asVar(x), b = asVar(y);
   if (a.ndim === 0 || b.ndim === 0) return mul(a, b);
   if (a.ndim === 1 && b.ndim === 1) return sum(mul(a, b));
-  return matmul(a, b);
+  if (b.ndim <= 2) return matmul(a, b);
+  // numpy's N-D dot: contract a's last axis with b's second-to-last
+  const k = a.shape[a.ndim - 1];
+  if (k !== null && b.shape[b.ndim - 2] !== null && k !== b.shape[b.ndim - 2])
+    throw shapeError('dot', `cannot contract ${a.describe()} with ${b.describe()}: ${k} vs ${b.shape[b.ndim - 2]}`);
+  const perm = [b.ndim - 2, ...[...Array(b.ndim).keys()].filter((i) => i !== b.ndim - 2)];
+  const b2 = applyOp1(new Flatten2D(1), [transpose(b, perm)]);
+  const a2 = applyOp1(new Flatten2D(a.ndim - 1), [a]);
+  return applyOp1(new DotUnflatten(), [matmul(a2, b2), a, b]);
 }
 
 export function outer(x: VarLike, y: VarLike): Variable {
@@ -372,7 +387,7 @@ export function stopGradient(x: VarLike): Variable {
  */
 export function categoricalCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
   const t = asVar(yTrue), p = asVar(yPred);
-  if (p.owner?.op instanceof Softmax && p.owner.op.name === 'softmax' && normAxis('softmax', p.owner.op.axis, p.ndim) === p.ndim - 1)
+  if (p.owner?.op instanceof Softmax && p.owner.op.name === 'softmax' && normAxis('softmax', p.owner.op.axis, p.ndim) === p.ndim - 1 && labelsFit(t, p))
     return applyOp1(new CrossEntropySoftmax(), [p.owner.inputs[0], t]);
   return neg(sum(mul(t, log(p)), -1));
 }
@@ -399,3 +414,21 @@ export function binaryCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
 }
 
 export { applyOp, applyOp1 };
+
+/**
+ * Errors thrown while building (bad axes, shapes, dtypes) name the user's line: wraps each op so a
+ * SymtensorError without a location gets one.
+ */
+export function traced<F extends (...args: never[]) => unknown>(f: F): F {
+  return function (this: unknown, ...args: never[]) {
+    try {
+      return f.apply(this, args);
+    } catch (e) {
+      if (e instanceof SymtensorError && !e.where && !/\bat [^()]*:\d+:\d+\)?$/.test(e.message)) {
+        const where = captureTrace();
+        throw new SymtensorError(e.code, e.op, `${e.message.replace(/^\w+: /, '')} (at ${where})`, { shapes: e.shapes, where });
+      }
+      throw e;
+    }
+  } as F;
+}

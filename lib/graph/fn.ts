@@ -7,7 +7,7 @@ import { castWith } from '../tensor/elementwise';
 import { eager } from '../tensor/emitter';
 import { Tensor } from '../tensor/tensor';
 import { FunctionGraph } from '../compile/fgraph';
-import { optimize } from '../compile/rewrite';
+import { optimize, rewriteNames } from '../compile/rewrite';
 import { ProgramDesc, lower, nativeDesc, specialize } from '../compile/lower';
 import '../compile/rewrites';
 import { SharedVariable } from './shared';
@@ -64,6 +64,9 @@ function toVariable(v: Variable | Tensor | number): Variable {
 interface Compiled {
   desc: ProgramDesc;
   prog: NativeProgram;
+  /** Async calls accepted and not finished; an evicted program is freed when they are. */
+  pending: number;
+  evicted: boolean;
   /** Position of each function output in the native result (ascending slot order). */
   order: number[];
 }
@@ -132,9 +135,14 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
     });
   }
 
+  const known = rewriteNames();
+  for (const r of opts.excludeRewrites ?? [])
+    if (!known.includes(r)) throw new SymtensorError('ERR_ST_ARG', op, `excludeRewrites: no rewrite is named ${JSON.stringify(r)} (known: ${known.join(', ')})`);
   const fg = new FunctionGraph(inputs, [...outList, ...updates.map(([, e]) => e)], givens);
   optimize(fg, new Set(opts.excludeRewrites ?? []));
   const nOut = outList.length;
+  // shared variables the program reads or updates: async calls touching one run in call order
+  const sharedVars = [...new Set([...fg.nodes().flatMap((n) => n.inputs), ...fg.outputs, ...updates.map(([sv]) => sv)].filter((v): v is SharedVariable => v instanceof SharedVariable))];
   const name = opts.name ?? 'fn';
   const cache = new Map<string, Compiled>();
   let last: Compiled | null = null;
@@ -173,17 +181,26 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
     let c = cache.get(key);
     if (!c) {
       const inTypes = new Map<Variable, VarType>(inputs.map((v, i) => [v, { dtype: v.dtype, shape: args[i].shape }]));
-      const types = specialize(fg, inTypes);
+      let types;
+      try {
+        types = specialize(fg, inTypes);
+      } catch (e) {
+        // name the node the user wrote, not the fused one: find the failure in the graph as built
+        const raw = new FunctionGraph(inputs, [...outList, ...updates.map(([, ex]) => ex)], givens);
+        specialize(raw, inTypes);
+        throw e;
+      }
       const desc = lower(fg, types, nOut, updates.map(([sv], k) => [sv, k]));
       if (process.env.SYMTENSOR_DEBUG) process.stderr.write(formatProgram(name, desc));
       const prog = native.createProgram(nativeDesc(desc));
       if (opts.profile || debugLevel() >= 2) native.setProgramProfile(prog, true);
       const sorted = desc.outputSlots.slice().sort((a, b) => a - b);
-      c = { desc, prog, order: desc.outputSlots.map((id) => sorted.indexOf(id)) };
+      c = { desc, prog, order: desc.outputSlots.map((id) => sorted.indexOf(id)), pending: 0, evicted: false };
       if (cache.size >= 16) {
         const [k0, old] = cache.entries().next().value as [string, Compiled];
         cache.delete(k0);
-        native.disposeProgram(old.prog);
+        old.evicted = true;
+        if (old.pending === 0) native.disposeProgram(old.prog);
       }
       cache.set(key, c);
     }
@@ -213,6 +230,9 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
   const release = (args: Tensor[], given: Value[]) => args.forEach((t, i) => t !== given[i] && t.dispose());
 
   const sync = (...given: Value[]) => {
+    for (const sv of sharedVars)
+      if (sv.pendingAsync > 0)
+        throw new SymtensorError('ERR_ST_ARG', name, `async calls that use ${sv.describe()} are still running; await them before calling ${name}.sync`);
     const args = convert(given);
     const c = compiledFor(args);
     let outs;
@@ -240,12 +260,25 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
       return Promise.reject(e);
     }
     bufs.forEach((b) => native.pin(b));
-    const next = queue.then(
+    c.pending++;
+    sharedVars.forEach((sv) => sv.pendingAsync++);
+    // after this function's earlier calls and every earlier call touching the same shared variables
+    const after = Promise.all([queue, ...sharedVars.map((sv) => sv.queue)]);
+    const next = after.then(
       () =>
         new Promise<Tensor | Tensor[]>((resolve, reject) => {
+          if (disposed) {
+            bufs.forEach((b) => native.unpin(b));
+            release(args, given);
+            sharedVars.forEach((sv) => sv.pendingAsync--);
+            if (--c.pending === 0 && c.evicted) native.disposeProgram(c.prog);
+            return reject(new SymtensorError('ERR_ST_DISPOSED', name, 'function was disposed before this call ran'));
+          }
           const done = () => {
             bufs.forEach((b) => native.unpin(b));
             release(args, given);
+            sharedVars.forEach((sv) => sv.pendingAsync--);
+            if (--c.pending === 0 && c.evicted) native.disposeProgram(c.prog);
           };
           try {
             native.runProgramAsync(c.prog, bufs, (err, outs) => {
@@ -264,6 +297,7 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
         }),
     );
     queue = next.catch(() => undefined);
+    sharedVars.forEach((sv) => (sv.queue = queue));
     return next;
   };
 
@@ -281,7 +315,10 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
     },
     dispose() {
       disposed = true;
-      for (const c of cache.values()) native.disposeProgram(c.prog);
+      for (const c of cache.values()) {
+        c.evicted = true;
+        if (c.pending === 0) native.disposeProgram(c.prog);
+      }
       cache.clear();
     },
   });

@@ -57,8 +57,9 @@ const methods = [
 
 const table = T as unknown as Record<string, (...args: unknown[]) => unknown>;
 for (const m of methods) {
-  const f = table[m];
-  if (typeof f !== 'function') throw new Error(`T.${m} is missing`);
+  const raw = table[m];
+  if (typeof raw !== 'function') throw new Error(`T.${m} is missing`);
+  const f = T.traced(raw);
   Object.defineProperty(Variable.prototype, m, {
     value: function (this: Variable, ...args: unknown[]) {
       return f(this, ...args);

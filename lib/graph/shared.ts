@@ -12,6 +12,10 @@ import { Variable } from './variable';
 export class SharedVariable extends Variable {
   /** @internal The native storage; compiled programs read and update it in place. */
   readonly storage: Tensor;
+  /** @internal Async calls that use it run one after another, in call order. */
+  queue: Promise<unknown> = Promise.resolve();
+  /** @internal Async calls that use it and have not finished. */
+  pendingAsync = 0;
 
   constructor(value: Tensor, name?: string) {
     super({ dtype: value.dtype, shape: value.shape }, null, 0, name);
@@ -26,6 +30,8 @@ export class SharedVariable extends Variable {
   /** Replaces the value; its shape and dtype must match the variable's. */
   set(value: Tensor | TensorData): void {
     const op = 'shared.set';
+    if (this.pendingAsync > 0)
+      throw new SymtensorError('ERR_ST_ARG', op, `async calls that use ${this.name ?? 'this shared variable'} are still running; await them first`);
     const t = value instanceof Tensor ? value : tensor(value as TensorData, { dtype: this.dtype });
     if (t.dtype !== this.dtype || t.shape.length !== this.shape.length || t.shape.some((d, i) => d !== this.shape[i]))
       throw new SymtensorError('ERR_ST_SHAPE', op, `${this.name ?? 'shared variable'} is ${fmtShape(this.shape)} ${this.dtype}; cannot set it to ${fmtShape(t.shape)} ${t.dtype}`);

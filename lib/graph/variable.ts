@@ -16,6 +16,11 @@ export interface VarType {
 
 let nextId = 1;
 
+/** The id the next Variable will get (rewrites use it to tell new nodes from old). */
+export function peekNextId(): number {
+  return nextId;
+}
+
 const libDirs = [path.join(packageRoot, 'lib') + path.sep, path.join(packageRoot, 'dist') + path.sep];
 
 /** The first stack frame outside symtensor: where the user built the node. */
@@ -92,7 +97,8 @@ export class Apply {
     readonly op: Op,
     readonly inputs: Variable[],
     outTypes: VarType[],
-    readonly trace: string,
+    /** Where the user built it (rewrites hand the replaced node's location to their results). */
+    public trace: string,
   ) {
     this.outputs = outTypes.map((t, i) => new Variable(t, this, i, undefined, trace));
   }
@@ -113,7 +119,7 @@ export abstract class Op {
   /** Identity for merging and printing. */
   key(): string {
     const p = this.props();
-    return p === null ? this.name : `${this.name}${JSON.stringify(p)}`;
+    return p === null ? this.name : `${this.name}${JSON.stringify(p, keyReplacer)}`;
   }
 
   /** Output types; dims may be null.  Throws a SymtensorError when the inputs do not fit. */
@@ -138,6 +144,11 @@ export abstract class Op {
   }
 }
 
+/** JSON keeps NaN, ±Infinity and -0 apart (plain JSON writes null, null and 0). */
+function keyReplacer(_k: string, v: unknown): unknown {
+  return typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? `#${Object.is(v, -0) ? '-0' : v}` : v;
+}
+
 function describeInputs(inputs: Variable[]): string {
   return inputs.map((v) => v.describe()).join(', ');
 }
@@ -151,7 +162,7 @@ export function applyOp(op: Op, inputs: Variable[]): Variable[] {
   try {
     types = op.infer(inputs.map((v) => v.type));
   } catch (e) {
-    if (e instanceof SymtensorError) {
+    if (e instanceof SymtensorError && !e.where) {
       const where = captureTrace();
       throw new SymtensorError(e.code, e.op, `${e.message.replace(/^\w+: /, '')} (inputs: ${describeInputs(inputs)}; at ${where})`, { shapes: e.shapes, where });
     }

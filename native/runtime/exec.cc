@@ -54,17 +54,17 @@ extern "C" st_code st_exec(st_ctx *ctx, const st_instr *ins, st_status *st) {
     case ST_OP_RANDOM_NORMAL: return st_exec_creation(ctx, ins, st);
     case ST_OP_COPY:
     case ST_OP_CONCAT:
-    case ST_OP_PAD:
-    case ST_OP_SCATTER_STRIDED: return st_exec_shape(ctx, ins, st);
+    case ST_OP_PAD: return st_exec_shape(ctx, ins, st);
+    case ST_OP_GATHER_GRAD:
+    case ST_OP_SCATTER_STRIDED: return st_exec_adjoint(ctx, ins, st);
     case ST_OP_REDUCE:
     case ST_OP_ARGREDUCE:
     case ST_OP_SOFTMAX:
     case ST_OP_LOG_SOFTMAX:
     case ST_OP_GATHER:
-    case ST_OP_ONE_HOT:
-    case ST_OP_GATHER_GRAD: return st_exec_reduce(ctx, ins, st);
-    case ST_OP_MATMUL:
-    case ST_OP_MATMUL_BIAS_ACT: return st_exec_matmul(ctx, ins, st);
+    case ST_OP_ONE_HOT: return st_exec_reduce(ctx, ins, st);
+    case ST_OP_MATMUL: return st_exec_matmul(ctx, ins, st);
+    case ST_OP_MATMUL_BIAS_ACT: return st_exec_epilogue(ctx, ins, st);
     case ST_OP_JUMP:
     case ST_OP_JUMP_IF_FALSE: return st_fail(st, ST_ERR_ARG, "%s: control flow runs only inside a program", op);
     case ST_OP_CONV2D:

@@ -1,6 +1,6 @@
-// Algebraic simplification: identities that hold for every value, NaN and infinity included
-// (x*1, x+0, x-0, x/1, neg(neg x), log(exp x)), plus x-x -> 0 as Theano does.
-// exp(log x) is not rewritten: it is NaN, not x, for negative x.
+// Algebraic simplification: identities that hold for every value, NaN, infinity and -0 included
+// (x*1, x+(-0), x-0, x/1, neg(neg x), log(exp x)), plus x-x -> 0 as Theano does.  x+0 is left
+// alone (-0 + 0 is +0), and so is exp(log x) (NaN, not x, for negative x).
 import { scalarConstant } from '../../graph/ops/elemwise';
 import { BroadcastLike } from '../../graph/ops/shape';
 import { applyOp1 } from '../../graph/variable';
@@ -8,25 +8,26 @@ import { register } from '../rewrite';
 import { ewName, sameShapeOrUnknown, scalarValue } from './util';
 
 /** x op c -> x when c is the identity element and the result has x's type. */
-function identityElement(fnName: string, ident: number, commutes: boolean) {
+function identityElement(fnName: string, ident: number, commutes: boolean, label: string) {
   return register({
-    name: `${fnName}Identity`,
+    name: label,
     tags: ['canonicalize'],
     fn(node) {
       if (ewName(node) !== fnName) return null;
       const out = node.outputs[0];
       const [a, b] = node.inputs;
-      if (scalarValue(b) === ident && a.dtype === out.dtype && sameShapeOrUnknown(a, out)) return a;
-      if (commutes && scalarValue(a) === ident && b.dtype === out.dtype && sameShapeOrUnknown(b, out)) return b;
+      const is = (v: typeof a) => { const c = scalarValue(v); return c !== null && Object.is(c, ident); };
+      if (is(b) && a.dtype === out.dtype && sameShapeOrUnknown(a, out)) return a;
+      if (commutes && is(a) && b.dtype === out.dtype && sameShapeOrUnknown(b, out)) return b;
       return null;
     },
   });
 }
 
-export const mulOne = identityElement('mul', 1, true);
-export const addZero = identityElement('add', 0, true);
-export const subZero = identityElement('sub', 0, false);
-export const divOne = identityElement('div', 1, false);
+export const mulIdentity = identityElement('mul', 1, true, 'mulIdentity');
+export const addIdentity = identityElement('add', -0, true, 'addIdentity');
+export const subIdentity = identityElement('sub', 0, false, 'subIdentity');
+export const divIdentity = identityElement('div', 1, false, 'divIdentity');
 
 export const negNeg = register({
   name: 'negNeg',

@@ -8,9 +8,9 @@ import { EW, EW_INFO, Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { broadcastDims } from '../../graph/dims';
 import { Elemwise } from '../../graph/ops/elemwise';
-import { Apply, Constant, Op, VarType, Variable, applyOp1 } from '../../graph/variable';
+import { Apply, Constant, Op, VarType, Variable, applyOp1, peekNextId } from '../../graph/variable';
 import { FunctionGraph } from '../fgraph';
-import { registerGlobal } from '../rewrite';
+import { inheritTrace, registerGlobal } from '../rewrite';
 
 /** A micro-op program over registers: inputs first, then each op's destination. */
 export interface EwProgram {
@@ -133,13 +133,19 @@ export const elementwiseFusion = registerGlobal({
           if (!p || p.ctype !== n.ctype || cl.length !== 1 || cl[0].node !== node) continue;
           const which = n.inputs.indexOf(v);
           if (which < 0) continue; // v was an inlined constant
-          fg.replace(node.outputs[0], fusedNode(compose(p, n, which)), 'elementwiseFusion');
+          const mark = peekNextId();
+          const fused = fusedNode(compose(p, n, which));
+          inheritTrace(fused, mark, node.trace);
+          fg.replace(node.outputs[0], fused, 'elementwiseFusion');
           did = true;
         }
         if (did) break;
         // a lone elementwise node with inlinable constants still becomes one program
         if (node.op instanceof Elemwise && n.inputs.length < node.inputs.length) {
-          fg.replace(node.outputs[0], fusedNode(n), 'elementwiseFusion');
+          const mark = peekNextId();
+          const fused = fusedNode(n);
+          inheritTrace(fused, mark, node.trace);
+          fg.replace(node.outputs[0], fused, 'elementwiseFusion');
           did = true;
           break;
         }

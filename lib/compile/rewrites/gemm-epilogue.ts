@@ -46,8 +46,10 @@ function matchBiasAdd(add: Variable, fg: FunctionGraph | null): [Apply, Variable
   for (const [mm, bias] of [[x, y], [y, x]] as const) {
     const node = mm.owner;
     if (!node || !(node.op instanceof MatMul) || mm.ndim !== 2 || node.inputs.some((v) => v.ndim !== 2)) continue;
-    if (bias.dtype !== mm.dtype || add.dtype !== mm.dtype || !singleClient(mm, fg)) continue;
-    if (bias.ndim === 1 && (bias.shape[0] === mm.shape[1] || bias.shape[0] === null || mm.shape[1] === null)) return [node, bias];
+    if (bias.dtype !== mm.dtype || add.dtype !== mm.dtype || node.inputs.some((v) => v.dtype !== mm.dtype) || !singleClient(mm, fg)) continue;
+    // the bias must span the columns: a static size of 1 would broadcast, which the kernel does not
+    const bn = bias.shape[0], n = mm.shape[1];
+    if (bias.ndim === 1 && (bn === n || (bn === null && n !== 1) || (n === null && bn !== 1 && bn !== null))) return [node, bias];
   }
   return null;
 }

@@ -6,7 +6,7 @@ import { registerGlobal } from '../rewrite';
 
 function constantKey(c: Constant): string | null {
   if (c.value.size > 64 || c.value.isDisposed) return null;
-  return `${c.dtype}${JSON.stringify(c.shape)}${Array.from(c.value.dataSync()).join(',')}`;
+  return `${c.dtype}${JSON.stringify(c.shape)}${Array.from(c.value.dataSync(), (v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}`;
 }
 
 export const merge = registerGlobal({

@@ -3,9 +3,15 @@ import { Softmax } from '../../graph/ops/nn';
 import { CrossEntropySoftmax } from '../../graph/ops/loss';
 import { ew } from '../../graph/ops/elemwise';
 import { Reduce } from '../../graph/ops/reduce';
-import { applyOp1 } from '../../graph/variable';
+import { Variable, applyOp1 } from '../../graph/variable';
 import { register } from '../rewrite';
 import { ewName, scalarValue } from './util';
+
+/** v, broadcast (and upcast) with the one-element constant it replaced: v + 0·c. */
+function keepShape(v: Variable, c: Variable): Variable {
+  if (c.ndim <= v.ndim && c.dtype === v.dtype) return v;
+  return ew('add', [v, ew('mul', [c, 0])]);
+}
 
 /** log(softmax(x)) -> logSoftmax(x) */
 export const logSoftmax = register({
@@ -38,7 +44,7 @@ export const log1mSigmoid = register({
     if (ewName(node) !== 'log' || ewName(node.inputs[0]) !== 'sub') return null;
     const [one, s] = node.inputs[0].owner!.inputs;
     if (scalarValue(one) !== 1 || ewName(s) !== 'sigmoid') return null;
-    return ew('neg', [ew('softplus', [s.owner!.inputs[0]])]);
+    return keepShape(ew('neg', [ew('softplus', [s.owner!.inputs[0]])]), one);
   },
 });
 
@@ -49,9 +55,9 @@ export const log1p = register({
   fn(node) {
     if (ewName(node) !== 'log' || ewName(node.inputs[0]) !== 'add') return null;
     const [a, b] = node.inputs[0].owner!.inputs;
-    const x = scalarValue(a) === 1 ? b : scalarValue(b) === 1 ? a : null;
-    if (!x || x.dtype !== node.outputs[0].dtype) return null;
-    return ew('log1p', [x]);
+    const [x, one] = scalarValue(a) === 1 ? [b, a] : scalarValue(b) === 1 ? [a, b] : [null, null];
+    if (!x || !one || x.dtype !== node.outputs[0].dtype) return null;
+    return keepShape(ew('log1p', [x]), one);
   },
 });
 
@@ -70,7 +76,14 @@ export const softmaxCrossEntropy = register({
     const [ls, y] = isLs(b) ? [b, a] : isLs(a) ? [a, b] : [null, null];
     if (!ls || !y) return null;
     const x = ls.owner!.inputs[0];
-    if (y.ndim > x.ndim || x.dtype !== node.outputs[0].dtype) return null;
+    if (!labelsFit(y, x) || x.dtype !== node.outputs[0].dtype) return null;
     return applyOp1(new CrossEntropySoftmax(), [x, y]);
   },
 });
+
+/** True when labels y broadcast to the logits' shape without enlarging it. */
+export function labelsFit(y: { ndim: number; shape: (number | null)[] }, x: { ndim: number; shape: (number | null)[] }): boolean {
+  if (y.ndim > x.ndim) return false;
+  const lead = x.ndim - y.ndim;
+  return y.shape.every((d, i) => d === 1 || (d !== null && d === x.shape[i + lead]) || (d === null && x.shape[i + lead] === null));
+}

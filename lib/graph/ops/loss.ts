@@ -10,6 +10,7 @@ import { Apply, Op, VarType, Variable, applyOp1 } from '../variable';
 import { ew } from './elemwise';
 import { Reduce, keepDimsOf } from './reduce';
 import { Softmax } from './nn';
+import { BroadcastLike } from './shape';
 import { sumToShape } from './helpers';
 
 export class CrossEntropySoftmax extends Op {
@@ -36,7 +37,8 @@ export class CrossEntropySoftmax extends Op {
     const last = x.ndim - 1;
     const g = keepDimsOf(gz, x.ndim, [last]);
     const p = applyOp1(new Softmax(false, -1), [x]);
-    const ySum = applyOp1(new Reduce('sum', [last], true), [y]);
+    const yFull = applyOp1(new BroadcastLike(), [y, x]); // labels may broadcast against the logits
+    const ySum = applyOp1(new Reduce('sum', [last], true), [yFull]);
     const gx = ew('mul', [g, ew('sub', [ew('mul', [p, ySum]), y])]);
     const gy = ew('neg', [ew('mul', [g, applyOp1(new Softmax(true, -1), [x])])]);
     return [sumToShape(gx, x), sumToShape(gy, y)];

@@ -1,5 +1,6 @@
 // Reductions, argmax/argmin and the size-of helper used by mean's gradient.
 import { DType, isFloat } from '../../dtype';
+import { argError } from '../../errors';
 import { Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { ReduceOp, argReduceWith, reduceDtype, reduceWith, reducedShape } from '../../tensor/reduction';
@@ -18,6 +19,7 @@ export class Reduce extends Op {
     return [this.axes, this.keepDims];
   }
   infer([x]: VarType[]): VarType[] {
+    checkAxes(this.name, this.axes, x.shape.length);
     return [{ dtype: reduceDtype(this.rop, x.dtype), shape: reducedShape(x.shape as number[], this.axes, this.keepDims) }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
@@ -34,8 +36,16 @@ export class Reduce extends Op {
         return [spread(gz)];
       case 'mean':
         return [ew('div', [spread(gz), applyOp1(new SizeOf(this.axes, x.dtype), [x])])];
-      case 'prod':
-        return [ew('div', [ew('mul', [spread(gz), keep(z)]), x])];
+      case 'prod': {
+        // the product of the other elements, exact with zeros: z/x when none is zero; the
+        // product of the nonzeros at the single zero when one is; 0 everywhere when several are
+        const nz = ew('notEqual', [x, 0]);
+        const safe = ew('where', [nz, x, 1]);
+        const pNonzero = applyOp1(new Reduce('prod', this.axes, true), [safe]);
+        const zeros = applyOp1(new Reduce('sum', this.axes, true), [ew('logicalNot', [nz])]);
+        const others = ew('where', [ew('equal', [zeros, 0]), ew('div', [pNonzero, safe]), ew('where', [ew('logicalAnd', [ew('equal', [zeros, 1]), ew('logicalNot', [nz])]), pNonzero, 0])]);
+        return [ew('mul', [spread(gz), others])];
+      }
       case 'max':
       case 'min':
         return [ew('mul', [spread(gz), ew('equal', [x, keep(z)])])];
@@ -43,6 +53,10 @@ export class Reduce extends Op {
         return [null];
     }
   }
+}
+
+function checkAxes(op: string, axes: number[], rank: number): void {
+  for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= rank) throw argError(op, `axis ${a} is out of range for a tensor of rank ${rank}`);
 }
 
 /** v (x reduced over axes without keepDims) with the reduced axes put back as size 1. */
@@ -84,6 +98,7 @@ export class ArgReduce extends Op {
     return [this.axis, this.keepDims];
   }
   infer([x]: VarType[]): VarType[] {
+    checkAxes(this.name, [this.axis], x.shape.length);
     return [{ dtype: 'int32', shape: reducedShape(x.shape as number[], [this.axis], this.keepDims) }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {

@@ -1,7 +1,7 @@
 // Shape ops: reshape, dimshuffle, transpose, slicing, concat, pad, tile, gather, oneHot, cast, and
 // the "...Like"/"...Grad" helpers whose shapes come from another variable at run time.
 import { DType, isFloat } from '../../dtype';
-import { argError, fmtShape, shapeError } from '../../errors';
+import { argError, dtypeError, fmtShape, shapeError } from '../../errors';
 import { Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { castCtype, castWith } from '../../tensor/elementwise';
@@ -304,6 +304,36 @@ export class ConcatGrad extends Op {
     const start = xs.slice(0, this.which).reduce((s, x) => s + x.shape[a], 0);
     return [sliceWith(em, g, g.shape.map((_, i) => (i === a ? start : 0)), xs[this.which].shape.slice())];
   }
+  override grad(node: Apply, [gz]: (Variable | null)[]) {
+    if (!gz) return node.inputs.map(() => null);
+    const [, ...xs] = node.inputs;
+    return [applyOp1(new ConcatGradAdjoint(this.axis, this.which), [gz, ...xs]), ...xs.map(() => null)];
+  }
+}
+
+/** Adjoint of ConcatGrad: part `which` placed at its offset inside zeros shaped like the concat. */
+export class ConcatGradAdjoint extends Op {
+  readonly name = 'concatGradAdjoint';
+  constructor(readonly axis: number, readonly which: number) {
+    super();
+  }
+  override props() {
+    return [this.axis, this.which];
+  }
+  infer([g, ...xs]: VarType[]): VarType[] {
+    const a = normAxis(this.name, this.axis, g.shape.length);
+    return [{ dtype: g.dtype, shape: g.shape.map((d, i) => (i === a ? prodSum(xs.map((x) => x.shape[a])) : d)) }];
+  }
+  lower<V extends Val>(em: Emitter<V>, [g, ...xs]: V[]): V[] {
+    const a = normAxis(this.name, this.axis, g.shape.length);
+    const start = xs.slice(0, this.which).reduce((s, x) => s + x.shape[a], 0);
+    const total = xs.reduce((s, x) => s + x.shape[a], 0);
+    return [padWith(em, g, g.shape.map((d, i) => (i === a ? [start, total - start - d] : [0, 0]) as [number, number]))];
+  }
+  override grad(node: Apply, [gz]: (Variable | null)[]) {
+    const [, ...xs] = node.inputs;
+    return [gz ? applyOp1(new ConcatGrad(this.axis, this.which), [gz, ...xs]) : null, ...xs.map(() => null)];
+  }
 }
 
 export class Pad extends Op {
@@ -341,6 +371,9 @@ class SliceGrad2 extends Op {
   }
   lower<V extends Val>(em: Emitter<V>, [g, like]: V[]): V[] {
     return [sliceWith(em, g, this.paddings.map((p) => p[0]), like.shape.slice())];
+  }
+  override grad(_node: Apply, [gz]: (Variable | null)[]) {
+    return [gz ? applyOp1(new Pad(this.paddings, 0), [gz]) : null, null];
   }
 }
 
@@ -395,6 +428,9 @@ export class TileGrad extends Op {
     em.release(s);
     return [out];
   }
+  override grad(_node: Apply, [gz]: (Variable | null)[]) {
+    return [gz ? applyOp1(new Tile(this.reps), [gz]) : null, null];
+  }
 }
 
 export class Gather extends Op {
@@ -406,7 +442,7 @@ export class Gather extends Op {
     return this.axis;
   }
   infer([x, idx]: VarType[]): VarType[] {
-    if (idx.dtype !== 'int32') throw argError(this.name, `indices must be int32, got ${idx.dtype}`);
+    if (idx.dtype !== 'int32') throw dtypeError(this.name, `indices must be int32, got ${idx.dtype} (use T.cast(indices, 'int32'))`);
     const a = normAxis(this.name, this.axis, x.shape.length);
     return [{ dtype: x.dtype, shape: [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)] }];
   }
@@ -450,7 +486,7 @@ export class OneHot extends Op {
     return [this.depth, this.on, this.off, this.dtype];
   }
   infer([idx]: VarType[]): VarType[] {
-    if (idx.dtype !== 'int32') throw argError(this.name, `indices must be int32, got ${idx.dtype}`);
+    if (idx.dtype !== 'int32') throw dtypeError(this.name, `indices must be int32, got ${idx.dtype} (use T.cast(indices, 'int32'))`);
     return [{ dtype: this.dtype, shape: [...idx.shape, this.depth] }];
   }
   lower<V extends Val>(em: Emitter<V>, [idx]: V[]): V[] {
@@ -484,5 +520,42 @@ export class Cast extends Op {
   override grad(node: Apply, [gz]: (Variable | null)[]) {
     const x = node.inputs[0];
     return [gz && isFloat(x.dtype) && isFloat(this.dtype) ? applyOp1(new Cast(x.dtype), [gz]) : null];
+  }
+}
+
+/** x viewed as a matrix: [prod(dims before split), prod(dims from split)] (dims known at run time). */
+export class Flatten2D extends Op {
+  readonly name = 'flatten2d';
+  constructor(readonly split: number) {
+    super();
+  }
+  override props() {
+    return this.split;
+  }
+  infer([x]: VarType[]): VarType[] {
+    return [{ dtype: x.dtype, shape: [prodDims(x.shape.slice(0, this.split)), prodDims(x.shape.slice(this.split))] }];
+  }
+  lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
+    return [em.view(x, [sizeOf(x.shape.slice(0, this.split)), sizeOf(x.shape.slice(this.split))], this.name)];
+  }
+  override grad(node: Apply, [gz]: (Variable | null)[]) {
+    return [gz ? reshapeLike(gz, node.inputs[0]) : null];
+  }
+}
+
+/** The [A, B] product of numpy's N-D dot viewed as a.shape[:-1] + b.shape[:-2] + b.shape[-1:]. */
+export class DotUnflatten extends Op {
+  readonly name = 'dotUnflatten';
+  private shapeOf(a: Dim[], b: Dim[]): Dim[] {
+    return [...a.slice(0, -1), ...b.slice(0, -2), b[b.length - 1]];
+  }
+  infer([r, a, b]: VarType[]): VarType[] {
+    return [{ dtype: r.dtype, shape: this.shapeOf(a.shape, b.shape) }];
+  }
+  lower<V extends Val>(em: Emitter<V>, [r, a, b]: V[]): V[] {
+    return [em.view(r, this.shapeOf(a.shape, b.shape) as number[], this.name)];
+  }
+  override grad(node: Apply, [gz]: (Variable | null)[]) {
+    return [gz ? reshapeLike(gz, node.inputs[0]) : null, null, null];
   }
 }

@@ -1,0 +1,70 @@
+// Memory growth: the MLP SGD step (mlp-sgd.ts) run 10,000 times after 500 warm-up steps (--quick:
+// 1,000 after 200), in a child process `node --expose-gc --import tsx mlp-rss-child.ts` so that
+// nothing else of the bench lives in its heap.  Reported: process.memoryUsage().rss after minus
+// before (each after forced collections), and the native tensors held.
+// Target: growth < 5 MB.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Workload } from '../harness';
+
+export const mlpRss: Workload = {
+  name: 'mlp-rss',
+  description: 'RSS growth over 10,000 compiled SGD steps of the MLP',
+  cases({ quick }) {
+    const steps = quick ? 1000 : 10000;
+    const warmup = quick ? 200 : 500;
+    return [{
+      id: 'mlp-rss/sgd',
+      workload: 'mlp-rss',
+      label: `MLP SGD RSS growth, ${steps} steps`,
+      custom: {
+        async run() {
+          const r = await runChild({ steps, warmup });
+          const mb = r.growthBytes / 1e6;
+          const leaked = r.nativeAfter.numTensors - r.nativeBefore.numTensors;
+          return {
+            metrics: { rssGrowthMB: mb, nativeTensorsDelta: leaked, msPerStep: r.msPerStep },
+            text: `${mb >= 0 ? '+' : ''}${mb.toFixed(2)} MB RSS (${(r.rssBefore / 1e6).toFixed(0)} -> ${(r.rssAfter / 1e6).toFixed(0)} MB), ` +
+              `${leaked >= 0 ? '+' : ''}${leaked} native tensors, ${r.msPerStep.toFixed(2)} ms/step`,
+            details: r,
+          };
+        },
+      },
+      targets: [{ metric: 'rssGrowthMB', max: 5, text: `RSS growth < 5 MB over ${steps} steps`, unit: 'MB' }],
+    }];
+  },
+};
+
+interface ChildResult {
+  rssBefore: number;
+  rssAfter: number;
+  growthBytes: number;
+  nativeBefore: { numTensors: number; numBytes: number };
+  nativeAfter: { numTensors: number; numBytes: number };
+  msPerStep: number;
+  [k: string]: unknown;
+}
+
+function runChild(args: { steps: number; warmup: number }): Promise<ChildResult> {
+  const file = path.join(__dirname, 'mlp-rss-child.ts');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file, JSON.stringify(args)], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`rss child exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      try {
+        resolve(JSON.parse(last));
+      } catch {
+        reject(new Error(`rss child printed no JSON: ${out.slice(0, 300)} ${err.slice(0, 300)}`));
+      }
+    });
+  });
+}

@@ -1,0 +1,75 @@
+#include "test.h"
+
+using sttest::Tensor;
+
+TEST(gather_grad_scatters_and_adds) {
+  // x [2, 3, 2] gathered on axis 1 with indices [2, 0, 2, -1] -> dy [2, 4, 2]
+  Tensor dy(ST_F32, {2, 4, 2}), idx(ST_I32, {4}), dx(ST_F32, {2, 3, 2});
+  dy.fill_random(3);
+  const int32_t ix[4] = {2, 0, 2, -1};
+  for (int j = 0; j < 4; j++) idx.set(j, ix[j]);
+  EXPECT(sttest::run(ST_OP_GATHER_GRAD, {&dy, &idx}, {&dx}, {2, 3, 2}) == ST_OK);
+  for (int o = 0; o < 2; o++)
+    for (int r = 0; r < 3; r++)
+      for (int i = 0; i < 2; i++) {
+        double want = 0;
+        for (int j = 0; j < 4; j++)
+          if ((ix[j] < 0 ? ix[j] + 3 : ix[j]) == r) want += dy.get((o * 4 + j) * 2 + i);
+        EXPECT_NEAR(dx.get((o * 3 + r) * 2 + i), want, 1e-6);
+      }
+  std::string msg;
+  idx.set(1, 3);
+  EXPECT(sttest::run(ST_OP_GATHER_GRAD, {&dy, &idx}, {&dx}, {2, 3, 2}, {}, &msg) == ST_ERR_INDEX);
+  EXPECT(msg.find("gatherGrad") != std::string::npos);
+}
+
+TEST(gather_grad_single_outer_threads_over_inner) {
+  Tensor dy(ST_F64, {1, 5, 40000}), idx(ST_I32, {5}), dx(ST_F64, {1, 2, 40000});
+  dy.fill_random(5);
+  for (int j = 0; j < 5; j++) idx.set(j, j % 2);
+  EXPECT(sttest::run(ST_OP_GATHER_GRAD, {&dy, &idx}, {&dx}, {1, 2, 40000}) == ST_OK);
+  for (int64_t i = 0; i < 40000; i += 997) {
+    EXPECT_NEAR(dx.get(i), dy.get(i) + dy.get(2 * 40000 + i) + dy.get(4 * 40000 + i), 1e-12);
+    EXPECT_NEAR(dx.get(40000 + i), dy.get(40000 + i) + dy.get(3 * 40000 + i), 1e-12);
+  }
+}
+
+TEST(scatter_strided_inverts_a_slice) {
+  // out [4, 5]; in [2, 2] placed at rows 3,1 (stride -2 rows) and cols 0,2 (stride 2)
+  Tensor in(ST_F32, {2, 2}), out(ST_F32, {4, 5});
+  in.fill_random(7);
+  EXPECT(sttest::run(ST_OP_SCATTER_STRIDED, {&in}, {&out}, {15, -10, 2}) == ST_OK);
+  for (int64_t i = 0; i < 20; i++) {
+    int r = (int)(i / 5), c = (int)(i % 5);
+    double want = 0;
+    if ((r == 3 || r == 1) && (c == 0 || c == 2)) want = in.get((r == 3 ? 0 : 1) * 2 + (c == 0 ? 0 : 1));
+    EXPECT_NEAR(out.get(i), want, 0);
+  }
+  std::string msg;
+  EXPECT(sttest::run(ST_OP_SCATTER_STRIDED, {&in}, {&out}, {18, 5, 2}, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(msg.find("scatterStrided") != std::string::npos);
+}
+
+TEST(matmul_bias_act_matches_loops) {
+  for (int act = 0; act <= 3; act++)
+    for (int t = 0; t < 4; t++) {
+      const bool ta = t & 1, tb = t & 2;
+      const int64_t m = 37, k = 19, n = 23;
+      Tensor a(ST_F64, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k});
+      Tensor b(ST_F64, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n});
+      Tensor bias(ST_F64, {n}), c(ST_F64, {m, n});
+      a.fill_random(1 + t), b.fill_random(2 + t), bias.fill_random(9);
+      EXPECT(sttest::run(ST_OP_MATMUL_BIAS_ACT, {&a, &b, &bias}, {&c}, {ta, tb, act}) == ST_OK);
+      for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+          double s = bias.get(j);
+          for (int64_t p = 0; p < k; p++) s += a.get(ta ? p * m + i : i * k + p) * b.get(tb ? j * k + p : p * n + j);
+          double want = act == 1 ? (s > 0 ? s : 0) : act == 2 ? 1 / (1 + std::exp(-s)) : act == 3 ? std::tanh(s) : s;
+          EXPECT_NEAR(c.get(i * n + j), want, 1e-12);
+        }
+    }
+  Tensor a(ST_F32, {3, 4}), b(ST_F32, {5, 6}), bias(ST_F32, {6}), c(ST_F32, {3, 6});
+  std::string msg;
+  EXPECT(sttest::run(ST_OP_MATMUL_BIAS_ACT, {&a, &b, &bias}, {&c}, {0, 0, 1}, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(msg.find("matmulBiasAct") != std::string::npos);
+}
