@@ -227,8 +227,8 @@ st_code exec_conv2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
   ST_REQUIRE(st, y->shape[0] == g.N && w->shape[2] == g.C && y->shape[3] == g.F, ST_ERR_SHAPE,
              "%s: %s %s, %s %s and %s %s do not fit together (batch, channel or filter counts differ)", op, xn,
              xs.c_str(), wn, ws.c_str(), yn, ys.c_str());
-  const char *why_h = st::conv::check_axis(g.H, g.OH, g.KH, g.sh, g.pt, g.dh);
-  const char *why_w = st::conv::check_axis(g.W, g.OW, g.KW, g.sw, g.pl, g.dw);
+  const char *why_h = st::conv::check_axis(g.H, g.OH, g.KH, g.sh, g.pt, g.dh, true);
+  const char *why_w = st::conv::check_axis(g.W, g.OW, g.KW, g.sw, g.pl, g.dw, true);
   ST_REQUIRE(st, !why_h && !why_w, ST_ERR_SHAPE,
              "%s: output %s %s does not fit %s %s and %s %s with stride [%lld,%lld], pad_top/left [%lld,%lld], "
              "dilation [%lld,%lld] (%s: %s)",

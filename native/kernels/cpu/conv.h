@@ -14,7 +14,10 @@ constexpr int64_t kMaxSpatial = int64_t(1) << 40;
 // have, i.e. 0 <= pad < effective window, and (out - 1) * stride + effective window = in + pad +
 // pad_end with -stride < pad_end < effective window.  out == 0 is accepted when no window fits.
 // Returns nullptr when consistent, otherwise a short reason.
-inline const char *check_axis(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
+// empty_windows: a window may lie entirely in the padding (convolution: it gives 0); pooling
+// windows must touch the input.
+inline const char *check_axis(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t dil,
+                              bool empty_windows = false) {
   if (stride < 1 || dil < 1) return "stride and dilation must be >= 1";
   if (pad < 0) return "padding must be >= 0";
   if (k < 1) return "window size must be >= 1";
@@ -24,10 +27,11 @@ inline const char *check_axis(int64_t in, int64_t out, int64_t k, int64_t stride
   if (k > 1 && dil > kMaxSpatial / (k - 1)) return "dilated window too large";
   const int64_t ek = dil * (k - 1) + 1;  // effective window, <= 2^40 + 1
   if (out == 0) return in + pad < ek ? nullptr : "output size 0 but a window fits";
-  if (pad >= ek) return "padding must be smaller than the (dilated) window";
+  if (!empty_windows && pad >= ek) return "padding must be smaller than the (dilated) window";
   if (out > 1 && stride > kMaxSpatial / (out - 1)) return "output size or stride too large";
   const int64_t end_pad = (out - 1) * stride + ek - in - pad;
-  if (end_pad >= ek) return "output size too large: the last window would lie entirely in the padding";
+  if (!empty_windows && end_pad >= ek) return "output size too large: the last window would lie entirely in the padding";
+  if (empty_windows && end_pad > kMaxSpatial) return "output size too large";
   if (end_pad <= -stride) return "output size too small for the input";
   return nullptr;
 }
