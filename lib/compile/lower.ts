@@ -59,6 +59,8 @@ class Recorder implements Emitter<Slot> {
   slots: Slot[] = [];
   instrs: Instr[] = [];
   node: Apply | null = null;
+  /** When set, the next instruction writes its (single) output here: an in-place update. */
+  into: Slot | null = null;
   private nextGroup = 0;
 
   slot(shape: number[], dtype: DType, kind: number, bound: NativeBuffer | null = null, group?: number): Slot {
@@ -67,7 +69,9 @@ class Recorder implements Emitter<Slot> {
     return s;
   }
   emit(op: string, opcode: number, inputs: Slot[], outs: OutSpec[], iattr: number[] = [], fattr: number[] = []): Slot[] {
-    const o = outs.map((spec) => this.slot(spec.shape, spec.dtype, SLOT.temp));
+    const into = this.into;
+    this.into = null;
+    const o = into && outs.length === 1 ? [into] : outs.map((spec) => this.slot(spec.shape, spec.dtype, SLOT.temp));
     this.instrs.push({ opcode, inputs: inputs.map((s) => s.id), outputs: o.map((s) => s.id), iattr: iattr.slice(), fattr: fattr.slice(), node: this.node, label: op });
     return o;
   }
@@ -166,6 +170,49 @@ function branchOwnership(fg: FunctionGraph, extraRoots: Variable[]): Map<Apply, 
 }
 
 /**
+ * Updates that can be computed straight into the shared variable's buffer: the new value is the
+ * only output of an elementwise node that nothing else reads, of the variable's exact shape, and
+ * no other such update reads a variable that one of them overwrites.
+ */
+function inPlaceUpdates(
+  fg: FunctionGraph,
+  nOutputs: number,
+  updates: [SharedVariable, number][],
+  updateVars: Variable[],
+  types: Map<Variable, { dtype: DType; shape: number[] }>,
+): Map<Apply, SharedVariable> {
+  const clients = fg.clients();
+  const found = new Map<Apply, SharedVariable>();
+  updates.forEach(([sv], k) => {
+    const v = updateVars[k];
+    const node = v.owner;
+    if (!node || node.outputs.length !== 1) return;
+    const ew = node.op.name === 'fused' || node.op.elementwise() !== null;
+    const cl = clients.get(v) ?? [];
+    const onlyThisUpdate = cl.length === 1 && cl[0].node === 'output' && cl[0].index === nOutputs + k;
+    const t = types.get(v);
+    const sameShape = t && t.dtype === sv.dtype && t.shape.length === sv.ndim && t.shape.every((d, i) => d === sv.shape[i]);
+    // the kernel may write an output over an input of the same shape: the variable itself
+    if (ew && onlyThisUpdate && sameShape && !found.has(node)) found.set(node, sv);
+  });
+  const written = new Set(found.values());
+  for (const [node, sv] of [...found]) {
+    if (node.inputs.some((u) => u instanceof SharedVariable && u !== sv && written.has(u))) {
+      found.delete(node);
+      written.delete(sv);
+    }
+  }
+  // a variable read by an update that stays a copy must keep its old value until the end
+  for (const [node, sv] of [...found])
+    if (updates.some(([other], k) => other !== sv && ![...found.values()].includes(other) && readsVar(updateVars[k], sv))) found.delete(node);
+  return found;
+}
+
+function readsVar(v: Variable, target: Variable): boolean {
+  return v === target || !!v.owner?.inputs.includes(target);
+}
+
+/**
  * Lowers a specialized graph.  inputs: the function's inputs (INPUT slots, in order); outputs
  * and updates ([shared, value]) as in fn().
  */
@@ -195,7 +242,8 @@ export function lower(
 
   const updateVars = updates.map(([, k]) => fg.outputs[nOutputs + k]);
   const owner = branchOwnership(fg, []);
-  const nodes = fg.nodes();
+  const inPlace = inPlaceUpdates(fg, nOutputs, updates, updateVars, types);
+  const nodes = fg.nodes().filter((n) => !inPlace.has(n));
   const lowerNode = (node: Apply) => {
     rec.node = node;
     if (node.op instanceof IfElse) return lowerIfElse(node);
@@ -241,7 +289,8 @@ export function lower(
   const groupSize = new Map<number, number>();
   for (const s of rec.slots) groupSize.set(s.group, (groupSize.get(s.group) ?? 0) + 1);
   const taken = new Set<number>();
-  const updateSources = new Set(updateVars.map((v) => get(v).group));
+  const inPlaceVars = new Set(inPlace.values());
+  const updateSources = new Set(updateVars.filter((_, k) => !inPlaceVars.has(updates[k][0])).map((v) => get(v).group));
   const outputSlots = fg.outputs.slice(0, nOutputs).map((v) => {
     const s = get(v);
     if (s.kind === SLOT.temp && groupSize.get(s.group) === 1 && !taken.has(s.id) && !updateSources.has(s.group) && s.bytes > 0) {
@@ -253,8 +302,19 @@ export function lower(
     rec.copy(s, out, 'output');
     return out.id;
   });
+  // in-place updates last: an elementwise program writes the shared buffer directly, after every
+  // other instruction has read the old value (and after everything that can fail has run)
+  for (const [node, sv] of inPlace) {
+    rec.node = node;
+    rec.into = get(sv);
+    const outs = node.op.lower(rec, node.inputs.map(get), node);
+    if (outs[0] !== rec.slots[get(sv).id]) throw new SymtensorError('ERR_ST_INTERNAL', 'lower', `in-place update of ${sv.describe()} did not write it`);
+    slotOf.set(node.outputs[0], outs[0]);
+  }
+  rec.into = null;
   // updates: the new value must survive until the copies at the end
-  const copies: [number, number][] = updates.map(([sv], k) => {
+  const copies: [number, number][] = updates.flatMap(([sv], k): [number, number][] => {
+    if ([...inPlace.values()].includes(sv)) return [];
     const got = types.get(updateVars[k])?.shape ?? (updateVars[k].shape as number[]);
     if (got.length !== sv.ndim || got.some((d, i) => d !== sv.shape[i]))
       throw new SymtensorError('ERR_ST_SHAPE', 'fn', `update of ${sv.describe()}: the new value has shape ${fmtShape(got)} at run time (expression built at ${updateVars[k].trace})`, { where: updateVars[k].trace });
@@ -265,7 +325,7 @@ export function lower(
       rec.copy(src, tmp, `update ${sv.name ?? 'shared'}`);
       src = tmp;
     }
-    return [dst.id, src.id];
+    return [[dst.id, src.id]];
   });
 
   // liveness of temp groups -> arena offsets
