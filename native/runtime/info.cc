@@ -8,8 +8,11 @@
 extern "C" char *openblas_get_config(void);
 #endif
 
+extern "C" int st_gemm_uses_openblas(void);
+
 extern "C" const char *st_gemm_backend(void) {
 #ifdef ST_HAVE_OPENBLAS
+  if (!st_gemm_uses_openblas()) return "builtin (SYMTENSOR_GEMM=builtin; openblas linked)";
   static char buf[64] = {0};
   if (!buf[0]) {
     // openblas_get_config() reads like "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64".

@@ -82,8 +82,8 @@ int compare(const char *what, const Tensor &got, const std::vector<double> &want
   return bad;
 }
 
-void check_conv(int32_t dt, Conv g, unsigned seed) {
-  g.init();
+void check_conv(int32_t dt, Conv g, unsigned seed, bool explicit_geometry = false) {
+  if (!explicit_geometry) g.init();
   if (g.OH <= 0 || g.OW <= 0) return;
   Tensor x(dt, {g.N, g.H, g.W, g.C}), w(dt, {g.KH, g.KW, g.C, g.F}), y(dt, {g.N, g.OH, g.OW, g.F});
   Tensor dy(dt, {g.N, g.OH, g.OW, g.F}), dx(dt, {g.N, g.H, g.W, g.C}), dw(dt, {g.KH, g.KW, g.C, g.F});
@@ -248,6 +248,16 @@ TEST(pool2d_random_configs) {
   }
 }
 
+TEST(conv2d_windows_in_padding) {
+  // explicit pads as large as the window: whole output rows/columns see only padding
+  Conv g{2, 3, 4, 2, 2, 2, 3, 1, 1, 1, 1, false};
+  g.pt = 2, g.pl = 3, g.OH = 6, g.OW = 8;
+  check_conv(ST_F64, g, 700, true);
+  Conv h{1, 4, 4, 3, 3, 2, 2, 2, 1, 2, 3, false};
+  h.pt = 5, h.pl = 4, h.OH = 6, h.OW = 5;
+  check_conv(ST_F64, h, 701, true);
+}
+
 TEST(conv2d_chunked) {
   // Big enough for several column chunks, some starting in the middle of an image.
   check_conv(ST_F64, Conv{8, 64, 64, 16, 3, 3, 4, 1, 1, 1, 1, true}, 600);
@@ -332,7 +342,12 @@ TEST(conv2d_errors) {
   EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w0}, {&y}, ok, {}, &msg) == ST_ERR_SHAPE);
   // output sizes that do not fit
   Tensor ybig(ST_F32, {1, 6, 5, 4}), ysmall(ST_F32, {1, 2, 5, 4}), y0(ST_F32, {1, 0, 5, 4});
-  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&ybig}, {1, 1, 0, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);
+  // a window entirely in the (explicit) bottom padding is valid for convolutions and gives 0
+  ybig.fill_random(5);
+  x.fill_random(6), w.fill_random(7);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&ybig}, {1, 1, 0, 1, 1, 1}, {}, &msg) == ST_OK);
+  for (int64_t i = 5 * 5 * 4; i < ybig.size(); i++) EXPECT(ybig.get(i) == 0);
+  EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&ybig}, {int64_t(1) << 39, 1, 0, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);
   EXPECT(names(msg, "conv2d:") && msg.find("height") != std::string::npos);
   EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&ysmall}, {1, 1, 0, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);
   EXPECT(sttest::run(ST_OP_CONV2D, {&x, &w}, {&y0}, {1, 1, 0, 1, 1, 1}, {}, &msg) == ST_ERR_SHAPE);

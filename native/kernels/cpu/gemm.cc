@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #ifdef ST_HAVE_OPENBLAS
@@ -339,10 +340,29 @@ st_code st_gemm_builtin(st_ctx *ctx, int32_t dtype, bool transA, bool transB, in
   return gemm_builtin(ctx, make<float>(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc), st);
 }
 
+// SYMTENSOR_GEMM=builtin routes every GEMM to the built-in kernels even when OpenBLAS is linked
+// (read once; for comparisons and for machines where OpenBLAS picks a slow kernel).
+static bool use_openblas() {
+  static const bool on = [] {
+    const char *s = std::getenv("SYMTENSOR_GEMM");
+    return !(s && std::strcmp(s, "builtin") == 0);
+  }();
+  return on;
+}
+
+extern "C" int st_gemm_uses_openblas(void) {
+#ifdef ST_HAVE_OPENBLAS
+  return use_openblas() ? 1 : 0;
+#else
+  return 0;
+#endif
+}
+
 st_code st_gemm(st_ctx *ctx, int32_t dtype, bool transA, bool transB, int64_t M, int64_t N, int64_t K, double alpha,
                 const void *A, int64_t lda, const void *B, int64_t ldb, double beta, void *C, int64_t ldc,
                 st_status *st) {
 #ifdef ST_HAVE_OPENBLAS
+  if (!use_openblas()) return st_gemm_builtin(ctx, dtype, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, st);
   ST_CHECK(check_args("gemm", dtype, transA, transB, M, N, K, A, lda, B, ldb, C, ldc, st));
   if (M == 0 || N == 0) return ST_OK;
   const int64_t lim = (int64_t)std::numeric_limits<blasint>::max();
