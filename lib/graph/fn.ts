@@ -1,5 +1,5 @@
 // fn(): optimize a graph and compile it into native programs, one per set of input shapes.
-import { DType } from '../dtype';
+import { DType, dtypeOfTypedArray } from '../dtype';
 import { SymtensorError, fmtShape } from '../errors';
 import { native, NativeProgram } from '../native';
 import { tensor } from '../tensor/creation';
@@ -163,6 +163,12 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
           else throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${t.dtype} tensor; pass ${v.dtype}, or set allowInputDowncast: true to convert`);
         }
       } else {
+        // typed arrays carry a dtype (plain JS numbers and arrays do not): narrowing one is a downcast
+        if (ArrayBuffer.isView(a)) {
+          const from = dtypeOfTypedArray(a as ArrayBufferView);
+          if (from !== v.dtype && !LOSSLESS[v.dtype].includes(from) && !opts.allowInputDowncast)
+            throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${a.constructor.name} (${from}); pass ${v.dtype} data, or set allowInputDowncast: true to convert`);
+        }
         try {
           t = tensor(a as never, { dtype: v.dtype });
         } catch (e) {
