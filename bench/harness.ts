@@ -81,6 +81,9 @@ export interface Timing {
   reps: number;
   inner: number; // calls per timed sample (fast cases are batched so a sample is not all timer noise)
   gflops?: number;
+  /** Per-round medians when the case was measured in several interleaved rounds. */
+  roundMedians?: number[];
+  samples?: number[];
   details?: unknown;
 }
 
@@ -166,6 +169,7 @@ export async function measure(runner: Runner, o: MeasureOptions): Promise<Timing
     maxMs: Math.max(...samples),
     reps: samples.length,
     inner,
+    samples,
   };
 }
 
@@ -193,10 +197,11 @@ export function fmtRatio(x: number): string {
   return `${x.toFixed(2)}x`;
 }
 
-/** A plain-text table with right-aligned columns after the first two. */
-export function table(header: string[], rows: string[][], leftCols = 2): string {
+/** A plain-text table: the first leftCols and the last rightCols columns left-aligned, the rest right-aligned. */
+export function table(header: string[], rows: string[][], leftCols = 2, rightCols = 0): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i < leftCols ? (c ?? '').padEnd(w[i]) : (c ?? '').padStart(w[i]))).join('  ').trimEnd();
+  const left = (i: number) => i < leftCols || i >= header.length - rightCols;
+  const line = (r: string[]) => r.map((c, i) => (left(i) ? (c ?? '').padEnd(w[i]) : (c ?? '').padStart(w[i]))).join('  ').trimEnd();
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 

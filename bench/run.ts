@@ -22,10 +22,10 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  Case, CaseResults, FAMILIES, IMPLS, ImplName, JsImpl, JS_IMPLS, Libs, MeasureOptions, Outcome, PY_IMPLS, PyImpl,
-  PySpec, Target, Timing, TimingOverrides, fmtMs, fmtRatio, isSkip, isTiming, measure, table,
+  Case, CaseResults, FAMILIES, IMPLS, Impl, ImplName, JsImpl, JS_IMPLS, Libs, MeasureOptions, Outcome, PY_IMPLS, PyImpl,
+  PySpec, Target, Timing, TimingOverrides, fmtMs, fmtRatio, isSkip, isTiming, measure, median, table,
 } from './harness';
-import { PyRun, findPython, runPython } from './peers/python';
+import { PyPeer, findPython } from './peers/python';
 import { loadTfjs, useBackend } from './peers/tfjs';
 import { workloads } from './workloads';
 
@@ -41,7 +41,7 @@ function reexecWithoutOverrides(): void {
   if (argv.includes('--keep-openblas-env') || argv.includes('--help') || argv.includes('-h')) return;
   const present = OPENBLAS_OVERRIDES.filter((k) => process.env[k] !== undefined);
   if (!present.length) return;
-  const env = { ...process.env, [REEXEC_MARK]: present.map((k) => `${k}=${process.env[k]}`).join(' ') };
+  const env: NodeJS.ProcessEnv = { ...process.env, [REEXEC_MARK]: present.map((k) => `${k}=${process.env[k]}`).join(' ') };
   for (const k of present) delete env[k];
   console.log(`bench: re-running without ${present.join(', ')} (OpenBLAS picks its own kernel; --keep-openblas-env keeps them)`);
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: 'inherit', env });
@@ -99,36 +99,31 @@ function settings(impl: JsImpl | 'python', quick: boolean, ...over: (TimingOverr
   return s;
 }
 
-/** Python's request carries the case's timing overrides in the spec (quick mode scales them). */
-function pyTiming(quick: boolean, ...over: (TimingOverrides | undefined)[]): TimingOverrides | undefined {
-  const merged: TimingOverrides = Object.assign({}, ...over.filter(Boolean));
-  if (!Object.keys(merged).length) return undefined;
-  if (quick) {
-    if (merged.reps !== undefined) merged.reps = Math.max(2, Math.ceil(merged.reps / 3));
-    if (merged.warmup !== undefined) merged.warmup = Math.max(1, Math.ceil(merged.warmup / 3));
-    if (merged.maxCaseMs !== undefined) merged.maxCaseMs /= 3;
-  }
-  return merged;
-}
-
 // A forced collection between measurements keeps one peer's garbage out of the next one's time.
 setFlagsFromString('--expose-gc');
 const gc: () => void = runInNewContext('gc');
 
-async function runJs(impl: JsImpl, c: Case, libs: Libs, quick: boolean): Promise<Outcome> {
-  const spec = c.impls?.[impl];
-  if (!spec) return { skipped: 'no implementation' };
-  if (isSkip(spec)) return { skipped: spec.skip };
-  if (impl.startsWith('tfjs')) {
-    if (!libs.tf) return { skipped: 'tfjs not loaded' };
-    await useBackend(libs.tf, impl === 'tfjs-cpu' ? 'cpu' : 'wasm');
-  }
+/**
+ * Each case is measured in ROUNDS rounds; in each, every implementation takes its share of the
+ * repetitions, in an order that rotates from round to round, so that all of them see the same
+ * machine (other processes' load comes and goes).  Samples are pooled over the rounds.  Between two
+ * measurements the bench pauses SETTLE_MS: OpenBLAS's threads keep spinning for a while after a
+ * GEMM (in this process or a Python child) and would steal a core from the next one.
+ */
+const ROUNDS = 3;
+const SETTLE_MS = 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One round of a JS implementation: setup, measure, (details on the last round), dispose. */
+async function runJsRound(impl: JsImpl, c: Case, libs: Libs, o: MeasureOptions, withDetails: boolean): Promise<Timing> {
+  const spec = c.impls![impl] as Impl;
+  if (impl.startsWith('tfjs')) await useBackend(libs.tf, impl === 'tfjs-cpu' ? 'cpu' : 'wasm');
   gc();
   const runner = await spec.setup(libs);
   try {
-    const t: Timing = await measure(runner, settings(impl, quick, c.timing, spec));
-    if (runner.details) t.details = await runner.details();
-    return withGflops(t, c);
+    const t: Timing = await measure(runner, o);
+    if (withDetails && runner.details) t.details = await runner.details();
+    return t;
   } finally {
     runner.dispose?.();
     gc();
@@ -163,6 +158,14 @@ function symtensorOpenblasCore(): string | null {
     env: { ...process.env, OPENBLAS_VERBOSE: '2' }, encoding: 'utf8', timeout: 60_000,
   });
   return /Core:\s*(\S+)/.exec(`${r.stderr}${r.stdout}`)?.[1] ?? null;
+}
+
+/** HEAD, with '+dirty' when lib/ or native/ have uncommitted changes. */
+function gitCommit(): string | null {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  if (head.status !== 0) return null;
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'lib', 'native'], { cwd: root, encoding: 'utf8' });
+  return `${head.stdout.trim()}${dirty.stdout.trim() ? '+dirty' : ''}`;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -272,60 +275,92 @@ async function main() {
     console.log(`${label.padEnd(34)} ${impl.padEnd(15)} ${'error' in o ? `error: ${o.error}` : 'skipped' in o ? `skipped: ${o.skipped}` :
       `${fmtMs(o.medianMs)}${o.gflops !== undefined ? ` (${o.gflops.toFixed(1)} GF/s)` : ''}  [${o.reps} reps${o.inner > 1 ? ` x${o.inner}` : ''}]`}`);
 
-  // ---- Python peers: one child each, all its cases, before the JS peers ----
+  // ---- Python peers: one server child each ----
   const timed = cases.filter((c) => !c.custom);
+  const py: Partial<Record<PyImpl, PyPeer>> = {};
   for (const impl of PY_IMPLS.filter(want)) {
     const peer = PY_PEERS[impl];
-    const specs: { id: string; kind: string }[] = [];
-    for (const c of timed) {
-      const s = c.py?.[impl];
-      if (!s) results[c.id][impl] = { skipped: 'not implemented' };
-      else if (isSkip(s)) results[c.id][impl] = { skipped: s.skip };
-      else specs.push({ ...(s as PySpec), id: c.id, timing: pyTiming(opts.quick, c.timing, (s as PySpec).timing) });
-    }
-    if (!specs.length) continue;
+    if (!timed.some((c) => c.py?.[impl] && !isSkip(c.py[impl]))) continue;
     const { python, tried } = findPython(peer.module);
     if (!python) {
-      const why = `no Python with ${peer.module} among ${tried.join(', ')} (Debian: apt-get install python3-${peer.module === 'numpy' ? 'numpy' : 'torch'}, or set SYMTENSOR_BENCH_PYTHON)`;
-      notes.push(`${impl} skipped: ${why}`);
-      for (const s of specs) results[s.id][impl] = { skipped: `no Python with ${peer.module}` };
+      notes.push(`${impl} skipped: no Python with ${peer.module} among ${tried.join(', ')} (Debian: apt-get install python3-${peer.module}, or set SYMTENSOR_BENCH_PYTHON)`);
       continue;
     }
-    console.log(`${impl}: ${specs.length} case(s) with ${python} ${peer.script}${Object.keys(peer.env).length ? ` (${Object.entries(peer.env).map(([k, v]) => v === null ? `${k} unset` : `${k}=${v}`).join(', ')})` : ''}`);
-    let run: PyRun;
+    const server = new PyPeer(python, peer.script, peer.env);
     try {
-      run = await runPython(python, peer.script, specs, settings('python', opts.quick), peer.env);
+      const info = await server.info();
+      const ob = info.openblas as { core?: string } | undefined;
+      peerInfo[impl] = { ...info, openblasCore: ob?.core ?? server.verboseCore, env: peer.env };
+      const err = info.gemm_check_rel_err as number | undefined;
+      if (err !== undefined && !(err <= GEMM_TOL.float32)) warnings.push(`${impl} float32 matmul differs from a float64 reference by ${err.toExponential(2)} (relative)`);
+      py[impl] = server;
+      console.log(`${impl}: ${python} ${peer.script}${Object.keys(peer.env).length ? ` (${Object.entries(peer.env).map(([k, v]) => v === null ? `${k} unset` : `${k}=${v}`).join(', ')})` : ''}`);
     } catch (e) {
-      const msg = (e as Error).message;
-      console.log(`${impl} failed: ${msg}`);
-      for (const s of specs) results[s.id][impl] = { error: msg.split('\n')[0] };
-      continue;
-    }
-    const ob = run.info.openblas as { core?: string } | undefined;
-    peerInfo[impl] = { ...run.info, openblasCore: ob?.core ?? run.verboseCore, env: peer.env };
-    const err = run.info.gemm_check_rel_err as number | undefined;
-    if (err !== undefined && !(err <= GEMM_TOL.float32)) warnings.push(`${impl} float32 matmul differs from a float64 reference by ${err.toExponential(2)} (relative)`);
-    for (const c of timed) {
-      const r = run.results[c.id];
-      if (!r) continue;
-      let o: Outcome;
-      if (r.median_ms !== undefined) {
-        o = withGflops({ medianMs: r.median_ms, minMs: r.min_ms ?? r.median_ms, maxMs: r.max_ms ?? r.median_ms, reps: r.reps ?? 0, inner: r.inner ?? 1 }, c);
-      } else o = r.error ? { error: r.error } : { skipped: r.skipped ?? 'no result' };
-      results[c.id][impl] = o;
-      progress(c.label, impl, o);
+      notes.push(`${impl} skipped: ${(e as Error).message.split('\n')[0]}`);
+      server.close();
     }
   }
 
-  // ---- JS implementations ----
+  // ---- timed cases: all implementations, interleaved in rounds ----
+  const rounds = opts.quick ? 1 : ROUNDS;
   for (const c of timed) {
-    for (const impl of JS_IMPLS.filter(want)) {
-      if (!c.impls?.[impl]) continue;
+    const plan: ImplName[] = [];
+    for (const impl of IMPLS.filter(want)) {
+      const spec = (JS_IMPLS as string[]).includes(impl) ? c.impls?.[impl as JsImpl] : c.py?.[impl as PyImpl];
+      if (!spec) continue;
+      if (isSkip(spec)) results[c.id][impl] = { skipped: spec.skip };
+      else if (impl.startsWith('tfjs') && !libs.tf) results[c.id][impl] = { skipped: 'tfjs not loaded' };
+      else if ((PY_IMPLS as string[]).includes(impl) && !py[impl as PyImpl]) results[c.id][impl] = { skipped: 'no Python peer' };
+      else plan.push(impl);
+    }
+    const acc = new Map<ImplName, { samples: number[]; roundMedians: number[]; inner: number; details?: unknown; fail?: Outcome }>();
+    for (let r = 0; r < rounds; r++) {
+      const order = plan.slice(r % Math.max(1, plan.length)).concat(plan.slice(0, r % Math.max(1, plan.length)));
+      for (const impl of order) {
+        const isJs = (JS_IMPLS as string[]).includes(impl);
+        const spec = (isJs ? c.impls![impl as JsImpl] : c.py![impl as PyImpl]) as Impl | PySpec;
+        // tfjs-cpu is slow enough that one round is all it gets
+        const n = impl === 'tfjs-cpu' ? 1 : rounds;
+        if (r >= n) continue;
+        const a = acc.get(impl) ?? { samples: [], roundMedians: [], inner: 1 };
+        acc.set(impl, a);
+        if (a.fail) continue;
+        const full = settings(isJs ? (impl as JsImpl) : 'python', opts.quick, c.timing, isJs ? (spec as Impl) : (spec as PySpec).timing);
+        const o: MeasureOptions = {
+          ...full, reps: Math.max(1, Math.ceil(full.reps / n)), minReps: Math.max(1, Math.ceil(full.minReps / n)), maxCaseMs: full.maxCaseMs / n,
+        };
+        try {
+          let t: Timing;
+          if (isJs) t = await runJsRound(impl as JsImpl, c, libs, o, r === n - 1);
+          else {
+            const { timing: _t, ...pySpec } = spec as PySpec;
+            const pr = await py[impl as PyImpl]!.measure(c.id, pySpec, o);
+            if (pr.median_ms === undefined) {
+              a.fail = pr.error ? { error: pr.error } : { skipped: pr.skipped ?? 'no result' };
+              continue;
+            }
+            t = { medianMs: pr.median_ms, minMs: pr.min_ms!, maxMs: pr.max_ms!, reps: pr.reps!, inner: pr.inner ?? 1, samples: pr.samples };
+          }
+          a.samples.push(...(t.samples ?? [t.medianMs]));
+          a.roundMedians.push(t.medianMs);
+          a.inner = t.inner;
+          if (t.details !== undefined) a.details = t.details;
+        } catch (e) {
+          a.fail = { error: (e as Error).message.split('\n')[0] };
+        }
+        await sleep(opts.quick ? SETTLE_MS / 3 : SETTLE_MS);
+      }
+    }
+    for (const impl of plan) {
+      const a = acc.get(impl)!;
       let o: Outcome;
-      try {
-        o = await runJs(impl, c, libs, opts.quick);
-      } catch (e) {
-        o = { error: (e as Error).message.split('\n')[0] };
+      if (a.fail) o = a.fail;
+      else {
+        o = withGflops({
+          medianMs: median(a.samples), minMs: Math.min(...a.samples), maxMs: Math.max(...a.samples), reps: a.samples.length, inner: a.inner,
+          ...(a.roundMedians.length > 1 ? { roundMedians: a.roundMedians } : {}),
+          ...(a.details !== undefined ? { details: a.details } : {}),
+        }, c);
       }
       results[c.id][impl] = o;
       progress(c.label, impl, o);
@@ -333,6 +368,7 @@ async function main() {
       if (w) warnings.push(`${c.label} (${impl}): ${w}`);
     }
   }
+  for (const server of Object.values(py)) server.close();
 
   // ---- custom cases (memory growth …) ----
   const customOut: Record<string, { metrics: Record<string, number>; text: string; details?: unknown } | { error: string }> = {};
@@ -353,6 +389,7 @@ async function main() {
   const rows: string[][] = [];
   const summary: { case: string; target: string; value: number | null; shown: string; met: boolean | null }[] = [];
   const metricLines: string[] = [];
+  const customLines: string[] = [];
   const out = cases.map((c) => {
     const r = results[c.id];
     const st = r.symtensor;
@@ -382,19 +419,21 @@ async function main() {
       return { ...t, value: value ?? null, met };
     });
     if (custom) {
-      rows.push([c.label, 'symtensor', 'error' in custom ? 'error' : custom.text, '', '', '']);
+      customLines.push(`${c.label}: ${'error' in custom ? `error: ${custom.error}` : custom.text}`);
     } else {
       let first = true;
       for (const p of IMPLS) {
         const o = r[p];
         if (!o || ('skipped' in o && o.skipped === 'not implemented') || ('skipped' in o && o.skipped === 'no implementation')) continue;
+        const spread = isTiming(o) && o.roundMedians ? Math.max(...o.roundMedians) / Math.min(...o.roundMedians) : NaN;
         rows.push([
           first ? c.label : '',
           p,
-          isTiming(o) ? fmtMs(o.medianMs) : 'skipped' in o ? `skipped: ${o.skipped}` : 'error',
+          isTiming(o) ? fmtMs(o.medianMs) : 'skipped' in o ? 'skipped' : 'error',
           isTiming(o) && o.gflops !== undefined ? o.gflops.toFixed(o.gflops >= 10 ? 0 : 1) : '',
           speedups[p] !== undefined ? fmtRatio(speedups[p]!) : '',
           isTiming(o) ? `${o.reps}${o.inner > 1 ? `x${o.inner}` : ''}` : '',
+          isTiming(o) ? (Number.isFinite(spread) && spread > 1.25 ? `rounds differ ${fmtRatio(spread)}` : '') : 'skipped' in o ? o.skipped : o.error.slice(0, 60),
         ]);
         first = false;
       }
@@ -414,15 +453,18 @@ async function main() {
   ].filter(Boolean);
   if (cores.length) console.log(`OpenBLAS kernel: ${cores.join('; ')}`);
   console.log('\nmedian time per call; GF/s where the op count is known; speedup = that time / symtensor\'s (above 1: symtensor is faster)\n');
-  console.log(table(['case', 'impl', 'median', 'GF/s', 'speedup', 'reps'], rows));
+  console.log(table(['case', 'impl', 'median', 'GF/s', 'speedup', 'samples', 'note'], rows, 2, 1));
+  for (const l of customLines) console.log(`\n${l}`);
 
   for (const c of out) {
     for (const impl of ['symtensor'] as ImplName[]) {
       const o = c.results[impl];
-      const d = isTiming(o) ? (o.details as { profile?: { index: number; op: string; msPerCall: number; share: number }[]; profileByKind?: Record<string, number>; profileInstrMs?: number; profileWallMs?: number; instructions?: number }) : undefined;
+      const d = isTiming(o) ? (o.details as { profile?: { index: number; op: string; shapes?: string; msPerCall: number; share: number }[]; profileByKind?: Record<string, number>; profileInstrMs?: number; profileWallMs?: number; instructions?: number }) : undefined;
       if (!d?.profile) continue;
       console.log(`\nprofile of ${c.label} (symtensor, f.profile()): ${d.instructions} instructions, ${fmtMs(d.profileInstrMs!)} in instructions of ${fmtMs(d.profileWallMs!)} per call`);
-      console.log(table(['#', 'instruction', 'ms/call', 'share'], d.profile.slice(0, 14).map((e) => [String(e.index), e.op.length > 60 ? `${e.op.slice(0, 57)}...` : e.op, e.msPerCall.toFixed(4), `${(100 * e.share).toFixed(1)}%`]), 2));
+      const cut = (x: string, n: number) => (x.length > n ? `${x.slice(0, n - 3)}...` : x);
+      console.log(table(['#', 'instruction', 'shapes (out <- in)', 'ms/call', 'share'],
+        d.profile.slice(0, 14).map((e) => [String(e.index), cut(e.op, 48), cut(e.shapes ?? '', 40), e.msPerCall.toFixed(4), `${(100 * e.share).toFixed(1)}%`]), 3));
       console.log(`by kind: ${Object.entries(d.profileByKind ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)} ms`).join(', ')}`);
     }
   }
@@ -443,6 +485,7 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+    commit: gitCommit(),
     seconds: +elapsed.toFixed(1),
     machine: {
       cpu: cpuModel(), cores: os.cpus().length, simdFlags: cpuFlags(), memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),

@@ -1,9 +1,6 @@
 """Shared driver of the Python peers (numpy_bench.py, torch_bench.py) of bench/run.ts.
 
-A peer script reads one JSON request on stdin:
-  {"warmup": 3, "reps": 15, "min_reps": 5, "max_case_s": 6, "min_sample_ms": 20,
-   "cases": [{"id": "sgemm/n=1024", "kind": "sgemm", "n": 1024, "timing": {"inner": 100}}, ...]}
-and prints one JSON object on stdout: {"info": {...}, "results": {"<id>": {"median_ms": ...}}}.
+A peer script is a small server for run.ts: JSON requests and replies, one a line (see run_peer).
 
 Timing mirrors bench/harness.ts: warm-up calls, then repetitions (fast calls batched so a sample
 lasts at least min_sample_ms unless the case fixes "inner"), median reported.
@@ -16,20 +13,20 @@ import sys
 import time
 
 
-def measure(run, req, timing=None):
-    t = dict(timing or {})
-    warmup = int(t.get("warmup", req.get("warmup", 3)))
-    reps = int(t.get("reps", req.get("reps", 15)))
-    min_reps = min(reps, int(req.get("min_reps", 5)))
-    max_case_s = float(t.get("maxCaseMs", req.get("max_case_s", 6) * 1e3)) / 1e3
-    min_sample = float(req.get("min_sample_ms", 20))
+def measure(run, st):
+    """st: warmup, reps, min_reps, max_case_s, min_sample_ms and optionally inner (calls a sample)."""
+    warmup = int(st.get("warmup", 3))
+    reps = int(st.get("reps", 15))
+    min_reps = min(reps, int(st.get("min_reps", 5)))
+    max_case_s = float(st.get("max_case_s", 6))
+    min_sample = float(st.get("min_sample_ms", 20))
     first = 0.0
     for _ in range(max(1, warmup)):
         t0 = time.perf_counter()
         run()
         first = (time.perf_counter() - t0) * 1e3
-    if "inner" in t:
-        inner = int(t["inner"])
+    if st.get("inner"):
+        inner = int(st["inner"])
     elif 0 < first < min_sample:
         inner = min(1000, int(-(-min_sample // max(first, 1e-3))))
     else:
@@ -46,7 +43,7 @@ def measure(run, req, timing=None):
     s = sorted(samples)
     m = len(s) // 2
     med = s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
-    return {"median_ms": med, "min_ms": s[0], "max_ms": s[-1], "reps": len(s), "inner": inner}
+    return {"median_ms": med, "min_ms": s[0], "max_ms": s[-1], "reps": len(s), "inner": inner, "samples": samples}
 
 
 def openblas_info():
@@ -89,27 +86,45 @@ def openblas_info():
 
 
 def run_peer(kinds, info, gemm_check=None):
-    """Runs the requested cases with the makers in `kinds`; `info` is a dict merged into the output."""
-    req = json.load(sys.stdin)
-    out = {"info": dict(info), "results": {}}
-    out["info"]["python"] = platform.python_version()
-    out["info"]["executable"] = sys.executable
-    if gemm_check is not None:
-        try:
-            out["info"]["gemm_check_rel_err"] = gemm_check()
-        except Exception as e:
-            out["info"]["gemm_check_error"] = repr(e)
-    for spec in req["cases"]:
-        make = kinds.get(spec["kind"])
-        if make is None:
-            out["results"][spec["id"]] = {"skipped": "no %s implementation" % spec["kind"]}
+    """Serves bench/run.ts: one JSON request a line on stdin, one JSON reply a line on stdout.
+
+    {"info": true}                                  -> {"info": {...}} (versions, OpenBLAS core, GEMM check)
+    {"id": ..., "spec": {...}, "settings": {...}}   -> {"id": ..., "result": {"median_ms": ..., "samples": [...]}}
+
+    settings: see measure().  The function made for a case id is kept while the same id is requested again (run.ts
+    measures each case in a few rounds, interleaved with the other implementations).
+    """
+    out_info = dict(info)
+    out_info["python"] = platform.python_version()
+    out_info["executable"] = sys.executable
+    current = {"id": None, "run": None}
+    for line in sys.stdin:
+        if not line.strip():
             continue
-        try:
-            run = make(spec)
-            out["results"][spec["id"]] = measure(run, req, spec.get("timing"))
-        except Exception as e:  # report and go on with the other cases
-            out["results"][spec["id"]] = {"error": repr(e)}
-        print("%s done" % spec["id"], file=sys.stderr, flush=True)
-    # the library is loaded by now: ask it which kernel it runs
-    out["info"]["openblas"] = openblas_info()
-    json.dump(out, sys.stdout)
+        req = json.loads(line)
+        if req.get("info"):
+            if gemm_check is not None and "gemm_check_rel_err" not in out_info:
+                try:
+                    out_info["gemm_check_rel_err"] = gemm_check()
+                except Exception as e:
+                    out_info["gemm_check_error"] = repr(e)
+            out_info["openblas"] = openblas_info()
+            reply = {"info": out_info}
+        else:
+            spec = req["spec"]
+            try:
+                make = kinds.get(spec["kind"])
+                if make is None:
+                    result = {"skipped": "no %s implementation" % spec["kind"]}
+                else:
+                    if current["id"] != req["id"]:
+                        current["id"], current["run"] = None, None
+                        current["run"] = make(spec)
+                        current["id"] = req["id"]
+                    result = measure(current["run"], req["settings"])
+            except Exception as e:  # report and go on with the other cases
+                current["id"], current["run"] = None, None
+                result = {"error": repr(e)}
+            reply = {"id": req["id"], "result": result}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()

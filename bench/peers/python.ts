@@ -1,10 +1,12 @@
-// Runs the Python peers (bench/peers/numpy_bench.py, torch_bench.py) in child processes.  Debian's
-// numpy and PyTorch live in the system interpreter (/usr/bin/python3), which may not be the first
-// python3 on PATH; SYMTENSOR_BENCH_PYTHON picks the interpreter explicitly.  The child gets this
-// process's environment (so the same OpenBLAS settings as symtensor) changed by `extraEnv` (a null
-// value removes the variable).
-import { spawn, spawnSync } from 'node:child_process';
+// The Python peers (bench/peers/numpy_bench.py, torch_bench.py), each a child process that serves
+// measurement requests one at a time, so that run.ts can interleave them with the JS
+// implementations case by case.  Debian's numpy and PyTorch live in the system interpreter
+// (/usr/bin/python3), which may not be the first python3 on PATH; SYMTENSOR_BENCH_PYTHON picks the
+// interpreter explicitly.  The child gets this process's environment (so the same OpenBLAS
+// settings as symtensor) changed by `extraEnv` (a null value removes the variable).
+import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { MeasureOptions } from '../harness';
 
 export interface PyResult {
@@ -13,15 +15,9 @@ export interface PyResult {
   max_ms?: number;
   reps?: number;
   inner?: number;
+  samples?: number[];
   skipped?: string;
   error?: string;
-}
-
-export interface PyRun {
-  info: Record<string, unknown>;
-  /** OpenBLAS's kernel choice in the child ("Core: ..." printed at load with OPENBLAS_VERBOSE=2). */
-  verboseCore: string | null;
-  results: Record<string, PyResult>;
 }
 
 const found = new Map<string, { python: string | null; tried: string[] }>();
@@ -47,67 +43,77 @@ export function findPython(module: string): { python: string | null; tried: stri
   return res;
 }
 
-export function runPython(
-  python: string,
-  script: string,
-  cases: { id: string; kind: string; [k: string]: unknown }[],
-  opts: MeasureOptions,
-  extraEnv: Record<string, string | null> = {},
-  progress: (line: string) => void = () => {},
-): Promise<PyRun> {
-  const file = path.join(__dirname, script);
-  const request = {
-    warmup: opts.warmup,
-    reps: opts.reps,
-    min_reps: opts.minReps,
-    max_case_s: opts.maxCaseMs / 1000,
-    min_sample_ms: opts.minSampleMs,
-    cases,
-  };
-  return new Promise((resolve, reject) => {
+export class PyPeer {
+  private child: ChildProcessWithoutNullStreams;
+  private waiting: ((line: string | null) => void) | null = null;
+  private lines: string[] = [];
+  private closed = false;
+  private errTail: string[] = [];
+  /** OpenBLAS's kernel choice ("Core: ..." printed at load with OPENBLAS_VERBOSE=2). */
+  verboseCore: string | null = null;
+
+  constructor(readonly python: string, readonly script: string, extraEnv: Record<string, string | null> = {}) {
     const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_VERBOSE: '2', PYTHONDONTWRITEBYTECODE: '1' };
     for (const [k, v] of Object.entries(extraEnv)) {
       if (v === null) delete env[k];
       else env[k] = v;
     }
-    const child = spawn(python, [file], {
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+    this.child = spawn(python, [path.join(__dirname, script)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w(line);
+      } else this.lines.push(line);
     });
-    let out = '';
-    let core: string | null = null;
-    const errTail: string[] = [];
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8');
-    let errBuf = '';
-    const errLine = (line: string) => {
+    createInterface({ input: this.child.stderr }).on('line', (line) => {
       const m = /^Core:\s*(\S+)/.exec(line.trim());
-      if (m) core = m[1];
-      else if (/ done$/.test(line.trim())) progress(line.trim());
+      if (m) this.verboseCore = m[1];
       else if (line.trim()) {
-        errTail.push(line);
-        if (errTail.length > 20) errTail.shift();
+        this.errTail.push(line);
+        if (this.errTail.length > 20) this.errTail.shift();
       }
+    });
+    this.child.on('error', (e) => this.errTail.push(String(e)));
+    this.child.on('close', () => {
+      this.closed = true;
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = null;
+        w(null);
+      }
+    });
+  }
+
+  private async request(obj: unknown): Promise<Record<string, unknown>> {
+    if (this.closed) throw new Error(`${this.script} is not running: ${this.errTail.join('\n')}`);
+    this.child.stdin.write(JSON.stringify(obj) + '\n');
+    const line = this.lines.length ? this.lines.shift()! : await new Promise<string | null>((resolve) => (this.waiting = resolve));
+    if (line === null) throw new Error(`${this.script} exited: ${this.errTail.slice(-5).join('\n')}`);
+    try {
+      return JSON.parse(line);
+    } catch {
+      throw new Error(`${this.script} printed no JSON: ${line.slice(0, 300)}`);
+    }
+  }
+
+  async info(): Promise<Record<string, unknown>> {
+    const r = await this.request({ info: true });
+    const info = r.info as Record<string, unknown>;
+    if (this.errTail.length) info.stderr = this.errTail.join('\n');
+    return info;
+  }
+
+  async measure(id: string, spec: Record<string, unknown>, o: MeasureOptions): Promise<PyResult> {
+    const settings = {
+      warmup: o.warmup, reps: o.reps, min_reps: o.minReps, max_case_s: o.maxCaseMs / 1000, min_sample_ms: o.minSampleMs,
+      inner: o.inner,
     };
-    child.stderr.on('data', (d: string) => {
-      errBuf += d;
-      const lines = errBuf.split('\n');
-      errBuf = lines.pop() ?? '';
-      lines.forEach(errLine);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      errLine(errBuf);
-      if (code !== 0) return reject(new Error(`${python} ${script} exited with ${code}\n${errTail.join('\n')}`));
-      try {
-        const j = JSON.parse(out);
-        if (errTail.length) j.info.stderr = errTail.join('\n');
-        resolve({ info: j.info, verboseCore: core, results: j.results });
-      } catch (e) {
-        reject(new Error(`${script} printed no JSON: ${(e as Error).message}\n${out.slice(0, 500)}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(request));
-  });
+    const r = await this.request({ id, spec, settings });
+    return r.result as PyResult;
+  }
+
+  close(): void {
+    if (!this.closed) this.child.stdin.end();
+  }
 }

@@ -1,7 +1,8 @@
 // Memory growth: the MLP SGD step (mlp-sgd.ts) run 10,000 times after 500 warm-up steps (--quick:
 // 1,000 after 200), in a child process `node --expose-gc --import tsx mlp-rss-child.ts` so that
 // nothing else of the bench lives in its heap.  Reported: process.memoryUsage().rss after minus
-// before (each after forced collections), and the native tensors held.
+// before (each after forced collections), the RSS trend (least-squares slope over 11 samples, each
+// after collections), the JS heap's growth and the native tensors held.
 // Target: growth < 5 MB.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -22,10 +23,13 @@ export const mlpRss: Workload = {
           const r = await runChild({ steps, warmup });
           const mb = r.growthBytes / 1e6;
           const leaked = r.nativeAfter.numTensors - r.nativeBefore.numTensors;
+          const trend = (r.slopeBytesPerStep * 10000) / 1e6;
+          const heap = (r.heapUsedAfter - r.heapUsedBefore) / 1e6;
+          const sign = (x: number, d = 2) => `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
           return {
-            metrics: { rssGrowthMB: mb, nativeTensorsDelta: leaked, msPerStep: r.msPerStep },
-            text: `${mb >= 0 ? '+' : ''}${mb.toFixed(2)} MB RSS (${(r.rssBefore / 1e6).toFixed(0)} -> ${(r.rssAfter / 1e6).toFixed(0)} MB), ` +
-              `${leaked >= 0 ? '+' : ''}${leaked} native tensors, ${r.msPerStep.toFixed(2)} ms/step`,
+            metrics: { rssGrowthMB: mb, rssTrendMBPer10kSteps: trend, heapUsedGrowthMB: heap, nativeTensorsDelta: leaked, msPerStep: r.msPerStep },
+            text: `${sign(mb)} MB RSS (${(r.rssBefore / 1e6).toFixed(1)} -> ${(r.rssAfter / 1e6).toFixed(1)} MB; trend ${sign(trend)} MB per 10k steps), ` +
+              `JS heap ${sign(heap)} MB, ${sign(leaked, 0)} native tensors, ${r.msPerStep.toFixed(2)} ms/step`,
             details: r,
           };
         },
@@ -42,6 +46,9 @@ interface ChildResult {
   nativeBefore: { numTensors: number; numBytes: number };
   nativeAfter: { numTensors: number; numBytes: number };
   msPerStep: number;
+  slopeBytesPerStep: number;
+  heapUsedBefore: number;
+  heapUsedAfter: number;
   [k: string]: unknown;
 }
 

@@ -7,7 +7,7 @@
 // bound.
 // Targets: step <= 0.8x PyTorch's time (OMP_WAIT_POLICY=PASSIVE); step <= 1.3x its GEMMs.
 import { performance } from 'node:perf_hooks';
-import { Case, CaseResults, Libs, Workload, isTiming, ms } from '../harness';
+import { Case, CaseResults, Libs, Workload, isTiming, median, ms } from '../harness';
 import { BATCH, mlpFlops, pySpec, stMlp, stepGemms, tfMlp } from './mlp-model';
 
 const STEP_FLOPS = mlpFlops(BATCH, true);
@@ -83,6 +83,21 @@ export function stGemms(st: Any) {
     run() {
       for (const o of ops) st.matmul(o.a, o.b, o.ta, o.tb).dispose();
     },
+    details() {
+      // each product on its own (median of 15 samples of 5 calls), to set against the step's profile
+      const shapes = ops.map((o, i) => {
+        const [m, k, n, ta, tb] = stepGemms(BATCH)[i];
+        const samples: number[] = [];
+        for (let r = 0; r < 16; r++) {
+          const t0 = performance.now();
+          for (let q = 0; q < 5; q++) st.matmul(o.a, o.b, o.ta, o.tb).dispose();
+          if (r > 0) samples.push((performance.now() - t0) / 5);
+        }
+        const msPerCall = median(samples);
+        return { shape: `${m}x${k}x${n}${ta ? ' A^T' : ''}${tb ? ' B^T' : ''}`, msPerCall, gflops: (2 * m * k * n) / (msPerCall * 1e6) };
+      });
+      return { shapes };
+    },
     dispose() {
       for (const o of ops) o.a.dispose(), o.b.dispose();
     },
@@ -115,6 +130,7 @@ export function stStep(st: Any, async: boolean, quick: boolean, optimizer: 'sgd'
 export interface ProfileRow {
   index: number;
   op: string;
+  shapes: string;
   msPerCall: number;
   share: number;
 }
@@ -129,7 +145,14 @@ export function profileStep(st: Any, steps: number, optimizer: 'sgd' | 'adam') {
     for (let i = 0; i < steps; i++) m.step.sync(m.x, m.y).dispose();
     const wallMs = (performance.now() - t0) / steps;
     const after = m.step.profile();
-    const rows = after.map((e: Any, i: number) => ({ index: e.index, op: e.op, msPerCall: (e.ms - before[i].ms) / steps }));
+    const prog = m.step.program();
+    const shape = (id: number) => `[${prog.slots[id].shape.join(',')}]`;
+    const rows = after.map((e: Any, i: number) => ({
+      index: e.index,
+      op: e.op,
+      shapes: `${prog.instrs[i].outputs.map(shape).join(',')} <- ${prog.instrs[i].inputs.map(shape).join(',')}`,
+      msPerCall: (e.ms - before[i].ms) / steps,
+    }));
     const total = rows.reduce((a: number, e: Any) => a + e.msPerCall, 0);
     const profile: ProfileRow[] = rows
       .map((e: Any) => ({ ...e, share: e.msPerCall / total }))
@@ -139,7 +162,6 @@ export function profileStep(st: Any, steps: number, optimizer: 'sgd' | 'adam') {
       const kind = e.op.startsWith('fused') ? 'fused elementwise' : e.op.replace(/[[{(].*$/, '');
       byKind[kind] = (byKind[kind] ?? 0) + e.msPerCall;
     }
-    const prog = m.step.program();
     return {
       profile,
       profileByKind: Object.fromEntries(Object.entries(byKind).sort((a, b) => b[1] - a[1])),
