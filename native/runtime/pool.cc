@@ -34,7 +34,7 @@ struct st_pool {
 
 namespace {
 thread_local bool in_pool_task = false;
-constexpr int kSpin = 2000;
+constexpr int kSpin = 500;  // short: never hold a core that OpenBLAS's threads may need
 
 void worker_main(st_pool *p, int ith) {
   in_pool_task = true;
@@ -92,7 +92,10 @@ int st_pool_threads(const st_pool *p) { return p ? p->n_threads : 1; }
 
 void st_parallel(st_ctx *ctx, int64_t work, st_task_fn fn, void *arg) {
   st_pool *p = ctx ? ctx->pool : nullptr;
-  const int64_t grain = 32768;  // below this much work, threading costs more than it saves
+  // Below this much work per extra thread, threading costs more than it saves: waking a sleeping
+  // worker takes microseconds, and on a machine as small as 2 cores a second thread for a
+  // memory-bound op mostly competes with OpenBLAS's own (still spinning) threads.
+  const int64_t grain = int64_t(1) << 19;
   int nth = p ? (int)std::min<int64_t>(p->n_threads, std::max<int64_t>(1, work / grain)) : 1;
   if (nth <= 1 || in_pool_task || !p->busy.try_lock()) {
     fn(arg, 0, 1);
