@@ -30,9 +30,10 @@ export const Op = {
   MATMUL_BIAS_ACT: 25,
   GATHER_GRAD: 26,
   SCATTER_STRIDED: 27,
+  GEMM_ACC: 28,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 28;
+export const OP_COUNT = 29;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -64,6 +65,7 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'matmulBiasAct', nIn: 3, nOut: 1 },
   { name: 'gatherGrad', nIn: 2, nOut: 1 },
   { name: 'scatterStrided', nIn: 1, nOut: 1 },
+  { name: 'gemmAcc', nIn: 3, nOut: 1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */

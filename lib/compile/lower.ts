@@ -188,12 +188,15 @@ function inPlaceUpdates(
     const node = v.owner;
     if (!node || node.outputs.length !== 1) return;
     const ew = node.op.name === 'fused' || node.op.elementwise() !== null;
+    // other ops may write over one input only, which must then be the variable itself
+    const over = node.op.inPlaceInput();
+    const canWrite = ew || (over !== null && node.inputs[over] === sv && node.inputs.every((u, i) => i === over || u !== sv));
     const cl = clients.get(v) ?? [];
     const onlyThisUpdate = cl.length === 1 && cl[0].node === 'output' && cl[0].index === nOutputs + k;
     const t = types.get(v);
     const sameShape = t && t.dtype === sv.dtype && t.shape.length === sv.ndim && t.shape.every((d, i) => d === sv.shape[i]);
     // the kernel may write an output over an input of the same shape: the variable itself
-    if (ew && onlyThisUpdate && sameShape && !found.has(node)) found.set(node, sv);
+    if (canWrite && onlyThisUpdate && sameShape && !found.has(node)) found.set(node, sv);
   });
   const written = new Set(found.values());
   for (const [node, sv] of [...found]) {

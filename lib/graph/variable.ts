@@ -138,6 +138,11 @@ export abstract class Op {
     return null;
   }
 
+  /** The input whose buffer the output may be written over (in-place updates), or null. */
+  inPlaceInput(): number | null {
+    return null;
+  }
+
   /** True when the output may be computed later or not at all (ifelse branches). */
   get lazy(): boolean {
     return false;

@@ -64,7 +64,8 @@ extern "C" st_code st_exec(st_ctx *ctx, const st_instr *ins, st_status *st) {
     case ST_OP_GATHER:
     case ST_OP_ONE_HOT: return st_exec_reduce(ctx, ins, st);
     case ST_OP_MATMUL: return st_exec_matmul(ctx, ins, st);
-    case ST_OP_MATMUL_BIAS_ACT: return st_exec_epilogue(ctx, ins, st);
+    case ST_OP_MATMUL_BIAS_ACT:
+    case ST_OP_GEMM_ACC: return st_exec_epilogue(ctx, ins, st);
     case ST_OP_JUMP:
     case ST_OP_JUMP_IF_FALSE: return st_fail(st, ST_ERR_ARG, "%s: control flow runs only inside a program", op);
     case ST_OP_CONV2D:

@@ -71,4 +71,4 @@ st_code st_exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st);     // 
 st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st);     // MATMUL
 st_code st_exec_conv(st_ctx *ctx, const st_instr *ins, st_status *st);       // CONV2D* and pooling
 st_code st_exec_adjoint(st_ctx *ctx, const st_instr *ins, st_status *st);    // GATHER_GRAD SCATTER_STRIDED
-st_code st_exec_epilogue(st_ctx *ctx, const st_instr *ins, st_status *st);   // MATMUL_BIAS_ACT
+st_code st_exec_epilogue(st_ctx *ctx, const st_instr *ins, st_status *st);   // MATMUL_BIAS_ACT GEMM_ACC

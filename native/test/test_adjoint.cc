@@ -73,3 +73,32 @@ TEST(matmul_bias_act_matches_loops) {
   EXPECT(sttest::run(ST_OP_MATMUL_BIAS_ACT, {&a, &b, &bias}, {&c}, {0, 0, 1}, {}, &msg) == ST_ERR_SHAPE);
   EXPECT(msg.find("matmulBiasAct") != std::string::npos);
 }
+
+TEST(gemm_acc_in_place_and_out_of_place) {
+  for (int t = 0; t < 4; t++) {
+    const bool ta = t & 1, tb = t & 2;
+    const int64_t m = 29, k = 13, n = 17;
+    Tensor a(ST_F64, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k});
+    Tensor b(ST_F64, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n});
+    Tensor c(ST_F64, {m, n}), out(ST_F64, {m, n});
+    a.fill_random(3 + t), b.fill_random(4 + t), c.fill_random(5);
+    std::vector<double> want(m * n);
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j++) {
+        double s = 0;
+        for (int64_t p = 0; p < k; p++) s += a.get(ta ? p * m + i : i * k + p) * b.get(tb ? j * k + p : p * n + j);
+        want[i * n + j] = -0.5 * s + 2 * c.get(i * n + j);
+      }
+    EXPECT(sttest::run(ST_OP_GEMM_ACC, {&c, &a, &b}, {&out}, {ta, tb}, {-0.5, 2}) == ST_OK);
+    for (int64_t i = 0; i < m * n; i++) EXPECT_NEAR(out.get(i), want[i], 1e-12);
+    // in place: the output is c's own buffer
+    std::vector<st_tensor> ins = {c.t, a.t, b.t};
+    st_tensor o = c.t;
+    const int64_t ia[2] = {ta, tb};
+    const double fa[2] = {-0.5, 2};
+    st_instr instr{ST_OP_GEMM_ACC, 3, 1, ins.data(), &o, ia, 2, fa, 2};
+    st_status s{};
+    EXPECT(st_exec(sttest::ctx, &instr, &s) == ST_OK);
+    for (int64_t i = 0; i < m * n; i++) EXPECT_NEAR(c.get(i), want[i], 1e-12);
+  }
+}

@@ -1,12 +1,14 @@
 // GEMM epilogue: act(matmul(a, b) + bias) computed by one native instruction (bias and
 // activation applied while the product is still in cache).
 import { fmtShape, shapeError } from '../../errors';
-import { Op as NativeOp } from '../../ops.generated';
+import { EW, Op as NativeOp } from '../../ops.generated';
+import { DTYPE_CODE } from '../../dtype';
+import { matmulWith } from '../../tensor/linalg';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { MatMul } from '../../graph/ops/linalg';
 import { Apply, Op, VarType, Variable, applyOp1 } from '../../graph/variable';
 import { register } from '../rewrite';
-import { ewName } from './util';
+import { ewName, scalarValue } from './util';
 import { FunctionGraph } from '../fgraph';
 
 const ACTS: Record<string, number> = { relu: 1, sigmoid: 2, tanh: 3 };
@@ -77,5 +79,70 @@ export const gemmEpilogue = register({
     const op = mm.op as MatMul;
     const out = applyOp1(new MatMulBiasAct(op.transA, op.transB, act), [mm.inputs[0], mm.inputs[1], bias]);
     return out.dtype === node.outputs[0].dtype ? out : null;
+  },
+});
+
+/** beta·c + alpha·op(a)·op(b) for 2-D operands; its output may be written over c (input 0). */
+export class GemmAcc extends Op {
+  readonly name = 'gemmAcc';
+  constructor(readonly transA: boolean, readonly transB: boolean, readonly alpha: number, readonly beta: number) {
+    super();
+  }
+  override props() {
+    return [this.transA, this.transB, this.alpha, this.beta];
+  }
+  infer([c, a, b]: VarType[]): VarType[] {
+    const [out] = new MatMul(this.transA, this.transB).infer([a, b]);
+    if (c.shape.length !== 2 || c.shape.some((d, i) => d !== null && out.shape[i] !== null && d !== out.shape[i] && out.shape[i] !== 1))
+      throw shapeError(this.name, `cannot accumulate ${fmtShape(out.shape)} into ${fmtShape(c.shape)}`);
+    return [{ dtype: c.dtype, shape: c.shape.map((d, i) => d ?? out.shape[i]) }];
+  }
+  lower<V extends Val>(em: Emitter<V>, [c, a, b]: V[]): V[] {
+    const m = this.transA ? a.shape[1] : a.shape[0];
+    const n = this.transB ? b.shape[0] : b.shape[1];
+    if (m !== c.shape[0] || n !== c.shape[1]) {
+      // the product broadcasts into c (unknown dims that turned out 1): the unfused computation
+      const p = matmulWith(em, a, b, this.transA, this.transB);
+      const ops = [EW.CONST, 2, 0, 0, 0, EW.MUL, 3, 1, 2, 0, EW.CONST, 4, 0, 0, 0, EW.MUL, 5, 0, 4, 0, EW.ADD, 6, 5, 3, 0];
+      const out = em.emit('gemmAcc (broadcast)', NativeOp.ELEMWISE, [c, p], [{ dtype: c.dtype, shape: c.shape.slice() }], [DTYPE_CODE[c.dtype], 5, ...ops, 6], [this.alpha, 0, 0, 0, this.beta, 0, 0, 0, 0, 0]);
+      em.release(p);
+      return out;
+    }
+    return em.emit(`gemmAcc(${this.beta === 1 ? '' : this.beta + '·'}c ${this.alpha < 0 ? '-' : '+'} ${Math.abs(this.alpha)}·ab)`, NativeOp.GEMM_ACC, [c, a, b], [{ dtype: c.dtype, shape: c.shape.slice() }], [this.transA ? 1 : 0, this.transB ? 1 : 0], [this.alpha, this.beta]);
+  }
+  override inPlaceInput(): number {
+    return 0;
+  }
+}
+
+/**
+ * w ± lr·matmul(a, b) -> one GEMM accumulating into w (alpha = ±lr, beta = 1): an SGD step on a
+ * weight matrix costs no pass over the gradient and no temporary; as an update it is written
+ * straight into the shared buffer.
+ */
+export const gemmAccumulate = register({
+  name: 'gemmAccumulate',
+  tags: ['specialize'],
+  fn(node, fg) {
+    const name = ewName(node);
+    if (name !== 'add' && name !== 'sub') return null;
+    const out = node.outputs[0];
+    if (out.ndim !== 2 || (out.dtype !== 'float32' && out.dtype !== 'float64')) return null;
+    const [x, y] = node.inputs;
+    const tryMatch = (w: Variable, scaled: Variable, sign: number): Variable | null => {
+      if (ewName(scaled) !== 'mul' || !singleClient(scaled, fg)) return null;
+      const [p, q] = scaled.owner!.inputs;
+      const [g, c] = scalarValue(q) !== null ? [p, scalarValue(q)!] : scalarValue(p) !== null ? [q, scalarValue(p)!] : [null, null];
+      if (!g || c === null || !g.owner || !(g.owner.op instanceof MatMul) || !singleClient(g, fg)) return null;
+      const [a, b] = g.owner.inputs;
+      if (a.ndim !== 2 || b.ndim !== 2 || g.dtype !== out.dtype || w.dtype !== out.dtype || a.dtype !== out.dtype || b.dtype !== out.dtype) return null;
+      // no broadcasting: w's shape is known and the product's agrees (unknown dims are checked
+      // when the function is specialized; a product that would broadcast is an error there)
+      if (w.ndim !== 2 || !w.shape.every((d, i) => d !== null && (g.shape[i] === null || d === g.shape[i]))) return null;
+      const mm = g.owner.op;
+      return applyOp1(new GemmAcc(mm.transA, mm.transB, sign * c, 1), [w, a, b]);
+    };
+    if (name === 'sub') return tryMatch(x, y, -1);
+    return tryMatch(x, y, 1) ?? tryMatch(y, x, 1);
   },
 });
