@@ -58,11 +58,11 @@ extern "C" st_code st_exec(st_ctx *ctx, const st_instr *ins, st_status *st) {
     case ST_OP_GATHER_GRAD:
     case ST_OP_SCATTER_STRIDED: return st_exec_adjoint(ctx, ins, st);
     case ST_OP_REDUCE:
-    case ST_OP_ARGREDUCE:
+    case ST_OP_ARGREDUCE: return st_exec_reduce(ctx, ins, st);
     case ST_OP_SOFTMAX:
-    case ST_OP_LOG_SOFTMAX:
+    case ST_OP_LOG_SOFTMAX: return st_exec_softmax(ctx, ins, st);
     case ST_OP_GATHER:
-    case ST_OP_ONE_HOT: return st_exec_reduce(ctx, ins, st);
+    case ST_OP_ONE_HOT: return st_exec_gather(ctx, ins, st);
     case ST_OP_MATMUL: return st_exec_matmul(ctx, ins, st);
     case ST_OP_MATMUL_BIAS_ACT:
     case ST_OP_GEMM_ACC: return st_exec_epilogue(ctx, ins, st);

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "../include/symtensor.h"
 
@@ -12,6 +13,9 @@
 #else
 #define ST_HOT
 #endif
+
+// ST_INLINE forces small helpers into the loops that call them, so that those loops vectorize.
+#define ST_INLINE inline __attribute__((always_inline))
 
 namespace st {
 
@@ -35,6 +39,21 @@ inline auto dispatch_dtype(int32_t dtype, F &&f) {
     case ST_I32: return f(int32_t{});
     case ST_BOOL: return f(uint8_t{});
     default: return f(float{});
+  }
+}
+
+// double -> element type, without undefined behaviour for NaN or out-of-range values.
+template <class T>
+inline T cast_value(double v) {
+  if constexpr (std::is_same<T, uint8_t>::value) {
+    return (T)(v != 0);
+  } else if constexpr (std::is_integral<T>::value) {
+    if (!(v == v)) return 0;
+    if (v >= 2147483647.0) return INT32_MAX;
+    if (v <= -2147483648.0) return INT32_MIN;
+    return (T)v;
+  } else {
+    return (T)v;
   }
 }
 
@@ -67,7 +86,9 @@ inline int64_t numel(const st_tensor &t) { return st_numel(&t); }
 st_code st_exec_elemwise(st_ctx *ctx, const st_instr *ins, st_status *st);
 st_code st_exec_creation(st_ctx *ctx, const st_instr *ins, st_status *st);   // FILL RANGE EYE RANDOM_*
 st_code st_exec_shape(st_ctx *ctx, const st_instr *ins, st_status *st);      // COPY CONCAT PAD
-st_code st_exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st);     // REDUCE ARGREDUCE SOFTMAX LOG_SOFTMAX GATHER ONE_HOT
+st_code st_exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st);     // REDUCE ARGREDUCE
+st_code st_exec_softmax(st_ctx *ctx, const st_instr *ins, st_status *st);    // SOFTMAX LOG_SOFTMAX
+st_code st_exec_gather(st_ctx *ctx, const st_instr *ins, st_status *st);     // GATHER ONE_HOT
 st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st);     // MATMUL
 st_code st_exec_conv(st_ctx *ctx, const st_instr *ins, st_status *st);       // CONV2D* and pooling
 st_code st_exec_adjoint(st_ctx *ctx, const st_instr *ins, st_status *st);    // GATHER_GRAD SCATTER_STRIDED

@@ -7,8 +7,8 @@
 // then processed in blocks of a few hundred elements: each op is one tight loop over a block, so
 // the register file stays in L1 and the loops vectorize.
 //
-// float32 transcendental functions use the vectorizable approximations below (a few ulp over the
-// whole range, with IEEE behaviour for inf/NaN/overflow/underflow); float64 uses <cmath>.
+// float32 transcendental functions use the vectorizable approximations in vmath.h (a few ulp over
+// the whole range, with IEEE behaviour for inf/NaN/overflow/underflow); float64 uses <cmath>.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -20,10 +20,11 @@
 #include <vector>
 
 #include "../../runtime/internal.h"
-
-#define EW_INLINE inline __attribute__((always_inline))
+#include "vmath.h"
 
 namespace {
+
+using namespace st::vmath;
 
 const int kArity[] = {
 #define ST_EW(e, name, arity) arity,
@@ -37,27 +38,13 @@ static_assert(ST_EW_COUNT == ST_EW_ERF + 1, "elementwise.cc: implement the micro
 // ---------------------------------------------------------------------------------------------
 // Scalar helpers (all branch-free selects so that loops calling them vectorize)
 
-EW_INLINE uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
-EW_INLINE float float_of(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-constexpr float kInfF = std::numeric_limits<float>::infinity();
-constexpr float kNanF = std::numeric_limits<float>::quiet_NaN();
-
 // float -> int32: truncation toward zero, NaN -> 0, saturating at the int32 range.
-EW_INLINE int32_t to_i32(float x) {
+ST_INLINE int32_t to_i32(float x) {
   float y = x != x ? 0.0f : x;
   y = y < -2147483648.0f ? -2147483648.0f : y;
   return y >= 2147483648.0f ? INT32_MAX : (int32_t)y;
 }
-EW_INLINE int32_t to_i32(double x) {
+ST_INLINE int32_t to_i32(double x) {
   double y = x != x ? 0.0 : x;
   y = y < -2147483648.0 ? -2147483648.0 : y;
   y = y > 2147483647.0 ? 2147483647.0 : y;
@@ -66,7 +53,7 @@ EW_INLINE int32_t to_i32(double x) {
 
 // The conversion every register/input/output cast goes through.
 template <class D, class S>
-EW_INLINE D cvt(S x) {
+ST_INLINE D cvt(S x) {
   if constexpr (std::is_same<D, S>::value) {
     return x;
   } else if constexpr (std::is_same<D, uint8_t>::value) {
@@ -78,325 +65,26 @@ EW_INLINE D cvt(S x) {
   }
 }
 
-// Round half to even for |x| < 2^23 by the add-and-subtract trick (needs no SSE4.1); larger
-// magnitudes (and inf/NaN) are already integers.
-EW_INLINE float round_even_f(float x) {
-  float ax = std::fabs(x);
-  float r = (ax + 8388608.0f) - 8388608.0f;
-  return ax < 8388608.0f ? std::copysign(r, x) : x;
-}
-EW_INLINE float floor_f(float x) {
-  float t = round_even_f(x);
-  t = t > x ? t - 1.0f : t;
-  return std::copysign(t, x);  // floor keeps the sign of x (or is zero with it)
-}
-EW_INLINE float ceil_f(float x) {
-  float t = round_even_f(x);
-  t = t < x ? t + 1.0f : t;
-  return std::copysign(t, x);
-}
-
-// ---- float32 approximations -----------------------------------------------------------------
-
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693145751953125f;        // 16 significant bits: k * kLn2Hi is exact
-constexpr float kLn2Lo = 1.42860682030941723e-6f;   // ln 2 - kLn2Hi
-constexpr float kRoundMagic = 12582912.0f;          // 1.5 * 2^23
-
-// e^x.  x = k ln2 + r, |r| <= ln2/2; e^r = 1 + r + r^2 P(r) (fitted, rel. error 3e-9); 2^k is
-// applied as two exactly representable factors so that results in the subnormal range round once.
-EW_INLINE float exp_f(float x) {
-  float xs = x > 88.8f ? 88.8f : x;
-  xs = xs < -104.0f ? -104.0f : xs;
-  xs = xs != xs ? 0.0f : xs;
-  float kf = (xs * kLog2e + kRoundMagic) - kRoundMagic;
-  float r = xs - kf * kLn2Hi;
-  r = r - kf * kLn2Lo;
-  float p = 0.0013814458804305395f;
-  p = p * r + 0.008368781192327944f;
-  p = p * r + 0.04166839438369803f;
-  p = p * r + 0.16666520099404966f;
-  p = p * r + 0.49999993411640203f;
-  float er = 1.0f + (r + (r * r) * p);
-  int32_t k = (int32_t)kf;
-  int32_t k1 = k >> 1, k2 = k - k1;
-  float s1 = float_of((uint32_t)(k1 + 127) << 23), s2 = float_of((uint32_t)(k2 + 127) << 23);
-  float res = er * s1 * s2;
-  return x != x ? x : res;
-}
-
-// e^y - 1 for y in [-30, 20] (finite): expm1(r) = r + r^2/2 + r^3 Q(r) (rel. error 4e-10), then
-// 2^k (expm1(r) + 1) - 1 = 2^k expm1(r) + (2^k - 1), exact for k = 0.
-EW_INLINE float expm1_core_f(float y) {
-  float kf = (y * kLog2e + kRoundMagic) - kRoundMagic;
-  float r = y - kf * kLn2Hi;
-  r = r - kf * kLn2Lo;
-  float q = 0.00019824087596667303f;
-  q = q * r + 0.0013933334040544415f;
-  q = q * r + 0.008333419969977478f;
-  q = q * r + 0.04166648196604342f;
-  q = q * r + 0.16666666297063984f;
-  float r2 = r * r;
-  float p = r + (0.5f * r2 + (r2 * r) * q);
-  int32_t k = (int32_t)kf;
-  float s = float_of((uint32_t)(k + 127) << 23);
-  return s * p + (s - 1.0f);
-}
-
-EW_INLINE float expm1_f(float x) {
-  float y = x < -30.0f ? -30.0f : x;
-  y = y > 20.0f ? 20.0f : y;
-  y = y != y ? 0.0f : y;
-  float v = expm1_core_f(y);
-  v = x > 20.0f ? exp_f(x) : v;  // expm1(x) == exp(x) in float beyond here
-  v = x == 0.0f ? x : v;          // keeps -0
-  return x != x ? x : v;
-}
-
-// ln x.  x = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact), s = f / (2 + f):
-// ln(1+f) = 2 atanh(s) = f - hfsq + s (hfsq + R(s^2)), R the atanh series (truncation 2e-9).
-EW_INLINE float log_f(float x) {
-  bool sub = x < 1.17549435e-38f;  // subnormal (or <= 0, fixed below)
-  float xn = sub ? x * 8388608.0f : x;
-  uint32_t ix = bits_of(xn);
-  int32_t k = (int32_t)(ix - 0x3f3504f3u) >> 23;
-  float m = float_of(ix - ((uint32_t)k << 23));
-  float f = m - 1.0f;
-  float kf = (float)k + (sub ? -23.0f : 0.0f);
-  float s = f / (2.0f + f);
-  float z = s * s;
-  float R = 0.22222222222222222f;
-  R = R * z + 0.28571428571428571f;
-  R = R * z + 0.4f;
-  R = R * z + 0.66666666666666667f;
-  R = R * z;
-  float hfsq = 0.5f * f * f;
-  float lg = kf * kLn2Hi - ((hfsq - (s * (hfsq + R) + kf * kLn2Lo)) - f);
-  lg = x < 0.0f ? kNanF : lg;
-  lg = x == 0.0f ? -kInfF : lg;
-  lg = x == kInfF ? kInfF : lg;
-  return x != x ? x : lg;
-}
-
-// ln(1 + x) = ln(u) * x / (u - 1) with u = fl(1 + x): the factor corrects the rounding of u.
-EW_INLINE float log1p_f(float x) {
-  float u = 1.0f + x;
-  float um1 = u - 1.0f;
-  float r = log_f(u) * (x / um1);
-  r = um1 == 0.0f ? x : r;
-  return x == kInfF ? x : r;
-}
-
-// tanh |x| = t / (t + 2) with t = expm1(2|x|): no cancellation near 0; tanh(9.1) is 1 in float.
-EW_INLINE float tanh_f(float x) {
-  float ax = std::fabs(x);
-  float y = ax > 9.1f ? 9.1f : ax;
-  y = y != y ? 0.0f : y;
-  float t = expm1_core_f(2.0f * y);
-  float r = std::copysign(t / (t + 2.0f), x);
-  return x != x ? x : r;
-}
-
-// 1 / (1 + e^-x), written with e = e^-|x| so that it is accurate and saturates on both sides.
-EW_INLINE float sigmoid_f(float x) {
-  float e = exp_f(-std::fabs(x));
-  return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
-}
-
-EW_INLINE float softplus_f(float x) {
-  float m = x > 0.0f ? x : 0.0f;
-  float r = m + log1p_f(exp_f(-std::fabs(x)));
-  return x != x ? x : r;
-}
-
-// sin/cos for |x| <= kTrigMax: reduction by pi/2 in double (three-part Cody-Waite, exact for
-// k < 2^20), Taylor polynomials on [-pi/4, pi/4].  Other lanes are fixed up with std::sin/cos.
-constexpr float kTrigMax = 1.5e6f;
-EW_INLINE float sincos_f(float xf, int quadrant_shift) {
-  double x = xf;
-  double xs = std::fabs(x) <= (double)kTrigMax ? x : 0.0;
-  double kd = (xs * 0.63661977236758134 + 6755399441055744.0) - 6755399441055744.0;
-  double r = ((xs - kd * 1.5707963267341256) - kd * 6.077100506303966e-11) - kd * 2.0222662487959506e-21;
-  int32_t q = (int32_t)kd + quadrant_shift;
-  double z = r * r;
-  double s = r + (r * z) * (-1.0 / 6 + z * (1.0 / 120 + z * (-1.0 / 5040 + z * (1.0 / 362880))));
-  double c = 1.0 - 0.5 * z + (z * z) * (1.0 / 24 + z * (-1.0 / 720 + z * (1.0 / 40320 + z * (-1.0 / 3628800))));
-  double v = (q & 1) ? c : s;
-  v = (q & 2) ? -v : v;
-  return (xf == 0.0f && quadrant_shift == 0) ? xf : (float)v;  // sin(-0) = -0
-}
-
-// erf/erfc, evaluated in double on float inputs.  |z| < 0.9: erf(z) = z P(z^2) (fitted, rel. error
-// 1.2e-8).  z >= 0.9: erfc(z) = e^(-z^2) t Q(t) with t = 1 / (1 + z/2) (fitted, 1.8e-8); e^(-z^2)
-// is exp_f of the float part of 40 - z^2, times 1 + the rest and e^-40, so it stays a normal
-// float far into the tail and the split of z^2 costs no accuracy.
-EW_INLINE double erf_small_d(double z) {
-  double z2 = z * z;
-  double p = -0.0006090496061186973;
-  p = p * z2 + 0.005011993343404672;
-  p = p * z2 - 0.026778933852489584;
-  p = p * z2 + 0.11282141705042845;
-  p = p * z2 - 0.3761252340712365;
-  p = p * z2 + 1.1283791538511285;
-  return z * p;
-}
-EW_INLINE double erfc_tail_d(double z) {  // z in [0.9, 10.5]
-  double t = 1.0 / (1.0 + 0.5 * z);
-  double q = 0.08868817796706452;
-  q = q * t - 0.21272555614256852;
-  q = q * t + 0.06660714947760046;
-  q = q * t + 0.07097808370249387;
-  q = q * t + 0.1751474222495451;
-  q = q * t + 0.24772820535263912;
-  q = q * t + 0.2819536821828881;
-  q = q * t + 0.28210238333722837;
-  q = q * t;
-  double a = 40.0 - z * z;
-  float ah = (float)a;
-  double e = (double)exp_f(ah) * (1.0 + (a - (double)ah)) * 4.248354255291589e-18;
-  return q * e;
-}
-
-EW_INLINE float erf_f(float x) {
-  double z = std::fabs((double)x);
-  z = z < 6.0 ? z : 6.0;  // erf(6) rounds to 1; NaN is fixed below
-  double r = z < 0.9 ? erf_small_d(z) : 1.0 - erfc_tail_d(z);
-  float res = std::copysign((float)r, x);
-  return x != x ? x : res;
-}
-
-// x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, with the negative side from erfc so it stays accurate.
-EW_INLINE float gelu_f(float x) {
-  double xd = x;
-  double zx = std::fabs(xd) * 0.70710678118654752;
-  double z = zx < 10.5 ? zx : 10.5;  // beyond, x Phi(x) underflows for negative x; NaN is fixed below
-  double ec = erfc_tail_d(z < 0.9 ? 0.9 : z), es = erf_small_d(z);
-  bool small = z < 0.9;
-  double pos = small ? 0.5 + 0.5 * es : 1.0 - 0.5 * ec;
-  double neg = small ? 0.5 - 0.5 * es : 0.5 * ec;
-  neg = zx < 10.5 ? neg : 0.0;
-  double phi = xd >= 0 ? pos : neg;
-  float res = (float)(xd * phi);
-  res = x == -kInfF ? kNanF : res;  // -inf * 0, like the formula
-  return x != x ? x : res;
-}
-
-EW_INLINE double double_of(uint64_t u) {
-  double d;
-  std::memcpy(&d, &u, 8);
-  return d;
-}
-
-// x^y for float inputs with C99 pow semantics: log2|x| and 2^w in double (relative error of
-// w = y log2|x| about 1e-15), so the float result is as good as rounding std::pow's.
-EW_INLINE float pow_f(float xf, float yf) {
-  const double y = yf;
-  const float axf = std::fabs(xf);
-  // log2 |x| = k + ln(1 + f) / ln 2, ln(1 + f) = 2 atanh(s) as in log_f, series to s^17
-  bool sub = axf < 1.17549435e-38f;
-  uint32_t ix = bits_of(sub ? axf * 8388608.0f : axf);
-  int32_t k = (int32_t)(ix - 0x3f3504f3u) >> 23;
-  double f = (double)float_of(ix - ((uint32_t)k << 23)) - 1.0;
-  double s = f / (2.0 + f), z = s * s;
-  double p = 1.0 / 17;
-  p = p * z + 1.0 / 15;
-  p = p * z + 1.0 / 13;
-  p = p * z + 1.0 / 11;
-  p = p * z + 1.0 / 9;
-  p = p * z + 1.0 / 7;
-  p = p * z + 1.0 / 5;
-  p = p * z + 1.0 / 3;
-  double ln1pf = 2.0 * s + (2.0 * s) * (z * p);
-  double l2 = ((double)k + (sub ? -23.0 : 0.0)) + ln1pf * 1.4426950408889634;
-  l2 = axf == 0.0f ? -(double)kInfF : l2;
-  l2 = axf == kInfF ? (double)kInfF : l2;
-  double w = y * l2;
-  // 2^w = 2^kw e^(r ln 2), |r| <= 1/2; anything beyond +-200 is inf/0 in float
-  double wc = w < -200.0 ? -200.0 : w;
-  wc = wc > 200.0 ? 200.0 : wc;
-  wc = wc != wc ? 0.0 : wc;
-  double kw = (wc + 6755399441055744.0) - 6755399441055744.0;
-  double t = (wc - kw) * 0.69314718055994531;
-  double e = 1.0 / 3628800;
-  e = e * t + 1.0 / 362880;
-  e = e * t + 1.0 / 40320;
-  e = e * t + 1.0 / 5040;
-  e = e * t + 1.0 / 720;
-  e = e * t + 1.0 / 120;
-  e = e * t + 1.0 / 24;
-  e = e * t + 1.0 / 6;
-  e = e * t + 0.5;
-  e = e * t + 1.0;
-  e = e * t + 1.0;
-  double mag = e * double_of((uint64_t)((int64_t)kw + 1023) << 52);
-  mag = axf == 1.0f ? 1.0 : mag;  // also for y = +-inf
-  // sign and domain: negative x needs an integer y; odd y keeps the sign (of -0 and -inf too).
-  // (bitwise & and | keep the loop free of branches)
-  const double big = 4503599627370496.0;  // 2^52: every double beyond is an even integer
-  double ay = std::fabs(y), ah = 0.5 * ay;
-  bool y_int = (ay >= big) | (((ay + big) - big) == ay);
-  bool y_odd = y_int & (ah < big) & (((ah + big) - big) != ah);
-  float res = (float)mag;
-  res = (std::signbit(xf) & y_odd) ? -res : res;
-  res = ((xf < 0.0f) & (xf > -kInfF) & !y_int) ? kNanF : res;
-  res = ((xf != xf) | (yf != yf)) ? kNanF : res;
-  return ((yf == 0.0f) | (xf == 1.0f)) ? 1.0f : res;
-}
-
-// ---- overloads used by the generic op bodies --------------------------------------------------
-
-EW_INLINE float m_exp(float x) { return exp_f(x); }
-EW_INLINE float m_expm1(float x) { return expm1_f(x); }
-EW_INLINE float m_log(float x) { return log_f(x); }
-EW_INLINE float m_log1p(float x) { return log1p_f(x); }
-EW_INLINE float m_tanh(float x) { return tanh_f(x); }
-EW_INLINE float m_sigmoid(float x) { return sigmoid_f(x); }
-EW_INLINE float m_softplus(float x) { return softplus_f(x); }
-EW_INLINE float m_floor(float x) { return floor_f(x); }
-EW_INLINE float m_ceil(float x) { return ceil_f(x); }
-EW_INLINE float m_round(float x) { return round_even_f(x); }
-EW_INLINE float m_gelu(float x) { return gelu_f(x); }
-EW_INLINE float m_erf(float x) { return erf_f(x); }
-
-EW_INLINE double m_exp(double x) { return std::exp(x); }
-EW_INLINE double m_expm1(double x) { return std::expm1(x); }
-EW_INLINE double m_log(double x) { return std::log(x); }
-EW_INLINE double m_log1p(double x) { return std::log1p(x); }
-EW_INLINE double m_tanh(double x) { return std::tanh(x); }
-EW_INLINE double m_sigmoid(double x) {
-  double e = std::exp(-std::fabs(x));
-  return (x >= 0 ? 1.0 : e) / (1.0 + e);
-}
-EW_INLINE double m_softplus(double x) {
-  double r = (x > 0 ? x : 0.0) + std::log1p(std::exp(-std::fabs(x)));
-  return x != x ? x : r;
-}
-EW_INLINE double m_floor(double x) { return std::floor(x); }
-EW_INLINE double m_ceil(double x) { return std::ceil(x); }
-EW_INLINE double m_round(double x) { return std::nearbyint(x); }
-EW_INLINE double m_gelu(double x) { return 0.5 * x * std::erfc(x * -0.70710678118654752); }
-EW_INLINE double m_erf(double x) { return std::erf(x); }
-
 // ---- int32 arithmetic (wrapping, never UB) ----------------------------------------------------
 
-EW_INLINE int32_t i_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
-EW_INLINE int32_t i_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
-EW_INLINE int32_t i_mul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
-EW_INLINE int32_t i_neg(int32_t a) { return (int32_t)(0u - (uint32_t)a); }
+ST_INLINE int32_t i_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+ST_INLINE int32_t i_sub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+ST_INLINE int32_t i_mul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
+ST_INLINE int32_t i_neg(int32_t a) { return (int32_t)(0u - (uint32_t)a); }
 // Floor division (like numpy //); x / 0 = 0.
-EW_INLINE int32_t i_div(int32_t a, int32_t b) {
+ST_INLINE int32_t i_div(int32_t a, int32_t b) {
   if (b == 0) return 0;
   if (b == -1) return i_neg(a);
   int32_t q = a / b, r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
 }
 // Remainder with the sign of the divisor; x mod 0 = 0.
-EW_INLINE int32_t i_mod(int32_t a, int32_t b) {
+ST_INLINE int32_t i_mod(int32_t a, int32_t b) {
   if (b == 0 || b == -1) return 0;
   int32_t r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
-EW_INLINE int32_t i_pow(int32_t base, int32_t e) {
+ST_INLINE int32_t i_pow(int32_t base, int32_t e) {
   if (e < 0) return base == 1 ? 1 : base == -1 ? ((e & 1) ? -1 : 1) : 0;
   uint32_t r = 1, b = (uint32_t)base;
   for (uint32_t k = (uint32_t)e; k; k >>= 1) {
@@ -405,18 +93,18 @@ EW_INLINE int32_t i_pow(int32_t base, int32_t e) {
   }
   return (int32_t)r;
 }
-EW_INLINE int32_t i_clip_lo(double p) { return to_i32(std::ceil(p)); }
-EW_INLINE int32_t i_clip_hi(double p) { return to_i32(std::floor(p)); }
+ST_INLINE int32_t i_clip_lo(double p) { return to_i32(std::ceil(p)); }
+ST_INLINE int32_t i_clip_hi(double p) { return to_i32(std::floor(p)); }
 
 template <class T>
-EW_INLINE T mod_float(T x, T y) {
+ST_INLINE T mod_float(T x, T y) {
   T r = std::fmod(x, y);
   r = (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
   return r == 0 ? std::copysign(T(0), y) : r;
 }
 
 template <class T>
-EW_INLINE void fill_n(T *__restrict d, T v, int n) {
+ST_INLINE void fill_n(T *__restrict d, T v, int n) {
   for (int i = 0; i < n; i++) d[i] = v;
 }
 
@@ -424,7 +112,7 @@ EW_INLINE void fill_n(T *__restrict d, T v, int n) {
 // One micro-op over n elements.  d never aliases a, b or c (the planner guarantees it).
 
 template <class T>
-EW_INLINE void ew_body(int ew, int n, T *__restrict d, const T *__restrict a, const T *__restrict b,
+ST_INLINE void ew_body(int ew, int n, T *__restrict d, const T *__restrict a, const T *__restrict b,
                        const T *__restrict c, double p0, double p1) {
   constexpr bool I = std::is_same<T, int32_t>::value;
   using F = typename std::conditional<I, double, T>::type;  // what float-valued ops compute in
@@ -664,13 +352,13 @@ bool plan_input(const st_tensor &t, const st_tensor &out, int64_t n, InPlan *ip)
 // Block loaders/stores
 
 template <class T, class S>
-EW_INLINE void convert_n(const S *__restrict s, T *__restrict d, int n) {
+ST_INLINE void convert_n(const S *__restrict s, T *__restrict d, int n) {
   for (int i = 0; i < n; i++) d[i] = cvt<T>(s[i]);
 }
 
 // Elements [start, start + len) of the broadcast input, converted to T.
 template <class T, class S>
-EW_INLINE void gather_t(const InPlan &ip, int64_t start, int len, T *__restrict dst) {
+ST_INLINE void gather_t(const InPlan &ip, int64_t start, int len, T *__restrict dst) {
   const S *src = static_cast<const S *>(ip.data);
   if (ip.kind == IN_DIRECT) {
     convert_n(src + start, dst, len);
@@ -724,7 +412,7 @@ EW_INLINE void gather_t(const InPlan &ip, int64_t start, int len, T *__restrict 
 }
 
 template <class T>
-EW_INLINE void gather_any(const InPlan &ip, int64_t start, int len, T *__restrict dst) {
+ST_INLINE void gather_any(const InPlan &ip, int64_t start, int len, T *__restrict dst) {
   switch (ip.dtype) {
     case ST_F32: gather_t<T, float>(ip, start, len, dst); break;
     case ST_F64: gather_t<T, double>(ip, start, len, dst); break;
@@ -734,7 +422,7 @@ EW_INLINE void gather_any(const InPlan &ip, int64_t start, int len, T *__restric
 }
 
 template <class T>
-EW_INLINE void store_any(const T *__restrict src, int dtype, void *data, int64_t start, int len) {
+ST_INLINE void store_any(const T *__restrict src, int dtype, void *data, int64_t start, int len) {
   switch (dtype) {
     case ST_F32: convert_n(src, static_cast<float *>(data) + start, len); break;
     case ST_F64: convert_n(src, static_cast<double *>(data) + start, len); break;

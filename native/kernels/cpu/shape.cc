@@ -18,21 +18,6 @@
 
 namespace {
 
-// double -> element type, without undefined behaviour for NaN or out-of-range values.
-template <class T>
-T cast_value(double v) {
-  if constexpr (std::is_same<T, uint8_t>::value) {
-    return (T)(v != 0);
-  } else if constexpr (std::is_integral<T>::value) {
-    if (!(v == v)) return 0;
-    if (v >= 2147483647.0) return INT32_MAX;
-    if (v <= -2147483648.0) return INT32_MIN;
-    return (T)v;
-  } else {
-    return (T)v;
-  }
-}
-
 // "[a,b,c]" for an attribute list.
 struct ListStr {
   char buf[200];
@@ -423,7 +408,7 @@ st_code exec_pad(st_ctx *ctx, const st_instr *ins, st_status *st) {
       dst[0] = src[0];
       return ST_OK;
     }
-    const T tv = cast_value<T>(value);
+    const T tv = st::cast_value<T>(value);
     const int64_t rows = n_out / out.shape[nd - 1];
     st::parallel(ctx, n_out, [&](int ith, int nth) {
       int64_t b, e;
