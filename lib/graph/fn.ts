@@ -149,12 +149,13 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
 
+  const labels = inputs.map((v, i) => `input ${i} (${v.describe()})`);
   const convert = (args: Value[]): Tensor[] => {
     if (args.length !== inputs.length)
       throw new SymtensorError('ERR_ST_ARG', name, `expected ${inputs.length} argument${inputs.length === 1 ? '' : 's'} (${inputs.map((v) => v.describe()).join(', ')}), got ${args.length}`);
     return args.map((a, i) => {
       const v = inputs[i];
-      const label = `input ${i} (${v.describe()})`;
+      const label = labels[i];
       let t: Tensor;
       if (a instanceof Tensor) {
         t = a;
