@@ -340,6 +340,7 @@ st_code st_gemm_builtin(st_ctx *ctx, int32_t dtype, bool transA, bool transB, in
   return gemm_builtin(ctx, make<float>(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc), st);
 }
 
+#ifdef ST_HAVE_OPENBLAS
 // SYMTENSOR_GEMM=builtin routes every GEMM to the built-in kernels even when OpenBLAS is linked
 // (read once; for comparisons and for machines where OpenBLAS picks a slow kernel).
 static bool use_openblas() {
@@ -349,6 +350,7 @@ static bool use_openblas() {
   }();
   return on;
 }
+#endif
 
 extern "C" int st_gemm_uses_openblas(void) {
 #ifdef ST_HAVE_OPENBLAS
