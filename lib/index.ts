@@ -36,9 +36,10 @@ export type { Conv2dOptions, Pool2dOptions, Padding } from './tensor/nn';
 // ---- symbolic graphs (Theano) ----
 import './graph/methods';
 import * as Traw from './graph/T';
+import { traced } from './graph/traced';
 /** The symbolic namespace (see lib/graph/T.ts): every function reports the user's line on error. */
 export const T: typeof Traw = Object.freeze(
-  Object.fromEntries(Object.entries(Traw).map(([k, v]) => [k, typeof v === 'function' && k !== 'traced' ? Traw.traced(v as (...a: never[]) => unknown) : v])),
+  Object.fromEntries(Object.entries(Traw).map(([k, v]) => [k, typeof v === 'function' ? traced(v as (...a: never[]) => unknown) : v])),
 ) as typeof Traw;
 export { Variable, Constant, Apply, Op } from './graph/variable';
 export type { Dim, VarType } from './graph/variable';

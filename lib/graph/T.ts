@@ -4,7 +4,7 @@
  * @example const X = T.matrix('X'); const y = T.tanh(T.dot(X, W).add(b));
  */
 import { DType, isDType } from '../dtype';
-import { SymtensorError, argError, dtypeError, fmtShape, shapeError } from '../errors';
+import { argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { tensor } from '../tensor/creation';
 import { NestedArray } from '../tensor/convert';
 import { EwName, checkNum, weakDtypes, whereNeedsBoolCondition } from '../tensor/elementwise';
@@ -12,7 +12,7 @@ import type { ReduceOp } from '../tensor/reduction';
 import type { Conv2dOptions, Pool2dOptions } from '../tensor/nn';
 import { normAxes, normAxis } from '../tensor/shape-util';
 import { Tensor } from '../tensor/tensor';
-import { Constant, Dim, InputVariable, Variable, applyOp1, applyOp, captureTrace } from './variable';
+import { Constant, Dim, InputVariable, Variable, applyOp1, applyOp } from './variable';
 import { ew } from './ops/elemwise';
 import { ArgReduce, Reduce } from './ops/reduce';
 import { MatMul } from './ops/linalg';
@@ -414,21 +414,3 @@ export function binaryCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
 }
 
 export { applyOp, applyOp1 };
-
-/**
- * Errors thrown while building (bad axes, shapes, dtypes) name the user's line: wraps each op so a
- * SymtensorError without a location gets one.
- */
-export function traced<F extends (...args: never[]) => unknown>(f: F): F {
-  return function (this: unknown, ...args: never[]) {
-    try {
-      return f.apply(this, args);
-    } catch (e) {
-      if (e instanceof SymtensorError && !e.where && !/\bat [^()]*:\d+:\d+\)?$/.test(e.message)) {
-        const where = captureTrace();
-        throw new SymtensorError(e.code, e.op, `${e.message.replace(/^\w+: /, '')} (at ${where})`, { shapes: e.shapes, where });
-      }
-      throw e;
-    }
-  } as F;
-}

@@ -3,6 +3,7 @@ import type { DType } from '../dtype';
 import type { Conv2dOptions, Pool2dOptions } from '../tensor/nn';
 import { Variable } from './variable';
 import * as T from './T';
+import { traced } from './traced';
 
 type V = T.VarLike;
 
@@ -59,7 +60,7 @@ const table = T as unknown as Record<string, (...args: unknown[]) => unknown>;
 for (const m of methods) {
   const raw = table[m];
   if (typeof raw !== 'function') throw new Error(`T.${m} is missing`);
-  const f = T.traced(raw);
+  const f = traced(raw);
   Object.defineProperty(Variable.prototype, m, {
     value: function (this: Variable, ...args: unknown[]) {
       return f(this, ...args);
