@@ -59,8 +59,8 @@ class Recorder implements Emitter<Slot> {
   slots: Slot[] = [];
   instrs: Instr[] = [];
   node: Apply | null = null;
-  /** When set, the next instruction writes its (single) output here: an in-place update. */
-  into: Slot | null = null;
+  /** When set, the next instruction writes its outputs here: in-place updates. */
+  into: Slot[] | null = null;
   private nextGroup = 0;
 
   slot(shape: number[], dtype: DType, kind: number, bound: NativeBuffer | null = null, group?: number): Slot {
@@ -71,7 +71,7 @@ class Recorder implements Emitter<Slot> {
   emit(op: string, opcode: number, inputs: Slot[], outs: OutSpec[], iattr: number[] = [], fattr: number[] = []): Slot[] {
     const into = this.into;
     this.into = null;
-    const o = into && outs.length === 1 ? [into] : outs.map((spec) => this.slot(spec.shape, spec.dtype, SLOT.temp));
+    const o = into && outs.length === into.length ? into : outs.map((spec) => this.slot(spec.shape, spec.dtype, SLOT.temp));
     this.instrs.push({ opcode, inputs: inputs.map((s) => s.id), outputs: o.map((s) => s.id), iattr: iattr.slice(), fattr: fattr.slice(), node: this.node, label: op });
     return o;
   }
@@ -180,34 +180,39 @@ function inPlaceUpdates(
   updates: [SharedVariable, number][],
   updateVars: Variable[],
   types: Map<Variable, { dtype: DType; shape: number[] }>,
-): Map<Apply, SharedVariable> {
+): Map<Apply, SharedVariable[]> {
   const clients = fg.clients();
-  const found = new Map<Apply, SharedVariable>();
+  const targetOf = new Map<Variable, SharedVariable>();
   updates.forEach(([sv], k) => {
     const v = updateVars[k];
+    const cl = clients.get(v) ?? [];
+    const t = types.get(v);
+    const sameShape = t && t.dtype === sv.dtype && t.shape.length === sv.ndim && t.shape.every((d, i) => d === sv.shape[i]);
+    if (cl.length === 1 && cl[0].node === 'output' && cl[0].index === nOutputs + k && sameShape) targetOf.set(v, sv);
+  });
+  const found = new Map<Apply, SharedVariable[]>();
+  for (const [v, sv] of targetOf) {
     const node = v.owner;
-    if (!node || node.outputs.length !== 1) return;
+    if (!node || found.has(node)) continue;
+    // every output of the node must be such an update (a multi-output elementwise program writes
+    // all its shared variables at once)
+    const svs = node.outputs.map((o) => targetOf.get(o));
+    if (svs.some((x) => !x)) continue;
     const ew = node.op.name === 'fused' || node.op.elementwise() !== null;
     // other ops may write over one input only, which must then be the variable itself
     const over = node.op.inPlaceInput();
-    const canWrite = ew || (over !== null && node.inputs[over] === sv && node.inputs.every((u, i) => i === over || u !== sv));
-    const cl = clients.get(v) ?? [];
-    const onlyThisUpdate = cl.length === 1 && cl[0].node === 'output' && cl[0].index === nOutputs + k;
-    const t = types.get(v);
-    const sameShape = t && t.dtype === sv.dtype && t.shape.length === sv.ndim && t.shape.every((d, i) => d === sv.shape[i]);
-    // the kernel may write an output over an input of the same shape: the variable itself
-    if (canWrite && onlyThisUpdate && sameShape && !found.has(node)) found.set(node, sv);
-  });
-  const written = new Set(found.values());
-  for (const [node, sv] of [...found]) {
-    if (node.inputs.some((u) => u instanceof SharedVariable && u !== sv && written.has(u))) {
-      found.delete(node);
-      written.delete(sv);
-    }
+    const canWrite = ew || (node.outputs.length === 1 && over !== null && node.inputs[over] === sv && node.inputs.every((u, i) => i === over || u !== sv));
+    if (canWrite) found.set(node, svs as SharedVariable[]);
+  }
+  // a node must not read a variable that another in-place node overwrites
+  for (const [node, svs] of [...found]) {
+    const others = new Set([...found].filter(([n]) => n !== node).flatMap(([, s]) => s));
+    if (node.inputs.some((u) => u instanceof SharedVariable && !svs.includes(u) && others.has(u))) found.delete(node);
   }
   // a variable read by an update that stays a copy must keep its old value until the end
-  for (const [node, sv] of [...found])
-    if (updates.some(([other], k) => other !== sv && ![...found.values()].includes(other) && readsVar(updateVars[k], sv))) found.delete(node);
+  const inPlaceVars = () => new Set([...found.values()].flat());
+  for (const [node, svs] of [...found])
+    if (updates.some(([other], k) => !inPlaceVars().has(other) && svs.some((sv) => readsVar(updateVars[k], sv)))) found.delete(node);
   return found;
 }
 
@@ -292,7 +297,7 @@ export function lower(
   const groupSize = new Map<number, number>();
   for (const s of rec.slots) groupSize.set(s.group, (groupSize.get(s.group) ?? 0) + 1);
   const taken = new Set<number>();
-  const inPlaceVars = new Set(inPlace.values());
+  const inPlaceVars = new Set([...inPlace.values()].flat());
   const updateSources = new Set(updateVars.filter((_, k) => !inPlaceVars.has(updates[k][0])).map((v) => get(v).group));
   const outputSlots = fg.outputs.slice(0, nOutputs).map((v) => {
     const s = get(v);
@@ -307,17 +312,18 @@ export function lower(
   });
   // in-place updates last: an elementwise program writes the shared buffer directly, after every
   // other instruction has read the old value (and after everything that can fail has run)
-  for (const [node, sv] of inPlace) {
+  for (const [node, svs] of inPlace) {
     rec.node = node;
-    rec.into = get(sv);
+    const targets = svs.map(get);
+    rec.into = targets;
     const outs = node.op.lower(rec, node.inputs.map(get), node);
-    if (outs[0] !== rec.slots[get(sv).id]) throw new SymtensorError('ERR_ST_INTERNAL', 'lower', `in-place update of ${sv.describe()} did not write it`);
-    slotOf.set(node.outputs[0], outs[0]);
+    if (outs.some((o, k) => o !== targets[k])) throw new SymtensorError('ERR_ST_INTERNAL', 'lower', `in-place update of ${svs.map((v) => v.describe()).join(', ')} did not write it`);
+    node.outputs.forEach((o, k) => slotOf.set(o, outs[k]));
   }
   rec.into = null;
   // updates: the new value must survive until the copies at the end
   const copies: [number, number][] = updates.flatMap(([sv], k): [number, number][] => {
-    if ([...inPlace.values()].includes(sv)) return [];
+    if (inPlaceVars.has(sv)) return [];
     const got = types.get(updateVars[k])?.shape ?? (updateVars[k].shape as number[]);
     if (got.length !== sv.ndim || got.some((d, i) => d !== sv.shape[i]))
       throw new SymtensorError('ERR_ST_SHAPE', 'fn', `update of ${sv.describe()}: the new value has shape ${fmtShape(got)} at run time (expression built at ${updateVars[k].trace})`, { where: updateVars[k].trace });

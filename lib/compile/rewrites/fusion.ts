@@ -1,14 +1,16 @@
 // Elementwise fusion: chains of elementwise nodes become one FusedElemwise node, evaluated by the
 // native ELEMWISE bytecode in one pass over cache-sized blocks.  Scalar constants become CONST
-// micro-ops.  A producer is fused into its consumer when the consumer is its only client and both
-// compute in the same dtype.
+// micro-ops.  A producer is fused into its consumer when both compute in the same dtype and the
+// consumer is its only client; when it has other clients too (Adam's m feeds both its own update
+// and the parameter's), it is fused all the same and its value becomes an extra output of the
+// program, provided every output has the same known shape.
 import { DType } from '../../dtype';
 import { DTYPE_CODE } from '../../dtype';
 import { EW, EW_INFO, Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { broadcastDims } from '../../graph/dims';
 import { Elemwise } from '../../graph/ops/elemwise';
-import { Apply, Constant, Op, VarType, Variable, applyOp1, peekNextId } from '../../graph/variable';
+import { Apply, Constant, Op, VarType, Variable, applyOp, peekNextId } from '../../graph/variable';
 import { FunctionGraph } from '../fgraph';
 import { inheritTrace, registerGlobal } from '../rewrite';
 
@@ -17,7 +19,8 @@ export interface EwProgram {
   nIn: number;
   ops: [number, number, number, number, number][];
   params: [number, number][];
-  out: number;
+  /** Registers the outputs are read from. */
+  outs: number[];
 }
 
 export class FusedElemwise extends Op {
@@ -25,21 +28,23 @@ export class FusedElemwise extends Op {
   constructor(
     readonly prog: EwProgram,
     readonly ctype: DType,
-    readonly out: DType,
+    /** One dtype per output. */
+    readonly outs: DType[],
   ) {
     super();
   }
   override props() {
-    return [this.prog, this.ctype, this.out];
+    return [this.prog, this.ctype, this.outs];
   }
   infer(inputs: VarType[]): VarType[] {
-    return [{ dtype: this.out, shape: broadcastDims(this.name, inputs.map((i) => i.shape)) }];
+    const shape = broadcastDims(this.name, inputs.map((i) => i.shape));
+    return this.outs.map((dtype) => ({ dtype, shape }));
   }
   lower<V extends Val>(em: Emitter<V>, inputs: V[]): V[] {
     const shapes = inputs.map((v) => v.shape);
     const outShape = broadcastDims(this.name, shapes) as number[];
-    const iattr = [DTYPE_CODE[this.ctype === 'bool' ? 'int32' : this.ctype], this.prog.ops.length, ...this.prog.ops.flat(), this.prog.out];
-    return em.emit(this.label(), NativeOp.ELEMWISE, inputs, [{ dtype: this.out, shape: outShape }], iattr, this.prog.params.flat());
+    const iattr = [DTYPE_CODE[this.ctype === 'bool' ? 'int32' : this.ctype], this.prog.ops.length, ...this.prog.ops.flat(), ...this.prog.outs];
+    return em.emit(this.label(), NativeOp.ELEMWISE, inputs, this.outs.map((dtype) => ({ dtype, shape: outShape.slice() })), iattr, this.prog.params.flat());
   }
   /** e.g. "fused{tanh(add(mul(i0,i1),i2))}" */
   label(): string {
@@ -51,13 +56,20 @@ export class FusedElemwise extends Op {
       if (code === EW.CONST) return String(this.prog.params[k][0]);
       return `${info.name}(${[a, b, c].slice(0, info.arity).map(expr).join(',')})`;
     };
-    return `fused{${expr(this.prog.out)}}`;
+    return `fused{${this.prog.outs.map(expr).join('; ')}}`;
   }
 }
 
-/** The program of a single elementwise node, with rank-0 constants inlined. */
-function programOf(node: Apply): { prog: EwProgram; inputs: Variable[]; ctype: DType; out: DType } | null {
-  if (node.op instanceof FusedElemwise) return { prog: node.op.prog, inputs: node.inputs.slice(), ctype: node.op.ctype, out: node.op.out };
+interface Program {
+  prog: EwProgram;
+  inputs: Variable[];
+  ctype: DType;
+  outs: DType[];
+}
+
+/** The program of an elementwise node, with rank-0 constants inlined. */
+function programOf(node: Apply): Program | null {
+  if (node.op instanceof FusedElemwise) return { prog: node.op.prog, inputs: node.inputs.slice(), ctype: node.op.ctype, outs: node.op.outs };
   if (!(node.op instanceof Elemwise)) return null;
   const e = node.op.elementwise()!;
   const inline = node.inputs.map((v) => v instanceof Constant && v.ndim === 0 && !v.value.isDisposed);
@@ -75,18 +87,22 @@ function programOf(node: Apply): { prog: EwProgram; inputs: Variable[]; ctype: D
   });
   ops.push([e.code, next, regs[0] ?? 0, regs[1] ?? 0, regs[2] ?? 0]);
   params.push([e.p0, e.p1]);
-  return { prog: { nIn: inputs.length, ops, params, out: next }, inputs, ctype: node.op.ctype, out: node.op.out };
+  return { prog: { nIn: inputs.length, ops, params, outs: [next] }, inputs, ctype: node.op.ctype, outs: [node.op.out] };
 }
 
-/** Consumer program with its input `which` replaced by the producer's program. */
-function compose(p: ReturnType<typeof programOf> & object, n: ReturnType<typeof programOf> & object, which: number) {
+/**
+ * Consumer program n with its input `which` computed by the (single-output) producer p.  With
+ * keep, p's value is also an output, after n's.
+ */
+function compose(p: Program, n: Program, which: number, keep: boolean): Program {
   const inputs: Variable[] = [];
   const idx = (v: Variable) => {
     let i = inputs.indexOf(v);
     if (i < 0) i = inputs.push(v) - 1;
     return i;
   };
-  n.inputs.forEach((v, j) => j !== which && idx(v));
+  const pv = n.inputs[which];
+  n.inputs.forEach((v) => v !== pv && idx(v));
   p.inputs.forEach((v) => idx(v));
   const ops: EwProgram['ops'] = [];
   const params: EwProgram['params'] = [];
@@ -98,19 +114,53 @@ function compose(p: ReturnType<typeof programOf> & object, n: ReturnType<typeof 
     ops.push([code, next++, r(a), r(b), r(c)]);
     params.push(p.prog.params[k]);
   });
-  const nMap = new Map<number, number>(n.inputs.map((v, k) => [k, k === which ? pMap.get(p.prog.out)! : inputs.indexOf(v)]));
+  const pOut = pMap.get(p.prog.outs[0])!;
+  // every read of the producer's value (mul(d, d) reads it twice) comes from its register
+  const nMap = new Map<number, number>(n.inputs.map((v, k) => [k, v === pv ? pOut : inputs.indexOf(v)]));
   n.prog.ops.forEach(([code, dst, a, b, c], k) => {
     const r = (x: number) => nMap.get(x) ?? x;
     nMap.set(dst, next);
     ops.push([code, next++, r(a), r(b), r(c)]);
     params.push(n.prog.params[k]);
   });
-  // rewrite register numbers so unused-arity slots stay in range
-  return { prog: { nIn: inputs.length, ops, params, out: nMap.get(n.prog.out)! }, inputs, ctype: n.ctype, out: n.out };
+  const outs = n.prog.outs.map((r) => nMap.get(r)!);
+  return {
+    prog: { nIn: inputs.length, ops, params, outs: keep ? [...outs, pOut] : outs },
+    inputs,
+    ctype: n.ctype,
+    outs: keep ? [...n.outs, p.outs[0]] : n.outs,
+  };
 }
 
-function fusedNode(x: NonNullable<ReturnType<typeof programOf>>): Variable {
-  return applyOp1(new FusedElemwise(x.prog, x.ctype, x.out), x.inputs);
+function fusedNode(x: Program): Variable[] {
+  return applyOp(new FusedElemwise(x.prog, x.ctype, x.outs), x.inputs);
+}
+
+/** Fully known and equal static shapes. */
+function sameKnownShape(a: Variable, b: Variable): boolean {
+  return a.ndim === b.ndim && a.shape.every((d, i) => d !== null && d === b.shape[i]);
+}
+
+/** Nodes n depends on (n excluded). */
+function ancestors(n: Apply): Set<Apply> {
+  const seen = new Set<Apply>();
+  const stack = n.inputs.map((v) => v.owner).filter((o): o is Apply => !!o);
+  while (stack.length) {
+    const a = stack.pop()!;
+    if (seen.has(a)) continue;
+    seen.add(a);
+    for (const v of a.inputs) if (v.owner) stack.push(v.owner);
+  }
+  return seen;
+}
+
+/** Replaces node's outputs and (with keep) the producer's output by the fused node's. */
+function install(fg: FunctionGraph, node: Apply, producer: Variable | null, x: Program): void {
+  const mark = peekNextId();
+  const fused = fusedNode(x);
+  inheritTrace(fused[0], mark, node.trace);
+  node.outputs.forEach((o, k) => fg.replace(o, fused[k], 'elementwiseFusion'));
+  if (producer) fg.replace(producer, fused[fused.length - 1], 'elementwiseFusion');
 }
 
 export const elementwiseFusion = registerGlobal({
@@ -119,40 +169,43 @@ export const elementwiseFusion = registerGlobal({
   fn(fg: FunctionGraph): boolean {
     let changed = false;
     for (let guard = 0; guard < 10000; guard++) {
-      const clients = fg.clients();
-      let did = false;
-      for (const node of fg.nodes()) {
-        const n = programOf(node);
-        if (!n) continue;
-        for (let i = 0; i < node.inputs.length && !did; i++) {
-          const v = node.inputs[i];
-          const pnode = v.owner;
-          if (!pnode || pnode.outputs.length !== 1) continue;
-          const p = programOf(pnode);
-          const cl = clients.get(v) ?? [];
-          if (!p || p.ctype !== n.ctype || cl.length !== 1 || cl[0].node !== node) continue;
-          const which = n.inputs.indexOf(v);
-          if (which < 0) continue; // v was an inlined constant
-          const mark = peekNextId();
-          const fused = fusedNode(compose(p, n, which));
-          inheritTrace(fused, mark, node.trace);
-          fg.replace(node.outputs[0], fused, 'elementwiseFusion');
-          did = true;
-        }
-        if (did) break;
-        // a lone elementwise node with inlinable constants still becomes one program
-        if (node.op instanceof Elemwise && n.inputs.length < node.inputs.length) {
-          const mark = peekNextId();
-          const fused = fusedNode(n);
-          inheritTrace(fused, mark, node.trace);
-          fg.replace(node.outputs[0], fused, 'elementwiseFusion');
-          did = true;
-          break;
-        }
-      }
-      if (!did) break;
+      if (!fuseOnce(fg)) break;
       changed = true;
     }
     return changed;
   },
 });
+
+function fuseOnce(fg: FunctionGraph): boolean {
+  const clients = fg.clients();
+  for (const node of fg.nodes()) {
+    const n = programOf(node);
+    if (!n) continue;
+    for (let i = 0; i < node.inputs.length; i++) {
+      const v = node.inputs[i];
+      const pnode = v.owner;
+      if (!pnode || pnode.outputs.length !== 1) continue;
+      const p = programOf(pnode);
+      const which = n.inputs.indexOf(v);
+      if (!p || p.ctype !== n.ctype || which < 0) continue; // which < 0: v was an inlined constant
+      const cl = clients.get(v) ?? [];
+      if (cl.every((c) => c.node === node)) {
+        install(fg, node, null, compose(p, n, which, false));
+        return true;
+      }
+      // other clients too: keep v as an extra output, when every output has one known shape and
+      // no other client of v feeds this node (that would make a cycle)
+      if (!node.outputs.every((o) => sameKnownShape(o, v))) continue;
+      const before = ancestors(node);
+      if (cl.some((c) => c.node !== node && c.node !== 'output' && before.has(c.node))) continue;
+      install(fg, node, v, compose(p, n, which, true));
+      return true;
+    }
+    // a lone elementwise node with inlinable constants still becomes one program
+    if (node.op instanceof Elemwise && n.inputs.length < node.inputs.length) {
+      install(fg, node, null, n);
+      return true;
+    }
+  }
+  return false;
+}
