@@ -91,32 +91,32 @@ function programOf(node: Apply): Program | null {
 }
 
 /**
- * Consumer program n with its input `which` computed by the (single-output) producer p.  With
- * keep, p's value is also an output, after n's.
+ * Consumer program n with the values it reads from the producer (outputs `pOuts` of p, whose
+ * program is pp) computed in the same program.  The producer outputs flagged in `keep` stay
+ * outputs, after n's.
  */
-function compose(p: Program, n: Program, which: number, keep: boolean): Program {
+function compose(pp: Program, pOuts: Variable[], n: Program, keep: boolean[]): Program {
   const inputs: Variable[] = [];
   const idx = (v: Variable) => {
     let i = inputs.indexOf(v);
     if (i < 0) i = inputs.push(v) - 1;
     return i;
   };
-  const pv = n.inputs[which];
-  n.inputs.forEach((v) => v !== pv && idx(v));
-  p.inputs.forEach((v) => idx(v));
+  n.inputs.forEach((v) => !pOuts.includes(v) && idx(v));
+  pp.inputs.forEach((v) => idx(v));
   const ops: EwProgram['ops'] = [];
   const params: EwProgram['params'] = [];
   let next = inputs.length;
-  const pMap = new Map<number, number>(p.inputs.map((v, k) => [k, inputs.indexOf(v)]));
-  p.prog.ops.forEach(([code, dst, a, b, c], k) => {
+  const pMap = new Map<number, number>(pp.inputs.map((v, k) => [k, inputs.indexOf(v)]));
+  pp.prog.ops.forEach(([code, dst, a, b, c], k) => {
     const r = (x: number) => pMap.get(x) ?? x;
     pMap.set(dst, next);
     ops.push([code, next++, r(a), r(b), r(c)]);
-    params.push(p.prog.params[k]);
+    params.push(pp.prog.params[k]);
   });
-  const pOut = pMap.get(p.prog.outs[0])!;
-  // every read of the producer's value (mul(d, d) reads it twice) comes from its register
-  const nMap = new Map<number, number>(n.inputs.map((v, k) => [k, v === pv ? pOut : inputs.indexOf(v)]));
+  const pRegs = pp.prog.outs.map((r) => pMap.get(r)!);
+  // every read of a producer value (mul(d, d) reads it twice) comes from its register
+  const nMap = new Map<number, number>(n.inputs.map((v, k) => [k, pOuts.includes(v) ? pRegs[pOuts.indexOf(v)] : inputs.indexOf(v)]));
   n.prog.ops.forEach(([code, dst, a, b, c], k) => {
     const r = (x: number) => nMap.get(x) ?? x;
     nMap.set(dst, next);
@@ -125,10 +125,10 @@ function compose(p: Program, n: Program, which: number, keep: boolean): Program 
   });
   const outs = n.prog.outs.map((r) => nMap.get(r)!);
   return {
-    prog: { nIn: inputs.length, ops, params, outs: keep ? [...outs, pOut] : outs },
+    prog: { nIn: inputs.length, ops, params, outs: [...outs, ...pRegs.filter((_, k) => keep[k])] },
     inputs,
     ctype: n.ctype,
-    outs: keep ? [...n.outs, p.outs[0]] : n.outs,
+    outs: [...n.outs, ...pp.outs.filter((_, k) => keep[k])],
   };
 }
 
@@ -154,13 +154,13 @@ function ancestors(n: Apply): Set<Apply> {
   return seen;
 }
 
-/** Replaces node's outputs and (with keep) the producer's output by the fused node's. */
-function install(fg: FunctionGraph, node: Apply, producer: Variable | null, x: Program): void {
+/** Replaces node's outputs, then the kept producer outputs, by the fused node's. */
+function install(fg: FunctionGraph, node: Apply, kept: Variable[], x: Program): void {
   const mark = peekNextId();
   const fused = fusedNode(x);
   inheritTrace(fused[0], mark, node.trace);
   node.outputs.forEach((o, k) => fg.replace(o, fused[k], 'elementwiseFusion'));
-  if (producer) fg.replace(producer, fused[fused.length - 1], 'elementwiseFusion');
+  kept.forEach((v, k) => fg.replace(v, fused[node.outputs.length + k], 'elementwiseFusion'));
 }
 
 export const elementwiseFusion = registerGlobal({
@@ -181,29 +181,27 @@ function fuseOnce(fg: FunctionGraph): boolean {
   for (const node of fg.nodes()) {
     const n = programOf(node);
     if (!n) continue;
-    for (let i = 0; i < node.inputs.length; i++) {
-      const v = node.inputs[i];
+    for (const v of node.inputs) {
       const pnode = v.owner;
-      if (!pnode || pnode.outputs.length !== 1) continue;
+      if (!pnode || !n.inputs.includes(v)) continue; // not a node, or an inlined constant
       const p = programOf(pnode);
-      const which = n.inputs.indexOf(v);
-      if (!p || p.ctype !== n.ctype || which < 0) continue; // which < 0: v was an inlined constant
-      const cl = clients.get(v) ?? [];
-      if (cl.every((c) => c.node === node)) {
-        install(fg, node, null, compose(p, n, which, false));
-        return true;
+      if (!p || p.ctype !== n.ctype) continue;
+      // producer outputs read elsewhere stay outputs of the fused program
+      const keep = pnode.outputs.map((o) => (clients.get(o) ?? []).some((c) => c.node !== node));
+      const kept = pnode.outputs.filter((_, k) => keep[k]);
+      if (kept.length) {
+        // one known shape for every output, and no other client of a kept value feeding this
+        // node (that would make a cycle)
+        if (![...node.outputs, ...kept].every((o) => sameKnownShape(o, v))) continue;
+        const before = ancestors(node);
+        if (kept.some((o) => (clients.get(o) ?? []).some((c) => c.node !== node && c.node !== 'output' && before.has(c.node)))) continue;
       }
-      // other clients too: keep v as an extra output, when every output has one known shape and
-      // no other client of v feeds this node (that would make a cycle)
-      if (!node.outputs.every((o) => sameKnownShape(o, v))) continue;
-      const before = ancestors(node);
-      if (cl.some((c) => c.node !== node && c.node !== 'output' && before.has(c.node))) continue;
-      install(fg, node, v, compose(p, n, which, true));
+      install(fg, node, kept, compose(p, pnode.outputs, n, keep));
       return true;
     }
     // a lone elementwise node with inlinable constants still becomes one program
     if (node.op instanceof Elemwise && n.inputs.length < node.inputs.length) {
-      install(fg, node, null, n);
+      install(fg, node, [], n);
       return true;
     }
   }
