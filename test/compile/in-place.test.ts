@@ -42,3 +42,35 @@ describe('compile: in-place updates', () => {
     assert.deepEqual(Array.from(q.get().dataSync()), [2, 4]);
   });
 });
+
+describe('compile: multi-output fusion', () => {
+  function adam(exclude: string[]) {
+    const x = T.matrix('x');
+    const p = st.shared(st.randomNormal([6, 3], { seed: 11 }), 'p');
+    const m = st.shared(st.zeros([6, 3]), 'm');
+    const v = st.shared(st.zeros([6, 3]), 'v');
+    const loss = T.mean(T.square(T.tanh(T.dot(x, p))));
+    const g = st.grad(loss, p);
+    const m2 = m.mul(0.9).add(g.mul(0.1));
+    const v2 = v.mul(0.999).add(g.square().mul(0.001));
+    const p2 = p.sub(m2.mul(0.01).div(v2.sqrt().add(1e-8)));
+    const f = st.fn([x], loss, { updates: [[m, m2], [v, v2], [p, p2]], excludeRewrites: exclude });
+    return { f, p, m, v };
+  }
+
+  it("an Adam step is one program with three outputs written in place, equal to the unfused step", () => {
+    const a = adam([]), b = adam(['elementwiseFusion']);
+    const xv = st.randomNormal([5, 6], { seed: 12 });
+    for (let i = 0; i < 4; i++) {
+      const la = Number((a.f.sync(xv) as st.Tensor).item()), lb = Number((b.f.sync(xv) as st.Tensor).item());
+      assert.ok(Math.abs(la - lb) <= 1e-6 * Math.abs(lb) + 1e-7, `${la} vs ${lb}`);
+    }
+    for (const k of ['p', 'm', 'v'] as const) {
+      const x = a[k].get().dataSync(), y = b[k].get().dataSync();
+      for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) <= 1e-5 * Math.abs(y[i]) + 1e-7, `${k}[${i}]: ${x[i]} vs ${y[i]}`);
+    }
+    const multi = a.f.graph.nodes().filter((n) => n.op.name === 'fused' && n.outputs.length === 3);
+    assert.equal(multi.length, 1, st.debugprint(a.f, { print: false }));
+    assert.equal(a.f.program()!.copies.length, 0, 'm, v and p are written in place');
+  });
+});
