@@ -39,13 +39,22 @@ export class FunctionGraph {
     this.outputs = outputs.map(clone);
   }
 
-  /** Nodes in topological order. */
+  // nodes() and clients() are asked for once per node by the rewrites; both stay valid until the
+  // next replace(), the only thing that changes the graph
+  private cachedNodes: Apply[] | null = null;
+  private cachedClients: Map<Variable, { node: Apply | 'output'; index: number }[]> | null = null;
+
+  /** Nodes in topological order (do not modify the array). */
   nodes(): Apply[] {
-    return toposort(this.outputs);
+    return (this.cachedNodes ??= toposort(this.outputs));
   }
 
   /** For each variable, the nodes that read it (and 'output' markers). */
   clients(): Map<Variable, { node: Apply | 'output'; index: number }[]> {
+    return (this.cachedClients ??= this.computeClients());
+  }
+
+  private computeClients(): Map<Variable, { node: Apply | 'output'; index: number }[]> {
     const m = new Map<Variable, { node: Apply | 'output'; index: number }[]>();
     const add = (v: Variable, c: { node: Apply | 'output'; index: number }) => {
       const l = m.get(v);
@@ -67,6 +76,8 @@ export class FunctionGraph {
       for (let i = 0; i < ins.length; i++) if (ins[i] === old) ins[i] = neu;
     }
     this.outputs = this.outputs.map((v) => (v === old ? neu : v));
+    this.cachedNodes = null;
+    this.cachedClients = null;
     this.history.push({ rewrite: reason, node: old.owner ? old.owner.op.key() : old.describe() });
     if (process.env.SYMTENSOR_DEBUG === '3') process.stderr.write(`[symtensor] rewrite ${reason}: ${old.owner?.op.key() ?? old.describe()}\n`);
   }

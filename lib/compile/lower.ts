@@ -144,12 +144,8 @@ export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>
 /** Nodes each lazily-evaluated branch owns (innermost ifelse first). */
 function branchOwnership(fg: FunctionGraph, extraRoots: Variable[]): Map<Apply, { ifelse: Apply; branch: 1 | 2 }> {
   const nodes = fg.nodes();
-  const clients = fg.clients();
-  for (const r of extraRoots) {
-    const l = clients.get(r) ?? [];
-    l.push({ node: 'output', index: -1 });
-    clients.set(r, l);
-  }
+  const clients = new Map(fg.clients()); // a copy: the graph's own map is cached
+  for (const r of extraRoots) clients.set(r, [...(clients.get(r) ?? []), { node: 'output', index: -1 }]);
   const owner = new Map<Apply, { ifelse: Apply; branch: 1 | 2 }>();
   for (const ie of nodes.filter((n) => n.op instanceof IfElse)) {
     for (const branch of [1, 2] as const) {
