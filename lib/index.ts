@@ -46,9 +46,11 @@ export type { Dim, VarType } from './graph/variable';
 export { shared, SharedVariable } from './graph/shared';
 export { grad, jacobian, hessian } from './graph/grad';
 export type { GradOptions } from './graph/grad';
-export { fn } from './graph/fn';
-export type { CompiledFunction, FnOptions, ProfileEntry } from './graph/fn';
-import type { CompiledFunction } from './graph/fn';
+export { randomStreams, RandomStreams } from './graph/random';
+export type { ShapeArg } from './graph/random';
+export { fn } from './compile/function';
+export type { CompiledFunction, FnOptions, ProfileEntry, ArgValue } from './compile/function';
+import type { CompiledFunction } from './compile/function';
 import { debugprintGraph, toDotGraph } from './compile/print';
 
 /** Prints (and returns) the optimized graph of a compiled function, one node a line with shapes. */

@@ -12,7 +12,7 @@ import { Apply, Constant, Variable, VarType } from '../graph/variable';
 import { IfElse } from '../graph/ops/control';
 import { Elemwise } from '../graph/ops/elemwise';
 import { SharedVariable } from '../graph/shared';
-import { FunctionGraph } from './fgraph';
+import { FunctionGraph } from '../graph/fgraph';
 import { planMemory } from './memory-plan';
 
 export const SLOT = { input: 0, bound: 1, temp: 2, output: 3 } as const;

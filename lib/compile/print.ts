@@ -2,7 +2,7 @@
 import { fmtShape } from '../errors';
 import { Constant, Variable } from '../graph/variable';
 import { SharedVariable } from '../graph/shared';
-import { FunctionGraph } from './fgraph';
+import { FunctionGraph } from '../graph/fgraph';
 import { FusedElemwise } from './rewrites/fusion';
 
 function label(v: Variable): string {

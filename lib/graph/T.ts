@@ -22,8 +22,7 @@ import {
 } from './ops/shape';
 import { Conv2d, Conv2dGradFilter, Conv2dGradInput, Pool2d, Pool2dGrad, Softmax } from './ops/nn';
 import { IfElse, StopGradient } from './ops/control';
-import { CrossEntropySoftmax } from './ops/loss';
-import { labelsFit } from '../compile/rewrites/stabilize';
+import { CrossEntropySoftmax, labelsFit } from './ops/loss';
 
 /** Anything a T op takes: variables, numbers (weak scalars), eager tensors and nested arrays (constants). */
 export type VarLike = Variable | number | boolean | Tensor | NestedArray;

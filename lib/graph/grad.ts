@@ -6,7 +6,8 @@ import { Apply, Variable, applyOp1 } from './variable';
 import { ew } from './ops/elemwise';
 import { BroadcastLike } from './ops/shape';
 import { cast } from './ops/helpers';
-import { stabilize } from '../compile/stabilize-expr';
+import { stabilize } from './stabilize';
+import { toposort } from './traverse';
 import * as T from './T';
 
 export interface GradOptions {
@@ -15,34 +16,6 @@ export interface GradOptions {
    * returns zeros shaped like it, 'ignore' returns null in its place.
    */
   consider?: 'raise' | 'zero' | 'ignore';
-}
-
-/** Nodes between `inputs` and `outputs` in topological order. */
-export function toposort(outputs: Variable[]): Apply[] {
-  const order: Apply[] = [];
-  const seen = new Set<Apply>();
-  const stack: [Apply, number][] = [];
-  for (const out of outputs) {
-    if (!out.owner || seen.has(out.owner)) continue;
-    stack.push([out.owner, 0]);
-    seen.add(out.owner);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      const [node, i] = top;
-      if (i < node.inputs.length) {
-        top[1]++;
-        const o = node.inputs[i].owner;
-        if (o && !seen.has(o)) {
-          seen.add(o);
-          stack.push([o, 0]);
-        }
-      } else {
-        stack.pop();
-        order.push(node);
-      }
-    }
-  }
-  return order;
 }
 
 /**

@@ -38,6 +38,15 @@ export function captureTrace(): string {
   return 'unknown location';
 }
 
+// x.shape arrays with unknown dims remember their variable, so APIs given `x.shape` (random
+// draws) can read the dims at run time.
+const shapeOwners = new WeakMap<readonly Dim[], Variable>();
+
+/** The variable whose `shape` array this is (only for shapes with unknown dims), else undefined. */
+export function variableOfShape(shape: readonly Dim[]): Variable | undefined {
+  return shapeOwners.get(shape);
+}
+
 /** A symbolic value: the result of an Apply, a graph input, a constant or a shared variable. */
 export class Variable {
   readonly id = nextId++;
@@ -54,6 +63,7 @@ export class Variable {
   constructor(type: VarType, owner: Apply | null = null, index = 0, name?: string, trace?: string) {
     this.dtype = type.dtype;
     this.shape = type.shape.slice();
+    if (this.shape.includes(null)) shapeOwners.set(this.shape, this);
     this.owner = owner;
     this.index = index;
     this.name = name;

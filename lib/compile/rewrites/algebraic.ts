@@ -4,14 +4,13 @@
 import { scalarConstant } from '../../graph/ops/elemwise';
 import { BroadcastLike } from '../../graph/ops/shape';
 import { applyOp1 } from '../../graph/variable';
-import { register } from '../rewrite';
-import { ewName, sameShapeOrUnknown, scalarValue } from './util';
+import { localRewrite } from '../../graph/rewrite';
+import { ewName, sameShapeOrUnknown, scalarValue } from '../../graph/match';
 
 /** x op c -> x when c is the identity element and the result has x's type. */
 function identityElement(fnName: string, ident: number, commutes: boolean, label: string) {
-  return register({
+  return localRewrite({
     name: label,
-    tags: ['canonicalize'],
     fn(node) {
       if (ewName(node) !== fnName) return null;
       const out = node.outputs[0];
@@ -29,18 +28,16 @@ export const addIdentity = identityElement('add', -0, true, 'addIdentity');
 export const subIdentity = identityElement('sub', 0, false, 'subIdentity');
 export const divIdentity = identityElement('div', 1, false, 'divIdentity');
 
-export const negNeg = register({
+export const negNeg = localRewrite({
   name: 'negNeg',
-  tags: ['canonicalize'],
   fn(node) {
     if (ewName(node) !== 'neg' || ewName(node.inputs[0]) !== 'neg') return null;
     return node.inputs[0].owner!.inputs[0];
   },
 });
 
-export const logExp = register({
+export const logExp = localRewrite({
   name: 'logExp',
-  tags: ['canonicalize'],
   fn(node) {
     if (ewName(node) !== 'log' || ewName(node.inputs[0]) !== 'exp') return null;
     const x = node.inputs[0].owner!.inputs[0];
@@ -48,9 +45,8 @@ export const logExp = register({
   },
 });
 
-export const subSelf = register({
+export const subSelf = localRewrite({
   name: 'subSelf',
-  tags: ['canonicalize'],
   fn(node) {
     if (ewName(node) !== 'sub' || node.inputs[0] !== node.inputs[1]) return null;
     const x = node.inputs[0];

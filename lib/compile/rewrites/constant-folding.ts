@@ -2,13 +2,12 @@
 import { eager } from '../../tensor/emitter';
 import { Tensor } from '../../tensor/tensor';
 import { Constant } from '../../graph/variable';
-import { register } from '../rewrite';
+import { localRewrite } from '../../graph/rewrite';
 
 const MAX_FOLD = 1 << 20;
 
-export const constantFolding = register({
+export const constantFolding = localRewrite({
   name: 'constantFolding',
-  tags: ['canonicalize'],
   fn(node) {
     if (node.outputs.length !== 1 || !node.inputs.length || !node.inputs.every((v) => v instanceof Constant)) return null;
     if (node.outputs[0].shape.some((d) => d === null) || node.outputs[0].shape.reduce<number>((a, d) => a * (d ?? 0), 1) > MAX_FOLD) return null;

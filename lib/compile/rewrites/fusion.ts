@@ -11,8 +11,8 @@ import type { Emitter, Val } from '../../tensor/emitter';
 import { broadcastDims } from '../../graph/dims';
 import { Elemwise } from '../../graph/ops/elemwise';
 import { Apply, Constant, Op, VarType, Variable, applyOp, peekNextId } from '../../graph/variable';
-import { FunctionGraph } from '../fgraph';
-import { inheritTrace, registerGlobal } from '../rewrite';
+import { FunctionGraph } from '../../graph/fgraph';
+import { globalRewrite, inheritTrace } from '../../graph/rewrite';
 
 /** A micro-op program over registers: inputs first, then each op's destination. */
 export interface EwProgram {
@@ -163,9 +163,8 @@ function install(fg: FunctionGraph, node: Apply, kept: Variable[], x: Program): 
   kept.forEach((v, k) => fg.replace(v, fused[node.outputs.length + k], 'elementwiseFusion'));
 }
 
-export const elementwiseFusion = registerGlobal({
+export const elementwiseFusion = globalRewrite({
   name: 'elementwiseFusion',
-  tags: ['fusion'],
   fn(fg: FunctionGraph): boolean {
     let changed = false;
     for (let guard = 0; guard < 10000; guard++) {

@@ -7,9 +7,9 @@ import { matmulWith } from '../../tensor/linalg';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { MatMul } from '../../graph/ops/linalg';
 import { Apply, Op, VarType, Variable, applyOp1 } from '../../graph/variable';
-import { register } from '../rewrite';
-import { ewName, scalarValue } from './util';
-import { FunctionGraph } from '../fgraph';
+import { localRewrite } from '../../graph/rewrite';
+import { ewName, scalarValue } from '../../graph/match';
+import { FunctionGraph } from '../../graph/fgraph';
 
 const ACTS: Record<string, number> = { relu: 1, sigmoid: 2, tanh: 3 };
 const ACT_NAMES = ['', 'relu', 'sigmoid', 'tanh'];
@@ -56,9 +56,8 @@ function matchBiasAdd(add: Variable, fg: FunctionGraph | null): [Apply, Variable
   return null;
 }
 
-export const gemmEpilogue = register({
+export const gemmEpilogue = localRewrite({
   name: 'gemmEpilogue',
-  tags: ['specialize'],
   fn(node, fg) {
     const name = ewName(node);
     let act = 0;
@@ -120,9 +119,8 @@ export class GemmAcc extends Op {
  * weight matrix costs no pass over the gradient and no temporary; as an update it is written
  * straight into the shared buffer.
  */
-export const gemmAccumulate = register({
+export const gemmAccumulate = localRewrite({
   name: 'gemmAccumulate',
-  tags: ['specialize'],
   fn(node, fg) {
     const name = ewName(node);
     if (name !== 'add' && name !== 'sub') return null;

@@ -1,17 +1,16 @@
 // merge: nodes with the same op and inputs compute the same thing; keep one.  Equal small
 // constants merge too, so their uses can merge in turn.
 import { Constant, Variable } from '../../graph/variable';
-import { FunctionGraph } from '../fgraph';
-import { registerGlobal } from '../rewrite';
+import { FunctionGraph } from '../../graph/fgraph';
+import { globalRewrite } from '../../graph/rewrite';
 
 function constantKey(c: Constant): string | null {
   if (c.value.size > 64 || c.value.isDisposed) return null;
   return `${c.dtype}${JSON.stringify(c.shape)}${Array.from(c.value.dataSync(), (v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}`;
 }
 
-export const merge = registerGlobal({
+export const merge = globalRewrite({
   name: 'merge',
-  tags: ['canonicalize', 'specialize', 'fusion'],
   fn(fg: FunctionGraph): boolean {
     let changed = false;
     const constants = new Map<string, Constant>();

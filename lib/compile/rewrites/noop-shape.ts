@@ -2,12 +2,11 @@
 import { DimShuffle, Reshape, Transpose, BroadcastLike, ReshapeLike } from '../../graph/ops/shape';
 import { StopGradient } from '../../graph/ops/control';
 import { applyOp1 } from '../../graph/variable';
-import { register } from '../rewrite';
-import { sameStaticShape } from './util';
+import { localRewrite } from '../../graph/rewrite';
+import { sameStaticShape } from '../../graph/match';
 
-export const removeNoopReshape = register({
+export const removeNoopReshape = localRewrite({
   name: 'removeNoopReshape',
-  tags: ['canonicalize'],
   fn(node) {
     const op = node.op;
     const [x] = node.inputs;
@@ -19,9 +18,8 @@ export const removeNoopReshape = register({
   },
 });
 
-export const reshapeReshape = register({
+export const reshapeReshape = localRewrite({
   name: 'reshapeReshape',
-  tags: ['canonicalize'],
   fn(node) {
     if (!(node.op instanceof Reshape)) return null;
     const inner = node.inputs[0].owner;
@@ -30,9 +28,8 @@ export const reshapeReshape = register({
   },
 });
 
-export const removeStopGradient = register({
+export const removeStopGradient = localRewrite({
   name: 'removeStopGradient',
-  tags: ['canonicalize'],
   fn(node) {
     return node.op instanceof StopGradient ? node.inputs[0] : null;
   },

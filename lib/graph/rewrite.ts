@@ -1,34 +1,38 @@
-// The rewrite registry and the driver that applies rewrites to a FunctionGraph phase by phase.
-import { Apply, Variable, peekNextId } from '../graph/variable';
+// The rewrite machinery: what a rewrite is, and the driver that applies a phase's rewrites to a
+// FunctionGraph.  Which rewrites run, and in what order, is listed in lib/compile/rewrites/index.ts.
+import { Apply, Variable, peekNextId } from './variable';
 import { FunctionGraph } from './fgraph';
 
 export type Phase = 'canonicalize' | 'stabilize' | 'specialize' | 'fusion';
-export const PHASES: Phase[] = ['canonicalize', 'stabilize', 'specialize', 'fusion'];
 
 /** A local rewrite: given a node, a replacement for its first output, or null. */
 export interface Rewrite {
+  readonly kind: 'local';
   name: string;
-  tags: Phase[];
   fn(node: Apply, fg: FunctionGraph | null): Variable | null;
 }
 
-/** A whole-graph rewrite (merge). */
+/** A whole-graph rewrite (merge, fusion): changes the graph itself, returns whether it did. */
 export interface GlobalRewrite {
+  readonly kind: 'global';
   name: string;
-  tags: Phase[];
   fn(fg: FunctionGraph): boolean;
 }
 
-export const localRewrites: Rewrite[] = [];
-export const globalRewrites: GlobalRewrite[] = [];
-
-export function register(r: Rewrite): Rewrite {
-  localRewrites.push(r);
-  return r;
+/** One phase: its name and its rewrites in the order they are tried. */
+export interface PhaseList {
+  phase: Phase;
+  rewrites: (Rewrite | GlobalRewrite)[];
 }
-export function registerGlobal(r: GlobalRewrite): GlobalRewrite {
-  globalRewrites.push(r);
-  return r;
+
+/** Declares a local rewrite (a typed object literal; nothing is registered anywhere). */
+export function localRewrite(r: Omit<Rewrite, 'kind'>): Rewrite {
+  return { kind: 'local', ...r };
+}
+
+/** Declares a whole-graph rewrite. */
+export function globalRewrite(r: Omit<GlobalRewrite, 'kind'>): GlobalRewrite {
+  return { kind: 'global', ...r };
 }
 
 /** Nodes a rewrite just built (ids from `mark` on) take the location of the node they replace. */
@@ -47,15 +51,11 @@ export function fits(rep: Variable, old: Variable): boolean {
   return rep.dtype === old.dtype && rep.ndim === old.ndim && old.shape.every((d, i) => d === null || rep.shape[i] === null || rep.shape[i] === d);
 }
 
-/** Names of every registered rewrite (for validating excludeRewrites). */
-export function rewriteNames(): string[] {
-  return [...localRewrites, ...globalRewrites].map((r) => r.name);
-}
-
-/** Applies the local rewrites of a phase until none fires (bounded). */
-export function runPhase(fg: FunctionGraph, phase: Phase, exclude: Set<string> = new Set()): void {
-  const locals = localRewrites.filter((r) => r.tags.includes(phase) && !exclude.has(r.name));
-  const globals = globalRewrites.filter((r) => r.tags.includes(phase) && !exclude.has(r.name));
+/** Applies a phase's rewrites until none fires (bounded): whole-graph ones first, then local ones per node. */
+export function runPhase(fg: FunctionGraph, rewrites: (Rewrite | GlobalRewrite)[], exclude: Set<string> = new Set()): void {
+  const active = rewrites.filter((r) => !exclude.has(r.name));
+  const locals = active.filter((r): r is Rewrite => r.kind === 'local');
+  const globals = active.filter((r): r is GlobalRewrite => r.kind === 'global');
   for (let iter = 0; iter < 50; iter++) {
     let changed = false;
     for (const g of globals) changed = g.fn(fg) || changed;
@@ -76,7 +76,7 @@ export function runPhase(fg: FunctionGraph, phase: Phase, exclude: Set<string> =
 }
 
 /** Runs every phase in order. */
-export function optimize(fg: FunctionGraph, exclude: Set<string> = new Set()): FunctionGraph {
-  for (const phase of PHASES) runPhase(fg, phase, exclude);
+export function optimize(fg: FunctionGraph, phases: PhaseList[], exclude: Set<string> = new Set()): FunctionGraph {
+  for (const { rewrites } of phases) runPhase(fg, rewrites, exclude);
   return fg;
 }

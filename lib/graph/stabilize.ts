@@ -1,11 +1,14 @@
-// Stabilization: forms that overflow or lose precision replaced by equivalent stable ones.
-import { Softmax } from '../../graph/ops/nn';
-import { CrossEntropySoftmax } from '../../graph/ops/loss';
-import { ew } from '../../graph/ops/elemwise';
-import { Reduce } from '../../graph/ops/reduce';
-import { Variable, applyOp1 } from '../../graph/variable';
-import { register } from '../rewrite';
-import { ewName, scalarValue } from './util';
+// Stabilization: forms that overflow or lose precision replaced by equivalent stable ones.  The
+// rules live in the graph layer because grad() differentiates the stable form (so gradients are
+// stable too); the compiler runs the same rules as its 'stabilize' phase.
+import { Softmax } from './ops/nn';
+import { CrossEntropySoftmax, labelsFit } from './ops/loss';
+import { ew } from './ops/elemwise';
+import { Reduce } from './ops/reduce';
+import { Variable, applyOp1 } from './variable';
+import { Rewrite, fits, localRewrite } from './rewrite';
+import { rebuild, toposort } from './traverse';
+import { ewName, scalarValue } from './match';
 
 /** v, broadcast (and upcast) with the one-element constant it replaced: v + 0·c. */
 function keepShape(v: Variable, c: Variable): Variable {
@@ -14,9 +17,8 @@ function keepShape(v: Variable, c: Variable): Variable {
 }
 
 /** log(softmax(x)) -> logSoftmax(x) */
-export const logSoftmax = register({
+export const logSoftmax = localRewrite({
   name: 'logSoftmax',
-  tags: ['stabilize'],
   fn(node) {
     if (ewName(node) !== 'log') return null;
     const inner = node.inputs[0].owner;
@@ -26,9 +28,8 @@ export const logSoftmax = register({
 });
 
 /** log(sigmoid(x)) -> -softplus(-x) */
-export const logSigmoid = register({
+export const logSigmoid = localRewrite({
   name: 'logSigmoid',
-  tags: ['stabilize'],
   fn(node) {
     if (ewName(node) !== 'log' || ewName(node.inputs[0]) !== 'sigmoid') return null;
     const x = node.inputs[0].owner!.inputs[0];
@@ -37,9 +38,8 @@ export const logSigmoid = register({
 });
 
 /** log(1 - sigmoid(x)) -> -softplus(x) */
-export const log1mSigmoid = register({
+export const log1mSigmoid = localRewrite({
   name: 'log1mSigmoid',
-  tags: ['stabilize'],
   fn(node) {
     if (ewName(node) !== 'log' || ewName(node.inputs[0]) !== 'sub') return null;
     const [one, s] = node.inputs[0].owner!.inputs;
@@ -49,9 +49,8 @@ export const log1mSigmoid = register({
 });
 
 /** log(1 + x) -> log1p(x) */
-export const log1p = register({
+export const log1p = localRewrite({
   name: 'log1p',
-  tags: ['stabilize'],
   fn(node) {
     if (ewName(node) !== 'log' || ewName(node.inputs[0]) !== 'add') return null;
     const [a, b] = node.inputs[0].owner!.inputs;
@@ -62,9 +61,8 @@ export const log1p = register({
 });
 
 /** -sum(y * logSoftmax(x), last axis) -> crossEntropySoftmax(x, y): one fused op, stable gradient. */
-export const softmaxCrossEntropy = register({
+export const softmaxCrossEntropy = localRewrite({
   name: 'softmaxCrossEntropy',
-  tags: ['stabilize'],
   fn(node) {
     if (ewName(node) !== 'neg') return null;
     const red = node.inputs[0].owner;
@@ -81,9 +79,27 @@ export const softmaxCrossEntropy = register({
   },
 });
 
-/** True when labels y broadcast to the logits' shape without enlarging it. */
-export function labelsFit(y: { ndim: number; shape: (number | null)[] }, x: { ndim: number; shape: (number | null)[] }): boolean {
-  if (y.ndim > x.ndim) return false;
-  const lead = x.ndim - y.ndim;
-  return y.shape.every((d, i) => d === 1 || (d !== null && d === x.shape[i + lead]) || (d === null && x.shape[i + lead] === null));
+/** The stabilization rules, in the order they are tried. */
+export const stabilizeRules: Rewrite[] = [logSoftmax, logSigmoid, log1mSigmoid, log1p, softmaxCrossEntropy];
+
+/** The stable form of an expression (no FunctionGraph needed): what grad() differentiates. */
+export function stabilize(root: Variable): Variable {
+  const map = new Map<Variable, Variable>();
+  const get = (v: Variable) => map.get(v) ?? v;
+  for (const node of toposort([root])) {
+    const ins = node.inputs.map(get);
+    const changed = ins.some((v, i) => v !== node.inputs[i]);
+    let outs = changed ? rebuild(node.op, ins, node.trace) : node.outputs;
+    if (outs.length === 1) {
+      for (const r of stabilizeRules) {
+        const rep = r.fn(outs[0].owner!, null);
+        if (rep && fits(rep, outs[0])) {
+          outs = [rep];
+          break;
+        }
+      }
+    }
+    node.outputs.forEach((o, k) => outs[k] !== o && map.set(o, outs[k]));
+  }
+  return get(root);
 }

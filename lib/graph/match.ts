@@ -1,6 +1,6 @@
-// Pattern helpers shared by the rewrites.
-import { Constant, Variable, Apply } from '../../graph/variable';
-import { Elemwise } from '../../graph/ops/elemwise';
+// Pattern-matching helpers shared by the rewrites (here and in lib/compile/rewrites).
+import { Constant, Variable, Apply } from './variable';
+import { Elemwise } from './ops/elemwise';
 
 /** The node's op name when it is an elementwise op. */
 export function ewName(v: Variable | Apply | null | undefined): string | null {

@@ -1,13 +1,7 @@
 // FunctionGraph: the graph a function computes, cloned from the user's so rewrites can change it.
 import { SymtensorError } from '../errors';
-import { Apply, Op, Variable } from '../graph/variable';
-import { toposort } from '../graph/grad';
-
-/** A fresh node computing op on inputs, keeping `trace` (where the user built the original). */
-export function rebuild(op: Op, inputs: Variable[], trace: string): Variable[] {
-  const types = op.infer(inputs.map((v) => v.type));
-  return new Apply(op, inputs, types, trace).outputs;
-}
+import { Apply, Variable } from './variable';
+import { toposort } from './traverse';
 
 export class FunctionGraph {
   inputs: Variable[];

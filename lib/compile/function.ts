@@ -1,0 +1,191 @@
+// fn(): the callable.  Converts arguments, picks the program for their shapes, and runs it inline
+// (f.sync) or on a worker thread (await f), keeping calls that share state in call order.
+import { DType, dtypeOfTypedArray } from '../dtype';
+import { SymtensorError, fmtShape } from '../errors';
+import { native } from '../native';
+import { tensor } from '../tensor/creation';
+import { castWith } from '../tensor/elementwise';
+import { eager } from '../tensor/emitter';
+import { Tensor } from '../tensor/tensor';
+import { FunctionGraph } from '../graph/fgraph';
+import { SharedVariable } from '../graph/shared';
+import { Variable } from '../graph/variable';
+import { BuiltGraph, GraphOptions, ValueLike, buildFunctionGraph } from './function-graph';
+import { ProgramCache, Compiled } from './programs';
+import { ProgramDesc } from './lower';
+import { ProfileEntry, debugLevel, profileAtExit } from './debug';
+
+export type { ProfileEntry } from './debug';
+
+export interface FnOptions extends GraphOptions {
+  /** [shared, newValue] pairs applied after the outputs are computed, all from the old values. */
+  updates?: Iterable<readonly [SharedVariable, ValueLike]>;
+  /** Accept inputs of a wider dtype than declared (float64 for float32 …) and convert them. */
+  allowInputDowncast?: boolean;
+  name?: string;
+  /** Time each instruction; read with f.profile(). */
+  profile?: boolean;
+}
+
+/** What a compiled function takes for each input: a tensor, or data a tensor can be made from. */
+export type ArgValue = Tensor | number | boolean | ArrayLike<unknown> | unknown[];
+
+/** A compiled function: `await f(...)` runs off the event loop, `f.sync(...)` inline. */
+export interface CompiledFunction<R = Tensor | Tensor[]> {
+  (...args: ArgValue[]): Promise<R>;
+  sync(...args: ArgValue[]): R;
+  readonly name: string;
+  /** The optimized graph. */
+  readonly graph: FunctionGraph;
+  /** Per-instruction timings of the most recently used program (profile: true). */
+  profile(): ProfileEntry[];
+  /** The lowered program for the most recent input shapes. */
+  program(): ProgramDesc | null;
+  /** Frees the native programs now. */
+  dispose(): void;
+}
+
+// dtypes an input converts from without losing information
+const LOSSLESS: Record<DType, DType[]> = { bool: [], int32: ['bool'], float32: ['bool'], float64: ['bool', 'int32', 'float32'] };
+
+/** Converts call arguments to tensors of the inputs' dtypes, checking count, dtype and static dims. */
+function argumentConverter(name: string, inputs: Variable[], allowDowncast: boolean): (args: ArgValue[]) => Tensor[] {
+  const labels = inputs.map((v, i) => `input ${i} (${v.describe()})`);
+  return (args) => {
+    if (args.length !== inputs.length)
+      throw new SymtensorError('ERR_ST_ARG', name, `expected ${inputs.length} argument${inputs.length === 1 ? '' : 's'} (${inputs.map((v) => v.describe()).join(', ')}), got ${args.length}`);
+    return args.map((a, i) => {
+      const v = inputs[i];
+      const label = labels[i];
+      let t: Tensor;
+      if (a instanceof Tensor) {
+        t = a;
+        if (t.dtype !== v.dtype) {
+          if (LOSSLESS[v.dtype].includes(t.dtype) || allowDowncast) t = castWith(eager, t, v.dtype);
+          else throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${t.dtype} tensor; pass ${v.dtype}, or set allowInputDowncast: true to convert`);
+        }
+      } else {
+        // typed arrays carry a dtype (plain JS numbers and arrays do not): narrowing one is a downcast
+        if (ArrayBuffer.isView(a)) {
+          const from = dtypeOfTypedArray(a as ArrayBufferView);
+          if (from !== v.dtype && !LOSSLESS[v.dtype].includes(from) && !allowDowncast)
+            throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${a.constructor.name} (${from}); pass ${v.dtype} data, or set allowInputDowncast: true to convert`);
+        }
+        try {
+          t = tensor(a as never, { dtype: v.dtype });
+        } catch (e) {
+          throw new SymtensorError('ERR_ST_VALUE', name, `${label}: ${(e as Error).message}`);
+        }
+      }
+      if (t.rank !== v.ndim || v.shape.some((d, k) => d !== null && d !== t.shape[k]))
+        throw new SymtensorError('ERR_ST_SHAPE', name, `${label} got shape ${fmtShape(t.shape)}`);
+      return t;
+    });
+  };
+}
+
+/**
+ * Compiles outputs (and updates) of the symbolic inputs into a callable: one native program per
+ * set of input shapes.  One output gives a Tensor, an array of outputs an array of Tensors.
+ * @example const train = st.fn([X, y], cost, { updates: [[w, w.sub(gw.mul(0.1))]] });
+ */
+export function fn(inputs: Variable[], outputs: Variable, opts?: FnOptions): CompiledFunction<Tensor>;
+export function fn(inputs: Variable[], outputs: Variable[], opts?: FnOptions): CompiledFunction<Tensor[]>;
+export function fn(inputs: Variable[], outputs: Variable | Variable[], opts?: FnOptions): CompiledFunction;
+export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnOptions = {}): CompiledFunction {
+  const name = opts.name ?? 'fn';
+  const built: BuiltGraph = buildFunctionGraph(opts.name ? `fn ${opts.name}` : 'fn', inputs, Array.isArray(outputs) ? outputs : [outputs], opts);
+  const programs = new ProgramCache(name, built, !!opts.profile);
+  const convert = argumentConverter(name, inputs, !!opts.allowInputDowncast);
+  const { sharedVars } = built;
+  const shape = (ts: Tensor[]) => (Array.isArray(outputs) ? ts : ts[0]);
+  // converted copies of the caller's values are ours to free
+  const release = (args: Tensor[], given: ArgValue[]) => args.forEach((t, i) => t !== given[i] && t.dispose());
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const sync = (...given: ArgValue[]) => {
+    for (const sv of sharedVars)
+      if (sv.pendingAsync > 0)
+        throw new SymtensorError('ERR_ST_ARG', name, `async calls that use ${sv.describe()} are still running; await them before calling ${name}.sync`);
+    const args = convert(given);
+    let c: Compiled, outs;
+    try {
+      c = programs.get(args);
+      try {
+        outs = native.runProgram(c.prog, args.map((t) => t.buffer(name)));
+      } catch (e) {
+        programs.fail(c, e);
+      }
+    } finally {
+      release(args, given);
+    }
+    return shape(programs.wrap(c, outs!));
+  };
+
+  // Async calls: inputs are converted and their buffers pinned now (a later dispose() cannot free
+  // them); the native runs are chained so calls of one function apply their updates in call order.
+  const run = (...given: ArgValue[]): Promise<Tensor | Tensor[]> => {
+    let args: Tensor[], c: Compiled, bufs: ReturnType<typeof native.runProgram>;
+    try {
+      args = convert(given);
+      c = programs.get(args);
+      bufs = args.map((t) => t.buffer(name));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    bufs.forEach((b) => native.pin(b));
+    c.pending++;
+    sharedVars.forEach((sv) => sv.pendingAsync++);
+    const done = () => {
+      bufs.forEach((b) => native.unpin(b));
+      release(args, given);
+      sharedVars.forEach((sv) => sv.pendingAsync--);
+      programs.finished(c);
+    };
+    // after this function's earlier calls and every earlier call touching the same shared variables
+    const after = Promise.all([queue, ...sharedVars.map((sv) => sv.queue)]);
+    const next = after.then(
+      () =>
+        new Promise<Tensor | Tensor[]>((resolve, reject) => {
+          if (programs.disposed) {
+            done();
+            return reject(new SymtensorError('ERR_ST_DISPOSED', name, 'function was disposed before this call ran'));
+          }
+          try {
+            native.runProgramAsync(c.prog, bufs, (err, outs) => {
+              done();
+              if (!err) return resolve(shape(programs.wrap(c, outs!)));
+              try {
+                programs.fail(c, err);
+              } catch (e2) {
+                reject(e2);
+              }
+            });
+          } catch (e) {
+            done();
+            reject(e);
+          }
+        }),
+    );
+    queue = next.catch(() => undefined);
+    sharedVars.forEach((sv) => (sv.queue = queue));
+    return next;
+  };
+
+  const f = run as unknown as CompiledFunction;
+  Object.defineProperty(f, 'name', { value: name });
+  Object.assign(f, {
+    sync,
+    graph: built.fg,
+    program: () => programs.last?.desc ?? null,
+    profile(): ProfileEntry[] {
+      const last = programs.last;
+      if (!last) return [];
+      const p = native.programProfile(last.prog);
+      return last.desc.instrs.map((ins, i) => ({ index: i, op: ins.label, ms: p.ns[i] / 1e6, calls: p.counts[i] }));
+    },
+    dispose: () => programs.dispose(),
+  });
+  if (debugLevel() >= 2) profileAtExit(f);
+  return f;
+}
