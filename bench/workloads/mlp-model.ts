@@ -118,7 +118,7 @@ export function stMlp(st: Any, o: { batch: number; optimizer?: Optimizer; profil
       predict.dispose();
       X.dispose();
       Y.dispose();
-      for (const p of [...params, ...extra]) p.storage.dispose();
+      for (const p of [...params, ...extra]) p.dispose();
     },
   };
 }

@@ -102,11 +102,16 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
   // converted copies of the caller's values are ours to free
   const release = (args: Tensor[], given: ArgValue[]) => args.forEach((t, i) => t !== given[i] && t.dispose());
   let queue: Promise<unknown> = Promise.resolve();
+  const checkShared = () => {
+    for (const sv of sharedVars)
+      if (sv.isDisposed) throw new SymtensorError('ERR_ST_DISPOSED', name, `shared variable ${sv.describe()} was disposed`);
+  };
 
   const sync = (...given: ArgValue[]) => {
     for (const sv of sharedVars)
       if (sv.pendingAsync > 0)
         throw new SymtensorError('ERR_ST_ARG', name, `async calls that use ${sv.describe()} are still running; await them before calling ${name}.sync`);
+    checkShared();
     const args = convert(given);
     let c: Compiled, outs;
     try {
@@ -127,6 +132,7 @@ export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnO
   const run = (...given: ArgValue[]): Promise<Tensor | Tensor[]> => {
     let args: Tensor[], c: Compiled, bufs: ReturnType<typeof native.runProgram>;
     try {
+      checkShared();
       args = convert(given);
       c = programs.get(args);
       bufs = args.map((t) => t.buffer(name));

@@ -27,6 +27,21 @@ export class SharedVariable extends Variable {
     return castWith(eager, this.storage, this.dtype);
   }
 
+  /**
+   * Frees the native value now (it is otherwise freed by the garbage collector).  Functions that
+   * use the variable fail with ERR_ST_DISPOSED afterwards.
+   */
+  dispose(): void {
+    if (this.pendingAsync > 0)
+      throw new SymtensorError('ERR_ST_ARG', 'shared.dispose', `async calls that use ${this.name ?? 'this shared variable'} are still running; await them first`);
+    this.storage.dispose();
+  }
+
+  /** True once dispose() was called. */
+  get isDisposed(): boolean {
+    return this.storage.isDisposed;
+  }
+
   /** Replaces the value; its shape and dtype must match the variable's. */
   set(value: Tensor | TensorData): void {
     const op = 'shared.set';
