@@ -1,12 +1,17 @@
-/** Element types.  float32 is the default everywhere. */
-export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+import { DTYPE, DTYPE_NAMES } from './ops.generated';
+
+/**
+ * Element types: 'float32' | 'float64' | 'int32' | 'bool' (native/ops.def's list).  float32 is
+ * the default everywhere.
+ */
+export type DType = (typeof DTYPE_NAMES)[number];
 
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
+export const DTYPES: readonly DType[] = DTYPE_NAMES;
 
-/** Native dtype codes (native/include/symtensor.h: st_dtype). */
-export const DTYPE_CODE: Readonly<Record<DType, number>> = { float32: 0, float64: 1, int32: 2, bool: 3 };
+/** Native dtype codes (st_dtype), generated from native/ops.def. */
+export const DTYPE_CODE: Readonly<Record<DType, number>> = DTYPE;
 
 export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);

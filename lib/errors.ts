@@ -1,14 +1,15 @@
-/** Kinds of failure, as `.code` on every error symtensor throws. */
-export type SymtensorErrorCode =
-  | 'ERR_ST_ARG'
-  | 'ERR_ST_SHAPE'
-  | 'ERR_ST_DTYPE'
-  | 'ERR_ST_INDEX'
-  | 'ERR_ST_ALLOC'
-  | 'ERR_ST_DISPOSED'
-  | 'ERR_ST_VALUE'
-  | 'ERR_ST_LOAD'
-  | 'ERR_ST_INTERNAL';
+import { ERR_CODES } from './ops.generated';
+
+/**
+ * Kinds of failure, as `.code` on every error symtensor throws: 'ERR_ST_ARG', 'ERR_ST_SHAPE',
+ * 'ERR_ST_DTYPE', 'ERR_ST_INDEX', 'ERR_ST_ALLOC', 'ERR_ST_INTERNAL', 'ERR_ST_DISPOSED',
+ * 'ERR_ST_VALUE', 'ERR_ST_LOAD' (the list is native/ops.def's, shared with the addon).
+ */
+export type SymtensorErrorCode = (typeof ERR_CODES)[number];
+
+function isErrorCode(code: unknown): code is SymtensorErrorCode {
+  return typeof code === 'string' && (ERR_CODES as readonly string[]).includes(code);
+}
 
 /** An error from symtensor: names the op, and carries the shapes/dtypes involved. */
 export class SymtensorError extends Error {
@@ -48,7 +49,7 @@ export function dtypeError(op: string, message: string): SymtensorError {
 /** Re-throws an error from the addon as a SymtensorError with the op's context added. */
 export function wrapNativeError(e: unknown, op: string, context: string): never {
   const err = e as { code?: string; message?: string };
-  const code = (typeof err?.code === 'string' && err.code.startsWith('ERR_ST_') ? err.code : 'ERR_ST_INTERNAL') as SymtensorErrorCode;
+  const code: SymtensorErrorCode = isErrorCode(err?.code) ? err.code : 'ERR_ST_INTERNAL';
   const msg = String(err?.message ?? e);
   throw new SymtensorError(code, op, context ? `${msg.replace(/^[\w]+: /, '')} (${context})` : msg);
 }

@@ -2,7 +2,7 @@
 // explains what was tried and how to fix it.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { SymtensorError } from './errors';
+import { SymtensorError, SymtensorErrorCode } from './errors';
 
 /** A native buffer (an N-API external); opaque to JS. */
 export type NativeBuffer = { readonly __nativeBuffer: unique symbol };
@@ -18,10 +18,20 @@ export interface ProgramDescription {
   copies: [number, number][];
 }
 
+/**
+ * What the addon throws (and hands to runProgramAsync's callback): an Error whose `.code` is one of
+ * native/ops.def's codes, with the failing instruction's name and index when a program failed.
+ */
+export interface NativeError extends Error {
+  code: SymtensorErrorCode;
+  op?: string;
+  instr?: number;
+}
+
 export interface NativeAddon {
   createProgram(desc: ProgramDescription): NativeProgram;
   runProgram(prog: NativeProgram, inputs: NativeBuffer[]): NativeBuffer[];
-  runProgramAsync(prog: NativeProgram, inputs: NativeBuffer[], cb: (err: Error | null, outs?: NativeBuffer[]) => void): void;
+  runProgramAsync(prog: NativeProgram, inputs: NativeBuffer[], cb: (err: NativeError | null, outs?: NativeBuffer[]) => void): void;
   disposeProgram(prog: NativeProgram): void;
   setProgramProfile(prog: NativeProgram, on: boolean): void;
   programProfile(prog: NativeProgram): { ns: Float64Array; counts: Float64Array };

@@ -41,8 +41,8 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'fill', nIn: 0, nOut: 1 },
   { name: 'range', nIn: 0, nOut: 1 },
   { name: 'eye', nIn: 0, nOut: 1 },
-  { name: 'randomUniform', nIn: 0, nOut: 1 },
-  { name: 'randomNormal', nIn: 0, nOut: 1 },
+  { name: 'randomUniform', nIn: -1, nOut: 1 },
+  { name: 'randomNormal', nIn: -1, nOut: 1 },
   { name: 'copy', nIn: 1, nOut: 1 },
   { name: 'concat', nIn: -1, nOut: 1 },
   { name: 'pad', nIn: 1, nOut: 1 },
@@ -173,3 +173,32 @@ export const EW_INFO: ReadonlyArray<{ name: string; arity: number }> = [
   { name: 'where', arity: 3 },
   { name: 'erf', arity: 1 },
 ];
+
+/** Element type names, in native code order (st_dtype). */
+export const DTYPE_NAMES = ['float32', 'float64', 'int32', 'bool'] as const;
+/** Native dtype codes. */
+export const DTYPE = { float32: 0, float64: 1, int32: 2, bool: 3 } as const;
+/** Bytes per element, by dtype code. */
+export const DTYPE_BYTES: readonly number[] = [4, 8, 4, 1];
+
+/** Kinds of program slots (st_slot_kind). */
+export const SLOT = { input: 0, bound: 1, temp: 2, output: 3 } as const;
+
+/** Activations of MATMUL_BIAS_ACT (st_act), named like the elementwise micro-ops they equal. */
+export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;
+
+/** Error codes (`.code`); the native status of entry i is i + 1. */
+export const ERR_CODES = [
+  'ERR_ST_ARG',
+  'ERR_ST_SHAPE',
+  'ERR_ST_DTYPE',
+  'ERR_ST_INDEX',
+  'ERR_ST_ALLOC',
+  'ERR_ST_INTERNAL',
+  'ERR_ST_DISPOSED',
+  'ERR_ST_VALUE',
+  'ERR_ST_LOAD',
+] as const;
+
+/** Largest tensor rank. */
+export const MAX_DIMS = 16;

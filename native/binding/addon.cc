@@ -202,10 +202,8 @@ Napi::Value Exec(const Napi::CallbackInfo &info) {
   st_code rc = st_exec(&ctx, &instr, &status);
   if (rc != ST_OK) {
     for (NativeBuffer *b : out_native) release(env, b);
-    Napi::Error err = Napi::Error::New(env, status.message);
-    err.Set("code", Napi::String::New(env, status_code_name(rc)));
-    err.Set("op", Napi::String::New(env, op));
-    throw err;
+    status.instr = -1;  // a single instruction, not one of a program
+    throw status_error(env, status, op);
   }
   return result;
 }

@@ -1,4 +1,4 @@
-// Shared by the binding files: native buffers owned by JS externals, errors, argument checks.
+// Shared by the binding files: native buffers owned by JS externals and argument checks.
 #pragma once
 #include <napi.h>
 
@@ -11,57 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "errors.h"
 #include "symtensor.h"
 
 namespace stb {
 
-
 struct Stats {
   std::atomic<int64_t> tensors{0};
   std::atomic<int64_t> bytes{0};
-};
-
-// Freed large blocks kept for reuse: a fresh large allocation is a fresh mmap whose pages fault
-// on first touch, which costs more than the kernel that fills it.  Main thread only.
-class BlockCache {
- public:
-  static constexpr size_t kMin = 256 * 1024;
-  static constexpr size_t kCap = 256u * 1024 * 1024;
-  ~BlockCache() {
-    for (auto &b : blocks_) std::free(b.second);
-  }
-  static size_t round(size_t bytes) { return bytes < kMin ? (bytes + 63) & ~size_t(63) : (bytes + 4095) & ~size_t(4095); }
-  void *take(size_t rounded) {
-    if (rounded < kMin) return nullptr;
-    for (size_t i = blocks_.size(); i-- > 0;)
-      if (blocks_[i].first == rounded) {
-        void *p = blocks_[i].second;
-        blocks_.erase(blocks_.begin() + (long)i);
-        held_ -= rounded;
-        return p;
-      }
-    return nullptr;
-  }
-  // Keeps p (of `rounded` bytes) or frees it.
-  void give(void *p, size_t rounded) {
-    if (rounded < kMin || rounded > kCap / 4) return std::free(p);
-    while (held_ + rounded > kCap && !blocks_.empty()) {
-      held_ -= blocks_.front().first;
-      std::free(blocks_.front().second);
-      blocks_.erase(blocks_.begin());
-    }
-    blocks_.emplace_back(rounded, p);
-    held_ += rounded;
-    if (blocks_.size() > 64) {
-      held_ -= blocks_.front().first;
-      std::free(blocks_.front().second);
-      blocks_.erase(blocks_.begin());
-    }
-  }
-
- private:
-  std::vector<std::pair<size_t, void *>> blocks_;
-  size_t held_ = 0;
 };
 
 // A native buffer owned by a JS external.  The finalizer frees it unless dispose() already did.
@@ -77,7 +34,7 @@ struct NativeBuffer {
   bool free_pending = false;
   bool orphaned = false;  // its external was collected while pinned: the last unpin deletes it
   std::shared_ptr<Stats> stats;
-  std::shared_ptr<BlockCache> cache;
+  std::shared_ptr<st_block_cache> cache;  // where the memory goes back to (outlives the addon data)
 };
 
 inline const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ace0ULL};
@@ -85,35 +42,10 @@ inline const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ac
 struct AddonData {
   st_pool *pool = nullptr;
   std::shared_ptr<Stats> stats = std::make_shared<Stats>();
-  std::shared_ptr<BlockCache> cache = std::make_shared<BlockCache>();
+  // Recycles large tensor buffers (native/runtime/block_cache.cc); main thread only.
+  std::shared_ptr<st_block_cache> cache{st_block_cache_new(), st_block_cache_free};
   ~AddonData() { st_pool_free(pool); }
 };
-
-#define ST_REQUIRE_ARG(env, cond, ...)                                             \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      char msg_[512];                                                              \
-      snprintf(msg_, sizeof msg_, __VA_ARGS__);                                    \
-      throw_error(env, "ERR_ST_ARG", msg_);                                        \
-    }                                                                              \
-  } while (0)
-
-[[noreturn]] inline void throw_error(Napi::Env env, const char *code, const std::string &msg) {
-  Napi::Error err = Napi::Error::New(env, msg);
-  err.Set("code", Napi::String::New(env, code));
-  throw err;
-}
-
-inline const char *status_code_name(st_code c) {
-  switch (c) {
-    case ST_ERR_ARG: return "ERR_ST_ARG";
-    case ST_ERR_SHAPE: return "ERR_ST_SHAPE";
-    case ST_ERR_DTYPE: return "ERR_ST_DTYPE";
-    case ST_ERR_INDEX: return "ERR_ST_INDEX";
-    case ST_ERR_ALLOC: return "ERR_ST_ALLOC";
-    default: return "ERR_ST_INTERNAL";
-  }
-}
 
 inline int32_t get_dtype(Napi::Env env, const Napi::Value &v, const char *what) {
   ST_REQUIRE_ARG(env, v.IsNumber(), "%s: dtype code must be a number", what);
@@ -136,12 +68,12 @@ inline NativeBuffer *unwrap(Napi::Env env, const Napi::Value &v, const char *wha
   ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "%s: expected a tensor buffer", what);
   NativeBuffer *b = ext.Data();
   // a disposed buffer that is still pinned (by a queued call) keeps its memory until unpinned
-  if (b->disposed && !b->free_pending) throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": tensor is disposed");
+  if (b->disposed && !b->free_pending) throw_error(env, ST_ERR_DISPOSED, std::string(what) + ": tensor is disposed");
   return b;
 }
 
 inline void free_storage(Napi::Env env, NativeBuffer *b) {
-  if (b->data) b->cache->give(b->data, BlockCache::round(b->bytes));
+  if (b->data) st_block_release(b->cache.get(), b->data, b->bytes);
   b->data = nullptr;
   b->stats->tensors--;
   b->stats->bytes -= (int64_t)b->bytes;
@@ -175,16 +107,14 @@ inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, in
   size_t esize = st_dtype_size(dtype);
   const int64_t max_elems = (int64_t(1) << 50) / (int64_t)esize;
   if (numel < 0 || numel > max_elems)
-    throw_error(env, "ERR_ST_ALLOC",
+    throw_error(env, ST_ERR_ALLOC,
                 std::string(what) + ": cannot allocate " + std::to_string(numel) + " elements of " + st_dtype_name(dtype));
   size_t bytes = (size_t)numel * esize;
   void *data = nullptr;
   if (bytes) {
-    size_t padded = BlockCache::round(bytes);
-    data = ad->cache->take(padded);
-    if (!data) data = std::aligned_alloc(64, padded);
+    data = st_block_alloc(ad->cache.get(), bytes);
     if (!data)
-      throw_error(env, "ERR_ST_ALLOC",
+      throw_error(env, ST_ERR_ALLOC,
                   std::string(what) + ": out of memory allocating " + std::to_string(numel) + " elements of " +
                       st_dtype_name(dtype) + " (" + std::to_string(bytes) + " bytes)");
   }

@@ -118,25 +118,10 @@ std::string describe_slot(const st_slot_desc *s, int64_t numel) {
   return std::string(st_dtype_name(s->dtype)) + " " + shape + " (" + std::to_string(numel) + " elements)";
 }
 
-[[noreturn]] void throw_status(Napi::Env env, const st_status &st, const std::vector<int32_t> *opcodes) {
-  Napi::Error err = Napi::Error::New(env, st.message[0] ? st.message : "program failed");
-  err.Set("code", Napi::String::New(env, status_code_name(st.code)));
-  if (st.instr >= 0) {
-    if (opcodes && (size_t)st.instr < opcodes->size())
-      err.Set("op", Napi::String::New(env, st_op_name((*opcodes)[st.instr])));
-    err.Set("instr", Napi::Number::New(env, st.instr));
-  }
-  throw err;
-}
-
-Napi::Error run_error(Napi::Env env, const ProgramState &s, const st_status &st) {
-  Napi::Error err = Napi::Error::New(env, st.message[0] ? st.message : "program failed");
-  err.Set("code", Napi::String::New(env, status_code_name(st.code)));
-  if (st.instr >= 0 && (size_t)st.instr < s.opcodes.size()) {
-    err.Set("op", Napi::String::New(env, st_op_name(s.opcodes[st.instr])));
-    err.Set("instr", Napi::Number::New(env, st.instr));
-  }
-  return err;
+// A failed st_program_new / st_program_run as a JS error naming the failing instruction's op.
+Napi::Error program_error(Napi::Env env, const st_status &st, const std::vector<int32_t> &opcodes) {
+  const bool named = st.instr >= 0 && (size_t)st.instr < opcodes.size();
+  return status_error(env, st, named ? st_op_name(opcodes[st.instr]) : nullptr);
 }
 
 ProgramState *get_program(Napi::Env env, const Napi::Value &v, const char *what, bool need_live) {
@@ -144,7 +129,7 @@ ProgramState *get_program(Napi::Env env, const Napi::Value &v, const char *what,
   auto ext = v.As<Napi::External<ProgramBox>>();
   ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kProgramTag), "%s: expected a program", what);
   ProgramState *s = ext.Data()->state.get();
-  if (need_live && !s->live()) throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": program is disposed");
+  if (need_live && !s->live()) throw_error(env, ST_ERR_DISPOSED, std::string(what) + ": program is disposed");
   return s;
 }
 
@@ -184,7 +169,7 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
     s.dtype = get_dtype(env, so.Get("dtype"), what);
     read_slot_shape(env, so.Get("shape"), &s, i);
     s.kind = get_i32(env, so.Get("kind"), "slot kind of slot", i);
-    ST_REQUIRE_ARG(env, s.kind >= ST_SLOT_INPUT && s.kind <= ST_SLOT_OUTPUT, "createProgram: slot %u has invalid kind %d",
+    ST_REQUIRE_ARG(env, s.kind >= 0 && s.kind < ST_SLOT_KIND_COUNT, "createProgram: slot %u has invalid kind %d",
                    i, (int)s.kind);
     if (s.kind == ST_SLOT_TEMP) {
       Napi::Value ov = so.Get("offset");
@@ -199,7 +184,7 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
       NativeBuffer *b = unwrap(env, bv, what);
       const int64_t n = slot_numel(s);
       if (b->dtype != s.dtype || b->numel != n)
-        throw_error(env, b->dtype != s.dtype ? "ERR_ST_DTYPE" : "ERR_ST_SHAPE",
+        throw_error(env, b->dtype != s.dtype ? ST_ERR_DTYPE : ST_ERR_SHAPE,
                     std::string(what) + ": expected " + describe_slot(&s, n) + ", got " + st_dtype_name(b->dtype) +
                         " with " + std::to_string(b->numel) + " elements");
       s.bound_data = b->data;
@@ -264,7 +249,7 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
   st_status st{};
   st_program *prog = st_program_new(slots.data(), (int32_t)n_slots, (int64_t)arena_d, instrs.data(), (int32_t)n_instrs,
                                     copies.data(), (int32_t)copies_a.Length(), &st);
-  if (!prog) throw_status(env, st, &opcodes);
+  if (!prog) throw program_error(env, st, opcodes);
 
   auto state = std::make_shared<ProgramState>();
   state->prog = prog;
@@ -315,10 +300,10 @@ Napi::Array prepare_run(Napi::Env env, ProgramState &s, const Napi::Value &input
     ST_REQUIRE_ARG(env, ok, "%s: input %u is not a tensor buffer", what, i);
     NativeBuffer *b = ext.Data();
     if (b->disposed && !b->free_pending)  // pinned buffers keep their memory until unpinned
-      throw_error(env, "ERR_ST_DISPOSED", std::string(what) + ": input " + std::to_string(i) + " is disposed");
+      throw_error(env, ST_ERR_DISPOSED, std::string(what) + ": input " + std::to_string(i) + " is disposed");
     const IoSlot &io = s.inputs[i];
     if (b->dtype != io.dtype || b->numel != io.numel)
-      throw_error(env, b->dtype != io.dtype ? "ERR_ST_DTYPE" : "ERR_ST_SHAPE",
+      throw_error(env, b->dtype != io.dtype ? ST_ERR_DTYPE : ST_ERR_SHAPE,
                   std::string(what) + ": input " + std::to_string(i) + ": expected " +
                       describe_slot(st_program_slot(s.prog, io.slot), io.numel) + ", got " + st_dtype_name(b->dtype) +
                       " with " + std::to_string(b->numel) + " elements");
@@ -326,7 +311,7 @@ Napi::Array prepare_run(Napi::Env env, ProgramState &s, const Napi::Value &input
   }
   for (const BoundRef &b : s.bound)
     if (b.buf->disposed && !b.buf->free_pending)
-      throw_error(env, "ERR_ST_DISPOSED",
+      throw_error(env, ST_ERR_DISPOSED,
                   std::string(what) + ": the buffer bound to slot " + std::to_string(b.slot) +
                       " (a shared variable or constant) is disposed");
   Napi::Array result = Napi::Array::New(env, n_out);
@@ -363,7 +348,7 @@ Napi::Value RunProgram(const Napi::CallbackInfo &info) {
   }
   if (rc != ST_OK) {
     for (NativeBuffer *b : s.out_bufs) release(env, b);
-    throw run_error(env, s, st);
+    throw program_error(env, st, s.opcodes);
   }
   return result;
 }
@@ -431,7 +416,7 @@ class RunWorker : public Napi::AsyncWorker {
       }
       if (s.in_flight == 0 && s.dispose_requested) s.free_now(env);
       if (rc_ != ST_OK)
-        Callback().Call({run_error(env, s, st_).Value()});
+        Callback().Call({program_error(env, st_, s.opcodes).Value()});
       else
         Callback().Call({env.Null(), keep_.Value().Get(1u)});
     } catch (const Napi::Error &e) {
@@ -475,7 +460,7 @@ Napi::Value RunProgramAsync(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// ---- lifetime, profiling, rebinding ----
+// ---- lifetime and profiling ----
 
 // disposeProgram(program): frees now, or when the runs in flight complete.  Idempotent.
 Napi::Value DisposeProgram(const Napi::CallbackInfo &info) {
@@ -485,12 +470,6 @@ Napi::Value DisposeProgram(const Napi::CallbackInfo &info) {
   s.dispose_requested = true;
   if (s.in_flight == 0) s.free_now(env);
   return env.Undefined();
-}
-
-Napi::Value IsProgramDisposed(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  ST_REQUIRE_ARG(env, info.Length() == 1, "isProgramDisposed: expected (program)");
-  return Napi::Boolean::New(env, !get_program(env, info[0], "isProgramDisposed", false)->live());
 }
 
 // setProgramProfile(program, on: boolean)
@@ -523,50 +502,6 @@ Napi::Value ProgramProfile(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// rebindProgram(program, slot, buffer): a bound slot (shared variable) takes a new buffer.
-Napi::Value RebindProgram(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  ST_REQUIRE_ARG(env, info.Length() == 3 && info[1].IsNumber(), "rebindProgram: expected (program, slot, buffer)");
-  ProgramState &s = *get_program(env, info[0], "rebindProgram", true);
-  const double slot_d = info[1].As<Napi::Number>().DoubleValue();
-  BoundRef *target = nullptr;
-  for (BoundRef &b : s.bound)
-    if ((double)b.slot == slot_d) target = &b;
-  ST_REQUIRE_ARG(env, target, "rebindProgram: slot %g is not a bound slot", slot_d);
-  NativeBuffer *nb = unwrap(env, info[2], "rebindProgram");
-  const st_slot_desc *sd = st_program_slot(s.prog, target->slot);
-  const int64_t n = slot_numel(*sd);
-  if (nb->dtype != sd->dtype || nb->numel != n)
-    throw_error(env, nb->dtype != sd->dtype ? "ERR_ST_DTYPE" : "ERR_ST_SHAPE",
-                "rebindProgram: slot " + std::to_string(target->slot) + ": expected " + describe_slot(sd, n) + ", got " +
-                    st_dtype_name(nb->dtype) + " with " + std::to_string(nb->numel) + " elements");
-  st_status st{};
-  {
-    std::lock_guard<std::mutex> lock(s.run_mu);  // waits for a run in progress
-    if (st_program_rebind(s.prog, target->slot, nb->data, &st) != ST_OK) throw_status(env, st, nullptr);
-  }
-  pin(nb);
-  unpin(env, target->buf);
-  target->buf = nb;
-  target->ref.Reset();
-  target->ref = Napi::Persistent(info[2]);
-  return env.Undefined();
-}
-
-// programInfo(program) -> { numInputs, numOutputs, numInstrs, arenaBytes, disposed }
-Napi::Value ProgramInfo(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  ST_REQUIRE_ARG(env, info.Length() == 1, "programInfo: expected (program)");
-  ProgramState &s = *get_program(env, info[0], "programInfo", false);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("numInputs", Napi::Number::New(env, (double)s.inputs.size()));
-  o.Set("numOutputs", Napi::Number::New(env, (double)s.outputs.size()));
-  o.Set("numInstrs", Napi::Number::New(env, (double)s.opcodes.size()));
-  o.Set("arenaBytes", Napi::Number::New(env, (double)s.arena_bytes));
-  o.Set("disposed", Napi::Boolean::New(env, !s.live()));
-  return o;
-}
-
 }  // namespace
 
 void init_program(Napi::Env env, Napi::Object exports) {
@@ -574,11 +509,8 @@ void init_program(Napi::Env env, Napi::Object exports) {
   exports.Set("runProgram", Napi::Function::New(env, RunProgram, "runProgram"));
   exports.Set("runProgramAsync", Napi::Function::New(env, RunProgramAsync, "runProgramAsync"));
   exports.Set("disposeProgram", Napi::Function::New(env, DisposeProgram, "disposeProgram"));
-  exports.Set("isProgramDisposed", Napi::Function::New(env, IsProgramDisposed, "isProgramDisposed"));
   exports.Set("setProgramProfile", Napi::Function::New(env, SetProgramProfile, "setProgramProfile"));
   exports.Set("programProfile", Napi::Function::New(env, ProgramProfile, "programProfile"));
-  exports.Set("rebindProgram", Napi::Function::New(env, RebindProgram, "rebindProgram"));
-  exports.Set("programInfo", Napi::Function::New(env, ProgramInfo, "programInfo"));
 }
 
 }  // namespace stb

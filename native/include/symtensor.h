@@ -11,19 +11,36 @@
 extern "C" {
 #endif
 
-#define ST_MAX_DIMS 16
+/* The constants below come from native/ops.def, the list TypeScript's tables are generated from. */
+enum {
+#define ST_LIMIT(name, value) ST_##name = value,
+#include "../ops.def"
+#undef ST_LIMIT
+};
 
-typedef enum st_dtype { ST_F32 = 0, ST_F64 = 1, ST_I32 = 2, ST_BOOL = 3, ST_DTYPE_COUNT = 4 } st_dtype;
+typedef enum st_dtype {
+#define ST_DTYPE(e, name, bytes) ST_##e,
+#include "../ops.def"
+#undef ST_DTYPE
+  ST_DTYPE_COUNT
+} st_dtype;
 
+/* ST_OK, then one ST_ERR_<kind> per ST_ERR entry of ops.def (ST_ERR_ARG = 1 ...). */
 typedef enum st_code {
   ST_OK = 0,
-  ST_ERR_ARG = 1,      /* malformed attributes or argument counts */
-  ST_ERR_SHAPE = 2,    /* shapes that do not fit together */
-  ST_ERR_DTYPE = 3,    /* a dtype the op does not take */
-  ST_ERR_INDEX = 4,    /* an index out of range (gather) */
-  ST_ERR_ALLOC = 5,    /* out of memory */
-  ST_ERR_INTERNAL = 6
+#define ST_ERR(e, code) ST_ERR_##e,
+#include "../ops.def"
+#undef ST_ERR
+  ST_CODE_COUNT
 } st_code;
+
+/* Activations of MATMUL_BIAS_ACT (iattr[2]). */
+typedef enum st_act {
+#define ST_ACT(e, name) ST_ACT_##e,
+#include "../ops.def"
+#undef ST_ACT
+  ST_ACT_COUNT
+} st_act;
 
 typedef struct st_status {
   st_code code;
@@ -77,6 +94,8 @@ size_t st_dtype_size(int32_t dtype);
 const char *st_dtype_name(int32_t dtype);
 const char *st_op_name(int32_t opcode);
 const char *st_ew_name(int32_t ew);
+/* The `.code` string of a status code ("ERR_ST_SHAPE", ...; "OK" for ST_OK). */
+const char *st_code_name(int32_t code);
 int64_t st_numel(const st_tensor *t);
 /* "[2,3,4]" into buf (always NUL-terminated). */
 const char *st_shape_str(const st_tensor *t, char *buf, size_t n);
@@ -110,7 +129,12 @@ st_code st_exec(st_ctx *ctx, const st_instr *instr, st_status *st);
  * After the last instruction, copies[2k] <- copies[2k+1] (dst, src slot pairs of equal byte size)
  * are applied in order: that is how updates of shared variables land, only when every
  * instruction succeeded. */
-typedef enum st_slot_kind { ST_SLOT_INPUT = 0, ST_SLOT_BOUND = 1, ST_SLOT_TEMP = 2, ST_SLOT_OUTPUT = 3 } st_slot_kind;
+typedef enum st_slot_kind {
+#define ST_SLOT(e, name) ST_SLOT_##e,
+#include "../ops.def"
+#undef ST_SLOT
+  ST_SLOT_KIND_COUNT
+} st_slot_kind;
 
 typedef struct st_slot_desc {
   int32_t dtype;
@@ -134,7 +158,10 @@ typedef struct st_program_instr {
 
 typedef struct st_program st_program;
 
-/* Validates and deep-copies the description; allocates the arena.  NULL on failure (status set). */
+/* Validates and deep-copies the description and allocates the arena.  Every instruction gets all the
+ * checks st_exec makes that do not depend on the data (counts, dtypes, shapes, attributes, the
+ * ELEMWISE bytecode, which is planned here once); jump targets must lie after the jump.  NULL on
+ * failure, with the status naming the instruction (st->instr). */
 st_program *st_program_new(const st_slot_desc *slots, int32_t n_slots, int64_t arena_bytes,
                            const st_program_instr *instrs, int32_t n_instrs, const int32_t *copies,
                            int32_t n_copies, st_status *st);
@@ -144,12 +171,31 @@ int32_t st_program_num_outputs(const st_program *p);
 const st_slot_desc *st_program_slot(const st_program *p, int32_t i);
 /* Replaces a BOUND slot's data pointer (a shared variable given a new buffer). */
 st_code st_program_rebind(st_program *p, int32_t slot, void *data, st_status *st);
-/* Runs every instruction (JUMP / JUMP_IF_FALSE included).  Not thread-safe per program: callers
- * serialize runs of one program.  On failure st->instr names the instruction. */
+/* Runs every instruction (JUMP / JUMP_IF_FALSE included), checking only what the data decides
+ * (input/output pointers, gather indices, random stream states).  Not thread-safe per program:
+ * callers serialize runs of one program.  On failure st->instr names the instruction. */
 st_code st_program_run(st_program *p, st_ctx *ctx, void *const *input_data, void *const *output_data, st_status *st);
 /* Per-instruction wall time (ns) and call counts, accumulated while profiling is on. */
 void st_program_set_profile(st_program *p, int on);
 void st_program_profile(const st_program *p, double *ns, int64_t *counts);
+
+/* ---- block cache ----
+ * Freed large blocks kept for reuse (tensor buffers): a fresh large allocation is a fresh mmap whose
+ * pages fault on first touch.  A cache is not thread-safe: one thread owns it.  c may be NULL
+ * (plain allocation). */
+typedef struct st_block_cache st_block_cache;
+st_block_cache *st_block_cache_new(void);
+/* Frees the cache and the blocks it holds. */
+void st_block_cache_free(st_block_cache *c);
+/* The size a block of `bytes` really has (rounded up; blocks of one size are interchangeable). */
+size_t st_block_size(size_t bytes);
+/* 64-byte aligned memory for `bytes` bytes (st_block_size(bytes) usable), a held block of that size
+ * when there is one; NULL when bytes is 0 or memory is exhausted. */
+void *st_block_alloc(st_block_cache *c, size_t bytes);
+/* Gives back a block from st_block_alloc with the same `bytes`: kept for reuse, or freed. */
+void st_block_release(st_block_cache *c, void *p, size_t bytes);
+/* Bytes the cache holds now. */
+size_t st_block_cache_held(const st_block_cache *c);
 
 /* What is linked: "openblas 0.3.21" or "builtin". */
 const char *st_gemm_backend(void);

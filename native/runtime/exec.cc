@@ -1,4 +1,5 @@
-// st_exec: the generic checks every instruction gets, then dispatch to the op family.
+// st_exec: the generic checks every instruction gets, then its kernel family's check and run.
+// Compiled programs (program.cc) call the same checks once, at creation, and only run afterwards.
 #include "internal.h"
 
 namespace {
@@ -25,56 +26,70 @@ st_code check_tensor(const st_tensor &t, const char *op, const char *role, int i
 }
 }  // namespace
 
-extern "C" st_code st_exec(st_ctx *ctx, const st_instr *ins, st_status *st) {
-  if (st) st->code = ST_OK, st->message[0] = 0;
+namespace st {
+
+const Family *family_of(int32_t opcode) {
+  switch (opcode) {
+    case ST_OP_ELEMWISE: return &st_elemwise_family;
+    case ST_OP_FILL:
+    case ST_OP_RANGE:
+    case ST_OP_EYE:
+    case ST_OP_RANDOM_UNIFORM:
+    case ST_OP_RANDOM_NORMAL: return &st_creation_family;
+    case ST_OP_COPY:
+    case ST_OP_CONCAT:
+    case ST_OP_PAD: return &st_shape_family;
+    case ST_OP_REDUCE:
+    case ST_OP_ARGREDUCE: return &st_reduce_family;
+    case ST_OP_SOFTMAX:
+    case ST_OP_LOG_SOFTMAX: return &st_softmax_family;
+    case ST_OP_GATHER:
+    case ST_OP_ONE_HOT: return &st_gather_family;
+    case ST_OP_MATMUL: return &st_matmul_family;
+    case ST_OP_CONV2D:
+    case ST_OP_CONV2D_GRAD_INPUT:
+    case ST_OP_CONV2D_GRAD_FILTER: return &st_conv_family;
+    case ST_OP_MAX_POOL2D:
+    case ST_OP_AVG_POOL2D:
+    case ST_OP_MAX_POOL2D_GRAD:
+    case ST_OP_AVG_POOL2D_GRAD: return &st_pool_family;
+    case ST_OP_GATHER_GRAD:
+    case ST_OP_SCATTER_STRIDED: return &st_adjoint_family;
+    case ST_OP_MATMUL_BIAS_ACT:
+    case ST_OP_GEMM_ACC: return &st_epilogue_family;
+    case ST_OP_JUMP:
+    case ST_OP_JUMP_IF_FALSE: return nullptr;
+  }
+  return nullptr;
+}
+
+st_code check_instr(const st_instr *ins, bool need_data, PreparedPtr *prep, st_status *st) {
   ST_REQUIRE(st, ins != nullptr, ST_ERR_ARG, "st_exec: no instruction");
   ST_REQUIRE(st, ins->opcode >= 0 && ins->opcode < ST_OP_COUNT, ST_ERR_ARG, "st_exec: invalid opcode %d",
              (int)ins->opcode);
   const char *op = st_op_name(ins->opcode);
   const OpInfo &info = kOps[ins->opcode];
+  const Family *fam = family_of(ins->opcode);
+  ST_REQUIRE(st, fam != nullptr, ST_ERR_ARG, "%s: control flow runs only inside a program", op);
   ST_REQUIRE(st, info.n_in < 0 || ins->n_in == info.n_in, ST_ERR_ARG, "%s: expected %d inputs, got %d", op, info.n_in,
              (int)ins->n_in);
   ST_REQUIRE(st, info.n_out < 0 || ins->n_out == info.n_out, ST_ERR_ARG, "%s: expected %d outputs, got %d", op,
              info.n_out, (int)ins->n_out);
-  ST_REQUIRE(st, ins->opcode != ST_OP_JUMP && ins->opcode != ST_OP_JUMP_IF_FALSE, ST_ERR_ARG,
-             "%s: control flow runs only inside a program", op);
   ST_REQUIRE(st, ins->n_in >= 0 && ins->n_out >= 1, ST_ERR_ARG, "%s: bad input/output counts %d/%d", op, (int)ins->n_in,
              (int)ins->n_out);
+  ST_REQUIRE(st, (ins->n_in == 0 || ins->in) && ins->out, ST_ERR_ARG, "%s: missing input or output array", op);
   ST_REQUIRE(st, ins->n_iattr >= 0 && (ins->n_iattr == 0 || ins->iattr), ST_ERR_ARG, "%s: bad int attributes", op);
   ST_REQUIRE(st, ins->n_fattr >= 0 && (ins->n_fattr == 0 || ins->fattr), ST_ERR_ARG, "%s: bad float attributes", op);
-  for (int i = 0; i < ins->n_in; i++) ST_CHECK(check_tensor(ins->in[i], op, "input", i, true, st));
-  for (int i = 0; i < ins->n_out; i++) ST_CHECK(check_tensor(ins->out[i], op, "output", i, true, st));
+  for (int i = 0; i < ins->n_in; i++) ST_CHECK(check_tensor(ins->in[i], op, "input", i, need_data, st));
+  for (int i = 0; i < ins->n_out; i++) ST_CHECK(check_tensor(ins->out[i], op, "output", i, need_data, st));
+  return fam->check(ins, prep, st);
+}
 
-  switch (ins->opcode) {
-    case ST_OP_ELEMWISE: return st_exec_elemwise(ctx, ins, st);
-    case ST_OP_FILL:
-    case ST_OP_RANGE:
-    case ST_OP_EYE:
-    case ST_OP_RANDOM_UNIFORM:
-    case ST_OP_RANDOM_NORMAL: return st_exec_creation(ctx, ins, st);
-    case ST_OP_COPY:
-    case ST_OP_CONCAT:
-    case ST_OP_PAD: return st_exec_shape(ctx, ins, st);
-    case ST_OP_GATHER_GRAD:
-    case ST_OP_SCATTER_STRIDED: return st_exec_adjoint(ctx, ins, st);
-    case ST_OP_REDUCE:
-    case ST_OP_ARGREDUCE: return st_exec_reduce(ctx, ins, st);
-    case ST_OP_SOFTMAX:
-    case ST_OP_LOG_SOFTMAX: return st_exec_softmax(ctx, ins, st);
-    case ST_OP_GATHER:
-    case ST_OP_ONE_HOT: return st_exec_gather(ctx, ins, st);
-    case ST_OP_MATMUL: return st_exec_matmul(ctx, ins, st);
-    case ST_OP_MATMUL_BIAS_ACT:
-    case ST_OP_GEMM_ACC: return st_exec_epilogue(ctx, ins, st);
-    case ST_OP_JUMP:
-    case ST_OP_JUMP_IF_FALSE: return st_fail(st, ST_ERR_ARG, "%s: control flow runs only inside a program", op);
-    case ST_OP_CONV2D:
-    case ST_OP_CONV2D_GRAD_INPUT:
-    case ST_OP_CONV2D_GRAD_FILTER:
-    case ST_OP_MAX_POOL2D:
-    case ST_OP_AVG_POOL2D:
-    case ST_OP_MAX_POOL2D_GRAD:
-    case ST_OP_AVG_POOL2D_GRAD: return st_exec_conv(ctx, ins, st);
-  }
-  return st_fail(st, ST_ERR_INTERNAL, "%s: no kernel", op);
+}  // namespace st
+
+extern "C" st_code st_exec(st_ctx *ctx, const st_instr *ins, st_status *st) {
+  if (st) st->code = ST_OK, st->message[0] = 0;
+  st::PreparedPtr prep;
+  ST_CHECK(st::check_instr(ins, true, &prep, st));
+  return st::family_of(ins->opcode)->run(ctx, ins, prep.get(), st);
 }

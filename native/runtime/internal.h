@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 
 #include "../include/symtensor.h"
@@ -82,14 +83,42 @@ inline int64_t numel(const st_tensor &t) { return st_numel(&t); }
 
 }  // namespace st
 
-// Family entry points called by st_exec after the generic checks (counts, dtypes, ranks).
-st_code st_exec_elemwise(st_ctx *ctx, const st_instr *ins, st_status *st);
-st_code st_exec_creation(st_ctx *ctx, const st_instr *ins, st_status *st);   // FILL RANGE EYE RANDOM_*
-st_code st_exec_shape(st_ctx *ctx, const st_instr *ins, st_status *st);      // COPY CONCAT PAD
-st_code st_exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st);     // REDUCE ARGREDUCE
-st_code st_exec_softmax(st_ctx *ctx, const st_instr *ins, st_status *st);    // SOFTMAX LOG_SOFTMAX
-st_code st_exec_gather(st_ctx *ctx, const st_instr *ins, st_status *st);     // GATHER ONE_HOT
-st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st);     // MATMUL
-st_code st_exec_conv(st_ctx *ctx, const st_instr *ins, st_status *st);       // CONV2D* and pooling
-st_code st_exec_adjoint(st_ctx *ctx, const st_instr *ins, st_status *st);    // GATHER_GRAD SCATTER_STRIDED
-st_code st_exec_epilogue(st_ctx *ctx, const st_instr *ins, st_status *st);   // MATMUL_BIAS_ACT GEMM_ACC
+namespace st {
+
+// State a kernel family builds once while it checks an instruction and reads back on every run
+// (the ELEMWISE plan).  Families that need none leave it empty.
+struct Prepared {
+  virtual ~Prepared() = default;
+};
+using PreparedPtr = std::unique_ptr<Prepared>;
+
+// A kernel family.  check validates everything about an instruction that does not depend on the
+// data (counts, dtypes, shapes, attributes) and reads no data pointer; run executes an instruction
+// that passed check and checks only what depends on the data (indices, random stream state).
+// st_exec runs both; a program runs check once when it is created and run on every call.
+struct Family {
+  st_code (*check)(const st_instr *ins, PreparedPtr *prep, st_status *st);
+  st_code (*run)(st_ctx *ctx, const st_instr *ins, const Prepared *prep, st_status *st);
+};
+
+// The family of an opcode, or nullptr for the control-flow opcodes (run by the program executor).
+const Family *family_of(int32_t opcode);
+
+// The generic checks (counts against ops.def, dtype codes, ranks, attribute arrays, data pointers
+// when need_data) followed by the family's check.
+st_code check_instr(const st_instr *ins, bool need_data, PreparedPtr *prep, st_status *st);
+
+}  // namespace st
+
+// The kernel families (native/kernels/cpu), one per file.
+extern const st::Family st_elemwise_family;  // ELEMWISE
+extern const st::Family st_creation_family;  // FILL RANGE EYE RANDOM_UNIFORM RANDOM_NORMAL
+extern const st::Family st_shape_family;     // COPY CONCAT PAD
+extern const st::Family st_reduce_family;    // REDUCE ARGREDUCE
+extern const st::Family st_softmax_family;   // SOFTMAX LOG_SOFTMAX
+extern const st::Family st_gather_family;    // GATHER ONE_HOT
+extern const st::Family st_matmul_family;    // MATMUL
+extern const st::Family st_conv_family;      // CONV2D CONV2D_GRAD_INPUT CONV2D_GRAD_FILTER
+extern const st::Family st_pool_family;      // MAX_POOL2D AVG_POOL2D MAX_POOL2D_GRAD AVG_POOL2D_GRAD
+extern const st::Family st_adjoint_family;   // GATHER_GRAD SCATTER_STRIDED
+extern const st::Family st_epilogue_family;  // MATMUL_BIAS_ACT GEMM_ACC

@@ -1,6 +1,9 @@
 // Program executor: a validated, deep-copied list of instructions over numbered slots.  Everything a
-// run needs (st_instr records, tensor descriptors, the arena) is built once by st_program_new, so a
-// run only patches the INPUT/OUTPUT data pointers and allocates nothing.
+// run needs (st_instr records, tensor descriptors, the arena, each instruction's kernel family and
+// prepared state such as the ELEMWISE plan) is built once by st_program_new, which also runs every
+// check that does not depend on the data.  A run only patches the INPUT/OUTPUT data pointers and
+// calls the kernels: it validates nothing but what the data decides (indices, random stream state)
+// and allocates nothing.
 #include <chrono>
 #include <cstdlib>
 #include <new>
@@ -47,6 +50,8 @@ struct st_program {
   int64_t arena_bytes = 0;
 
   std::vector<st_instr> instrs;
+  std::vector<const st::Family *> families;  // per instruction; nullptr for JUMP / JUMP_IF_FALSE
+  std::vector<st::PreparedPtr> prepared;     // per instruction, from the family's check
   std::vector<st_tensor> tensors;   // every instruction's inputs then outputs, in instruction order
   std::vector<int32_t> tensor_slot; // slot of each entry of tensors
   std::vector<int64_t> iattr;
@@ -79,7 +84,7 @@ st_code validate_slots(const st_slot_desc *slots, int32_t n_slots, int64_t arena
   ST_REQUIRE(st, arena_bytes >= 0, ST_ERR_ARG, "program: arena size %lld is negative", (long long)arena_bytes);
   for (int32_t i = 0; i < n_slots; i++) {
     const st_slot_desc &s = slots[i];
-    ST_REQUIRE(st, s.kind >= ST_SLOT_INPUT && s.kind <= ST_SLOT_OUTPUT, ST_ERR_ARG, "program: slot %d has invalid kind %d",
+    ST_REQUIRE(st, s.kind >= 0 && s.kind < ST_SLOT_KIND_COUNT, ST_ERR_ARG, "program: slot %d has invalid kind %d",
                (int)i, (int)s.kind);
     ST_REQUIRE(st, s.dtype >= 0 && s.dtype < ST_DTYPE_COUNT, ST_ERR_DTYPE, "program: slot %d has invalid dtype code %d",
                (int)i, (int)s.dtype);
@@ -133,12 +138,29 @@ st_code validate_instr(const st_program_instr &p, int32_t k, const st_slot_desc 
                "program: instruction %d (%s) takes %d inputs and no outputs, got %d/%d", (int)k, op, want_in,
                (int)p.n_in, (int)p.n_out);
     ST_REQUIRE(st, p.n_iattr >= 1, ST_ERR_ARG, "program: instruction %d (%s) has no target", (int)k, op);
-    ST_REQUIRE(st, p.iattr[0] >= 0 && p.iattr[0] <= n_instrs, ST_ERR_ARG,
-               "program: instruction %d (%s) targets %lld, outside [0, %d]", (int)k, op, (long long)p.iattr[0],
-               (int)n_instrs);
+    // Forward only: every program then ends after at most n_instrs steps.
+    ST_REQUIRE(st, p.iattr[0] > k && p.iattr[0] <= n_instrs, ST_ERR_ARG,
+               "program: instruction %d (%s) targets %lld; jumps go forward, to (%d, %d]", (int)k, op,
+               (long long)p.iattr[0], (int)k, (int)n_instrs);
     if (want_in)
       ST_REQUIRE(st, slot_bytes(slots[p.in[0]]) > 0, ST_ERR_SHAPE,
                  "program: instruction %d (%s) tests slot %d, which has no elements", (int)k, op, (int)p.in[0]);
+  }
+  return ST_OK;
+}
+
+// Every check st_exec would make, once: the run then calls the kernels directly.
+st_code check_kernels(st_program *p, st_status *st) {
+  const size_t n = p->instrs.size();
+  p->families.assign(n, nullptr);
+  p->prepared.resize(n);
+  for (size_t k = 0; k < n; k++) {
+    const st_instr &ins = p->instrs[k];
+    if (ins.opcode == ST_OP_JUMP || ins.opcode == ST_OP_JUMP_IF_FALSE) continue;
+    // INPUT and OUTPUT data arrive with each run (and are checked then), so no data is required here.
+    const st_code rc = st::check_instr(&ins, false, &p->prepared[k], st);
+    if (rc != ST_OK) return fail_instr(st, (int32_t)k, rc);
+    p->families[k] = st::family_of(ins.opcode);
   }
   return ST_OK;
 }
@@ -212,7 +234,7 @@ st_code build(st_program *p, const st_slot_desc *slots, int32_t n_slots, int64_t
   p->copies.assign(copies, copies + 2 * (size_t)n_copies);
   p->prof_ns.assign((size_t)n_instrs, 0.0);
   p->prof_counts.assign((size_t)n_instrs, 0);
-  return ST_OK;
+  return check_kernels(p, st);
 }
 
 }  // namespace
@@ -341,7 +363,7 @@ st_code st_program_run(st_program *p, st_ctx *ctx, void *const *input_data, void
     } else if (ins.opcode == ST_OP_JUMP_IF_FALSE) {
       if (first_is_zero(ins.in[0])) next = (int32_t)ins.iattr[0];
     } else {
-      rc = st_exec(ctx, &ins, st);
+      rc = p->families[pc]->run(ctx, &ins, p->prepared[pc].get(), st);
     }
     if (prof) {
       p->prof_ns[pc] += (double)std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - t0).count();

@@ -6,18 +6,32 @@
 extern "C" {
 
 size_t st_dtype_size(int32_t dtype) {
-  switch (dtype) {
-    case ST_F32: return 4;
-    case ST_F64: return 8;
-    case ST_I32: return 4;
-    case ST_BOOL: return 1;
-    default: return 0;
-  }
+  static const size_t sizes[] = {
+#define ST_DTYPE(e, name, bytes) bytes,
+#include "../ops.def"
+#undef ST_DTYPE
+  };
+  return dtype >= 0 && dtype < ST_DTYPE_COUNT ? sizes[dtype] : 0;
 }
 
 const char *st_dtype_name(int32_t dtype) {
-  static const char *names[] = {"float32", "float64", "int32", "bool"};
+  static const char *names[] = {
+#define ST_DTYPE(e, name, bytes) name,
+#include "../ops.def"
+#undef ST_DTYPE
+  };
   return dtype >= 0 && dtype < ST_DTYPE_COUNT ? names[dtype] : "invalid dtype";
+}
+
+const char *st_code_name(int32_t code) {
+  static const char *names[] = {
+      "OK",
+#define ST_ERR(e, code) code,
+#include "../ops.def"
+#undef ST_ERR
+  };
+  static_assert(sizeof(names) / sizeof(names[0]) == ST_CODE_COUNT, "status table out of sync with ops.def");
+  return code > 0 && code < ST_CODE_COUNT ? names[code] : code == 0 ? names[0] : "ERR_ST_INTERNAL";
 }
 
 const char *st_op_name(int32_t opcode) {

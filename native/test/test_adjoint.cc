@@ -74,6 +74,41 @@ TEST(matmul_bias_act_matches_loops) {
   EXPECT(msg.find("matmulBiasAct") != std::string::npos);
 }
 
+TEST(matmul_bias_act_has_the_bits_of_matmul_then_elemwise) {
+  // act(a·b + bias) fused must equal MATMUL followed by ELEMWISE [add, act] bit for bit: the
+  // elementwise result is what an unfused graph computes.
+  struct Shape {
+    int64_t m, k, n;
+  };
+  const int ew_of_act[] = {-1, ST_EW_RELU, ST_EW_SIGMOID, ST_EW_TANH};
+  for (int32_t dt : {ST_F32, ST_F64})
+    for (const Shape &sh : {Shape{37, 19, 23}, Shape{1, 700, 9}, Shape{64, 600, 130}, Shape{3, 0, 4}})
+      for (int t = 0; t < 4; t++)
+        for (int act = 0; act < ST_ACT_COUNT; act++) {
+          const bool ta = t & 1, tb = t & 2;
+          const int64_t m = sh.m, k = sh.k, n = sh.n;
+          Tensor a(dt, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k});
+          Tensor b(dt, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n});
+          Tensor bias(dt, {n}), fused(dt, {m, n}), mm(dt, {m, n}), unfused(dt, {m, n});
+          a.fill_random(7 + t, -2, 2), b.fill_random(8 + t, -2, 2), bias.fill_random(10, -6, 6);
+          bias.set(0, NAN);   // NaN propagates through relu in both
+          bias.set(1, -1e4);  // saturated sigmoid / tanh, relu of a large negative
+          EXPECT(sttest::run(ST_OP_MATMUL_BIAS_ACT, {&a, &b, &bias}, {&fused}, {ta, tb, act}) == ST_OK);
+          EXPECT(sttest::run(ST_OP_MATMUL, {&a, &b}, {&mm}, {ta, tb}) == ST_OK);
+          std::vector<int64_t> prog = {dt, act ? 2 : 1, ST_EW_ADD, 2, 0, 1, 0};
+          if (act) prog.insert(prog.end(), {ew_of_act[act], 3, 2, 0, 0});
+          prog.push_back(act ? 3 : 2);
+          EXPECT(sttest::run(ST_OP_ELEMWISE, {&mm, &bias}, {&unfused}, prog, std::vector<double>(act ? 4 : 2, 0.0)) ==
+                 ST_OK);
+          const size_t bytes = (size_t)(m * n) * st_dtype_size(dt);
+          if (std::memcmp(fused.t.data, unfused.t.data, bytes) != 0) {
+            std::fprintf(stderr, "  FAIL fused/unfused bits differ: %s m=%lld k=%lld n=%lld ta=%d tb=%d act=%d\n",
+                         st_dtype_name(dt), (long long)m, (long long)k, (long long)n, (int)ta, (int)tb, act);
+            sttest::failures++;
+          }
+        }
+}
+
 TEST(gemm_acc_in_place_and_out_of_place) {
   for (int t = 0; t < 4; t++) {
     const bool ta = t & 1, tb = t & 2;

@@ -48,3 +48,130 @@ TEST(creation_rejects_bad_attributes) {
   Tensor b(ST_BOOL, {2});
   EXPECT(sttest::run(ST_OP_RANDOM_NORMAL, {}, {&b}, {1, 0}, {0, 1}, &msg) == ST_ERR_DTYPE);
 }
+
+namespace {
+
+// Philox4x32-10 written from its published definition (Salmon et al., SC'11), as the oracle for
+// the counter layout documented in ops.def.
+void philox_ref(const uint32_t ctr_in[4], const uint32_t key_in[2], uint32_t out[4]) {
+  uint32_t c[4] = {ctr_in[0], ctr_in[1], ctr_in[2], ctr_in[3]}, k[2] = {key_in[0], key_in[1]};
+  for (int r = 0; r < 10; r++) {
+    const uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
+    const uint32_t n[4] = {(uint32_t)(p1 >> 32) ^ c[1] ^ k[0], (uint32_t)p1, (uint32_t)(p0 >> 32) ^ c[3] ^ k[1],
+                           (uint32_t)p0};
+    for (int j = 0; j < 4; j++) c[j] = n[j];
+    k[0] += 0x9E3779B9u, k[1] += 0xBB67AE85u;
+  }
+  for (int j = 0; j < 4; j++) out[j] = c[j];
+}
+
+// A random instruction in the one-input form: state [seed, call], iattr [offset].
+st_code run_stream(int opcode, st_ctx *ctx, sttest::Tensor &state, sttest::Tensor &out, int64_t offset, double p0,
+                   double p1, st_status *s) {
+  st_tensor in = state.t, o = out.t;
+  const int64_t ia[] = {offset};
+  const double fa[] = {p0, p1};
+  st_instr ins{opcode, 1, 1, &in, &o, ia, 1, fa, 2};
+  return st_exec(ctx, &ins, s);
+}
+
+sttest::Tensor stream_state(double seed, double call) {
+  sttest::Tensor s(ST_F64, {2});
+  s.set(0, seed), s.set(1, call);
+  return s;
+}
+
+}  // namespace
+
+TEST(rng_stream_state_matches_philox_reference) {
+  // The reference itself against the Random123 known-answer vectors.
+  const uint32_t z[4] = {0, 0, 0, 0}, zk[2] = {0, 0};
+  uint32_t w[4];
+  philox_ref(z, zk, w);
+  EXPECT(w[0] == 0x6627e8d5u && w[1] == 0xe169c58du && w[2] == 0xbc57ac4cu && w[3] == 0x9b00dbd8u);
+  const uint32_t pc[4] = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}, pk[2] = {0xa4093822u, 0x299f31d0u};
+  philox_ref(pc, pk, w);
+  EXPECT(w[0] == 0xd16cfe09u && w[1] == 0x94fdccebu && w[2] == 0x5001e420u && w[3] == 0x24126ea1u);
+  // uniform float64 in [0, 1): 53 random bits of words 0 and 1, over 2^53 (exact: no rounding)
+  const double seed = 0x12345678abcd, call = 0x1f00000003;  // both words of the key and of call in use
+  const int64_t offset = (int64_t(1) << 33) - 3;           // the counter crosses into its high word
+  sttest::Tensor state = stream_state(seed, call), u(ST_F64, {8});
+  st_status s{};
+  EXPECT(run_stream(ST_OP_RANDOM_UNIFORM, sttest::ctx, state, u, offset, 0, 1, &s) == ST_OK);
+  const uint64_t sd = (uint64_t)seed, cl = (uint64_t)call;
+  const uint32_t key[2] = {(uint32_t)sd, (uint32_t)(sd >> 32)};
+  for (int i = 0; i < 8; i++) {
+    const uint64_t ctr = (uint64_t)offset + (uint64_t)i;
+    const uint32_t c[4] = {(uint32_t)ctr, (uint32_t)(ctr >> 32), 0x9e3779b9u ^ (uint32_t)cl, 0x85ebca6bu ^ (uint32_t)(cl >> 32)};
+    philox_ref(c, key, w);
+    const double unit = ((double)(w[0] >> 5) * 67108864.0 + (double)(w[1] >> 6)) / 9007199254740992.0;
+    EXPECT(u.get(i) == unit);
+  }
+}
+
+TEST(rng_stream_call_zero_is_the_plain_sequence) {
+  struct Case {
+    int opcode;
+    int32_t dtype;
+    double p0, p1;
+  };
+  for (const Case &c : {Case{ST_OP_RANDOM_UNIFORM, ST_F32, -2, 3}, Case{ST_OP_RANDOM_UNIFORM, ST_F64, 0, 1},
+                        Case{ST_OP_RANDOM_UNIFORM, ST_I32, 0, 10}, Case{ST_OP_RANDOM_NORMAL, ST_F32, 1, 2},
+                        Case{ST_OP_RANDOM_NORMAL, ST_F64, 0, 1}}) {
+    const int64_t seed = 987654321012, offset = 4096;
+    Tensor plain(c.dtype, {1000}), call0(c.dtype, {1000}), call1(c.dtype, {1000});
+    EXPECT(sttest::run(c.opcode, {}, {&plain}, {seed, offset}, {c.p0, c.p1}) == ST_OK);
+    Tensor s0 = stream_state((double)seed, 0), s1 = stream_state((double)seed, 1);
+    st_status s{};
+    EXPECT(run_stream(c.opcode, sttest::ctx, s0, call0, offset, c.p0, c.p1, &s) == ST_OK);
+    EXPECT(run_stream(c.opcode, sttest::ctx, s1, call1, offset, c.p0, c.p1, &s) == ST_OK);
+    EXPECT(std::memcmp(plain.t.data, call0.t.data, (size_t)plain.size() * st_dtype_size(c.dtype)) == 0);
+    int same = 0;
+    for (int64_t i = 0; i < plain.size(); i++) same += plain.get(i) == call1.get(i);
+    EXPECT(same < (c.dtype == ST_I32 ? 200 : 3));  // int32 draws of [0, 10) agree 1 time in 10 by chance
+  }
+}
+
+TEST(rng_stream_any_thread_count_gives_the_same_bits) {
+  // Large enough that every pool below splits it.
+  const int64_t n = 600000;
+  Tensor ref(ST_F32, {n});
+  Tensor state = stream_state(31, 77);
+  st_status s{};
+  st_ctx serial{nullptr};
+  EXPECT(run_stream(ST_OP_RANDOM_NORMAL, &serial, state, ref, 5, 0, 1, &s) == ST_OK);
+  for (int threads : {1, 2, 3, 4}) {
+    st_pool *pool = st_pool_new(threads);
+    st_ctx c{pool};
+    Tensor out(ST_F32, {n});
+    EXPECT(run_stream(ST_OP_RANDOM_NORMAL, &c, state, out, 5, 0, 1, &s) == ST_OK);
+    EXPECT(std::memcmp(ref.t.data, out.t.data, (size_t)n * 4) == 0);
+    st_pool_free(pool);
+  }
+}
+
+TEST(rng_stream_rejects_bad_state) {
+  Tensor out(ST_F32, {4});
+  st_status s{};
+  const double bad[][2] = {{1.5, 0}, {0, 0.25}, {-1, 0}, {0, -3}, {9007199254740992.0, 0}, {0, 1e300},
+                           {std::nan(""), 0}, {0, INFINITY}};
+  for (const auto &b : bad) {
+    Tensor state = stream_state(b[0], b[1]);
+    s = st_status{};
+    const st_code rc = run_stream(ST_OP_RANDOM_UNIFORM, sttest::ctx, state, out, 0, 0, 1, &s);
+    EXPECT(rc == ST_ERR_VALUE && s.code == rc);
+    EXPECT(std::strstr(s.message, "randomUniform") != nullptr);
+  }
+  Tensor ok = stream_state(9007199254740991.0, 9007199254740991.0);  // 2^53 - 1 is the largest accepted
+  EXPECT(run_stream(ST_OP_RANDOM_UNIFORM, sttest::ctx, ok, out, 0, 0, 1, &s) == ST_OK);
+  // Wrong dtype, wrong size, wrong attribute count, two inputs.
+  std::string msg;
+  Tensor f32(ST_F32, {2}), three(ST_F64, {3});
+  EXPECT(sttest::run(ST_OP_RANDOM_NORMAL, {&f32}, {&out}, {0}, {0, 1}, &msg) == ST_ERR_DTYPE);
+  EXPECT(msg.find("randomNormal") != std::string::npos);
+  EXPECT(sttest::run(ST_OP_RANDOM_NORMAL, {&three}, {&out}, {0}, {0, 1}, &msg) == ST_ERR_DTYPE);
+  EXPECT(msg.find("randomNormal") != std::string::npos);
+  EXPECT(sttest::run(ST_OP_RANDOM_NORMAL, {&ok}, {&out}, {1, 0}, {0, 1}, &msg) == ST_ERR_ARG);
+  EXPECT(sttest::run(ST_OP_RANDOM_NORMAL, {&ok, &ok}, {&out}, {0}, {0, 1}, &msg) == ST_ERR_ARG);
+  EXPECT(msg.find("randomNormal") != std::string::npos);
+}

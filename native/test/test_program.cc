@@ -219,25 +219,29 @@ TEST(program_jumps) {
   }
 }
 
-TEST(program_backward_jump_loop) {
-  // c = 3; acc = 0; do { c -= 1; acc += 2 } while (c != 0)   (a loop with a backward jump)
-  Desc d;
-  d.slots = {slot(ST_SLOT_TEMP, ST_F32, {1}, 0), slot(ST_SLOT_OUTPUT, ST_F32, {1})};
-  d.arena = 64;
-  d.instrs = {fill(0, 3), fill(1, 0), affine(0, 0, 1, -1), affine(1, 1, 1, 2), {ST_OP_JUMP_IF_FALSE, {0}, {}, {6}, {}},
-              {ST_OP_JUMP, {}, {}, {2}, {}}};
+TEST(program_jumps_go_forward_only) {
+  // A loop (a backward jump) and a jump to itself are rejected when the program is created, naming
+  // the jump; a jump to the next instruction or to the end is fine.
+  const std::vector<std::pair<int64_t, bool>> targets = {{0, false}, {1, false}, {2, false}, {3, true}, {4, true}};
+  for (const auto &t : targets) {
+    Desc d;
+    d.slots = {slot(ST_SLOT_TEMP, ST_F32, {1}, 0), slot(ST_SLOT_OUTPUT, ST_F32, {1})};
+    d.arena = 64;
+    d.instrs = {fill(0, 3), affine(0, 1, 1, 2), {ST_OP_JUMP_IF_FALSE, {0}, {}, {t.first}, {}}, fill(1, 7)};
+    st_status st{};
+    st_program *p = d.make(&st);
+    EXPECT((p != nullptr) == t.second);
+    if (!t.second) {
+      EXPECT(st.code == ST_ERR_ARG && st.instr == 2);
+      EXPECT(std::strstr(st.message, "jumpIfFalse") != nullptr && std::strstr(st.message, "forward") != nullptr);
+    }
+    st_program_free(p);
+  }
+  Desc self;
+  self.slots = {slot(ST_SLOT_OUTPUT, ST_F32, {1})};
+  self.instrs = {fill(0, 1), {ST_OP_JUMP, {}, {}, {1}, {}}};
   st_status st{};
-  st_program *p = d.make(&st);
-  EXPECT(p != nullptr);
-  if (!p) return;
-  st_program_set_profile(p, 1);
-  float acc = -1;
-  void *outs[] = {&acc};
-  EXPECT(st_program_run(p, sttest::ctx, nullptr, outs, &st) == ST_OK && acc == 6);
-  int64_t counts[6];
-  st_program_profile(p, nullptr, counts);
-  EXPECT(counts[0] == 1 && counts[2] == 3 && counts[4] == 3 && counts[5] == 2);
-  st_program_free(p);
+  EXPECT(self.make(&st) == nullptr && st.code == ST_ERR_ARG && st.instr == 1);
 }
 
 TEST(program_validation_errors) {
@@ -331,19 +335,88 @@ TEST(program_validation_errors) {
   st_program_free(nullptr);
 }
 
-TEST(program_runtime_error_names_instruction) {
-  // fill out 1; then a reduce whose attributes do not match its shapes: instruction 1 fails.
+TEST(program_checks_every_instruction_at_creation) {
+  // A reduce whose attributes do not match its shapes is rejected by st_program_new, naming it.
   Desc d;
   d.slots = {slot(ST_SLOT_OUTPUT, ST_F32, {6}), slot(ST_SLOT_OUTPUT, ST_F32, {2})};
   d.instrs = {fill(0, 1), {ST_OP_REDUCE, {0}, {1}, {0, 2, 4, 1}, {}}};
   st_status st{};
+  EXPECT(d.make(&st) == nullptr);
+  EXPECT(st.code == ST_ERR_SHAPE && st.instr == 1 && std::strstr(st.message, "reduce") != nullptr);
+  // The same for each kind of check st_exec makes: counts, dtypes, attributes, shapes, bytecode.
+  struct Case {
+    const char *what;
+    Ins ins;
+    st_code code;
+  };
+  const std::vector<Case> cases = {
+      {"input count", {ST_OP_MATMUL, {0}, {1}, {0, 0}, {}}, ST_ERR_ARG},
+      {"output count", {ST_OP_FILL, {}, {}, {}, {1}}, ST_ERR_ARG},
+      {"attribute count", {ST_OP_FILL, {}, {0}, {}, {}}, ST_ERR_ARG},
+      {"dtype", {ST_OP_SOFTMAX, {2}, {3}, {1, 4, 1}, {}}, ST_ERR_DTYPE},
+      {"elemwise operand register", {ST_OP_ELEMWISE, {0}, {1}, {ST_F32, 1, ST_EW_NEG, 1, 5, 0, 0, 1}, {0, 0}},
+       ST_ERR_ARG},
+      {"elemwise micro-op", {ST_OP_ELEMWISE, {0}, {1}, {ST_F32, 1, ST_EW_COUNT, 1, 0, 0, 0, 1}, {0, 0}}, ST_ERR_ARG},
+      {"elemwise broadcast", {ST_OP_ELEMWISE, {4}, {1}, {ST_F32, 0, 0}, {}}, ST_ERR_SHAPE},
+      {"random stream state", {ST_OP_RANDOM_UNIFORM, {0}, {1}, {0}, {0, 1}}, ST_ERR_DTYPE},
+  };
+  for (const Case &c : cases) {
+    Desc e;
+    // 0: f32 [4] input, 1: f32 [4] output, 2: i32 [4] input, 3: i32 [4] output, 4: f32 [3] input
+    e.slots = {slot(ST_SLOT_INPUT, ST_F32, {4}), slot(ST_SLOT_OUTPUT, ST_F32, {4}), slot(ST_SLOT_INPUT, ST_I32, {4}),
+               slot(ST_SLOT_OUTPUT, ST_I32, {4}), slot(ST_SLOT_INPUT, ST_F32, {3})};
+    e.instrs = {fill(1, 0), c.ins};
+    st_status s{};
+    st_program *p = e.make(&s);
+    if (p != nullptr || s.code != c.code || s.instr != 1) {
+      std::fprintf(stderr, "  FAIL creation check '%s': program %p, code %d, instr %d, '%s'\n", c.what, (void *)p,
+                   (int)s.code, (int)s.instr, s.message);
+      sttest::failures++;
+    }
+    st_program_free(p);
+  }
+}
+
+TEST(program_runtime_error_names_instruction) {
+  // Only what depends on the data is checked when a program runs: here a random stream state that
+  // is not an integer makes instruction 1 fail, and the output it would have written is untouched.
+  Desc d;
+  d.slots = {slot(ST_SLOT_INPUT, ST_F64, {2}), slot(ST_SLOT_OUTPUT, ST_F32, {3}), slot(ST_SLOT_OUTPUT, ST_F32, {5})};
+  d.instrs = {fill(1, 1), {ST_OP_RANDOM_NORMAL, {0}, {2}, {0}, {0, 1}}};
+  st_status st{};
   st_program *p = d.make(&st);
   EXPECT(p != nullptr);
-  if (!p) return;
-  float a[6], b[2];
-  void *outs[] = {a, b};
-  const st_code rc = st_program_run(p, sttest::ctx, nullptr, outs, &st);
-  EXPECT(rc != ST_OK && st.code == rc && st.instr == 1 && st.message[0] != 0);
-  EXPECT(a[5] == 1);
+  if (!p) return std::fprintf(stderr, "  %s\n", st.message), void();
+  double state[2] = {3, 0.5};
+  float a[3] = {0, 0, 0}, b[5] = {-1, -1, -1, -1, -1};
+  void *in[] = {state}, *outs[] = {a, b};
+  const st_code rc = st_program_run(p, sttest::ctx, in, outs, &st);
+  EXPECT(rc != ST_OK && st.code == rc && st.instr == 1 && std::strstr(st.message, "randomNormal") != nullptr);
+  EXPECT(a[2] == 1 && b[0] == -1 && b[4] == -1);
+  state[1] = 2;
+  EXPECT(st_program_run(p, sttest::ctx, in, outs, &st) == ST_OK && st.instr == -1 && b[0] != -1);
+  st_program_free(p);
+}
+
+TEST(program_elemwise_plan_reads_each_runs_buffers) {
+  // out [3, 5] = x [3, 5] * b [5] + s [] with x, b and s given anew on every run (direct, periodic
+  // broadcast and splat inputs): the plan made at creation holds no data pointer.
+  Desc d;
+  d.slots = {slot(ST_SLOT_INPUT, ST_F32, {3, 5}), slot(ST_SLOT_INPUT, ST_F32, {5}), slot(ST_SLOT_INPUT, ST_F64, {}),
+             slot(ST_SLOT_OUTPUT, ST_F32, {3, 5})};
+  d.instrs = {{ST_OP_ELEMWISE, {0, 1, 2}, {3}, {ST_F32, 2, ST_EW_MUL, 3, 0, 1, 0, ST_EW_ADD, 4, 3, 2, 0, 4}, {0, 0, 0, 0}}};
+  st_status st{};
+  st_program *p = d.make(&st);
+  EXPECT(p != nullptr);
+  if (!p) return std::fprintf(stderr, "  %s\n", st.message), void();
+  for (int round = 0; round < 3; round++) {
+    std::vector<float> x(15), b(5), out(15, -1);
+    double s = 0.25 * round - 1;
+    for (int i = 0; i < 15; i++) x[i] = (float)(i * (round + 1)) - 3;
+    for (int j = 0; j < 5; j++) b[j] = (float)(j - round);
+    void *in[] = {x.data(), b.data(), &s}, *outs[] = {out.data()};
+    EXPECT(st_program_run(p, sttest::ctx, in, outs, &st) == ST_OK);
+    for (int i = 0; i < 15; i++) EXPECT(out[i] == x[i] * b[i % 5] + (float)s);
+  }
   st_program_free(p);
 }

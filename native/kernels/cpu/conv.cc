@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <type_traits>
 
-#include "conv.h"
+#include "common.h"
 #include "gemm.h"
 
 namespace {
@@ -121,15 +121,6 @@ void col2im_add(st_ctx *ctx, const Geom &g, const T *dcol, int64_t q0, int64_t q
 }
 
 template <class T>
-void zero(st_ctx *ctx, T *p, int64_t n) {
-  st::parallel(ctx, n, [&](int ith, int nth) {
-    int64_t b, e;
-    st::split_range(n, ith, nth, &b, &e);
-    std::fill(p + b, p + e, T(0));
-  });
-}
-
-template <class T>
 st_code alloc_col(const char *op, const Geom &g, int64_t rows, Buffer &buf, st_status *st) {
   const size_t bytes = (size_t)(rows * g.OW * g.kkc()) * sizeof(T);
   buf.p = std::malloc(bytes ? bytes : 1);
@@ -161,7 +152,7 @@ st_code conv_grad_input(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, 
   const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc(), nx = g.N * g.H * g.W * g.C;
   if (nx == 0) return ST_OK;
   if (g.direct()) return st_gemm(ctx, dt, false, true, P, g.C, g.F, 1.0, dy, g.F, w, g.F, 0.0, dx, g.C, st);
-  zero(ctx, dx, nx);
+  st::kern::zero_fill(ctx, dx, nx);
   if (P == 0 || g.F == 0) return ST_OK;
   const int64_t rows = chunk_rows(g, sizeof(T));
   Buffer buf;
@@ -194,18 +185,33 @@ st_code conv_grad_filter(st_ctx *ctx, const char *op, int32_t dt, const Geom &g,
   return ST_OK;
 }
 
-st_code exec_conv2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
+// The tensors in the roles of the forward convolution: x [N,H,W,C], w [KH,KW,C,F], y [N,OH,OW,F].
+struct Roles {
+  const st_tensor *x, *w, *y;
+};
+
+Roles roles_of(const st_instr *ins) {
+  switch (ins->opcode) {
+    case ST_OP_CONV2D: return {&ins->in[0], &ins->in[1], &ins->out[0]};
+    case ST_OP_CONV2D_GRAD_INPUT: return {&ins->out[0], &ins->in[1], &ins->in[0]};
+    default: return {&ins->in[0], &ins->out[0], &ins->in[1]};
+  }
+}
+
+Geom geom_of(const st_instr *ins) {
+  const Roles r = roles_of(ins);
+  const st_tensor &x = *r.x, &w = *r.w, &y = *r.y;
+  return Geom{x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0], w.shape[1], w.shape[3], y.shape[1],
+              y.shape[2], ins->iattr[0], ins->iattr[1], ins->iattr[2], ins->iattr[3], ins->iattr[4], ins->iattr[5]};
+}
+
+st_code check_conv2d(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
              "%s: expected int attributes [stride_h, stride_w, pad_top, pad_left, dil_h, dil_w], got %d values", op,
              (int)ins->n_iattr);
-  // x, w, y in the roles of the forward convolution
-  const st_tensor *x, *w, *y;
-  switch (ins->opcode) {
-    case ST_OP_CONV2D: x = &ins->in[0], w = &ins->in[1], y = &ins->out[0]; break;
-    case ST_OP_CONV2D_GRAD_INPUT: y = &ins->in[0], w = &ins->in[1], x = &ins->out[0]; break;
-    default: x = &ins->in[0], y = &ins->in[1], w = &ins->out[0]; break;
-  }
+  const Roles r = roles_of(ins);
+  const st_tensor *x = r.x, *w = r.w, *y = r.y;
   const st::ShapeStr xs(*x), ws(*w), ys(*y);
   const char *xn = ins->opcode == ST_OP_CONV2D_GRAD_INPUT ? "dx" : "x";
   const char *wn = ins->opcode == ST_OP_CONV2D_GRAD_FILTER ? "dw" : "w";
@@ -218,8 +224,7 @@ st_code exec_conv2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
   ST_REQUIRE(st, x->ndim == 4 && w->ndim == 4 && y->ndim == 4, ST_ERR_SHAPE,
              "%s: expected %s [N,H,W,C], %s [KH,KW,C,F] and %s [N,OH,OW,F], got %s, %s and %s", op, xn, wn, yn,
              xs.c_str(), ws.c_str(), ys.c_str());
-  Geom g{x->shape[0], x->shape[1], x->shape[2], x->shape[3], w->shape[0], w->shape[1], w->shape[3], y->shape[1],
-         y->shape[2], ins->iattr[0], ins->iattr[1], ins->iattr[2], ins->iattr[3], ins->iattr[4], ins->iattr[5]};
+  const Geom g = geom_of(ins);
   ST_REQUIRE(st, g.sh >= 1 && g.sw >= 1 && g.dh >= 1 && g.dw >= 1 && g.pt >= 0 && g.pl >= 0, ST_ERR_ARG,
              "%s: bad attributes stride [%lld,%lld], pad [%lld,%lld], dilation [%lld,%lld] (strides and dilations must "
              "be >= 1, pads >= 0)",
@@ -227,14 +232,20 @@ st_code exec_conv2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
   ST_REQUIRE(st, y->shape[0] == g.N && w->shape[2] == g.C && y->shape[3] == g.F, ST_ERR_SHAPE,
              "%s: %s %s, %s %s and %s %s do not fit together (batch, channel or filter counts differ)", op, xn,
              xs.c_str(), wn, ws.c_str(), yn, ys.c_str());
-  const char *why_h = st::conv::check_axis(g.H, g.OH, g.KH, g.sh, g.pt, g.dh, true);
-  const char *why_w = st::conv::check_axis(g.W, g.OW, g.KW, g.sw, g.pl, g.dw, true);
+  const char *why_h = st::kern::check_window_axis(g.H, g.OH, g.KH, g.sh, g.pt, g.dh, true);
+  const char *why_w = st::kern::check_window_axis(g.W, g.OW, g.KW, g.sw, g.pl, g.dw, true);
   ST_REQUIRE(st, !why_h && !why_w, ST_ERR_SHAPE,
              "%s: output %s %s does not fit %s %s and %s %s with stride [%lld,%lld], pad_top/left [%lld,%lld], "
              "dilation [%lld,%lld] (%s: %s)",
              op, yn, ys.c_str(), xn, xs.c_str(), wn, ws.c_str(), (long long)g.sh, (long long)g.sw, (long long)g.pt,
              (long long)g.pl, (long long)g.dh, (long long)g.dw, why_h ? "height" : "width", why_h ? why_h : why_w);
+  return ST_OK;
+}
 
+st_code run_conv2d(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  const Geom g = geom_of(ins);
+  const int32_t dt = ins->in[0].dtype;
   return st::dispatch_dtype(dt, [&](auto z) -> st_code {
     using T = decltype(z);
     if constexpr (std::is_same<T, float>::value || std::is_same<T, double>::value) {
@@ -252,15 +263,4 @@ st_code exec_conv2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
 
 }  // namespace
 
-st_code st_exec_conv(st_ctx *ctx, const st_instr *ins, st_status *st) {
-  switch (ins->opcode) {
-    case ST_OP_CONV2D:
-    case ST_OP_CONV2D_GRAD_INPUT:
-    case ST_OP_CONV2D_GRAD_FILTER: return exec_conv2d(ctx, ins, st);
-    case ST_OP_MAX_POOL2D:
-    case ST_OP_AVG_POOL2D:
-    case ST_OP_MAX_POOL2D_GRAD:
-    case ST_OP_AVG_POOL2D_GRAD: return st_exec_pool2d(ctx, ins, st);
-  }
-  return st_fail(st, ST_ERR_INTERNAL, "%s: not a convolution or pooling op", st_op_name(ins->opcode));
-}
+const st::Family st_conv_family = {check_conv2d, run_conv2d};

@@ -1,6 +1,7 @@
 // ELEMWISE: a register bytecode VM for fused elementwise programs (layout in ops.def).
 //
-// The program is validated and planned once per call: registers are renamed to single-assignment
+// The program is validated and planned once (per call of st_exec; once per program in a compiled
+// program, which keeps the plan): registers are renamed to single-assignment
 // values, dead ops are dropped, values that are the same for every element (constants, one-element
 // inputs and anything computed only from those) are evaluated once per thread, and the remaining
 // values get physical block buffers with a small liveness-based allocator.  The flattened output is
@@ -34,6 +35,8 @@ const int kArity[] = {
 static_assert(sizeof(kArity) / sizeof(kArity[0]) == ST_EW_COUNT, "arity table out of sync with ops.def");
 // ew_body has one case per micro-op; a new ST_EW entry in ops.def needs one here too.
 static_assert(ST_EW_COUNT == ST_EW_ERF + 1, "elementwise.cc: implement the micro-ops added to ops.def");
+// The compute-dtype message below spells out these codes.
+static_assert(ST_F32 == 0 && ST_F64 == 1 && ST_I32 == 2, "elementwise.cc: dtype codes in ops.def changed");
 
 // ---------------------------------------------------------------------------------------------
 // Scalar helpers (all branch-free selects so that loops calling them vectorize)
@@ -175,7 +178,7 @@ ST_INLINE void ew_body(int ew, int n, T *__restrict d, const T *__restrict a, co
       }
     case ST_EW_TANH: EW_F(m_tanh(x));
     case ST_EW_SIGMOID: EW_F(m_sigmoid(x));
-    case ST_EW_RELU: EW_U(x <= T(0) ? T(0) : x);
+    case ST_EW_RELU: EW_U(m_relu(x));
     case ST_EW_LEAKY_RELU:
       if constexpr (I) { EW_U(x > 0 ? x : to_i32(p0 * (double)x)); } else { EW_U(x > 0 ? x : f0 * x); }
     case ST_EW_ELU: EW_F(x > 0 ? x : f0 * m_expm1(x));
@@ -258,7 +261,6 @@ enum InKind { IN_DIRECT, IN_SPLAT, IN_BCAST };
 struct InPlan {
   int kind = IN_DIRECT;
   int dtype = ST_F32;
-  const void *data = nullptr;
   int nd = 0;
   int64_t shape[ST_MAX_DIMS] = {}, stride[ST_MAX_DIMS] = {};
   // > 0 when the broadcast repeats with this period along the flat output (the outermost collapsed
@@ -272,7 +274,8 @@ struct Step {
   double p0, p1;
 };
 
-struct Plan {
+struct Plan : st::Prepared {
+  int ctype = ST_F32;            // compute dtype
   int64_t n = 0;                 // output elements
   int n_vals = 0;                // inputs + ops
   int n_slots = 0;               // block buffers per thread
@@ -304,7 +307,6 @@ int op_cost(int ew) {
 // Right-aligned numpy broadcast of input `t` to the output shape; collapses dims.
 bool plan_input(const st_tensor &t, const st_tensor &out, int64_t n, InPlan *ip) {
   ip->dtype = t.dtype;
-  ip->data = t.data;
   if (t.ndim > out.ndim) return false;
   int off = out.ndim - t.ndim;
   for (int d = 0; d < t.ndim; d++)
@@ -356,10 +358,10 @@ ST_INLINE void convert_n(const S *__restrict s, T *__restrict d, int n) {
   for (int i = 0; i < n; i++) d[i] = cvt<T>(s[i]);
 }
 
-// Elements [start, start + len) of the broadcast input, converted to T.
+// Elements [start, start + len) of the broadcast input (whose data is `data`), converted to T.
 template <class T, class S>
-ST_INLINE void gather_t(const InPlan &ip, int64_t start, int len, T *__restrict dst) {
-  const S *src = static_cast<const S *>(ip.data);
+ST_INLINE void gather_t(const InPlan &ip, const void *data, int64_t start, int len, T *__restrict dst) {
+  const S *src = static_cast<const S *>(data);
   if (ip.kind == IN_DIRECT) {
     convert_n(src + start, dst, len);
     return;
@@ -412,12 +414,12 @@ ST_INLINE void gather_t(const InPlan &ip, int64_t start, int len, T *__restrict 
 }
 
 template <class T>
-ST_INLINE void gather_any(const InPlan &ip, int64_t start, int len, T *__restrict dst) {
+ST_INLINE void gather_any(const InPlan &ip, const void *data, int64_t start, int len, T *__restrict dst) {
   switch (ip.dtype) {
-    case ST_F32: gather_t<T, float>(ip, start, len, dst); break;
-    case ST_F64: gather_t<T, double>(ip, start, len, dst); break;
-    case ST_I32: gather_t<T, int32_t>(ip, start, len, dst); break;
-    default: gather_t<T, uint8_t>(ip, start, len, dst); break;
+    case ST_F32: gather_t<T, float>(ip, data, start, len, dst); break;
+    case ST_F64: gather_t<T, double>(ip, data, start, len, dst); break;
+    case ST_I32: gather_t<T, int32_t>(ip, data, start, len, dst); break;
+    default: gather_t<T, uint8_t>(ip, data, start, len, dst); break;
   }
 }
 
@@ -437,8 +439,9 @@ ST_INLINE void store_any(const T *__restrict src, int dtype, void *data, int64_t
                               const T *__restrict c, double p0, double p1) {                           \
     ew_body<T>(ew, n, d, a, b, c, p0, p1);                                                             \
   }                                                                                                    \
-  ST_HOT void ew_gather_##SUF(const InPlan &ip, int64_t start, int len, T *__restrict dst) {           \
-    gather_any<T>(ip, start, len, dst);                                                                \
+  ST_HOT void ew_gather_##SUF(const InPlan &ip, const void *data, int64_t start, int len,              \
+                              T *__restrict dst) {                                                     \
+    gather_any<T>(ip, data, start, len, dst);                                                          \
   }                                                                                                    \
   ST_HOT void ew_store_##SUF(const T *__restrict src, int dtype, void *data, int64_t start, int len) { \
     store_any<T>(src, dtype, data, start, len);                                                        \
@@ -455,7 +458,9 @@ struct Hot<float> {
   static void kernel(int ew, int n, float *d, const float *a, const float *b, const float *c, double p0, double p1) {
     ew_kernel_f32(ew, n, d, a, b, c, p0, p1);
   }
-  static void gather(const InPlan &ip, int64_t s, int len, float *d) { ew_gather_f32(ip, s, len, d); }
+  static void gather(const InPlan &ip, const void *data, int64_t s, int len, float *d) {
+    ew_gather_f32(ip, data, s, len, d);
+  }
   static void store(const float *src, int dt, void *data, int64_t s, int len) { ew_store_f32(src, dt, data, s, len); }
 };
 template <>
@@ -464,7 +469,9 @@ struct Hot<double> {
                      double p1) {
     ew_kernel_f64(ew, n, d, a, b, c, p0, p1);
   }
-  static void gather(const InPlan &ip, int64_t s, int len, double *d) { ew_gather_f64(ip, s, len, d); }
+  static void gather(const InPlan &ip, const void *data, int64_t s, int len, double *d) {
+    ew_gather_f64(ip, data, s, len, d);
+  }
   static void store(const double *src, int dt, void *data, int64_t s, int len) { ew_store_f64(src, dt, data, s, len); }
 };
 template <>
@@ -473,7 +480,9 @@ struct Hot<int32_t> {
                      double p1) {
     ew_kernel_i32(ew, n, d, a, b, c, p0, p1);
   }
-  static void gather(const InPlan &ip, int64_t s, int len, int32_t *d) { ew_gather_i32(ip, s, len, d); }
+  static void gather(const InPlan &ip, const void *data, int64_t s, int len, int32_t *d) {
+    ew_gather_i32(ip, data, s, len, d);
+  }
   static void store(const int32_t *src, int dt, void *data, int64_t s, int len) { ew_store_i32(src, dt, data, s, len); }
 };
 
@@ -493,22 +502,22 @@ void run_range(const Plan &p, const st_instr *ins, int64_t blk_begin, int64_t bl
   auto ptr = [&](int v) { return v >= 0 ? vp[v] : nullptr; };
   for (int v = 0; v < p.n_vals; v++) vp[v] = p.slot[v] >= 0 ? reg(v) : nullptr;
   // once per thread: uniform values (one block's worth) and the expanded periodic broadcasts
-  for (int i : p.splat) Hot<T>::gather(p.in[i], 0, (int)first, reg(i));
+  for (int i : p.splat) Hot<T>::gather(p.in[i], ins->in[i].data, 0, (int)first, reg(i));
   for (const Step &s : p.uniform)
     Hot<T>::kernel(s.ew, (int)first, reg(s.dst), ptr(s.a), ptr(s.b), ptr(s.c), s.p0, s.p1);
   T *tiles = buf + (size_t)p.n_slots * B;
   for (int i : p.tiled) {
     const InPlan &ip = p.in[i];
     T *t = tiles + ip.tile_off;
-    Hot<T>::gather(ip, 0, (int)ip.period, t);
+    Hot<T>::gather(ip, ins->in[i].data, 0, (int)ip.period, t);
     for (int64_t j = ip.period; j < ip.period + first; j++) t[j] = t[j - ip.period];
   }
   for (int64_t blk = blk_begin; blk < blk_end; blk++) {
     const int64_t start = blk * B;
     const int len = (int)std::min<int64_t>(B, p.n - start);
-    for (int i : p.direct) vp[i] = static_cast<const T *>(p.in[i].data) + start;
+    for (int i : p.direct) vp[i] = static_cast<const T *>(ins->in[i].data) + start;
     for (int i : p.tiled) vp[i] = tiles + p.in[i].tile_off + start % p.in[i].period;
-    for (int i : p.gathered) Hot<T>::gather(p.in[i], start, len, reg(i));
+    for (int i : p.gathered) Hot<T>::gather(p.in[i], ins->in[i].data, start, len, reg(i));
     for (const Step &s : p.varying) Hot<T>::kernel(s.ew, len, reg(s.dst), ptr(s.a), ptr(s.b), ptr(s.c), s.p0, s.p1);
     for (int j = 0; j < ins->n_out; j++)
       Hot<T>::store(vp[p.out_val[j]], ins->out[j].dtype, ins->out[j].data, start, len);
@@ -557,9 +566,8 @@ st_code run_plan(st_ctx *ctx, const Plan &p, const st_instr *ins, st_status *st)
   return ST_OK;
 }
 
-}  // namespace
-
-st_code st_exec_elemwise(st_ctx *ctx, const st_instr *ins, st_status *st) {
+// Decodes and validates the bytecode and the shapes, and plans the evaluation into *p.
+st_code plan_elemwise(const st_instr *ins, Plan &p, st_status *st) {
   const int64_t *ia = ins->iattr;
   const int n_in = ins->n_in, n_out = ins->n_out;
   ST_REQUIRE(st, ins->n_iattr >= 2, ST_ERR_ARG,
@@ -576,7 +584,7 @@ st_code st_exec_elemwise(st_ctx *ctx, const st_instr *ins, st_status *st) {
   ST_REQUIRE(st, (int64_t)ins->n_fattr == 2 * n_ops64, ST_ERR_ARG,
              "elemwise: %d ops need %d float attributes (p0, p1 per op), got %d", n_ops, 2 * n_ops, (int)ins->n_fattr);
 
-  Plan p;
+  p.ctype = (int)ctype;
   const int n_regs = n_in + n_ops;
   p.n_vals = n_regs;
   std::vector<Step> steps((size_t)n_ops);
@@ -723,10 +731,31 @@ st_code st_exec_elemwise(st_ctx *ctx, const st_instr *ins, st_status *st) {
   }
   p.n_slots = n_slots;
   p.cost = cost;
+  return ST_OK;
+}
 
-  switch (ctype) {
+st_code check_elemwise(const st_instr *ins, st::PreparedPtr *prep, st_status *st) {
+  std::unique_ptr<Plan> p(new (std::nothrow) Plan());
+  ST_REQUIRE(st, p, ST_ERR_ALLOC, "elemwise: out of memory for the plan");
+  try {
+    ST_CHECK(plan_elemwise(ins, *p, st));
+  } catch (const std::bad_alloc &) {
+    return st_fail(st, ST_ERR_ALLOC, "elemwise: out of memory for the plan");
+  }
+  *prep = std::move(p);
+  return ST_OK;
+}
+
+st_code run_elemwise(st_ctx *ctx, const st_instr *ins, const st::Prepared *prep, st_status *st) {
+  const Plan &p = *static_cast<const Plan *>(prep);
+  if (p.n == 0) return ST_OK;
+  switch (p.ctype) {
     case ST_F64: return run_plan<double>(ctx, p, ins, st);
     case ST_I32: return run_plan<int32_t>(ctx, p, ins, st);
     default: return run_plan<float>(ctx, p, ins, st);
   }
 }
+
+}  // namespace
+
+const st::Family st_elemwise_family = {check_elemwise, run_elemwise};

@@ -2,11 +2,11 @@
 #include <cstring>
 
 #include "../../runtime/internal.h"
-#include "reduce.h"
+#include "common.h"
 
 namespace {
 
-using st::reduce::check_extents;
+using st::kern::check_extents;
 
 // Output rows [rb, re) of a gather (row r = outer index r / n_idx, index r % n_idx; indices valid).
 template <class T>
@@ -27,17 +27,17 @@ ST_HOT void gather_rows(const T *__restrict x, const int32_t *__restrict idx, T 
   }
 }
 
-st_code exec_gather(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_gather(const st_instr *ins, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   const st_tensor &x = ins->in[0], &ind = ins->in[1];
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   ST_REQUIRE(st, ins->n_iattr == 3, ST_ERR_ARG, "%s: expected 3 int attributes [outer, axis_dim, inner], got %d", op,
              (int)ins->n_iattr);
   ST_REQUIRE(st, ind.dtype == ST_I32, ST_ERR_DTYPE, "%s: indices must be int32, got %s", op, st_dtype_name(ind.dtype));
   ST_REQUIRE(st, out.dtype == x.dtype, ST_ERR_DTYPE, "%s: input is %s but output is %s", op, st_dtype_name(x.dtype),
              st_dtype_name(out.dtype));
   ST_CHECK(check_extents(op, "[outer, axis_dim, inner]", x, ins->iattr, st));
-  const int64_t outer = ins->iattr[0], dim = ins->iattr[1], inner = ins->iattr[2];
+  const int64_t outer = ins->iattr[0], inner = ins->iattr[2];
   const int64_t n_idx = st::numel(ind);
   int64_t want;
   const bool overflow = __builtin_mul_overflow(outer * inner, n_idx, &want);
@@ -45,6 +45,16 @@ st_code exec_gather(st_ctx *ctx, const st_instr *ins, st_status *st) {
              "%s: output %s should have outer*n_idx*inner = %lld*%lld*%lld elements (input %s, indices %s)", op,
              st::ShapeStr(out).c_str(), (long long)outer, (long long)n_idx, (long long)inner, st::ShapeStr(x).c_str(),
              st::ShapeStr(ind).c_str());
+  return ST_OK;
+}
+
+// Checks the indices (data), then gathers.
+st_code run_gather(st_ctx *ctx, const st_instr *ins, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  const st_tensor &x = ins->in[0], &ind = ins->in[1];
+  st_tensor &out = ins->out[0];
+  const int64_t outer = ins->iattr[0], dim = ins->iattr[1], inner = ins->iattr[2];
+  const int64_t n_idx = st::numel(ind), want = outer * inner * n_idx;
   const int32_t *idx = static_cast<const int32_t *>(ind.data);
   for (int64_t k = 0; k < n_idx; k++)
     ST_REQUIRE(st, idx[k] >= -dim && idx[k] < dim, ST_ERR_INDEX,
@@ -65,10 +75,10 @@ st_code exec_gather(st_ctx *ctx, const st_instr *ins, st_status *st) {
   });
 }
 
-st_code exec_one_hot(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_one_hot(const st_instr *ins, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   const st_tensor &ind = ins->in[0];
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   ST_REQUIRE(st, ins->n_iattr == 1, ST_ERR_ARG, "%s: expected 1 int attribute [depth], got %d", op, (int)ins->n_iattr);
   ST_REQUIRE(st, ins->n_fattr == 2, ST_ERR_ARG, "%s: expected 2 float attributes [on, off], got %d", op,
              (int)ins->n_fattr);
@@ -79,6 +89,13 @@ st_code exec_one_hot(st_ctx *ctx, const st_instr *ins, st_status *st) {
   for (int d = 0; ok && d < ind.ndim; d++) ok = out.shape[d] == ind.shape[d];
   ST_REQUIRE(st, ok, ST_ERR_SHAPE, "%s: output %s should be indices %s plus [%lld]", op, st::ShapeStr(out).c_str(),
              st::ShapeStr(ind).c_str(), (long long)depth);
+  return ST_OK;
+}
+
+st_code run_one_hot(st_ctx *ctx, const st_instr *ins) {
+  const st_tensor &ind = ins->in[0];
+  st_tensor &out = ins->out[0];
+  const int64_t depth = ins->iattr[0];
   const int64_t rows = st::numel(ind);
   if (rows * depth == 0) return ST_OK;
   const int32_t *idx = static_cast<const int32_t *>(ind.data);
@@ -100,12 +117,18 @@ st_code exec_one_hot(st_ctx *ctx, const st_instr *ins, st_status *st) {
   });
 }
 
-}  // namespace
-
-st_code st_exec_gather(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_gather_family(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   switch (ins->opcode) {
-    case ST_OP_GATHER: return exec_gather(ctx, ins, st);
-    case ST_OP_ONE_HOT: return exec_one_hot(ctx, ins, st);
+    case ST_OP_GATHER: return check_gather(ins, st);
+    case ST_OP_ONE_HOT: return check_one_hot(ins, st);
   }
   return st_fail(st, ST_ERR_INTERNAL, "%s: not a gather op", st_op_name(ins->opcode));
 }
+
+st_code run_gather_family(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *st) {
+  return ins->opcode == ST_OP_GATHER ? run_gather(ctx, ins, st) : run_one_hot(ctx, ins);
+}
+
+}  // namespace
+
+const st::Family st_gather_family = {check_gather_family, run_gather_family};

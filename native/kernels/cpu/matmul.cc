@@ -64,26 +64,10 @@ st_code gemm_any(st_ctx *ctx, const Plan &p, bool ta, bool tb, int64_t M, int64_
   return st_gemm(ctx, p.dtype, ta, tb, M, N, K, 1.0, A, lda, B, ldb, 0.0, C, ldc, st);
 }
 
-}  // namespace
-
-st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st) {
-  const char *op = st_op_name(ins->opcode);
-  ST_REQUIRE(st, ins->opcode == ST_OP_MATMUL, ST_ERR_INTERNAL, "%s: not a matmul op", op);
-  ST_REQUIRE(st, ins->n_iattr == 2, ST_ERR_ARG, "%s: expected int attributes [transA, transB], got %d values", op,
-             (int)ins->n_iattr);
-  ST_REQUIRE(st, (ins->iattr[0] == 0 || ins->iattr[0] == 1) && (ins->iattr[1] == 0 || ins->iattr[1] == 1), ST_ERR_ARG,
-             "%s: transA/transB must be 0 or 1, got %lld and %lld", op, (long long)ins->iattr[0],
-             (long long)ins->iattr[1]);
+// The product's geometry from the operands' shapes and the attributes (no checks).
+Plan plan_of(const st_instr *ins) {
   const st_tensor &a = ins->in[0], &b = ins->in[1];
-  st_tensor &out = ins->out[0];
-  const st::ShapeStr as(a), bs(b), os(out);
-  ST_REQUIRE(st, a.dtype == b.dtype && a.dtype == out.dtype, ST_ERR_DTYPE, "%s: dtypes differ: %s x %s -> %s", op,
-             st_dtype_name(a.dtype), st_dtype_name(b.dtype), st_dtype_name(out.dtype));
-  ST_REQUIRE(st, a.dtype == ST_F32 || a.dtype == ST_F64 || a.dtype == ST_I32, ST_ERR_DTYPE,
-             "%s: unsupported dtype %s (float32, float64 or int32)", op, st_dtype_name(a.dtype));
-  ST_REQUIRE(st, a.ndim >= 2 && b.ndim >= 2, ST_ERR_SHAPE, "%s: inputs must have rank >= 2, got %s and %s", op,
-             as.c_str(), bs.c_str());
-
+  const st_tensor &out = ins->out[0];
   Plan p{};
   p.dtype = a.dtype;
   p.ta = ins->iattr[0] != 0;
@@ -92,14 +76,47 @@ st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st) {
   const int64_t b0 = b.shape[b.ndim - 2], b1 = b.shape[b.ndim - 1];
   p.M = p.ta ? a1 : a0;
   p.K = p.ta ? a0 : a1;
-  const int64_t kb = p.tb ? b1 : b0;
   p.N = p.tb ? b0 : b1;
+  p.nb = std::max(a.ndim, b.ndim) - 2;
+  p.batches = 1;
+  for (int d = 0; d < p.nb; d++) {
+    const int ad = d - (p.nb - (a.ndim - 2)), bd = d - (p.nb - (b.ndim - 2));
+    const int64_t da = ad >= 0 ? a.shape[ad] : 1, db = bd >= 0 ? b.shape[bd] : 1;
+    p.out_dims[d] = da == 1 ? db : da;
+    p.batches *= p.out_dims[d];
+  }
+  batch_strides(a, p.nb, p.M * p.K, p.a_str, &p.a_batches);
+  batch_strides(b, p.nb, p.K * p.N, p.b_str, &p.b_batches);
+  p.es = st_dtype_size(p.dtype);
+  p.a = static_cast<const unsigned char *>(a.data);
+  p.b = static_cast<const unsigned char *>(b.data);
+  p.c = static_cast<unsigned char *>(out.data);
+  return p;
+}
+
+st_code check_matmul(const st_instr *ins, st::PreparedPtr *, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  ST_REQUIRE(st, ins->n_iattr == 2, ST_ERR_ARG, "%s: expected int attributes [transA, transB], got %d values", op,
+             (int)ins->n_iattr);
+  ST_REQUIRE(st, (ins->iattr[0] == 0 || ins->iattr[0] == 1) && (ins->iattr[1] == 0 || ins->iattr[1] == 1), ST_ERR_ARG,
+             "%s: transA/transB must be 0 or 1, got %lld and %lld", op, (long long)ins->iattr[0],
+             (long long)ins->iattr[1]);
+  const st_tensor &a = ins->in[0], &b = ins->in[1];
+  const st_tensor &out = ins->out[0];
+  const st::ShapeStr as(a), bs(b), os(out);
+  ST_REQUIRE(st, a.dtype == b.dtype && a.dtype == out.dtype, ST_ERR_DTYPE, "%s: dtypes differ: %s x %s -> %s", op,
+             st_dtype_name(a.dtype), st_dtype_name(b.dtype), st_dtype_name(out.dtype));
+  ST_REQUIRE(st, a.dtype == ST_F32 || a.dtype == ST_F64 || a.dtype == ST_I32, ST_ERR_DTYPE,
+             "%s: unsupported dtype %s (float32, float64 or int32)", op, st_dtype_name(a.dtype));
+  ST_REQUIRE(st, a.ndim >= 2 && b.ndim >= 2, ST_ERR_SHAPE, "%s: inputs must have rank >= 2, got %s and %s", op,
+             as.c_str(), bs.c_str());
+
+  const Plan p = plan_of(ins);
+  const int64_t kb = p.tb ? b.shape[b.ndim - 1] : b.shape[b.ndim - 2];
   const char *tr = p.ta && p.tb ? "; a and b transposed" : p.ta ? "; a transposed" : p.tb ? "; b transposed" : "";
   ST_REQUIRE(st, p.K == kb, ST_ERR_SHAPE, "%s: cannot multiply %s by %s (inner dimensions %lld and %lld%s)", op,
              as.c_str(), bs.c_str(), (long long)p.K, (long long)kb, tr);
-
   // Expected output shape: broadcast batch dims, then [M, N].
-  p.nb = std::max(a.ndim, b.ndim) - 2;
   st_tensor want{};
   want.ndim = p.nb + 2;
   for (int d = 0; d < p.nb; d++) {
@@ -108,7 +125,7 @@ st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st) {
     ST_REQUIRE(st, da == db || da == 1 || db == 1, ST_ERR_SHAPE,
                "%s: batch dimensions of %s and %s do not broadcast (%lld vs %lld)", op, as.c_str(), bs.c_str(),
                (long long)da, (long long)db);
-    want.shape[d] = da == 1 ? db : da;
+    want.shape[d] = p.out_dims[d];
   }
   want.shape[p.nb] = p.M;
   want.shape[p.nb + 1] = p.N;
@@ -116,16 +133,13 @@ st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st) {
   for (int d = 0; same && d < want.ndim; d++) same = out.shape[d] == want.shape[d];
   ST_REQUIRE(st, same, ST_ERR_SHAPE, "%s: output shape %s does not match %s (%s x %s%s)", op, os.c_str(),
              st::ShapeStr(want).c_str(), as.c_str(), bs.c_str(), tr);
+  return ST_OK;
+}
 
-  p.batches = 1;
-  for (int d = 0; d < p.nb; d++) p.out_dims[d] = want.shape[d], p.batches *= want.shape[d];
+st_code run_matmul(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  const Plan p = plan_of(ins);
   if (p.batches == 0 || p.M == 0 || p.N == 0) return ST_OK;
-  batch_strides(a, p.nb, p.M * p.K, p.a_str, &p.a_batches);
-  batch_strides(b, p.nb, p.K * p.N, p.b_str, &p.b_batches);
-  p.es = st_dtype_size(p.dtype);
-  p.a = static_cast<const unsigned char *>(a.data);
-  p.b = static_cast<const unsigned char *>(b.data);
-  p.c = static_cast<unsigned char *>(out.data);
   const int64_t lda = p.ta ? p.M : p.K, ldb = p.tb ? p.K : p.N;
   const int64_t M = p.M, N = p.N, K = p.K, Bt = p.batches;
 
@@ -183,6 +197,11 @@ st_code st_exec_matmul(st_ctx *ctx, const st_instr *ins, st_status *st) {
         failed.store(1);
     }
   });
-  ST_REQUIRE(st, !failed.load(), ST_ERR_ALLOC, "%s: out of memory multiplying %s by %s", op, as.c_str(), bs.c_str());
+  ST_REQUIRE(st, !failed.load(), ST_ERR_ALLOC, "%s: out of memory multiplying %s by %s", op,
+             st::ShapeStr(ins->in[0]).c_str(), st::ShapeStr(ins->in[1]).c_str());
   return ST_OK;
 }
+
+}  // namespace
+
+const st::Family st_matmul_family = {check_matmul, run_matmul};

@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "conv.h"
+#include "common.h"
 
 namespace {
 
@@ -98,17 +98,8 @@ void for_grad_windows(st_ctx *ctx, const PGeom &g, F &&fn) {
 }
 
 template <class T>
-void zero(st_ctx *ctx, T *p, int64_t n) {
-  st::parallel(ctx, n, [&](int ith, int nth) {
-    int64_t b, e;
-    st::split_range(n, ith, nth, &b, &e);
-    std::fill(p + b, p + e, T(0));
-  });
-}
-
-template <class T>
 void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
-  zero(ctx, dx, g.N * g.H * g.W * g.C);
+  st::kern::zero_fill(ctx, dx, g.N * g.H * g.W * g.C);
   const int64_t C = g.C;
   for_grad_windows(ctx, g, [&](int64_t n, int64_t oh, int64_t ow, int64_t c0, int64_t c1) {
     int64_t h0, h1, w0, w1;
@@ -141,7 +132,7 @@ void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) 
 
 template <class T>
 void avg_pool_grad(st_ctx *ctx, const PGeom &g, const T *dy, T *dx) {
-  zero(ctx, dx, g.N * g.H * g.W * g.C);
+  st::kern::zero_fill(ctx, dx, g.N * g.H * g.W * g.C);
   const int64_t C = g.C;
   for_grad_windows(ctx, g, [&](int64_t n, int64_t oh, int64_t ow, int64_t c0, int64_t c1) {
     int64_t h0, h1, w0, w1;
@@ -157,22 +148,37 @@ void avg_pool_grad(st_ctx *ctx, const PGeom &g, const T *dy, T *dx) {
   });
 }
 
-}  // namespace
+// x and y in the roles of the forward pooling, and dx for MAX_POOL2D_GRAD (which must have x's shape).
+struct Roles {
+  const st_tensor *x, *y, *dx;
+};
 
-st_code st_exec_pool2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
+Roles roles_of(const st_instr *ins) {
+  switch (ins->opcode) {
+    case ST_OP_MAX_POOL2D:
+    case ST_OP_AVG_POOL2D: return {&ins->in[0], &ins->out[0], nullptr};
+    case ST_OP_MAX_POOL2D_GRAD: return {&ins->in[0], &ins->in[1], &ins->out[0]};
+    default: return {&ins->out[0], &ins->in[0], nullptr};  // AVG_POOL2D_GRAD: dy -> dx
+  }
+}
+
+PGeom geom_of(const st_instr *ins) {
+  const Roles r = roles_of(ins);
+  const int64_t *a = ins->iattr;
+  return PGeom{r.x->shape[0], r.x->shape[1], r.x->shape[2], r.x->shape[3], r.y->shape[1], r.y->shape[2],
+               a[0],          a[1],          a[2],          a[3],          a[4],          a[5]};
+}
+
+st_code check_pool(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   const char *op = st_op_name(ins->opcode);
+  ST_REQUIRE(st, ins->opcode == ST_OP_MAX_POOL2D || ins->opcode == ST_OP_AVG_POOL2D ||
+                     ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD,
+             ST_ERR_INTERNAL, "%s: not a pooling op", op);
   ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
              "%s: expected int attributes [kh, kw, stride_h, stride_w, pad_top, pad_left], got %d values", op,
              (int)ins->n_iattr);
-  // x and y in the roles of the forward pooling; dx (gradients) must have x's shape
-  const st_tensor *x, *y, *dx = nullptr;
-  switch (ins->opcode) {
-    case ST_OP_MAX_POOL2D:
-    case ST_OP_AVG_POOL2D: x = &ins->in[0], y = &ins->out[0]; break;
-    case ST_OP_MAX_POOL2D_GRAD: x = &ins->in[0], y = &ins->in[1], dx = &ins->out[0]; break;
-    case ST_OP_AVG_POOL2D_GRAD: y = &ins->in[0], x = &ins->out[0]; break;
-    default: return st_fail(st, ST_ERR_INTERNAL, "%s: not a pooling op", op);
-  }
+  const Roles r = roles_of(ins);
+  const st_tensor *x = r.x, *y = r.y, *dx = r.dx;
   const bool grad = ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD;
   const char *xn = ins->opcode == ST_OP_AVG_POOL2D_GRAD ? "dx" : "x", *yn = grad ? "dy" : "y";
   const st::ShapeStr xs(*x), ys(*y);
@@ -190,25 +196,27 @@ st_code st_exec_pool2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
     ST_REQUIRE(st, same, ST_ERR_SHAPE, "%s: dx %s must have the shape of x %s", op, st::ShapeStr(*dx).c_str(),
                xs.c_str());
   }
-  const int64_t *a = ins->iattr;
-  PGeom g{x->shape[0], x->shape[1], x->shape[2], x->shape[3], y->shape[1], y->shape[2], a[0], a[1], a[2], a[3], a[4],
-          a[5]};
+  const PGeom g = geom_of(ins);
   ST_REQUIRE(st, g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 && g.pt >= 0 && g.pl >= 0, ST_ERR_ARG,
              "%s: bad attributes window [%lld,%lld], stride [%lld,%lld], pad [%lld,%lld] (window and strides must be "
              ">= 1, pads >= 0)",
              op, (long long)g.kh, (long long)g.kw, (long long)g.sh, (long long)g.sw, (long long)g.pt, (long long)g.pl);
   ST_REQUIRE(st, y->shape[0] == g.N && y->shape[3] == g.C, ST_ERR_SHAPE,
              "%s: %s %s and %s %s differ in batch or channel count", op, xn, xs.c_str(), yn, ys.c_str());
-  const char *why_h = st::conv::check_axis(g.H, g.OH, g.kh, g.sh, g.pt, 1);
-  const char *why_w = st::conv::check_axis(g.W, g.OW, g.kw, g.sw, g.pl, 1);
+  const char *why_h = st::kern::check_window_axis(g.H, g.OH, g.kh, g.sh, g.pt, 1, false);
+  const char *why_w = st::kern::check_window_axis(g.W, g.OW, g.kw, g.sw, g.pl, 1, false);
   ST_REQUIRE(st, !why_h && !why_w, ST_ERR_SHAPE,
              "%s: %s %s does not fit %s %s with window [%lld,%lld], stride [%lld,%lld], pad_top/left [%lld,%lld] "
              "(%s: %s)",
              op, yn, ys.c_str(), xn, xs.c_str(), (long long)g.kh, (long long)g.kw, (long long)g.sh, (long long)g.sw,
              (long long)g.pt, (long long)g.pl, why_h ? "height" : "width", why_h ? why_h : why_w);
-  if (st::numel(ins->out[0]) == 0) return ST_OK;
+  return ST_OK;
+}
 
-  st::dispatch_dtype(dt, [&](auto z) {
+st_code run_pool(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *) {
+  if (st::numel(ins->out[0]) == 0) return ST_OK;
+  const PGeom g = geom_of(ins);
+  st::dispatch_dtype(ins->out[0].dtype, [&](auto z) {
     using T = decltype(z);
     if constexpr (std::is_same<T, float>::value || std::is_same<T, double>::value) {
       const T *i0 = static_cast<const T *>(ins->in[0].data);
@@ -224,3 +232,7 @@ st_code st_exec_pool2d(st_ctx *ctx, const st_instr *ins, st_status *st) {
   });
   return ST_OK;
 }
+
+}  // namespace
+
+const st::Family st_pool_family = {check_pool, run_pool};

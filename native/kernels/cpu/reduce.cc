@@ -20,11 +20,13 @@
 #include <vector>
 
 #include "../../runtime/internal.h"
+#include "common.h"
 #include "reduce.h"
 
 namespace {
 
 using namespace st::reduce;
+using st::kern::check_extents;
 
 enum Rop { kSum = 0, kMean = 1, kProd = 2, kMax = 3, kMin = 4, kAll = 5, kAny = 6 };
 const char *const kRopNames[] = {"sum", "mean", "prod", "max", "min", "all", "any"};
@@ -169,13 +171,13 @@ st_code reduce_typed(st_ctx *ctx, const T *x, T *y, int64_t outer, int64_t red, 
   return ST_OK;
 }
 
-st_code exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_reduce(const st_instr *ins, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   const st_tensor &in = ins->in[0];
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   ST_REQUIRE(st, ins->n_iattr == 4, ST_ERR_ARG, "%s: expected 4 int attributes [rop, outer, red, inner], got %d", op,
              (int)ins->n_iattr);
-  const int64_t rop = ins->iattr[0], outer = ins->iattr[1], red = ins->iattr[2], inner = ins->iattr[3];
+  const int64_t rop = ins->iattr[0], outer = ins->iattr[1], inner = ins->iattr[3];
   ST_REQUIRE(st, rop >= 0 && rop <= kAny, ST_ERR_ARG, "%s: unknown reduction %lld", op, (long long)rop);
   ST_CHECK(check_extents(op, "[outer, red, inner]", in, ins->iattr + 1, st));
   ST_REQUIRE(st, st::numel(out) == outer * inner, ST_ERR_SHAPE,
@@ -185,6 +187,14 @@ st_code exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
              st_dtype_name(out.dtype));
   ST_REQUIRE(st, in.dtype != ST_BOOL || rop >= kMax, ST_ERR_DTYPE, "%s: %s of bool is not supported (input %s)", op,
              kRopNames[rop], st::ShapeStr(in).c_str());
+  return ST_OK;
+}
+
+st_code run_reduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  const st_tensor &in = ins->in[0];
+  st_tensor &out = ins->out[0];
+  const int64_t rop = ins->iattr[0], outer = ins->iattr[1], red = ins->iattr[2], inner = ins->iattr[3];
   return st::dispatch_dtype(in.dtype, [&](auto z) {
     using T = decltype(z);
     const T *x = static_cast<const T *>(in.data);
@@ -357,10 +367,10 @@ st_code argreduce_typed(st_ctx *ctx, const T *x, int32_t *y, int64_t outer, int6
   return ST_OK;
 }
 
-st_code exec_argreduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_argreduce(const st_instr *ins, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   const st_tensor &in = ins->in[0];
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   ST_REQUIRE(st, ins->n_iattr == 4, ST_ERR_ARG, "%s: expected 4 int attributes [which, outer, red, inner], got %d",
              op, (int)ins->n_iattr);
   const int64_t which = ins->iattr[0], outer = ins->iattr[1], red = ins->iattr[2], inner = ins->iattr[3];
@@ -375,6 +385,13 @@ st_code exec_argreduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
              st::ShapeStr(in).c_str());
   ST_REQUIRE(st, red <= INT32_MAX, ST_ERR_SHAPE, "%s: axis of length %lld does not fit int32 indices (input %s)", op,
              (long long)red, st::ShapeStr(in).c_str());
+  return ST_OK;
+}
+
+st_code run_argreduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
+  const st_tensor &in = ins->in[0];
+  st_tensor &out = ins->out[0];
+  const int64_t which = ins->iattr[0], outer = ins->iattr[1], red = ins->iattr[2], inner = ins->iattr[3];
   int32_t *y = static_cast<int32_t *>(out.data);
   return st::dispatch_dtype(in.dtype, [&](auto z) {
     using T = decltype(z);
@@ -384,12 +401,18 @@ st_code exec_argreduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
   });
 }
 
-}  // namespace
-
-st_code st_exec_reduce(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_reduce_family(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   switch (ins->opcode) {
-    case ST_OP_REDUCE: return exec_reduce(ctx, ins, st);
-    case ST_OP_ARGREDUCE: return exec_argreduce(ctx, ins, st);
+    case ST_OP_REDUCE: return check_reduce(ins, st);
+    case ST_OP_ARGREDUCE: return check_argreduce(ins, st);
   }
   return st_fail(st, ST_ERR_INTERNAL, "%s: not a reduction op", st_op_name(ins->opcode));
 }
+
+st_code run_reduce_family(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *st) {
+  return ins->opcode == ST_OP_REDUCE ? run_reduce(ctx, ins, st) : run_argreduce(ctx, ins, st);
+}
+
+}  // namespace
+
+const st::Family st_reduce_family = {check_reduce_family, run_reduce_family};

@@ -1,5 +1,5 @@
 // Fixed-order reduction primitives shared by the reductions (reduce.cc) and softmax (softmax.cc),
-// and the [outer, n, inner] view that they and gather (gather.cc) take of their input.
+// which view their input as [outer, n, inner].
 //
 // Small local arrays that the vectorizer touches are declared alignas(64): GCC 12 at -O2 with
 // AVX-512 enabled was seen to put such an array at a stack slot less aligned than the aligned
@@ -130,19 +130,6 @@ ST_HOT typename Op::A reduce_contig(const T *__restrict x, int64_t n) {
   for (int w = K / 2; w >= 1; w /= 2)
     for (int k = 0; k < w; k++) acc[k] = Op::comb(acc[k], acc[k + w]);
   return acc[0];
-}
-
-// Validates [outer, n, inner] attributes against the input (also that outer * inner fits).
-inline st_code check_extents(const char *op, const char *names, const st_tensor &in, const int64_t *a, st_status *st) {
-  ST_REQUIRE(st, a[0] >= 0 && a[1] >= 0 && a[2] >= 0, ST_ERR_ARG, "%s: negative extent in %s = [%lld,%lld,%lld]", op,
-             names, (long long)a[0], (long long)a[1], (long long)a[2]);
-  int64_t p1, p2, p3;
-  const bool overflow = __builtin_mul_overflow(a[0], a[1], &p1) || __builtin_mul_overflow(p1, a[2], &p2) ||
-                        __builtin_mul_overflow(a[0], a[2], &p3);
-  ST_REQUIRE(st, !overflow && p2 == st::numel(in), ST_ERR_SHAPE,
-             "%s: %s = [%lld,%lld,%lld] does not match input %s (%lld elements)", op, names, (long long)a[0],
-             (long long)a[1], (long long)a[2], st::ShapeStr(in).c_str(), (long long)st::numel(in));
-  return ST_OK;
 }
 
 }  // namespace reduce

@@ -175,10 +175,20 @@ ST_HOT void copy_tiled(const T *__restrict src, T *__restrict dst, const View &v
   }
 }
 
-st_code exec_copy(st_ctx *ctx, const st_instr *ins, st_status *st) {
+// The view COPY reads: the output's shape with the attribute offset and strides.
+View view_of(const st_instr *ins) {
+  const st_tensor &out = ins->out[0];
+  View v;
+  v.nd = out.ndim;
+  v.offset = ins->iattr[0];
+  for (int d = 0; d < out.ndim; d++) v.shape[d] = out.shape[d], v.stride[d] = ins->iattr[1 + d];
+  return v;
+}
+
+st_code check_copy(const st_instr *ins, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   const st_tensor &in = ins->in[0];
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   const int nd = out.ndim;
   ST_REQUIRE(st, ins->n_iattr == 1 + nd, ST_ERR_ARG,
              "%s: expected %d int attributes (offset and one stride per output dim of %s), got %d", op, 1 + nd,
@@ -187,11 +197,7 @@ st_code exec_copy(st_ctx *ctx, const st_instr *ins, st_status *st) {
              st_dtype_name(out.dtype));
   const int64_t n_out = st::numel(out), n_in = st::numel(in);
   if (n_out == 0) return ST_OK;
-
-  View v;
-  v.nd = nd;
-  v.offset = ins->iattr[0];
-  for (int d = 0; d < nd; d++) v.shape[d] = out.shape[d], v.stride[d] = ins->iattr[1 + d];
+  const View v = view_of(ins);
   // the smallest and largest input element the view reaches
   int64_t lo = v.offset, hi = v.offset;
   bool overflow = false;
@@ -206,7 +212,15 @@ st_code exec_copy(st_ctx *ctx, const st_instr *ins, st_status *st) {
              op, (long long)v.offset, ListStr(ins->iattr + 1, nd).c_str(), st::ShapeStr(out).c_str(),
              overflow ? 0LL : (long long)lo, overflow ? 0LL : (long long)hi, st::ShapeStr(in).c_str(),
              (long long)n_in);
+  return ST_OK;
+}
 
+st_code run_copy(st_ctx *ctx, const st_instr *ins) {
+  const st_tensor &in = ins->in[0];
+  st_tensor &out = ins->out[0];
+  const int64_t n_out = st::numel(out);
+  if (n_out == 0) return ST_OK;
+  View v = view_of(ins);
   simplify(v);
   const int L = v.nd - 1;
   // a dim (other than the last) with input stride +-1 makes a transpose with the last one
@@ -280,9 +294,9 @@ ST_HOT void concat_rows(const st_tensor *in, int n_in, int64_t axis, int64_t inn
   }
 }
 
-st_code exec_concat(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_concat(const st_instr *ins, st_status *st) {
   const char *op = st_op_name(ins->opcode);
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   const int nd = out.ndim;
   ST_REQUIRE(st, ins->n_iattr == 1, ST_ERR_ARG, "%s: expected 1 int attribute [axis], got %d", op, (int)ins->n_iattr);
   const int64_t axis = ins->iattr[0];
@@ -303,6 +317,13 @@ st_code exec_concat(st_ctx *ctx, const st_instr *ins, st_status *st) {
   ST_REQUIRE(st, total == out.shape[axis], ST_ERR_SHAPE,
              "%s: inputs add up to %lld along axis %lld but output %s has %lld", op, (long long)total, (long long)axis,
              st::ShapeStr(out).c_str(), (long long)out.shape[axis]);
+  return ST_OK;
+}
+
+st_code run_concat(st_ctx *ctx, const st_instr *ins) {
+  st_tensor &out = ins->out[0];
+  const int nd = out.ndim;
+  const int64_t axis = ins->iattr[0];
   const int64_t n_out = st::numel(out);
   if (n_out == 0) return ST_OK;
 
@@ -376,10 +397,10 @@ ST_HOT void pad_rows(const T *__restrict src, T *__restrict dst, const st_tensor
   }
 }
 
-st_code exec_pad(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_pad(const st_instr *ins, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   const st_tensor &in = ins->in[0];
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   const int nd = out.ndim;
   ST_REQUIRE(st, in.dtype == out.dtype, ST_ERR_DTYPE, "%s: input is %s but output is %s", op, st_dtype_name(in.dtype),
              st_dtype_name(out.dtype));
@@ -397,6 +418,14 @@ st_code exec_pad(st_ctx *ctx, const st_instr *ins, st_status *st) {
                "%s: input %s padded before by %s does not fit output %s", op, st::ShapeStr(in).c_str(),
                ListStr(before, nd).c_str(), st::ShapeStr(out).c_str());
   }
+  return ST_OK;
+}
+
+st_code run_pad(st_ctx *ctx, const st_instr *ins) {
+  const st_tensor &in = ins->in[0];
+  st_tensor &out = ins->out[0];
+  const int nd = out.ndim;
+  const int64_t *before = ins->iattr;
   const int64_t n_out = st::numel(out);
   if (n_out == 0) return ST_OK;
   const double value = ins->fattr[0];
@@ -419,13 +448,23 @@ st_code exec_pad(st_ctx *ctx, const st_instr *ins, st_status *st) {
   });
 }
 
-}  // namespace
-
-st_code st_exec_shape(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_shape(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   switch (ins->opcode) {
-    case ST_OP_COPY: return exec_copy(ctx, ins, st);
-    case ST_OP_CONCAT: return exec_concat(ctx, ins, st);
-    case ST_OP_PAD: return exec_pad(ctx, ins, st);
+    case ST_OP_COPY: return check_copy(ins, st);
+    case ST_OP_CONCAT: return check_concat(ins, st);
+    case ST_OP_PAD: return check_pad(ins, st);
   }
   return st_fail(st, ST_ERR_INTERNAL, "%s: not a shape op", st_op_name(ins->opcode));
 }
+
+st_code run_shape(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *) {
+  switch (ins->opcode) {
+    case ST_OP_COPY: return run_copy(ctx, ins);
+    case ST_OP_CONCAT: return run_concat(ctx, ins);
+    default: return run_pad(ctx, ins);
+  }
+}
+
+}  // namespace
+
+const st::Family st_shape_family = {check_shape, run_shape};

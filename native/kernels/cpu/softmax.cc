@@ -9,12 +9,14 @@
 #include <cmath>
 
 #include "../../runtime/internal.h"
+#include "common.h"
 #include "reduce.h"
 #include "vmath.h"
 
 namespace {
 
 using namespace st::reduce;
+using st::kern::check_extents;
 using st::vmath::exp_vec;
 
 // Sum of a contiguous row in the fixed chunked order.
@@ -104,12 +106,10 @@ ST_HOT void softmax_cols(const T *__restrict x, T *__restrict y, int64_t n, int6
   }
 }
 
-}  // namespace
-
-st_code st_exec_softmax(st_ctx *ctx, const st_instr *ins, st_status *st) {
+st_code check_softmax(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   const st_tensor &in = ins->in[0];
-  st_tensor &out = ins->out[0];
+  const st_tensor &out = ins->out[0];
   ST_REQUIRE(st, ins->n_iattr == 3, ST_ERR_ARG, "%s: expected 3 int attributes [outer, n, inner], got %d", op,
              (int)ins->n_iattr);
   ST_REQUIRE(st, in.dtype == ST_F32 || in.dtype == ST_F64, ST_ERR_DTYPE, "%s: input must be float32 or float64, got %s",
@@ -120,7 +120,13 @@ st_code st_exec_softmax(st_ctx *ctx, const st_instr *ins, st_status *st) {
   for (int d = 0; same && d < in.ndim; d++) same = in.shape[d] == out.shape[d];
   ST_REQUIRE(st, same, ST_ERR_SHAPE, "%s: output %s differs from input %s", op, st::ShapeStr(out).c_str(),
              st::ShapeStr(in).c_str());
-  ST_CHECK(check_extents(op, "[outer, n, inner]", in, ins->iattr, st));
+  return check_extents(op, "[outer, n, inner]", in, ins->iattr, st);
+}
+
+st_code run_softmax(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  const st_tensor &in = ins->in[0];
+  st_tensor &out = ins->out[0];
   const int64_t outer = ins->iattr[0], n = ins->iattr[1], inner = ins->iattr[2];
   if (outer * n * inner == 0) return ST_OK;
   const bool log_out = ins->opcode == ST_OP_LOG_SOFTMAX;
@@ -156,3 +162,7 @@ st_code st_exec_softmax(st_ctx *ctx, const st_instr *ins, st_status *st) {
     }
   });
 }
+
+}  // namespace
+
+const st::Family st_softmax_family = {check_softmax, run_softmax};

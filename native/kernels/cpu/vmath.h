@@ -332,7 +332,14 @@ ST_INLINE double exp_d(double x) {
 
 // ---- overloads for code templated on the float type ---------------------------------------------
 
-// The elementwise ops: float32 approximations, float64 from <cmath>.
+// The elementwise ops: float32 approximations, float64 from <cmath>.  The GEMM epilogue calls the
+// same functions, so a fused activation has the bits of the elementwise one.
+
+// max(x, 0) with NaN kept (a NaN compares false) and -0 mapped to +0; any arithmetic type.
+template <class T>
+ST_INLINE T m_relu(T x) {
+  return x <= T(0) ? T(0) : x;
+}
 ST_INLINE float m_exp(float x) { return exp_f(x); }
 ST_INLINE float m_expm1(float x) { return expm1_f(x); }
 ST_INLINE float m_log(float x) { return log_f(x); }
