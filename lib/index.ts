@@ -26,7 +26,7 @@ export { sum, mean, prod, max, min, argmax, argmin, variance, std, logSumExp, al
 export { matmul, dot, outer } from './tensor/linalg';
 export {
   reshape, transpose, permute, expandDims, squeeze, flatten, slice, stridedSlice, concat, stack, split, tile, pad,
-  gather, oneHot, broadcastTo,
+  gather, oneHot, broadcastTo, dimshuffle,
 } from './tensor/shape-ops';
 export {
   softmax, logSoftmax, conv2d, conv2dGradInput, conv2dGradFilter, maxPool2d, avgPool2d, maxPool2dGrad, avgPool2dGrad,

@@ -1,9 +1,10 @@
 // The workloads `npm run bench` runs, in table order.  A new workload: a module exporting a
 // Workload (see ../harness.ts), listed here; for Python counterparts add its `kind` to
-// ../peers/numpy_bench.py and/or ../peers/torch_bench.py.  (mlp-model.ts and mlp-rss-child.ts are
-// helpers, not workloads.)
+// ../peers/numpy_bench.py and/or ../peers/torch_bench.py.  (mlp-model.ts, mlp-rss-child.ts and
+// compile-time-child.ts are helpers, not workloads.)
 import type { Workload } from '../harness';
 import { callOverhead } from './call-overhead';
+import { compileTime } from './compile-time';
 import { conv2d } from './conv2d';
 import { elementwise } from './elementwise';
 import { mlpAdam } from './mlp-adam';
@@ -12,4 +13,4 @@ import { mlpRss } from './mlp-rss';
 import { mlpSgd } from './mlp-sgd';
 import { sgemm } from './sgemm';
 
-export const workloads: Workload[] = [sgemm, elementwise, conv2d, callOverhead, mlpSgd, mlpAdam, mlpInfer, mlpRss];
+export const workloads: Workload[] = [sgemm, elementwise, conv2d, callOverhead, mlpSgd, mlpAdam, mlpInfer, mlpRss, compileTime];

@@ -6,7 +6,7 @@ import { FunctionGraph } from '../graph/fgraph';
 import { optimize } from '../graph/rewrite';
 import { SharedVariable } from '../graph/shared';
 import { toposort } from '../graph/traverse';
-import { Constant, InputVariable, Variable } from '../graph/variable';
+import { Constant, InputVariable, Variable, captureTrace, withTrace } from '../graph/variable';
 import { randomStateUpdates } from '../graph/random';
 import * as T from '../graph/T';
 import { PHASES, allRewrites } from './rewrites';
@@ -58,11 +58,12 @@ function checkInputs(op: string, inputs: Variable[], outList: Variable[]): void 
 
 function checkUpdates(op: string, list: Iterable<readonly [SharedVariable, ValueLike]>): [SharedVariable, Variable][] {
   const updates: [SharedVariable, Variable][] = [];
+  const seen = new Set<SharedVariable>();
   for (const pair of list) {
     if (!Array.isArray(pair) || pair.length !== 2) throw new SymtensorError('ERR_ST_ARG', op, 'updates must be [sharedVariable, expression] pairs');
     const [sv, expr] = pair as [unknown, ValueLike];
     if (!(sv instanceof SharedVariable)) throw new SymtensorError('ERR_ST_ARG', op, `updates: ${sv instanceof Variable ? sv.describe() : String(sv)} is not a shared variable (only st.shared variables can be updated)`);
-    if (updates.some(([s]) => s === sv)) throw new SymtensorError('ERR_ST_ARG', op, `updates: ${sv.describe()} is updated twice`);
+    if (seen.has(sv)) throw new SymtensorError('ERR_ST_ARG', op, `updates: ${sv.describe()} is updated twice`);
     let e = toVariable(expr);
     if (e.dtype !== sv.dtype) {
       if (e instanceof Constant) e = T.cast(e, sv.dtype);
@@ -71,6 +72,7 @@ function checkUpdates(op: string, list: Iterable<readonly [SharedVariable, Value
     if (e.ndim !== sv.ndim || e.shape.some((d, i) => d !== null && d !== sv.shape[i]))
       throw new SymtensorError('ERR_ST_SHAPE', op, `update of ${sv.describe()}: the new value has shape ${fmtShape(e.shape)}`);
     updates.push([sv, e]);
+    seen.add(sv);
   }
   return updates;
 }
@@ -111,6 +113,12 @@ function checkFreeVariables(op: string, inputs: Variable[], roots: Variable[], g
  * Throws a SymtensorError naming the argument at fault.
  */
 export function buildFunctionGraph(op: string, inputs: Variable[], outputs: Variable[], opts: GraphOptions): BuiltGraph {
+  // nodes built here and by the rewrites are located at the user's fn() call (rewrites then hand
+  // each replacement the location of the node it replaces)
+  return withTrace(captureTrace(), () => build(op, inputs, outputs, opts));
+}
+
+function build(op: string, inputs: Variable[], outputs: Variable[], opts: GraphOptions): BuiltGraph {
   checkInputs(op, inputs, outputs);
   const updates = checkUpdates(op, opts.updates ?? []);
   const givens = checkGivens(op, opts.givens ?? []);

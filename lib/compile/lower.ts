@@ -1,12 +1,12 @@
 // Lowering: a FunctionGraph specialized to concrete input shapes becomes a Program description —
 // instructions over slots, with a memory plan — that the native executor runs in one call.
 import { DType, DTYPE_CODE } from '../dtype';
-import { SymtensorError, fmtShape } from '../errors';
+import { SymtensorError, SymtensorErrorCode, fmtShape } from '../errors';
 import { NativeBuffer } from '../native';
-import { EW, Op as NativeOp } from '../ops.generated';
+import { Op as NativeOp, SLOT } from '../ops.generated';
 import { Emitter, Val } from '../tensor/emitter';
 import { OutSpec } from '../tensor/tensor';
-import { ewProgram } from '../tensor/elementwise';
+import { castAttrs } from '../tensor/elementwise';
 import { sizeOf, stridesOf } from '../tensor/shape-util';
 import { Apply, Constant, Variable, VarType } from '../graph/variable';
 import { IfElse } from '../graph/ops/control';
@@ -14,8 +14,9 @@ import { Elemwise } from '../graph/ops/elemwise';
 import { SharedVariable } from '../graph/shared';
 import { FunctionGraph } from '../graph/fgraph';
 import { planMemory } from './memory-plan';
+import { Heap } from './heap';
 
-export const SLOT = { input: 0, bound: 1, temp: 2, output: 3 } as const;
+export { SLOT };
 
 export class Slot implements Val {
   constructor(
@@ -52,6 +53,8 @@ export interface ProgramDesc {
   /** Output slot ids in the function's output order. */
   outputSlots: number[];
   inputSlots: number[];
+  /** The shared variable or constant each bound slot holds. */
+  boundVars: [number, Variable][];
 }
 
 /** Records instructions instead of running them. */
@@ -83,13 +86,13 @@ class Recorder implements Emitter<Slot> {
   release(): void {}
   /** dst = src converted to dst's dtype. */
   copy(src: Slot, dst: Slot, label: string): void {
-    const { iattr, fattr } = ewProgram(EW.IDENTITY, [src], dst.dtype === 'float64' || src.dtype === 'float64' ? 'float64' : dst.dtype === 'float32' || src.dtype === 'float32' ? 'float32' : 'int32');
+    const { iattr, fattr } = castAttrs(src.dtype, dst.dtype);
     this.instrs.push({ opcode: NativeOp.ELEMWISE, inputs: [src.id], outputs: [dst.id], iattr, fattr, node: this.node, label });
   }
 }
 
-function typeError(node: Apply, msg: string): SymtensorError {
-  return new SymtensorError('ERR_ST_SHAPE', node.op.name, `${msg} (node built at ${node.trace})`, { where: node.trace });
+function typeError(node: Apply, msg: string, code: SymtensorErrorCode = 'ERR_ST_SHAPE'): SymtensorError {
+  return new SymtensorError(code, node.op.name, `${msg} (node built at ${node.trace})`, { where: node.trace });
 }
 
 /**
@@ -115,7 +118,9 @@ export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>
       outs = node.op.infer(ins);
     } catch (e) {
       const msg = e instanceof Error ? e.message.replace(/^\w+: /, '') : String(e);
-      throw typeError(node, `${msg}; run-time input shapes ${ins.map((t) => fmtShape(t.shape)).join(', ')}`);
+      // keep the kind of error the op reported (a dtype or argument error stays one)
+      const code = e instanceof SymtensorError ? e.code : 'ERR_ST_SHAPE';
+      throw typeError(node, `${msg}; run-time input shapes ${ins.map((t) => fmtShape(t.shape)).join(', ')}`, code);
     }
     if (node.op instanceof Elemwise) {
       // an unknown dim that turns out to be 1 where others are larger would broadcast, which the
@@ -141,23 +146,35 @@ export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>
   return types;
 }
 
-/** Nodes each lazily-evaluated branch owns (innermost ifelse first). */
-function branchOwnership(fg: FunctionGraph, extraRoots: Variable[]): Map<Apply, { ifelse: Apply; branch: 1 | 2 }> {
+/**
+ * Nodes each lazily-evaluated branch owns (innermost ifelse first): those whose every reader is
+ * the branch input or a node the branch owns.  Walks up from the branch input in decreasing
+ * topological position, so each node is decided after all its readers, and visits only the
+ * branch and its border.
+ */
+function branchOwnership(fg: FunctionGraph): Map<Apply, { ifelse: Apply; branch: 1 | 2 }> {
   const nodes = fg.nodes();
-  const clients = new Map(fg.clients()); // a copy: the graph's own map is cached
-  for (const r of extraRoots) clients.set(r, [...(clients.get(r) ?? []), { node: 'output', index: -1 }]);
+  const pos = new Map(nodes.map((n, i) => [n, i]));
   const owner = new Map<Apply, { ifelse: Apply; branch: 1 | 2 }>();
-  for (const ie of nodes.filter((n) => n.op instanceof IfElse)) {
+  for (const ie of nodes) {
+    if (!(ie.op instanceof IfElse)) continue;
     for (const branch of [1, 2] as const) {
       const mine = new Set<Apply>();
-      const pos = nodes.indexOf(ie);
-      for (let i = pos - 1; i >= 0; i--) {
-        const n = nodes[i];
+      const queue = new Heap<Apply>((n) => -pos.get(n)!);
+      const queued = new Set<Apply>();
+      const enqueue = (v: Variable) => {
+        if (v.owner && !queued.has(v.owner)) queued.add(v.owner), queue.push(v.owner);
+      };
+      enqueue(ie.inputs[branch]);
+      while (queue.size) {
+        const n = queue.pop()!;
         if (owner.has(n)) continue;
         const exclusive = n.outputs.every((o) =>
-          (clients.get(o) ?? []).every((c) => c.node !== 'output' && ((c.node === ie && c.index === branch) || mine.has(c.node as Apply))),
+          fg.clientsOf(o).every((c) => c.node !== 'output' && ((c.node === ie && c.index === branch) || mine.has(c.node))),
         );
-        if (exclusive && n.outputs.some((o) => (clients.get(o) ?? []).length > 0)) mine.add(n);
+        if (!exclusive) continue;
+        mine.add(n);
+        n.inputs.forEach(enqueue);
       }
       for (const n of mine) owner.set(n, { ifelse: ie, branch });
     }
@@ -200,20 +217,40 @@ function inPlaceUpdates(
     const canWrite = ew || (node.outputs.length === 1 && over !== null && node.inputs[over] === sv && node.inputs.every((u, i) => i === over || u !== sv));
     if (canWrite) found.set(node, svs as SharedVariable[]);
   }
-  // a node must not read a variable that another in-place node overwrites
+  // a node must not read a variable that another in-place node overwrites (each variable has
+  // one writer; a node dropped here no longer counts for the ones after it)
+  const writer = new Map<Variable, Apply>();
+  for (const [node, svs] of found) for (const sv of svs) writer.set(sv, node);
   for (const [node, svs] of [...found]) {
-    const others = new Set([...found].filter(([n]) => n !== node).flatMap(([, s]) => s));
-    if (node.inputs.some((u) => u instanceof SharedVariable && !svs.includes(u) && others.has(u))) found.delete(node);
+    if (node.inputs.some((u) => u instanceof SharedVariable && !svs.includes(u) && writer.has(u) && writer.get(u) !== node)) {
+      found.delete(node);
+      for (const sv of svs) writer.delete(sv);
+    }
   }
   // a variable read by an update that stays a copy must keep its old value until the end
-  const inPlaceVars = () => new Set([...found.values()].flat());
-  for (const [node, svs] of [...found])
-    if (updates.some(([other], k) => !inPlaceVars().has(other) && svs.some((sv) => readsVar(updateVars[k], sv)))) found.delete(node);
+  const inPlaceVars = new Set(writer.keys());
+  const readers = updatesReading(updateVars);
+  for (const [node, svs] of [...found]) {
+    if (svs.some((sv) => (readers.get(sv) ?? []).some((k) => !inPlaceVars.has(updates[k][0])))) {
+      found.delete(node);
+      for (const sv of svs) inPlaceVars.delete(sv);
+    }
+  }
   return found;
 }
 
-function readsVar(v: Variable, target: Variable): boolean {
-  return v === target || !!v.owner?.inputs.includes(target);
+/** For each shared variable, the updates whose new value is it or is computed directly from it. */
+function updatesReading(updateVars: Variable[]): Map<Variable, number[]> {
+  const readers = new Map<Variable, number[]>();
+  updateVars.forEach((v, k) => {
+    for (const u of new Set([v, ...(v.owner?.inputs ?? [])])) {
+      if (!(u instanceof SharedVariable)) continue;
+      const l = readers.get(u);
+      if (l) l.push(k);
+      else readers.set(u, [k]);
+    }
+  });
+  return readers;
 }
 
 /**
@@ -234,6 +271,7 @@ export function lower(
     slotOf.set(v, s);
     return s.id;
   });
+  const boundVars: [number, Variable][] = [];
   const get = (v: Variable): Slot => {
     let s = slotOf.get(v);
     if (s) return s;
@@ -241,16 +279,16 @@ export function lower(
     else if (v instanceof Constant) s = rec.slot(v.shape as number[], v.dtype, SLOT.bound, v.value.buffer('fn'));
     else throw new SymtensorError('ERR_ST_INTERNAL', 'lower', `no value for ${v.describe()}`);
     slotOf.set(v, s);
+    boundVars.push([s.id, v]);
     return s;
   };
 
   const updateVars = updates.map(([, k]) => fg.outputs[nOutputs + k]);
-  const owner = branchOwnership(fg, []);
+  const owner = branchOwnership(fg);
   const inPlace = inPlaceUpdates(fg, nOutputs, updates, updateVars, types);
   const nodes = fg.nodes().filter((n) => !inPlace.has(n));
   const lowerNode = (node: Apply) => {
     rec.node = node;
-    if (node.op instanceof IfElse) return lowerIfElse(node);
     const ins = node.inputs.map(get);
     const outs = node.op.lower(rec, ins, node);
     node.outputs.forEach((o, k) => {
@@ -260,13 +298,26 @@ export function lower(
       slotOf.set(o, outs[k]);
     });
   };
-  const emitBranch = (ie: Apply | null, branch: 1 | 2 | 0) => {
-    for (const n of nodes) {
-      const o = owner.get(n);
-      if (ie === null ? o === undefined : o?.ifelse === ie && o.branch === branch) lowerNode(n);
-    }
+  // the nodes of each branch (index 0: those outside every branch), in topological order
+  const branches = new Map<Apply | null, Apply[][]>();
+  for (const n of nodes) {
+    const o = owner.get(n);
+    const lists = branches.get(o?.ifelse ?? null) ?? [[], [], []];
+    branches.set(o?.ifelse ?? null, lists);
+    lists[o?.branch ?? 0].push(n);
+  }
+  // An ifelse is JUMP_IF_FALSE, its then-branch, a copy, JUMP, its else-branch, a copy.  Branches
+  // nest as deep as the user's ifelses do: a stack of steps, not recursion.
+  type Step = { node: Apply; stage: 'node' | 'then' | 'else'; out?: Slot; jump?: number };
+  const steps: Step[] = [];
+  const pushBranch = (ie: Apply | null, branch: 0 | 1 | 2, after?: Step) => {
+    if (after) steps.push(after);
+    const list = branches.get(ie)?.[branch] ?? [];
+    for (let i = list.length - 1; i >= 0; i--) steps.push({ node: list[i], stage: 'node' });
   };
-  const lowerIfElse = (node: Apply) => {
+  const jump = (opcode: number, node: Apply, inputs: number[]) =>
+    rec.instrs.push({ opcode, inputs, outputs: [], iattr: [0], fattr: [], node, label: 'ifelse' }) - 1;
+  const beginIfElse = (node: Apply) => {
     const t = types.get(node.outputs[0])!;
     const cond = get(node.inputs[0]);
     const a = types.get(node.inputs[1]) ?? { shape: node.inputs[1].shape as number[] };
@@ -274,19 +325,26 @@ export function lower(
     if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
       throw typeError(node, `branches have shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} at run time; they must match`);
     const out = rec.slot(t.shape, t.dtype, SLOT.temp);
-    const jIf = rec.instrs.push({ opcode: NativeOp.JUMP_IF_FALSE, inputs: [cond.id], outputs: [], iattr: [0], fattr: [], node, label: 'ifelse' }) - 1;
-    emitBranch(node, 1);
-    rec.node = node;
-    rec.copy(get(node.inputs[1]), out, 'ifelse.then');
-    const jEnd = rec.instrs.push({ opcode: NativeOp.JUMP, inputs: [], outputs: [], iattr: [0], fattr: [], node, label: 'ifelse' }) - 1;
-    rec.instrs[jIf].iattr[0] = rec.instrs.length;
-    emitBranch(node, 2);
-    rec.node = node;
-    rec.copy(get(node.inputs[2]), out, 'ifelse.else');
-    rec.instrs[jEnd].iattr[0] = rec.instrs.length;
-    slotOf.set(node.outputs[0], out);
+    pushBranch(node, 1, { node, stage: 'then', out, jump: jump(NativeOp.JUMP_IF_FALSE, node, [cond.id]) });
   };
-  emitBranch(null, 0);
+  pushBranch(null, 0);
+  while (steps.length) {
+    const { node, stage, out, jump: at } = steps.pop()!;
+    rec.node = node;
+    if (stage === 'node') {
+      if (node.op instanceof IfElse) beginIfElse(node);
+      else lowerNode(node);
+    } else if (stage === 'then') {
+      rec.copy(get(node.inputs[1]), out!, 'ifelse.then');
+      const jEnd = jump(NativeOp.JUMP, node, []);
+      rec.instrs[at!].iattr[0] = rec.instrs.length;
+      pushBranch(node, 2, { node, stage: 'else', out, jump: jEnd });
+    } else {
+      rec.copy(get(node.inputs[2]), out!, 'ifelse.else');
+      rec.instrs[at!].iattr[0] = rec.instrs.length;
+      slotOf.set(node.outputs[0], out!);
+    }
+  }
 
   // outputs get OUTPUT slots: a temp that nothing aliases becomes one, anything else is copied
   rec.node = null;
@@ -349,7 +407,7 @@ export function lower(
   for (const [, src] of copies) touch(src, rec.instrs.length);
   for (const s of rec.slots) if (s.kind === SLOT.temp && !first.has(s.group)) touch(s.id, 0);
   const { offsets, arenaBytes } = planMemory([...first.keys()].map((g) => ({ id: g, bytes: bytes.get(g)!, start: first.get(g)!, end: last.get(g)! })));
-  return { slots: rec.slots, instrs: rec.instrs, copies, arenaBytes, offsets, outputSlots, inputSlots };
+  return { slots: rec.slots, instrs: rec.instrs, copies, arenaBytes, offsets, outputSlots, inputSlots, boundVars };
 }
 
 /** The object the native createProgram takes. */

@@ -7,18 +7,20 @@ import { DType, isDType } from '../dtype';
 import { argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { tensor } from '../tensor/creation';
 import { NestedArray } from '../tensor/convert';
-import { EwName, checkNum, weakDtypes, whereNeedsBoolCondition } from '../tensor/elementwise';
+import { EwName, checkNum } from '../tensor/elementwise';
+import * as composites from '../tensor/composites';
+import type { OpSet } from '../tensor/composites';
 import type { ReduceOp } from '../tensor/reduction';
 import type { Conv2dOptions, Pool2dOptions } from '../tensor/nn';
-import { normAxes, normAxis } from '../tensor/shape-util';
+import { normAxes, normAxis, squeezeAxes } from '../tensor/shape-util';
 import { Tensor } from '../tensor/tensor';
 import { Constant, Dim, InputVariable, Variable, applyOp1, applyOp } from './variable';
 import { ew } from './ops/elemwise';
 import { ArgReduce, Reduce } from './ops/reduce';
 import { MatMul } from './ops/linalg';
 import {
-  BroadcastTo, Cast, Concat, DimShuffle, DotUnflatten, Flatten2D, Gather, OneHot, Pad, Reshape, Slice, StridedSlice, Tile,
-  Transpose,
+  BroadcastTo, Cast, Concat, DimShuffle, DotUnflatten, ExpectDim, Flatten2D, Gather, OneHot, Pad, Reshape, Slice, StridedSlice,
+  Tile, Transpose,
 } from './ops/shape';
 import { Conv2d, Conv2dGradFilter, Conv2dGradInput, Pool2d, Pool2dGrad, Softmax } from './ops/nn';
 import { IfElse, StopGradient } from './ops/control';
@@ -134,12 +136,9 @@ export function clip(x: VarLike, min: number, max: number): Variable {
   return ew('clip', [asVar(x)], [min, max]);
 }
 
-/** cond ? a : b elementwise (Theano's switch). */
+/** cond ? a : b elementwise (Theano's switch; see composites.where). */
 export function where(cond: VarLike, a: VarLike, b: VarLike): Variable {
-  const args = [asArg(cond), asArg(a), asArg(b)];
-  const dtypes = weakDtypes(args.map((v) => (v instanceof Variable ? { dtype: v.dtype, shape: [] } : v)));
-  if (whereNeedsBoolCondition(dtypes)) args[0] = ew('notEqual', [args[0], 0]);
-  return ew('where', args);
+  return composites.where(ops, asArg(cond), asArg(a), asArg(b));
 }
 export { where as switch };
 
@@ -164,41 +163,28 @@ export const min = reducer('min');
 export const all = reducer('all');
 export const any = reducer('any');
 
-function argReducer(which: 'argmax' | 'argmin') {
-  return (x: VarLike, axis?: number, keepDims = false): Variable => {
-    let v = asVar(x);
-    if (axis === undefined || axis === null) {
-      v = flatten(v);
-      return applyOp1(new ArgReduce(which, 0, false), [v]);
-    }
-    return applyOp1(new ArgReduce(which, normAxis(which, axis, v.ndim), keepDims), [v]);
-  };
+/** Index of the largest element along axis (of the flattened value when omitted). */
+export function argmax(x: VarLike, axis?: number | null, keepDims = false): Variable {
+  return composites.argReduce(ops, 'argmax', asVar(x), axis, keepDims);
 }
-export const argmax = argReducer('argmax');
-export const argmin = argReducer('argmin');
+/** Index of the smallest element along axis (of the flattened value when omitted). */
+export function argmin(x: VarLike, axis?: number | null, keepDims = false): Variable {
+  return composites.argReduce(ops, 'argmin', asVar(x), axis, keepDims);
+}
 
-/** Population variance over axes. */
+/** Population variance over axes (see composites.variance). */
 export function variance(x: VarLike, axis?: number | number[] | null, keepDims = false): Variable {
-  let v = asVar(x);
-  if (v.dtype !== 'float32' && v.dtype !== 'float64') v = cast(v, 'float32');
-  const axes = normAxes('variance', axis, v.ndim);
-  const d = sub(v, mean(v, axes, true));
-  return mean(mul(d, d), axes, keepDims);
+  return composites.variance(ops, asVar(x), axis, keepDims);
 }
 
+/** Population standard deviation over axes. */
 export function std(x: VarLike, axis?: number | number[] | null, keepDims = false): Variable {
-  return sqrt(variance(x, axis, keepDims));
+  return composites.std(ops, asVar(x), axis, keepDims);
 }
 
 /** log(sum(exp(x))) over axes, stable: the max is subtracted (and carries no gradient). */
 export function logSumExp(x: VarLike, axis?: number | number[] | null, keepDims = false): Variable {
-  let v = asVar(x);
-  if (v.dtype !== 'float32' && v.dtype !== 'float64') v = cast(v, 'float32');
-  const axes = normAxes('logSumExp', axis, v.ndim);
-  const m = stopGradient(max(v, axes, true));
-  const safe = where(isFinite(m), m, 0);
-  const out = add(log(sum(exp(sub(v, safe)), axes, true)), safe);
-  return keepDims ? out : squeeze(out, axes);
+  return composites.logSumExp(ops, asVar(x), axis, keepDims);
 }
 
 // ---- linear algebra ----
@@ -220,26 +206,14 @@ export function matmul(x: VarLike, y: VarLike, transposeA = false, transposeB = 
   return out;
 }
 
-/** Theano's dot: vector·vector is a scalar; otherwise a matrix product (vectors as row/column). */
+/** numpy's (and Theano's) dot: vector·vector is a scalar, N-D·M-D contracts x's last axis with y's second-to-last. */
 export function dot(x: VarLike, y: VarLike): Variable {
-  const a = asVar(x), b = asVar(y);
-  if (a.ndim === 0 || b.ndim === 0) return mul(a, b);
-  if (a.ndim === 1 && b.ndim === 1) return sum(mul(a, b));
-  if (b.ndim <= 2) return matmul(a, b);
-  // numpy's N-D dot: contract a's last axis with b's second-to-last
-  const k = a.shape[a.ndim - 1];
-  if (k !== null && b.shape[b.ndim - 2] !== null && k !== b.shape[b.ndim - 2])
-    throw shapeError('dot', `cannot contract ${a.describe()} with ${b.describe()}: ${k} vs ${b.shape[b.ndim - 2]}`);
-  const perm = [b.ndim - 2, ...[...Array(b.ndim).keys()].filter((i) => i !== b.ndim - 2)];
-  const b2 = applyOp1(new Flatten2D(1), [transpose(b, perm)]);
-  const a2 = applyOp1(new Flatten2D(a.ndim - 1), [a]);
-  return applyOp1(new DotUnflatten(), [matmul(a2, b2), a, b]);
+  return composites.dot(ops, asVar(x), asVar(y));
 }
 
+/** numpy's outer product: both operands are flattened; out[i, j] = x[i] * y[j]. */
 export function outer(x: VarLike, y: VarLike): Variable {
-  const a = asVar(x), b = asVar(y);
-  if (a.ndim !== 1 || b.ndim !== 1) throw argError('outer', `expects vectors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
-  return mul(dimshuffle(a, [0, 'x']), dimshuffle(b, ['x', 0]));
+  return composites.outer(ops, asVar(x), asVar(y));
 }
 
 // ---- shape ----
@@ -270,12 +244,7 @@ export function expandDims(x: VarLike, axis = 0): Variable {
 }
 export function squeeze(x: VarLike, axis?: number | number[]): Variable {
   const v = asVar(x);
-  let drop: number[];
-  if (axis === undefined) drop = v.shape.flatMap((d, i) => (d === 1 ? [i] : []));
-  else {
-    drop = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis('squeeze', a, v.ndim));
-    for (const a of drop) if (v.shape[a] !== 1 && v.shape[a] !== null) throw shapeError('squeeze', `cannot squeeze axis ${a} of ${fmtShape(v.shape)}: its size is ${v.shape[a]}, not 1`);
-  }
+  const drop = squeezeAxes('squeeze', v.shape, axis);
   return dimshuffle(v, [...Array(v.ndim).keys()].filter((i) => !drop.includes(i)));
 }
 export function broadcastTo(x: VarLike, shape: number[]): Variable {
@@ -294,33 +263,14 @@ export function concat(xs: VarLike[], axis = 0): Variable {
   const vs = xs.map(asVar);
   return applyOp1(new Concat(normAxis('concat', axis, vs[0].ndim)), vs);
 }
+/** Joins values of one shape along a new axis (see composites.stack). */
 export function stack(xs: VarLike[], axis = 0): Variable {
   if (!Array.isArray(xs) || !xs.length) throw argError('stack', 'expected a non-empty array of tensors');
-  const vs = xs.map(asVar);
-  const a = normAxis('stack', axis, vs[0].ndim + 1);
-  return concat(vs.map((v) => expandDims(v, a)), a);
+  return composites.stack(ops, xs.map(asVar), axis);
 }
+/** Splits into equal parts or parts of the given sizes along axis (see composites.split). */
 export function split(x: VarLike, numOrSizes: number | number[], axis = 0): Variable[] {
-  const v = asVar(x);
-  const a = normAxis('split', axis, v.ndim);
-  const dim = v.shape[a];
-  let sizes: number[];
-  if (typeof numOrSizes === 'number') {
-    if (dim === null) throw shapeError('split', `axis ${a} of ${fmtShape(v.shape)} has unknown size; give sizes instead of a count`);
-    if (!Number.isInteger(numOrSizes) || numOrSizes <= 0 || dim % numOrSizes) throw shapeError('split', `cannot split axis ${a} of size ${dim} into ${numOrSizes} equal parts`);
-    sizes = new Array(numOrSizes).fill(dim / numOrSizes);
-  } else sizes = numOrSizes.slice();
-  if (sizes.includes(-1) && dim !== null) {
-    const rest = dim - sizes.filter((s) => s !== -1).reduce((p, q) => p + q, 0);
-    sizes = sizes.map((s) => (s === -1 ? rest : s));
-  }
-  let start = 0;
-  return sizes.map((s) => {
-    const begin = v.shape.map((_, i) => (i === a ? start : 0));
-    const size = v.shape.map((_, i) => (i === a ? s : -1));
-    start += s;
-    return slice(v, begin, size);
-  });
+  return composites.split(ops, asVar(x), numOrSizes, axis);
 }
 export function tile(x: VarLike, reps: number[]): Variable {
   return applyOp1(new Tile(reps.slice()), [asVar(x)]);
@@ -411,5 +361,35 @@ export function binaryCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
   }
   return neg(add(mul(y, log(p)), mul(sub(1, y), log(sub(1, p)))));
 }
+
+// ---- the primitives the composites (lib/tensor/composites.ts) are built from ----
+const ops: OpSet<Variable> = {
+  cast: (x, dtype) => cast(x, dtype),
+  add: (a, b) => add(a, b),
+  sub: (a, b) => sub(a, b),
+  mul: (a, b) => mul(a, b),
+  notEqual: (a, b) => notEqual(a, b),
+  exp: (x) => exp(x),
+  log: (x) => log(x),
+  sqrt: (x) => sqrt(x),
+  isFinite: (x) => isFinite(x),
+  select: (c, a, b) => ew('where', [c, a, b]),
+  sum: (x, axes, keepDims) => applyOp1(new Reduce('sum', axes, keepDims), [x]),
+  mean: (x, axes, keepDims) => applyOp1(new Reduce('mean', axes, keepDims), [x]),
+  max: (x, axes, keepDims) => applyOp1(new Reduce('max', axes, keepDims), [x]),
+  argReduce: (which, x, axis, keepDims) => applyOp1(new ArgReduce(which, axis, keepDims), [x]),
+  matmul: (a, b) => matmul(a, b),
+  reshape: (x, shape) => reshape(x, shape),
+  transpose: (x, perm) => transpose(x, perm),
+  expandDims: (x, axis) => expandDims(x, axis),
+  squeeze: (x, axes) => squeeze(x, axes),
+  concat: (xs, axis) => concat(xs, axis),
+  slice: (x, begin, size) => slice(x, begin, size),
+  flatten2d: (x, at) => applyOp1(new Flatten2D(at), [x]),
+  dotUnflatten: (r, a, b) => applyOp1(new DotUnflatten(), [r, a, b]),
+  expectDim: (x, axis, size, op) => applyOp1(new ExpectDim(axis, size, op), [x]),
+  stopGradient: (x) => stopGradient(x),
+  release: () => {},
+};
 
 export { applyOp, applyOp1 };

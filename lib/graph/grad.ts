@@ -2,7 +2,7 @@
 // optimized with the rest and can be differentiated again.
 import { isFloat } from '../dtype';
 import { SymtensorError, argError, fmtShape } from '../errors';
-import { Apply, Variable, applyOp1 } from './variable';
+import { Apply, Variable, applyOp1, captureTrace, withTrace } from './variable';
 import { ew } from './ops/elemwise';
 import { BroadcastLike } from './ops/shape';
 import { cast } from './ops/helpers';
@@ -25,6 +25,11 @@ export interface GradOptions {
 export function grad(cost: Variable, wrt: Variable, opts?: GradOptions): Variable;
 export function grad(cost: Variable, wrt: Variable[], opts?: GradOptions): Variable[];
 export function grad(cost: Variable, wrt: Variable | Variable[], opts: GradOptions = {}): Variable | (Variable | null)[] | null {
+  // every gradient node is located at the user's grad() call
+  return withTrace(captureTrace(), () => gradImpl(cost, wrt, opts));
+}
+
+function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions): Variable | (Variable | null)[] | null {
   const op = 'grad';
   if (!(cost instanceof Variable)) throw argError(op, 'cost must be a symbolic variable');
   if (cost.shape.some((d) => d !== 1)) throw new SymtensorError('ERR_ST_SHAPE', op, `cost must be a scalar, got ${cost.describe()} (take T.sum or T.mean first)`);

@@ -51,7 +51,12 @@ export function fits(rep: Variable, old: Variable): boolean {
   return rep.dtype === old.dtype && rep.ndim === old.ndim && old.shape.every((d, i) => d === null || rep.shape[i] === null || rep.shape[i] === d);
 }
 
-/** Applies a phase's rewrites until none fires (bounded): whole-graph ones first, then local ones per node. */
+/**
+ * Applies a phase's rewrites until none fires (bounded): whole-graph ones first, then local ones
+ * per node.  Each round walks one topological order taken at its start (a replacement does not
+ * re-sort the graph); nodes a replacement dropped are skipped, and the nodes it built are visited
+ * in the next round.
+ */
 export function runPhase(fg: FunctionGraph, rewrites: (Rewrite | GlobalRewrite)[], exclude: Set<string> = new Set()): void {
   const active = rewrites.filter((r) => !exclude.has(r.name));
   const locals = active.filter((r): r is Rewrite => r.kind === 'local');
@@ -60,6 +65,7 @@ export function runPhase(fg: FunctionGraph, rewrites: (Rewrite | GlobalRewrite)[
     let changed = false;
     for (const g of globals) changed = g.fn(fg) || changed;
     for (const node of fg.nodes()) {
+      if (!fg.has(node)) continue;
       for (const r of locals) {
         const mark = peekNextId();
         const rep = r.fn(node, fg);

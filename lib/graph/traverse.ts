@@ -2,13 +2,17 @@
 // recursion over depth: a user's graph may be thousands of nodes deep.
 import { Apply, Op, Variable } from './variable';
 
-/** Nodes between the graph's free variables and `outputs`, in topological order. */
-export function toposort(outputs: Variable[]): Apply[] {
+/**
+ * Nodes between the graph's free variables and `outputs`, in topological order (depth first from
+ * the outputs, inputs in order, so equal structures give equal orders).  Variables for which
+ * `stop` is true are treated as free: the walk does not go above them.
+ */
+export function toposort(outputs: Variable[], stop?: (v: Variable) => boolean): Apply[] {
   const order: Apply[] = [];
   const seen = new Set<Apply>();
   const stack: [Apply, number][] = [];
   for (const out of outputs) {
-    if (!out.owner || seen.has(out.owner)) continue;
+    if (!out.owner || seen.has(out.owner) || stop?.(out)) continue;
     stack.push([out.owner, 0]);
     seen.add(out.owner);
     while (stack.length) {
@@ -16,8 +20,9 @@ export function toposort(outputs: Variable[]): Apply[] {
       const [node, i] = top;
       if (i < node.inputs.length) {
         top[1]++;
-        const o = node.inputs[i].owner;
-        if (o && !seen.has(o)) {
+        const v = node.inputs[i];
+        const o = v.owner;
+        if (o && !seen.has(o) && !stop?.(v)) {
           seen.add(o);
           stack.push([o, 0]);
         }

@@ -23,8 +23,24 @@ export function peekNextId(): number {
 
 const libDirs = [path.join(packageRoot, 'lib') + path.sep, path.join(packageRoot, 'dist') + path.sep];
 
+// While a library function builds many nodes for one user call (grad, fn), they all share the
+// location of that call: captured once instead of once per node (stack capture dominates otherwise).
+let pinnedTrace: string | null = null;
+
+/** Runs f with every node it builds located at `trace` (the user's call that asked for them). */
+export function withTrace<R>(trace: string, f: () => R): R {
+  const outer = pinnedTrace;
+  pinnedTrace = outer ?? trace;
+  try {
+    return f();
+  } finally {
+    pinnedTrace = outer;
+  }
+}
+
 /** The first stack frame outside symtensor: where the user built the node. */
 export function captureTrace(): string {
+  if (pinnedTrace !== null) return pinnedTrace;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 40;
   const holder: { stack?: string } = {};

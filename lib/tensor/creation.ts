@@ -17,8 +17,12 @@ function checkDType(op: string, dtype: unknown, fallback: DType): DType {
  * A tensor from a number, boolean, nested array or typed array.
  * @example st.tensor([[1, 2], [3, 4]]); st.tensor(new Float64Array(6), { shape: [2, 3] })
  */
-export function tensor(values: TensorData | Tensor, opts: { shape?: number[]; dtype?: DType } = {}): Tensor {
+export function tensor(values: TensorData | Tensor, options: { shape?: number[]; dtype?: DType } | DType = {}): Tensor {
   const op = 'tensor';
+  // a dtype alone may be given as the second argument: st.tensor([1, 2], 'int32')
+  const opts = typeof options === 'string' ? { dtype: options } : options;
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
+    throw argError(op, `the second argument must be an options object ({ shape, dtype }) or a dtype, got ${Array.isArray(opts) ? `the array ${JSON.stringify(opts)} (pass { shape: [...] })` : String(opts)}`);
   if (values instanceof Tensor) return values.cast(opts.dtype ?? values.dtype).reshape(opts.shape ?? values.shape);
   if (values === null || values === undefined) throw new SymtensorError('ERR_ST_VALUE', op, `expected a number, array or typed array, got ${String(values)}`);
   const isScalar = typeof values === 'number' || typeof values === 'boolean';

@@ -1,12 +1,15 @@
 // Elementwise ops.  Every one lowers to the native ELEMWISE bytecode (one micro-op here; the graph
 // compiler fuses chains into longer programs).  Numbers stay numbers: they become CONST micro-ops.
-import { DType, DTYPE_CODE, floatOf, isDType, isFloat, upcast } from '../dtype';
+import { DType, floatOf, isDType, isFloat, upcast } from '../dtype';
 import { argError, dtypeError } from '../errors';
 import { EW, EwCode, Op } from '../ops.generated';
 import { broadcastShapes } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
 import { Emitter, Val, eager } from './emitter';
+import { EwAttrs, EwBuilder } from './ew-builder';
 import { tensor } from './creation';
+import * as composites from './composites';
+import { eagerOps } from './eager-ops';
 
 /** A tensor, or a plain number that takes the dtype of the tensors it meets (numpy's weak scalars). */
 type Arg = Tensor | number;
@@ -33,23 +36,13 @@ export function ewCall(op: string, code: EwCode, args: Arg[], ctype: DType, outD
   return ewCallWith(eager, op, code, args, ctype, outDtype, p0, p1);
 }
 
-/** The ELEMWISE attributes of one micro-op over nTensors inputs and inlined numbers. */
-export function ewProgram(code: EwCode, args: (Val | number)[], ctype: DType, p0 = 0, p1 = 0): { iattr: number[]; fattr: number[] } {
-  const nTensors = args.filter((a) => typeof a !== 'number').length;
-  const ops: number[] = [];
-  const fattr: number[] = [];
-  let next = nTensors;
-  let ti = 0;
-  const regs = args.map((a) => {
-    if (typeof a !== 'number') return ti++;
-    ops.push(EW.CONST, next, 0, 0, 0);
-    fattr.push(a, 0);
-    return next++;
-  });
-  ops.push(code, next, regs[0] ?? 0, regs[1] ?? 0, regs[2] ?? 0);
-  fattr.push(p0, p1);
-  const ctypeCode = ctype === 'bool' ? DTYPE_CODE.int32 : DTYPE_CODE[ctype];
-  return { iattr: [ctypeCode, ops.length / 5, ...ops, next], fattr };
+/** The ELEMWISE attributes of one micro-op over tensors (inputs, in order) and inlined numbers. */
+export function ewProgram(code: EwCode, args: (Val | number)[], ctype: DType, p0 = 0, p1 = 0): EwAttrs {
+  const b = new EwBuilder(ctype);
+  const tensorRegs = args.map((a) => (typeof a === 'number' ? null : b.input()));
+  const regs = args.map((a, i) => tensorRegs[i] ?? b.constant(a as number));
+  b.output(b.op(code, regs, p0, p1));
+  return b.build();
 }
 
 export function ewCallWith<V extends Val>(em: Emitter<V>, op: string, code: EwCode, args: (V | number)[], ctype: DType, outDtype: DType, p0 = 0, p1 = 0): V {
@@ -156,22 +149,23 @@ export function ewTypes(name: EwName, dtypes: DType[], params: number[] = []): {
 }
 
 /** The dtypes of args, numbers taking the dtype of the tensors they meet (numpy's weak scalars). */
-export function weakDtypes(args: (Val | number)[]): DType[] {
-  const tensorTypes = args.filter((a): a is Val => typeof a !== 'number').map((t) => t.dtype);
+export function weakDtypes(args: ({ readonly dtype: DType } | number)[]): DType[] {
+  const tensorTypes = args.filter((a): a is { readonly dtype: DType } => typeof a !== 'number').map((t) => t.dtype);
   const strongest = tensorTypes.length ? tensorTypes.reduce(upcast) : undefined;
   return args.map((a) => (typeof a !== 'number' ? a.dtype : weakType(a, strongest)));
 }
 
-function call(name: EwName, args: Arg[], params: number[] = []): Tensor {
+/** Runs elementwise op `name` eagerly over tensors and weak numbers, with its dtype rule. */
+export function applyEw(name: EwName, args: Arg[], params: number[] = []): Tensor {
   const { ctype, out } = ewTypes(name, weakDtypes(args), params);
   return ewCall(name, EW_OPS[name].code, args, ctype, out, params[0] ?? 0, params[1] ?? 0);
 }
 
 function unary(name: EwName) {
-  return (x: TensorLike): Tensor => call(name, [asArg(name, x)]);
+  return (x: TensorLike): Tensor => applyEw(name, [asArg(name, x)]);
 }
 function binary(name: EwName) {
-  return (x: TensorLike, y: TensorLike): Tensor => call(name, [asArg(name, x), asArg(name, y)]);
+  return (x: TensorLike, y: TensorLike): Tensor => applyEw(name, [asArg(name, x), asArg(name, y)]);
 }
 
 export const neg = unary('neg');
@@ -208,12 +202,12 @@ export function checkNum(op: string, name: string, v: unknown): number {
 
 /** x > 0 ? x : alpha * x */
 export function leakyRelu(x: TensorLike, alpha = 0.2): Tensor {
-  return call('leakyRelu', [asArg('leakyRelu', x)], [checkNum('leakyRelu', 'alpha', alpha)]);
+  return applyEw('leakyRelu', [asArg('leakyRelu', x)], [checkNum('leakyRelu', 'alpha', alpha)]);
 }
 
 /** x > 0 ? x : alpha * (exp(x) - 1) */
 export function elu(x: TensorLike, alpha = 1): Tensor {
-  return call('elu', [asArg('elu', x)], [checkNum('elu', 'alpha', alpha)]);
+  return applyEw('elu', [asArg('elu', x)], [checkNum('elu', 'alpha', alpha)]);
 }
 
 /** Limits every element to [min, max]. */
@@ -221,7 +215,7 @@ export function clip(x: TensorLike, min: number, max: number): Tensor {
   checkNum('clip', 'min', min);
   checkNum('clip', 'max', max);
   if (min > max) throw argError('clip', `min (${min}) is greater than max (${max})`);
-  return call('clip', [asArg('clip', x)], [min, max]);
+  return applyEw('clip', [asArg('clip', x)], [min, max]);
 }
 
 export const add = binary('add');
@@ -241,15 +235,9 @@ export const greaterEqual = binary('greaterEqual');
 export const logicalAnd = binary('logicalAnd');
 export const logicalOr = binary('logicalOr');
 
-/** cond ? a : b, elementwise with broadcasting (cond: nonzero is true). */
+/** cond ? a : b, elementwise with broadcasting (see composites.where). */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const args = [asArg('where', cond), asArg('where', a), asArg('where', b)];
-  if (!whereNeedsBoolCondition(weakDtypes(args))) return call('where', args);
-  // a fractional float condition must not truncate to 0 in an int computation
-  const c = call('notEqual', [args[0], 0]);
-  const out = call('where', [c, args[1], args[2]]);
-  c.dispose();
-  return out;
+  return composites.where(eagerOps, asArg('where', cond), asArg('where', a), asArg('where', b));
 }
 
 /** True when where's condition is float but its branches compute in int32. */
@@ -267,6 +255,11 @@ export function cast(x: TensorLike, dtype: DType): Tensor {
 /** The compute dtype of a cast from one dtype to another. */
 export function castCtype(from: DType, to: DType): DType {
   return from === 'float64' || to === 'float64' ? 'float64' : from === 'float32' || to === 'float32' ? 'float32' : 'int32';
+}
+
+/** The ELEMWISE attributes of converting a value of dtype `from` to `to` (a copy when equal). */
+export function castAttrs(from: DType, to: DType): EwAttrs {
+  return ewProgram(EW.IDENTITY, [{ dtype: from, shape: [] }], castCtype(from, to));
 }
 
 export function castWith<V extends Val>(em: Emitter<V>, x: V, dtype: DType): V {

@@ -1,12 +1,13 @@
 // matmul (batched, broadcasting batch dims), dot, outer.
 import { upcast } from '../dtype';
-import { argError, fmtShape, shapeError } from '../errors';
+import { fmtShape, shapeError } from '../errors';
 import { Op } from '../ops.generated';
-import { broadcastShapes, sizeOf } from './shape-util';
+import { broadcastShapes } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
-import { castWith, mul } from './elementwise';
+import { castWith } from './elementwise';
 import { Emitter, Val, eager } from './emitter';
-import { reshape, transpose } from './shape-ops';
+import * as composites from './composites';
+import { eagerOps } from './eager-ops';
 import { tensor } from './creation';
 
 function asTensor(x: TensorLike): Tensor {
@@ -47,38 +48,12 @@ export function matmulWith<V extends Val>(em: Emitter<V>, origA: V, origB: V, tr
   return res;
 }
 
-/**
- * numpy's dot: vector·vector is a scalar, matrix·matrix a matmul, and N-D·M-D sums over the last
- * axis of x and the second-to-last of y.
- */
+/** numpy's dot (see composites.dot): vector·vector is a scalar, N-D·M-D contracts a's last axis with b's second-to-last. */
 export function dot(x: TensorLike, y: TensorLike): Tensor {
-  const op = 'dot';
-  const a = asTensor(x);
-  const b = asTensor(y);
-  if (a.rank === 0 || b.rank === 0) return mul(a, b);
-  if (b.rank <= 2) return matmul(a, b);
-  // general case: contract a's last axis with b's second-to-last
-  const k = a.shape[a.rank - 1];
-  if (b.shape[b.rank - 2] !== k) throw shapeError(op, `cannot contract ${fmtShape(a.shape)} with ${fmtShape(b.shape)} (${k} vs ${b.shape[b.rank - 2]})`, [a.shape, b.shape]);
-  const perm = [b.rank - 2, ...[...Array(b.rank).keys()].filter((i) => i !== b.rank - 2)];
-  const bt = transpose(b, perm);
-  const b2 = reshape(bt, [k, sizeOf(bt.shape) / (k || 1)]);
-  const a2 = reshape(a, [sizeOf(a.shape) / (k || 1), k]);
-  const r = matmul(a2, b2);
-  const out = reshape(r, [...a.shape.slice(0, -1), ...b.shape.slice(0, -2), b.shape[b.rank - 1]]);
-  for (const t of [bt, b2, a2, r]) t.dispose();
-  return out;
+  return composites.dot(eagerOps, asTensor(x), asTensor(y));
 }
 
-/** Outer product of two vectors (inputs are flattened). */
+/** numpy's outer product: both operands are flattened; out[i, j] = x[i] * y[j]. */
 export function outer(x: TensorLike, y: TensorLike): Tensor {
-  const a = asTensor(x);
-  const b = asTensor(y);
-  if (a.rank > 1 || b.rank > 1) throw argError('outer', `expects vectors, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
-  const col = reshape(a, [a.size, 1]);
-  const row = reshape(b, [1, b.size]);
-  const out = mul(col, row);
-  col.dispose();
-  row.dispose();
-  return out;
+  return composites.outer(eagerOps, asTensor(x), asTensor(y));
 }

@@ -1,49 +1,64 @@
 // Neural-network ops: softmax, convolution (NHWC) and pooling, with their gradients.
-import { DType, isFloat } from '../dtype';
+import { DType, floatOf } from '../dtype';
 import { argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { Op } from '../ops.generated';
 import { normAxis, sizeOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
 import { Emitter, Val, eager } from './emitter';
-import { cast } from './elementwise';
+import { castWith } from './elementwise';
 import { tensor } from './creation';
 
-function asFloat(op: string, x: TensorLike): Tensor {
-  const t = x instanceof Tensor ? x : tensor(x as never);
-  return isFloat(t.dtype) ? t : cast(t, 'float32');
-}
-
-/** Runs f on float versions of args, freeing the conversions it made. */
-function withFloats<R>(op: string, args: TensorLike[], f: (...ts: Tensor[]) => R): R {
-  const orig = args.map((a) => (a instanceof Tensor ? a : tensor(a as never)));
-  const dtypes = orig.map((t) => t.dtype);
-  if (new Set(dtypes.map((d) => (d === 'float64' ? 'float64' : 'float32'))).size > 1)
-    throw dtypeError(op, `needs float32 or float64 tensors of one dtype, got ${dtypes.join(' and ')}`);
-  const ts = orig.map((a) => asFloat(op, a));
+/** Runs f on args as tensors, freeing the ones it made from plain values. */
+function withTensors<R>(args: TensorLike[], f: (...ts: Tensor[]) => R): R {
+  const ts = args.map((a) => (a instanceof Tensor ? a : tensor(a as never)));
   try {
     return f(...ts);
   } finally {
     ts.forEach((t, i) => t !== args[i] && t.dispose());
-    orig.forEach((t, i) => t !== args[i] && t !== ts[i] && t.dispose());
+  }
+}
+
+/** The dtype a one-operand nn op computes in and returns: its input's when float, else float32. */
+export function nnDtype(d: DType): DType {
+  return floatOf(d);
+}
+
+/**
+ * The dtype a two-operand nn op (convolutions, pooling gradients) computes in and returns: ints
+ * and bools count as float32, and the two must then agree (float32 with float64 is an error).
+ */
+export function nnPairDtype(op: string, a: DType, b: DType): DType {
+  if (floatOf(a) !== floatOf(b)) throw dtypeError(op, `needs float32 or float64 tensors of one dtype, got ${a} and ${b}`);
+  return floatOf(a);
+}
+
+/** Runs f on vs converted to dtype, releasing the conversions it made. */
+function inDtype<V extends Val>(em: Emitter<V>, dtype: DType, vs: V[], f: (...cs: V[]) => V): V {
+  const cs = vs.map((v) => (v.dtype === dtype ? v : castWith(em, v, dtype)));
+  try {
+    return f(...cs);
+  } finally {
+    cs.forEach((c, i) => c !== vs[i] && em.release(c));
   }
 }
 
 /** softmax or logSoftmax of a float value along a normalized axis. */
 export function softmaxWith<V extends Val>(em: Emitter<V>, op: 'softmax' | 'logSoftmax', t: V, a: number): V {
   const iattr = [sizeOf(t.shape.slice(0, a)), t.shape[a], sizeOf(t.shape.slice(a + 1))];
-  return em.emit(op, op === 'softmax' ? Op.SOFTMAX : Op.LOG_SOFTMAX, [t], [{ dtype: t.dtype, shape: t.shape }], iattr)[0];
+  const dtype = nnDtype(t.dtype);
+  return inDtype(em, dtype, [t], (c) => em.emit(op, op === 'softmax' ? Op.SOFTMAX : Op.LOG_SOFTMAX, [c], [{ dtype, shape: t.shape }], iattr)[0]);
 }
 
 function softmaxLike(op: 'softmax' | 'logSoftmax') {
   return (x: TensorLike, axis = -1): Tensor => {
-    return withFloats(op, [x], (t) => {
+    return withTensors([x], (t) => {
       if (t.rank === 0) throw shapeError(op, 'needs at least one axis, got a scalar');
       return softmaxWith(eager, op, t, normAxis(op, axis, t.rank));
     });
   };
 }
 
-/** exp(x) / sum(exp(x)) along axis, computed stably. */
+/** exp(x) / sum(exp(x)) along axis, computed stably (ints and bools as float32). */
 export const softmax = softmaxLike('softmax');
 /** x - logSumExp(x) along axis, computed stably. */
 export const logSoftmax = softmaxLike('logSoftmax');
@@ -106,52 +121,47 @@ export function convGeometry(op: string, xShape: number[], fShape: number[], opt
   return { outShape: [n, oh, ow, f], iattr: [sh, sw, pt, pl, dh, dw] };
 }
 
-function sameFloat(op: string, a: Val, b: Val): DType {
-  if (!isFloat(a.dtype) || a.dtype !== b.dtype) throw dtypeError(op, `needs two float32 or two float64 tensors, got ${a.dtype} and ${b.dtype}`);
-  return a.dtype;
-}
-
 /**
- * 2-D convolution, NHWC input and [kh, kw, in, out] filter.
+ * 2-D convolution, NHWC input and [kh, kw, in, out] filter (dtypes: see nnPairDtype).
  * @example st.conv2d(x, w, { strides: 2, padding: 'same' })
  */
 export function conv2d(x: TensorLike, filter: TensorLike, opts: Conv2dOptions = {}): Tensor {
-  return withFloats('conv2d', [x, filter], (a, f) => conv2dWith(eager, a, f, opts));
+  return withTensors([x, filter], (a, f) => conv2dWith(eager, a, f, opts));
 }
 
 export function conv2dWith<V extends Val>(em: Emitter<V>, a: V, f: V, opts: Conv2dOptions): V {
   const op = 'conv2d';
-  const dtype = sameFloat(op, a, f);
+  const dtype = nnPairDtype(op, a.dtype, f.dtype);
   const g = convGeometry(op, a.shape, f.shape, opts);
-  return em.emit(op, Op.CONV2D, [a, f], [{ dtype, shape: g.outShape }], g.iattr)[0];
+  return inDtype(em, dtype, [a, f], (ca, cf) => em.emit(op, Op.CONV2D, [ca, cf], [{ dtype, shape: g.outShape }], g.iattr)[0]);
 }
 
 /** Gradient of conv2d with respect to its input: dy [n, oh, ow, out] -> dx of inputShape. */
 export function conv2dGradInput(dy: TensorLike, filter: TensorLike, inputShape: number[], opts: Conv2dOptions = {}): Tensor {
-  return withFloats('conv2dGradInput', [dy, filter], (d, f) => conv2dGradInputWith(eager, d, f, inputShape, opts));
+  return withTensors([dy, filter], (d, f) => conv2dGradInputWith(eager, d, f, inputShape, opts));
 }
 
 export function conv2dGradInputWith<V extends Val>(em: Emitter<V>, d: V, f: V, inputShape: number[], opts: Conv2dOptions): V {
   const op = 'conv2dGradInput';
-  const dtype = sameFloat(op, d, f);
+  const dtype = nnPairDtype(op, d.dtype, f.dtype);
   const g = convGeometry(op, inputShape, f.shape, opts);
   if (g.outShape.some((v, i) => v !== d.shape[i]) || d.shape.length !== 4)
     throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the conv2d output ${fmtShape(g.outShape)} for input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
-  return em.emit(op, Op.CONV2D_GRAD_INPUT, [d, f], [{ dtype, shape: inputShape.slice() }], g.iattr)[0];
+  return inDtype(em, dtype, [d, f], (cd, cf) => em.emit(op, Op.CONV2D_GRAD_INPUT, [cd, cf], [{ dtype, shape: inputShape.slice() }], g.iattr)[0]);
 }
 
 /** Gradient of conv2d with respect to its filter: (x, dy) -> dw of filterShape. */
 export function conv2dGradFilter(x: TensorLike, dy: TensorLike, filterShape: number[], opts: Conv2dOptions = {}): Tensor {
-  return withFloats('conv2dGradFilter', [x, dy], (a, d) => conv2dGradFilterWith(eager, a, d, filterShape, opts));
+  return withTensors([x, dy], (a, d) => conv2dGradFilterWith(eager, a, d, filterShape, opts));
 }
 
 export function conv2dGradFilterWith<V extends Val>(em: Emitter<V>, a: V, d: V, filterShape: number[], opts: Conv2dOptions): V {
   const op = 'conv2dGradFilter';
-  const dtype = sameFloat(op, a, d);
+  const dtype = nnPairDtype(op, a.dtype, d.dtype);
   const g = convGeometry(op, a.shape, filterShape, opts);
   if (g.outShape.some((v, i) => v !== d.shape[i]) || d.shape.length !== 4)
     throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the conv2d output ${fmtShape(g.outShape)}`, [d.shape, a.shape]);
-  return em.emit(op, Op.CONV2D_GRAD_FILTER, [a, d], [{ dtype, shape: filterShape.slice() }], g.iattr)[0];
+  return inDtype(em, dtype, [a, d], (ca, cd) => em.emit(op, Op.CONV2D_GRAD_FILTER, [ca, cd], [{ dtype, shape: filterShape.slice() }], g.iattr)[0]);
 }
 
 export function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions): ConvGeom {
@@ -167,40 +177,42 @@ export function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions):
 /** max or average pooling. */
 export function poolWith<V extends Val>(em: Emitter<V>, op: 'maxPool2d' | 'avgPool2d', t: V, opts: Pool2dOptions): V {
   const g = poolGeometry(op, t.shape, opts);
-  return em.emit(op, op === 'maxPool2d' ? Op.MAX_POOL2D : Op.AVG_POOL2D, [t], [{ dtype: t.dtype, shape: g.outShape }], g.iattr)[0];
+  const dtype = nnDtype(t.dtype);
+  return inDtype(em, dtype, [t], (c) => em.emit(op, op === 'maxPool2d' ? Op.MAX_POOL2D : Op.AVG_POOL2D, [c], [{ dtype, shape: g.outShape }], g.iattr)[0]);
 }
 
 /** Max over poolSize windows (NHWC). */
 export function maxPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return withFloats('maxPool2d', [x], (t) => poolWith(eager, 'maxPool2d', t, opts));
+  return withTensors([x], (t) => poolWith(eager, 'maxPool2d', t, opts));
 }
 
 /** Mean over poolSize windows (NHWC); padded cells are not counted. */
 export function avgPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return withFloats('avgPool2d', [x], (t) => poolWith(eager, 'avgPool2d', t, opts));
+  return withTensors([x], (t) => poolWith(eager, 'avgPool2d', t, opts));
 }
 
 /** Gradient of maxPool2d: dy flows to the (first) max of each window. */
 export function maxPool2dGrad(x: TensorLike, dy: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return withFloats('maxPool2dGrad', [x, dy], (t, d) => maxPool2dGradWith(eager, t, d, opts));
+  return withTensors([x, dy], (t, d) => maxPool2dGradWith(eager, t, d, opts));
 }
 
 export function maxPool2dGradWith<V extends Val>(em: Emitter<V>, t: V, d: V, opts: Pool2dOptions): V {
   const op = 'maxPool2dGrad';
-  const dtype = sameFloat(op, t, d);
+  const dtype = nnPairDtype(op, t.dtype, d.dtype);
   const g = poolGeometry(op, t.shape, opts);
   if (d.shape.length !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)}`, [d.shape, t.shape]);
-  return em.emit(op, Op.MAX_POOL2D_GRAD, [t, d], [{ dtype, shape: t.shape }], g.iattr)[0];
+  return inDtype(em, dtype, [t, d], (ct, cd) => em.emit(op, Op.MAX_POOL2D_GRAD, [ct, cd], [{ dtype, shape: t.shape }], g.iattr)[0]);
 }
 
 /** Gradient of avgPool2d: dy spread evenly over each window's in-bounds cells. */
 export function avgPool2dGrad(dy: TensorLike, inputShape: number[], opts: Pool2dOptions = {}): Tensor {
-  return withFloats('avgPool2dGrad', [dy], (d) => avgPool2dGradWith(eager, d, inputShape, opts));
+  return withTensors([dy], (d) => avgPool2dGradWith(eager, d, inputShape, opts));
 }
 
 export function avgPool2dGradWith<V extends Val>(em: Emitter<V>, d: V, inputShape: number[], opts: Pool2dOptions): V {
   const op = 'avgPool2dGrad';
   const g = poolGeometry(op, inputShape, opts);
   if (d.shape.length !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)} of input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
-  return em.emit(op, Op.AVG_POOL2D_GRAD, [d], [{ dtype: d.dtype, shape: inputShape.slice() }], g.iattr)[0];
+  const dtype = nnDtype(d.dtype);
+  return inDtype(em, dtype, [d], (c) => em.emit(op, Op.AVG_POOL2D_GRAD, [c], [{ dtype, shape: inputShape.slice() }], g.iattr)[0]);
 }

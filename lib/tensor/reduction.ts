@@ -2,10 +2,12 @@
 import { DType, floatOf } from '../dtype';
 import { argError } from '../errors';
 import { Op } from '../ops.generated';
-import { normAxes, normAxis, sizeOf } from './shape-util';
+import { normAxes, sizeOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
-import { cast, castWith, exp, isFinite, log, sqrt, sub, where, mul } from './elementwise';
-import { reshape, transposeWith } from './shape-ops';
+import { castWith } from './elementwise';
+import { transposeWith } from './shape-ops';
+import * as composites from './composites';
+import { eagerOps } from './eager-ops';
 import { Emitter, Val, eager } from './emitter';
 import { tensor } from './creation';
 
@@ -91,59 +93,27 @@ export function argReduceWith<V extends Val>(em: Emitter<V>, name: 'argmax' | 'a
   return out;
 }
 
-function argReducer(name: 'argmax' | 'argmin') {
-  return (x: TensorLike, axis?: number, keepDims = false): Tensor => {
-    const t = asTensor(x);
-    if (axis === undefined || axis === null) {
-      const flat = reshape(t, [t.size]);
-      const out = argReduceWith(eager, name, flat, 0, false);
-      flat.dispose();
-      return out;
-    }
-    return argReduceWith(eager, name, t, normAxis(name, axis, t.rank), keepDims);
-  };
+/** Index of the largest element along axis (of the flattened tensor when omitted); first wins ties. */
+export function argmax(x: TensorLike, axis?: number | null, keepDims = false): Tensor {
+  return composites.argReduce(eagerOps, 'argmax', asTensor(x), axis, keepDims);
 }
 
-/** Index of the largest element along axis (flattened when omitted); first wins ties. */
-export const argmax = argReducer('argmax');
-export const argmin = argReducer('argmin');
+/** Index of the smallest element along axis (of the flattened tensor when omitted); first wins ties. */
+export function argmin(x: TensorLike, axis?: number | null, keepDims = false): Tensor {
+  return composites.argReduce(eagerOps, 'argmin', asTensor(x), axis, keepDims);
+}
 
-/** Population variance (numpy's default ddof = 0). */
+/** Population variance (numpy's default ddof = 0; see composites.variance). */
 export function variance(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  const orig = asTensor(x);
-  const t = orig.dtype !== 'float32' && orig.dtype !== 'float64' ? cast(orig, 'float32') : orig;
-  const m = mean(t, axis, true);
-  const d = sub(t, m);
-  const sq = mul(d, d);
-  const out = mean(sq, axis, keepDims);
-  for (const tmp of [m, d, sq]) tmp.dispose();
-  if (t !== orig) t.dispose();
-  return out;
+  return composites.variance(eagerOps, asTensor(x), axis, keepDims);
 }
 
+/** Population standard deviation. */
 export function std(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  const v = variance(x, axis, keepDims);
-  const out = sqrt(v);
-  v.dispose();
-  return out;
+  return composites.std(eagerOps, asTensor(x), axis, keepDims);
 }
 
-/** log(sum(exp(x))) computed stably (the max is subtracted first). */
+/** log(sum(exp(x))) computed stably (see composites.logSumExp). */
 export function logSumExp(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  const orig = asTensor(x);
-  const t = orig.dtype !== 'float32' && orig.dtype !== 'float64' ? cast(orig, 'float32') : orig;
-  const axes = normAxes('logSumExp', axis, t.rank);
-  const m = max(t, axes, true);
-  const finite = isFinite(m);
-  const safeMax = where(finite, m, 0);
-  const shifted = sub(t, safeMax);
-  const e = exp(shifted);
-  const s = sum(e, axes, true);
-  const l = log(s);
-  const withMax = l.add(safeMax);
-  const out = keepDims ? withMax : reshape(withMax, reducedShape(t.shape, axes, false));
-  for (const tmp of [m, finite, safeMax, shifted, e, s, l]) tmp.dispose();
-  if (out !== withMax) withMax.dispose();
-  if (t !== orig) t.dispose();
-  return out;
+  return composites.logSumExp(eagerOps, asTensor(x), axis, keepDims);
 }

@@ -3,11 +3,13 @@
 import { DType, upcast } from '../dtype';
 import { argError, dtypeError, fmtShape, shapeError } from '../errors';
 import { Op } from '../ops.generated';
-import { MAX_RANK, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from './shape-util';
+import { MAX_RANK, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf, squeezeAxes, stridesOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
 import { castWith } from './elementwise';
 import { Emitter, Val, eager } from './emitter';
 import { tensor } from './creation';
+import * as composites from './composites';
+import { eagerOps } from './eager-ops';
 
 function asTensor(x: TensorLike, dtype?: DType): Tensor {
   return x instanceof Tensor ? x : tensor(x as never, dtype ? { dtype } : {});
@@ -71,12 +73,7 @@ export function expandDims(x: TensorLike, axis = 0): Tensor {
 export function squeeze(x: TensorLike, axis?: number | number[]): Tensor {
   const op = 'squeeze';
   const t = asTensor(x);
-  let drop: number[];
-  if (axis === undefined) drop = t.shape.flatMap((d, i) => (d === 1 ? [i] : []));
-  else {
-    drop = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(op, a, t.rank));
-    for (const a of drop) if (t.shape[a] !== 1) throw shapeError(op, `cannot squeeze axis ${a} of shape ${fmtShape(t.shape)}: its size is ${t.shape[a]}, not 1`, [t.shape]);
-  }
+  const drop = squeezeAxes(op, t.shape, axis);
   return t.view(t.shape.filter((_, i) => !drop.includes(i)), op);
 }
 
@@ -103,6 +100,37 @@ export function normPerm(op: string, perm: number[] | undefined, rank: number, s
   return norm;
 }
 export const permute = transpose;
+
+/**
+ * Theano's dimshuffle: `pattern` lists input axes in their new order, 'x' inserts an axis of size 1,
+ * and input axes left out (which must have size 1) are dropped.
+ * @example st.dimshuffle(v, ['x', 0]) // a row;  st.dimshuffle(m, [1, 0]) // a transpose
+ */
+export function dimshuffle(x: TensorLike, pattern: (number | 'x')[]): Tensor {
+  return dimshuffleWith(eager, asTensor(x), pattern);
+}
+
+/** The axis order (used axes, then dropped ones) and output shape of dimshuffle(shape, pattern). */
+export function dimshufflePlan(op: string, shape: readonly (number | null)[], pattern: (number | 'x')[]): { perm: number[]; shape: (number | null)[] } {
+  if (!Array.isArray(pattern)) throw argError(op, `pattern must be an array of axes and 'x', got ${String(pattern)}`);
+  const used = pattern.filter((p): p is number => p !== 'x');
+  if (new Set(used).size !== used.length || used.some((a) => !isInt(a) || a < 0 || a >= shape.length))
+    throw argError(op, `pattern ${JSON.stringify(pattern)} must use each axis of a rank-${shape.length} tensor at most once`);
+  const dropped = shape.map((_, i) => i).filter((i) => !used.includes(i));
+  for (const i of dropped)
+    if (shape[i] !== 1 && shape[i] !== null) throw shapeError(op, `axis ${i} of ${fmtShape(shape)} has size ${shape[i]}; only size-1 axes can be dropped`);
+  const out = pattern.map((p) => (p === 'x' ? 1 : shape[p]));
+  if (out.length > MAX_RANK) throw shapeError(op, `rank ${out.length} is above the maximum ${MAX_RANK}`);
+  return { perm: [...used, ...dropped], shape: out };
+}
+
+export function dimshuffleWith<V extends Val>(em: Emitter<V>, t: V, pattern: (number | 'x')[]): V {
+  const plan = dimshufflePlan('dimshuffle', t.shape, pattern);
+  const ordered = plan.perm.every((a, i) => a === i) ? t : transposeWith(em, t, plan.perm);
+  const out = em.view(ordered, plan.shape as number[], 'dimshuffle');
+  if (ordered !== t) em.release(ordered);
+  return out;
+}
 
 /** Repeats x along new leading/size-1 axes to `shape` (numpy broadcasting rules). */
 export function broadcastTo(x: TensorLike, shape: number[]): Tensor {
@@ -145,8 +173,7 @@ export function stridedSlice(x: TensorLike, begin: (number | null)[], end: (numb
 /** Output shape, start offset and input strides of a python-style slice of `shape`. */
 export function stridedSlicePlan(op: string, shape: number[], begin: (number | null)[], end: (number | null)[], strides?: (number | null)[]): { outShape: number[]; offset: number; strides: number[] } {
   const rank = shape.length;
-  const n = Math.max(begin.length, end.length, strides?.length ?? 0);
-  if (n > rank) throw argError(op, `${n} slice entries for a tensor of rank ${rank}`);
+  checkStridedSliceArgs(op, rank, begin, end, strides);
   const inStrides = stridesOf(shape);
   const outShape: number[] = [];
   const outStrides: number[] = [];
@@ -154,10 +181,8 @@ export function stridedSlicePlan(op: string, shape: number[], begin: (number | n
   for (let i = 0; i < rank; i++) {
     const dim = shape[i];
     const s = strides?.[i] ?? 1;
-    if (!isInt(s) || s === 0) throw argError(op, `stride ${String(s)} on axis ${i} must be a non-zero integer`);
     const norm = (v: number | null | undefined, dflt: number): number => {
       if (v === null || v === undefined) return dflt;
-      if (!isInt(v)) throw argError(op, `slice bound ${String(v)} on axis ${i} is not an integer`);
       const w = v < 0 ? v + dim : v;
       return s > 0 ? Math.min(Math.max(w, 0), dim) : Math.min(Math.max(w, -1), dim - 1);
     };
@@ -174,6 +199,18 @@ export function stridedSlicePlan(op: string, shape: number[], begin: (number | n
 export function stridedSliceWith<V extends Val>(em: Emitter<V>, t: V, begin: (number | null)[], end: (number | null)[], strides?: (number | null)[]): V {
   const plan = stridedSlicePlan('stridedSlice', t.shape, begin, end, strides);
   return stridedCopy(em, 'stridedSlice', t, plan.outShape, plan.offset, plan.strides);
+}
+
+/** Checks python-style slice arguments for a tensor of rank `rank` (its dims are not needed). */
+export function checkStridedSliceArgs(op: string, rank: number, begin: (number | null)[], end: (number | null)[], strides?: (number | null)[]): void {
+  if (!Array.isArray(begin) || !Array.isArray(end) || (strides !== undefined && !Array.isArray(strides))) throw argError(op, 'begin, end and strides must be arrays');
+  const n = Math.max(begin.length, end.length, strides?.length ?? 0);
+  if (n > rank) throw argError(op, `${n} slice entries for a tensor of rank ${rank}`);
+  for (let i = 0; i < n; i++) {
+    const s = strides?.[i] ?? 1;
+    if (!isInt(s) || s === 0) throw argError(op, `stride ${String(s)} on axis ${i} must be a non-zero integer`);
+    for (const v of [begin[i], end[i]]) if (v !== null && v !== undefined && !isInt(v)) throw argError(op, `slice bound ${String(v)} on axis ${i} is not an integer`);
+  }
 }
 
 /** [begin, size] of slice(x, begin, size) on `shape`, normalized (no negatives, no -1). */
@@ -222,48 +259,15 @@ export function concatWith<V extends Val>(em: Emitter<V>, ts: V[], axis: number)
   return out;
 }
 
-/** Joins tensors of one shape along a new axis. */
+/** Joins tensors of one shape along a new axis (see composites.stack). */
 export function stack(tensors: TensorLike[], axis = 0): Tensor {
-  const op = 'stack';
-  if (!Array.isArray(tensors) || tensors.length === 0) throw argError(op, 'expected a non-empty array of tensors');
-  const ts = tensors.map((x) => asTensor(x));
-  for (const t of ts)
-    if (!shapesEqual(t.shape, ts[0].shape)) throw shapeError(op, `all tensors must have one shape, got ${ts.map((u) => fmtShape(u.shape)).join(', ')}`, ts.map((u) => u.shape));
-  const a = normAxis(op, axis, ts[0].rank + 1);
-  const views = ts.map((t) => expandDims(t, a));
-  const out = concat(views, a);
-  views.forEach((v) => v.dispose());
-  return out;
+  if (!Array.isArray(tensors) || tensors.length === 0) throw argError('stack', 'expected a non-empty array of tensors');
+  return composites.stack(eagerOps, tensors.map((x) => asTensor(x)), axis);
 }
 
 /** Splits into `num` equal parts or parts of the given sizes (one may be -1) along axis. */
 export function split(x: TensorLike, numOrSizes: number | number[], axis = 0): Tensor[] {
-  const op = 'split';
-  const t = asTensor(x);
-  const a = normAxis(op, axis, t.rank);
-  const dim = t.shape[a];
-  let sizes: number[];
-  if (typeof numOrSizes === 'number') {
-    if (!isInt(numOrSizes) || numOrSizes <= 0 || dim % numOrSizes !== 0)
-      throw shapeError(op, `cannot split axis ${a} of size ${dim} of ${fmtShape(t.shape)} into ${numOrSizes} equal parts`, [t.shape]);
-    sizes = new Array(numOrSizes).fill(dim / numOrSizes);
-  } else {
-    sizes = numOrSizes.slice();
-    const free = sizes.filter((s) => s === -1).length;
-    const known = sizes.filter((s) => s !== -1).reduce((p, q) => p + q, 0);
-    if (free > 1 || sizes.some((s) => !isInt(s) || s < -1) || known > dim || (!free && known !== dim))
-      throw shapeError(op, `sizes ${JSON.stringify(numOrSizes)} do not add up to ${dim} (axis ${a} of ${fmtShape(t.shape)})`, [t.shape]);
-    sizes = sizes.map((s) => (s === -1 ? dim - known : s));
-  }
-  const out: Tensor[] = [];
-  let start = 0;
-  for (const s of sizes) {
-    const begin = t.shape.map((_, i) => (i === a ? start : 0));
-    const size = t.shape.map((d, i) => (i === a ? s : d));
-    out.push(slice(t, begin, size));
-    start += s;
-  }
-  return out;
+  return composites.split(eagerOps, asTensor(x), numOrSizes, axis);
 }
 
 /** Repeats x reps[i] times along axis i (numpy's tile). */

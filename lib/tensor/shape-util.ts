@@ -68,3 +68,15 @@ export function normAxes(op: string, axis: number | number[] | undefined | null,
   if (sorted.length !== list.length) throw argError(op, `axis ${JSON.stringify(axis)} repeats an axis`);
   return sorted;
 }
+
+/**
+ * The axes squeeze drops: the given ones, which must have size 1 (an unknown dim passes here and
+ * is checked when it is known), or every axis of size 1 when none is given.
+ */
+export function squeezeAxes(op: string, shape: readonly (number | null)[], axis?: number | number[] | null): number[] {
+  if (axis === undefined || axis === null) return shape.flatMap((d, i) => (d === 1 ? [i] : []));
+  const drop = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(op, a, shape.length));
+  for (const a of drop)
+    if (shape[a] !== 1 && shape[a] !== null) throw shapeError(op, `cannot squeeze axis ${a} of shape ${fmtShape(shape)}: its size is ${shape[a]}, not 1`);
+  return drop;
+}

@@ -12,6 +12,7 @@ import * as la from './linalg';
 import * as sh from './shape-ops';
 import * as nn from './nn';
 import type { NestedArray } from './convert';
+import { MethodsOf, installMethods } from './method-list';
 
 /** Shared by a tensor and its views; `views` counts the live (undisposed) ones. */
 interface Storage {
@@ -117,90 +118,14 @@ export class Tensor {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
-
-  // ---- ops as methods: each mirrors the st.<op> function of the same name ----
-  neg() { return ew.neg(this); }
-  abs() { return ew.abs(this); }
-  sign() { return ew.sign(this); }
-  exp() { return ew.exp(this); }
-  expm1() { return ew.expm1(this); }
-  log() { return ew.log(this); }
-  log1p() { return ew.log1p(this); }
-  sqrt() { return ew.sqrt(this); }
-  rsqrt() { return ew.rsqrt(this); }
-  square() { return ew.square(this); }
-  reciprocal() { return ew.reciprocal(this); }
-  sin() { return ew.sin(this); }
-  cos() { return ew.cos(this); }
-  tanh() { return ew.tanh(this); }
-  sigmoid() { return ew.sigmoid(this); }
-  relu() { return ew.relu(this); }
-  leakyRelu(alpha = 0.2) { return ew.leakyRelu(this, alpha); }
-  elu(alpha = 1) { return ew.elu(this, alpha); }
-  selu() { return ew.selu(this); }
-  gelu() { return ew.gelu(this); }
-  softplus() { return ew.softplus(this); }
-  floor() { return ew.floor(this); }
-  ceil() { return ew.ceil(this); }
-  round() { return ew.round(this); }
-  clip(min: number, max: number) { return ew.clip(this, min, max); }
-  isNaN() { return ew.isNaN(this); }
-  isFinite() { return ew.isFinite(this); }
-  logicalNot() { return ew.logicalNot(this); }
-  add(b: TensorLike) { return ew.add(this, b); }
-  sub(b: TensorLike) { return ew.sub(this, b); }
-  mul(b: TensorLike) { return ew.mul(this, b); }
-  div(b: TensorLike) { return ew.div(this, b); }
-  pow(b: TensorLike) { return ew.pow(this, b); }
-  maximum(b: TensorLike) { return ew.maximum(this, b); }
-  minimum(b: TensorLike) { return ew.minimum(this, b); }
-  mod(b: TensorLike) { return ew.mod(this, b); }
-  equal(b: TensorLike) { return ew.equal(this, b); }
-  notEqual(b: TensorLike) { return ew.notEqual(this, b); }
-  less(b: TensorLike) { return ew.less(this, b); }
-  lessEqual(b: TensorLike) { return ew.lessEqual(this, b); }
-  greater(b: TensorLike) { return ew.greater(this, b); }
-  greaterEqual(b: TensorLike) { return ew.greaterEqual(this, b); }
-  logicalAnd(b: TensorLike) { return ew.logicalAnd(this, b); }
-  logicalOr(b: TensorLike) { return ew.logicalOr(this, b); }
-  where(a: TensorLike, b: TensorLike) { return ew.where(this, a, b); }
-  cast(dtype: DType) { return ew.cast(this, dtype); }
-
-  sum(axis?: number | number[], keepDims = false) { return red.sum(this, axis, keepDims); }
-  mean(axis?: number | number[], keepDims = false) { return red.mean(this, axis, keepDims); }
-  prod(axis?: number | number[], keepDims = false) { return red.prod(this, axis, keepDims); }
-  max(axis?: number | number[], keepDims = false) { return red.max(this, axis, keepDims); }
-  min(axis?: number | number[], keepDims = false) { return red.min(this, axis, keepDims); }
-  argmax(axis?: number, keepDims = false) { return red.argmax(this, axis, keepDims); }
-  argmin(axis?: number, keepDims = false) { return red.argmin(this, axis, keepDims); }
-  variance(axis?: number | number[], keepDims = false) { return red.variance(this, axis, keepDims); }
-  std(axis?: number | number[], keepDims = false) { return red.std(this, axis, keepDims); }
-  logSumExp(axis?: number | number[], keepDims = false) { return red.logSumExp(this, axis, keepDims); }
-  all(axis?: number | number[], keepDims = false) { return red.all(this, axis, keepDims); }
-  any(axis?: number | number[], keepDims = false) { return red.any(this, axis, keepDims); }
-
-  matmul(b: TensorLike, transposeA = false, transposeB = false) { return la.matmul(this, b, transposeA, transposeB); }
-  dot(b: TensorLike) { return la.dot(this, b); }
-  outer(b: TensorLike) { return la.outer(this, b); }
-
-  reshape(shape: number[]) { return sh.reshape(this, shape); }
-  transpose(perm?: number[]) { return sh.transpose(this, perm); }
-  permute(perm: number[]) { return sh.transpose(this, perm); }
-  expandDims(axis = 0) { return sh.expandDims(this, axis); }
-  squeeze(axis?: number | number[]) { return sh.squeeze(this, axis); }
-  flatten() { return sh.flatten(this); }
-  slice(begin: number | number[], size?: number | number[]) { return sh.slice(this, begin, size); }
-  stridedSlice(begin: (number | null)[], end: (number | null)[], strides?: number[]) { return sh.stridedSlice(this, begin, end, strides); }
-  split(numOrSizes: number | number[], axis = 0) { return sh.split(this, numOrSizes, axis); }
-  tile(reps: number[]) { return sh.tile(this, reps); }
-  pad(paddings: [number, number][], value = 0) { return sh.pad(this, paddings, value); }
-  gather(indices: TensorLike, axis = 0) { return sh.gather(this, indices, axis); }
-  oneHot(depth: number, onValue = 1, offValue = 0) { return sh.oneHot(this, depth, onValue, offValue); }
-  broadcastTo(shape: number[]) { return sh.broadcastTo(this, shape); }
-
-  softmax(axis = -1) { return nn.softmax(this, axis); }
-  logSoftmax(axis = -1) { return nn.logSoftmax(this, axis); }
 }
+
+/** The eager op functions; Tensor's methods mirror them (st.add(a, b) ≡ a.add(b)). */
+type EagerOps = typeof ew & typeof red & typeof la & typeof sh & typeof nn;
+
+// ops as methods, from the one list in method-list.ts
+export interface Tensor extends MethodsOf<EagerOps> {}
+installMethods(Tensor.prototype, () => ({ ...ew, ...red, ...la, ...sh, ...nn }));
 
 /** An output to allocate: dtype and shape. */
 export interface OutSpec {

@@ -5,23 +5,17 @@
 // and the parameter's), it is fused all the same and its value becomes an extra output of the
 // program, provided every output has the same known shape.
 import { DType } from '../../dtype';
-import { DTYPE_CODE } from '../../dtype';
 import { EW, EW_INFO, Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
+import { EwBuilder, EwProgram, EwReg, ewAttrs } from '../../tensor/ew-builder';
 import { broadcastDims } from '../../graph/dims';
 import { Elemwise } from '../../graph/ops/elemwise';
-import { Apply, Constant, Op, VarType, Variable, applyOp, peekNextId } from '../../graph/variable';
+import { Apply, Constant, Op, VarType, Variable } from '../../graph/variable';
+import { rebuild } from '../../graph/traverse';
 import { FunctionGraph } from '../../graph/fgraph';
-import { globalRewrite, inheritTrace } from '../../graph/rewrite';
+import { globalRewrite } from '../../graph/rewrite';
 
-/** A micro-op program over registers: inputs first, then each op's destination. */
-export interface EwProgram {
-  nIn: number;
-  ops: [number, number, number, number, number][];
-  params: [number, number][];
-  /** Registers the outputs are read from. */
-  outs: number[];
-}
+const LABEL_MAX = 2000;
 
 export class FusedElemwise extends Op {
   readonly name = 'fused';
@@ -43,20 +37,22 @@ export class FusedElemwise extends Op {
   lower<V extends Val>(em: Emitter<V>, inputs: V[]): V[] {
     const shapes = inputs.map((v) => v.shape);
     const outShape = broadcastDims(this.name, shapes) as number[];
-    const iattr = [DTYPE_CODE[this.ctype === 'bool' ? 'int32' : this.ctype], this.prog.ops.length, ...this.prog.ops.flat(), ...this.prog.outs];
-    return em.emit(this.label(), NativeOp.ELEMWISE, inputs, this.outs.map((dtype) => ({ dtype, shape: outShape.slice() })), iattr, this.prog.params.flat());
+    const { iattr, fattr } = ewAttrs(this.prog, this.ctype);
+    return em.emit(this.label(), NativeOp.ELEMWISE, inputs, this.outs.map((dtype) => ({ dtype, shape: outShape.slice() })), iattr, fattr);
   }
-  /** e.g. "fused{tanh(add(mul(i0,i1),i2))}" */
+  /**
+   * e.g. "fused{tanh(add(mul(i0,i1),i2))}".  Built op by op (programs may be thousands of ops
+   * deep); a subexpression longer than LABEL_MAX characters is shown as "name(…)".
+   */
   label(): string {
-    const expr = (r: number): string => {
-      if (r < this.prog.nIn) return `i${r}`;
-      const k = this.prog.ops.findIndex((o) => o[1] === r);
-      const [code, , a, b, c] = this.prog.ops[k];
+    const expr = new Map<number, string>();
+    const get = (r: number) => (r < this.prog.nIn ? `i${r}` : expr.get(r) ?? `r${r}`);
+    this.prog.ops.forEach(([code, dst, a, b, c], k) => {
       const info = EW_INFO[code];
-      if (code === EW.CONST) return String(this.prog.params[k][0]);
-      return `${info.name}(${[a, b, c].slice(0, info.arity).map(expr).join(',')})`;
-    };
-    return `fused{${this.prog.outs.map(expr).join('; ')}}`;
+      const s = code === EW.CONST ? String(this.prog.params[k][0]) : `${info.name}(${[a, b, c].slice(0, info.arity).map(get).join(',')})`;
+      expr.set(dst, s.length > LABEL_MAX ? `${info.name}(…)` : s);
+    });
+    return `fused{${this.prog.outs.map(get).join('; ')}}`;
   }
 }
 
@@ -75,65 +71,50 @@ function programOf(node: Apply): Program | null {
   const inline = node.inputs.map((v) => v instanceof Constant && v.ndim === 0 && !v.value.isDisposed);
   if (inline.every(Boolean)) inline[0] = false; // keep one tensor input
   const inputs = node.inputs.filter((_, i) => !inline[i]);
-  const ops: EwProgram['ops'] = [];
-  const params: EwProgram['params'] = [];
-  let next = inputs.length;
-  let ti = 0;
-  const regs = node.inputs.map((v, i) => {
-    if (!inline[i]) return ti++;
-    ops.push([EW.CONST, next, 0, 0, 0]);
-    params.push([Number((v as Constant).value.dataSync()[0]), 0]);
-    return next++;
-  });
-  ops.push([e.code, next, regs[0] ?? 0, regs[1] ?? 0, regs[2] ?? 0]);
-  params.push([e.p0, e.p1]);
-  return { prog: { nIn: inputs.length, ops, params, outs: [next] }, inputs, ctype: node.op.ctype, outs: [node.op.out] };
+  const b = new EwBuilder(node.op.ctype);
+  const inRegs = node.inputs.map((_, i) => (inline[i] ? null : b.input()));
+  const regs = node.inputs.map((v, i) => inRegs[i] ?? b.constant(Number((v as Constant).value.dataSync()[0])));
+  b.output(b.op(e.code, regs, e.p0, e.p1));
+  return { prog: b.program(), inputs, ctype: node.op.ctype, outs: [node.op.out] };
+}
+
+/** A producer absorbed into a group: its program, its outputs and which of them stay outputs. */
+interface Absorbed {
+  p: Program;
+  pOuts: Variable[];
+  keep: boolean[];
 }
 
 /**
- * Consumer program n with the values it reads from the producer (outputs `pOuts` of p, whose
- * program is pp) computed in the same program.  The producer outputs flagged in `keep` stay
- * outputs, after n's.
+ * The consumer program n with the producers it absorbed (in the order absorbed, each reading
+ * the group's inputs or producers absorbed after it) computed in the same program: the
+ * producers' ops last-absorbed first, then n's.  Outputs: n's, then each producer's kept ones in
+ * the order absorbed.  `inputs` are the group's inputs, in register order.
  */
-function compose(pp: Program, pOuts: Variable[], n: Program, keep: boolean[]): Program {
-  const inputs: Variable[] = [];
-  const idx = (v: Variable) => {
-    let i = inputs.indexOf(v);
-    if (i < 0) i = inputs.push(v) - 1;
-    return i;
-  };
-  n.inputs.forEach((v) => !pOuts.includes(v) && idx(v));
-  pp.inputs.forEach((v) => idx(v));
-  const ops: EwProgram['ops'] = [];
-  const params: EwProgram['params'] = [];
-  let next = inputs.length;
-  const pMap = new Map<number, number>(pp.inputs.map((v, k) => [k, inputs.indexOf(v)]));
-  pp.prog.ops.forEach(([code, dst, a, b, c], k) => {
-    const r = (x: number) => pMap.get(x) ?? x;
-    pMap.set(dst, next);
-    ops.push([code, next++, r(a), r(b), r(c)]);
-    params.push(pp.prog.params[k]);
-  });
-  const pRegs = pp.prog.outs.map((r) => pMap.get(r)!);
-  // every read of a producer value (mul(d, d) reads it twice) comes from its register
-  const nMap = new Map<number, number>(n.inputs.map((v, k) => [k, pOuts.includes(v) ? pRegs[pOuts.indexOf(v)] : inputs.indexOf(v)]));
-  n.prog.ops.forEach(([code, dst, a, b, c], k) => {
-    const r = (x: number) => nMap.get(x) ?? x;
-    nMap.set(dst, next);
-    ops.push([code, next++, r(a), r(b), r(c)]);
-    params.push(n.prog.params[k]);
-  });
-  const outs = n.prog.outs.map((r) => nMap.get(r)!);
+function compose(n: Program, absorbed: Absorbed[], inputs: Variable[]): Program {
+  const b = new EwBuilder(n.ctype);
+  const regOf = new Map<Variable, EwReg>(inputs.map((v) => [v, b.input()]));
+  const kept: EwReg[][] = [];
+  for (let k = absorbed.length - 1; k >= 0; k--) {
+    const { p, pOuts, keep } = absorbed[k];
+    // every read of a producer value (mul(d, d) reads it twice) comes from its register
+    const regs = b.inline(p.prog, p.inputs.map((v) => regOf.get(v)!));
+    pOuts.forEach((v, j) => regOf.set(v, regs[j]));
+    kept[k] = regs.filter((_, j) => keep[j]);
+  }
+  b.inline(n.prog, n.inputs.map((v) => regOf.get(v)!)).forEach((r) => b.output(r));
+  kept.forEach((regs) => regs.forEach((r) => b.output(r)));
   return {
-    prog: { nIn: inputs.length, ops, params, outs: [...outs, ...pRegs.filter((_, k) => keep[k])] },
+    prog: b.program(),
     inputs,
     ctype: n.ctype,
-    outs: [...n.outs, ...pp.outs.filter((_, k) => keep[k])],
+    outs: [...n.outs, ...absorbed.flatMap(({ p, keep }) => p.outs.filter((_, j) => keep[j]))],
   };
 }
 
-function fusedNode(x: Program): Variable[] {
-  return applyOp(new FusedElemwise(x.prog, x.ctype, x.outs), x.inputs);
+/** The fused node, located where the user built the node it replaces (`trace`). */
+function fusedNode(x: Program, trace: string): Variable[] {
+  return rebuild(new FusedElemwise(x.prog, x.ctype, x.outs), x.inputs, trace);
 }
 
 /** Fully known and equal static shapes. */
@@ -141,68 +122,132 @@ function sameKnownShape(a: Variable, b: Variable): boolean {
   return a.ndim === b.ndim && a.shape.every((d, i) => d !== null && d === b.shape[i]);
 }
 
-/** Nodes n depends on (n excluded). */
-function ancestors(n: Apply): Set<Apply> {
+/** Topological positions: a fused node takes the position of the consumer it replaces. */
+type Positions = Map<Apply, number>;
+
+/**
+ * Whether one of `targets` is an ancestor of n.  Only nodes placed between the earliest target
+ * and n can lie on such a path, so the walk stops below that position.
+ */
+function feedsInto(targets: Apply[], n: Apply, pos: Positions): boolean {
+  const at = pos.get(n)!;
+  const cands = targets.filter((t) => pos.get(t)! < at);
+  if (!cands.length) return false;
+  const want = new Set(cands);
+  const lo = Math.min(...cands.map((t) => pos.get(t)!));
   const seen = new Set<Apply>();
   const stack = n.inputs.map((v) => v.owner).filter((o): o is Apply => !!o);
   while (stack.length) {
     const a = stack.pop()!;
     if (seen.has(a)) continue;
     seen.add(a);
+    if (want.has(a)) return true;
+    if (pos.get(a)! <= lo) continue;
     for (const v of a.inputs) if (v.owner) stack.push(v.owner);
   }
-  return seen;
+  return false;
 }
 
-/** Replaces node's outputs, then the kept producer outputs, by the fused node's. */
-function install(fg: FunctionGraph, node: Apply, kept: Variable[], x: Program): void {
-  const mark = peekNextId();
-  const fused = fusedNode(x);
-  inheritTrace(fused[0], mark, node.trace);
-  node.outputs.forEach((o, k) => fg.replace(o, fused[k], 'elementwiseFusion'));
-  kept.forEach((v, k) => fg.replace(v, fused[node.outputs.length + k], 'elementwiseFusion'));
+/** Replaces node's outputs, then the kept producer outputs, by the fused node's; returns it. */
+function install(fg: FunctionGraph, node: Apply, kept: Variable[], x: Program): Apply {
+  const fused = fusedNode(x, node.trace);
+  node.outputs.forEach((o, k) => fg.replace(o, fused[k], 'elementwiseFusion', false));
+  kept.forEach((v, k) => fg.replace(v, fused[node.outputs.length + k], 'elementwiseFusion', false));
+  return fused[0].owner!;
 }
 
+interface SweepState {
+  pos: Positions;
+  /** A fusion moved a kept value's reader ahead of the fused node: positions need recomputing. */
+  stale: boolean;
+  /** Programs of unfused elementwise nodes, built once per sweep. */
+  programs: Map<Apply, Program | null>;
+}
+
+/**
+ * Consumers first (reverse topological order): each node not yet absorbed grows a group by
+ * taking in producers one at a time — the first input, in the group's input order, whose
+ * producer fits — until none fits, and the group becomes one fused node, its program built once.
+ * Sweeps repeat until one fuses nothing.  Each sweep is linear in the graph (plus one re-sort
+ * when a fusion puts a kept value's reader ahead of the fused node).
+ */
 export const elementwiseFusion = globalRewrite({
   name: 'elementwiseFusion',
   fn(fg: FunctionGraph): boolean {
     let changed = false;
-    for (let guard = 0; guard < 10000; guard++) {
-      if (!fuseOnce(fg)) break;
+    for (let sweep = 0; sweep < 100; sweep++) {
+      const order = fg.nodes();
+      const state: SweepState = { pos: positions(fg), stale: false, programs: new Map() };
+      let fused = false;
+      for (let i = order.length - 1; i >= 0; i--) if (fg.has(order[i]) && fuseGroup(fg, order[i], state)) fused = true;
+      if (!fused) break;
       changed = true;
     }
     return changed;
   },
 });
 
-function fuseOnce(fg: FunctionGraph): boolean {
-  const clients = fg.clients();
-  for (const node of fg.nodes()) {
-    const n = programOf(node);
-    if (!n) continue;
-    for (const v of node.inputs) {
+function positions(fg: FunctionGraph): Positions {
+  return new Map(fg.nodes().map((n, i) => [n, i]));
+}
+
+function cachedProgram(node: Apply, state: SweepState): Program | null {
+  let p = state.programs.get(node);
+  if (p === undefined) state.programs.set(node, (p = programOf(node)));
+  return p;
+}
+
+/**
+ * Grows the group of `root` (see elementwiseFusion) and installs it.  A producer joins when it
+ * computes in the group's dtype; outputs it has that something outside the group reads stay
+ * outputs of the program, provided every output has the same known shape and no outside reader
+ * of them feeds the group (that would make a cycle).  Returns whether the graph changed.
+ */
+function fuseGroup(fg: FunctionGraph, root: Apply, state: SweepState): boolean {
+  const n = cachedProgram(root, state);
+  if (!n) return false;
+  const members = new Set<Apply>([root]);
+  const absorbed: Absorbed[] = [];
+  const keptVars: Variable[] = [];
+  const outside = (c: { node: Apply | 'output' }) => c.node === 'output' || !members.has(c.node);
+  let inputs = n.inputs;
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const v of inputs) {
       const pnode = v.owner;
-      if (!pnode || !n.inputs.includes(v)) continue; // not a node, or an inlined constant
-      const p = programOf(pnode);
+      if (!pnode || members.has(pnode)) continue;
+      const p = cachedProgram(pnode, state);
       if (!p || p.ctype !== n.ctype) continue;
-      // producer outputs read elsewhere stay outputs of the fused program
-      const keep = pnode.outputs.map((o) => (clients.get(o) ?? []).some((c) => c.node !== node));
+      const keep = pnode.outputs.map((o) => fg.clientsOf(o).some(outside));
       const kept = pnode.outputs.filter((_, k) => keep[k]);
       if (kept.length) {
-        // one known shape for every output, and no other client of a kept value feeding this
-        // node (that would make a cycle)
-        if (![...node.outputs, ...kept].every((o) => sameKnownShape(o, v))) continue;
-        const before = ancestors(node);
-        if (kept.some((o) => (clients.get(o) ?? []).some((c) => c.node !== node && c.node !== 'output' && before.has(c.node)))) continue;
+        if (![...root.outputs, ...keptVars, ...kept].every((o) => sameKnownShape(o, v))) continue;
+        const readers = kept.flatMap((o) => fg.clientsOf(o).flatMap((c) => (c.node !== 'output' && !members.has(c.node) ? [c.node] : [])));
+        if (readers.length && state.stale) Object.assign(state, { pos: positions(fg), stale: false });
+        if (feedsInto(readers, root, state.pos)) continue;
       }
-      install(fg, node, kept, compose(p, pnode.outputs, n, keep));
-      return true;
-    }
-    // a lone elementwise node with inlinable constants still becomes one program
-    if (node.op instanceof Elemwise && n.inputs.length < node.inputs.length) {
-      install(fg, node, [], n);
-      return true;
+      members.add(pnode);
+      absorbed.push({ p, pOuts: pnode.outputs, keep });
+      keptVars.push(...kept);
+      // the group's inputs: its own but the producer's values, then the producer's new ones
+      const next = new Set(inputs.filter((u) => !pnode.outputs.includes(u)));
+      p.inputs.forEach((u) => next.add(u));
+      inputs = [...next];
+      grown = true;
+      break;
     }
   }
-  return false;
+  // a lone elementwise node with inlinable constants still becomes one program
+  if (!absorbed.length && !(root.op instanceof Elemwise && n.inputs.length < root.inputs.length)) return false;
+  // the history has one step per producer absorbed (or the lone node whose constants were inlined)
+  for (const { pOuts } of absorbed.length ? absorbed : [{ pOuts: root.outputs }]) fg.record('elementwiseFusion', pOuts[0]);
+  const at = state.pos.get(root)!;
+  const fused = install(fg, root, keptVars, absorbed.length ? compose(n, absorbed, inputs) : n);
+  state.pos.set(fused, at);
+  // readers of kept values now read the fused node: placed before it, the positions are stale
+  const moved = fused.outputs.slice(root.outputs.length).flatMap((o) => fg.clientsOf(o));
+  if (moved.some((c) => c.node !== 'output' && state.pos.get(c.node)! < at)) state.stale = true;
+  // the readers now read the fused node: programs built from their old inputs are out of date
+  for (const o of fused.outputs) for (const c of fg.clientsOf(o)) if (c.node !== 'output') state.programs.delete(c.node);
+  return true;
 }

@@ -1,8 +1,8 @@
 // GEMM epilogue: act(matmul(a, b) + bias) computed by one native instruction (bias and
 // activation applied while the product is still in cache).
 import { fmtShape, shapeError } from '../../errors';
-import { EW, Op as NativeOp } from '../../ops.generated';
-import { DTYPE_CODE } from '../../dtype';
+import { ACT, EW, Op as NativeOp } from '../../ops.generated';
+import { EwBuilder } from '../../tensor/ew-builder';
 import { matmulWith } from '../../tensor/linalg';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { MatMul } from '../../graph/ops/linalg';
@@ -11,7 +11,7 @@ import { localRewrite } from '../../graph/rewrite';
 import { ewName, scalarValue } from '../../graph/match';
 import { FunctionGraph } from '../../graph/fgraph';
 
-const ACTS: Record<string, number> = { relu: 1, sigmoid: 2, tanh: 3 };
+const ACTS: Record<string, number> = ACT;
 const ACT_NAMES = ['', 'relu', 'sigmoid', 'tanh'];
 
 export class MatMulBiasAct extends Op {
@@ -102,8 +102,11 @@ export class GemmAcc extends Op {
     if (m !== c.shape[0] || n !== c.shape[1]) {
       // the product broadcasts into c (unknown dims that turned out 1): the unfused computation
       const p = matmulWith(em, a, b, this.transA, this.transB);
-      const ops = [EW.CONST, 2, 0, 0, 0, EW.MUL, 3, 1, 2, 0, EW.CONST, 4, 0, 0, 0, EW.MUL, 5, 0, 4, 0, EW.ADD, 6, 5, 3, 0];
-      const out = em.emit('gemmAcc (broadcast)', NativeOp.ELEMWISE, [c, p], [{ dtype: c.dtype, shape: c.shape.slice() }], [DTYPE_CODE[c.dtype], 5, ...ops, 6], [this.alpha, 0, 0, 0, this.beta, 0, 0, 0, 0, 0]);
+      const ew = new EwBuilder(c.dtype);
+      const [rc, rp] = [ew.input(), ew.input()];
+      ew.output(ew.op(EW.ADD, [ew.op(EW.MUL, [rc, ew.constant(this.beta)]), ew.op(EW.MUL, [rp, ew.constant(this.alpha)])]));
+      const { iattr, fattr } = ew.build();
+      const out = em.emit('gemmAcc (broadcast)', NativeOp.ELEMWISE, [c, p], [{ dtype: c.dtype, shape: c.shape.slice() }], iattr, fattr);
       em.release(p);
       return out;
     }

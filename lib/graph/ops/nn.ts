@@ -1,10 +1,9 @@
 // softmax, convolution and pooling.
-import { dtypeError, fmtShape, shapeError } from '../../errors';
-import { isFloat } from '../../dtype';
+import { fmtShape, shapeError } from '../../errors';
 import type { Emitter, Val } from '../../tensor/emitter';
 import {
   Conv2dOptions, Pool2dOptions, avgPool2dGradWith, conv2dGradFilterWith, conv2dGradInputWith, conv2dWith, convGeometry,
-  maxPool2dGradWith, poolGeometry, poolWith, softmaxWith,
+  maxPool2dGradWith, nnDtype, nnPairDtype, poolGeometry, poolWith, softmaxWith,
 } from '../../tensor/nn';
 import { normAxis } from '../../tensor/shape-util';
 import { isKnown } from '../dims';
@@ -24,7 +23,7 @@ export class Softmax extends Op {
   infer([x]: VarType[]): VarType[] {
     if (x.shape.length === 0) throw shapeError(this.name, 'needs at least one axis, got a scalar');
     normAxis(this.name, this.axis, x.shape.length);
-    return [{ dtype: x.dtype === 'float64' ? 'float64' : 'float32', shape: x.shape }];
+    return [{ dtype: nnDtype(x.dtype), shape: x.shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
     return [softmaxWith(em, this.name, x, normAxis(this.name, this.axis, x.shape.length))];
@@ -48,15 +47,15 @@ export class Conv2d extends Op {
     return this.opts;
   }
   infer([x, w]: VarType[]): VarType[] {
+    const dtype = nnPairDtype(this.name, x.dtype, w.dtype);
     if (x.shape.length !== 4 || w.shape.length !== 4) throw shapeError(this.name, `input must be 4-D NHWC and filter 4-D [kh,kw,in,out], got ${fmtShape(x.shape)} and ${fmtShape(w.shape)}`);
-    if (x.dtype !== w.dtype || !isFloat(x.dtype)) throw dtypeError(this.name, `needs two float32 or two float64 tensors, got ${x.dtype} and ${w.dtype}`);
     if (x.shape[3] !== null && w.shape[2] !== null && x.shape[3] !== w.shape[2]) throw shapeError(this.name, `input ${fmtShape(x.shape)} has ${x.shape[3]} channels but filter ${fmtShape(w.shape)} expects ${w.shape[2]}`);
     let oh: Dim = null, ow: Dim = null;
     if (x.shape[1] !== null && x.shape[2] !== null && isKnown(w.shape)) {
       const g = convGeometry(this.name, [1, x.shape[1], x.shape[2], w.shape[2]], w.shape, this.opts);
       [oh, ow] = [g.outShape[1], g.outShape[2]];
     }
-    return [{ dtype: x.dtype, shape: [x.shape[0], oh, ow, w.shape[3]] }];
+    return [{ dtype, shape: [x.shape[0], oh, ow, w.shape[3]] }];
   }
   lower<V extends Val>(em: Emitter<V>, [x, w]: V[]): V[] {
     return [conv2dWith(em, x, w, this.opts)];
@@ -77,8 +76,8 @@ export class Conv2dGradInput extends Op {
   override props() {
     return this.opts;
   }
-  infer([dy, , like]: VarType[]): VarType[] {
-    return [{ dtype: dy.dtype, shape: like.shape }];
+  infer([dy, w, like]: VarType[]): VarType[] {
+    return [{ dtype: nnPairDtype(this.name, dy.dtype, w.dtype), shape: like.shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [dy, w, like]: V[]): V[] {
     return [conv2dGradInputWith(em, dy, w, like.shape.slice(), this.opts)];
@@ -99,8 +98,8 @@ export class Conv2dGradFilter extends Op {
   override props() {
     return this.opts;
   }
-  infer([, dy, like]: VarType[]): VarType[] {
-    return [{ dtype: dy.dtype, shape: like.shape }];
+  infer([x, dy, like]: VarType[]): VarType[] {
+    return [{ dtype: nnPairDtype(this.name, x.dtype, dy.dtype), shape: like.shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [x, dy, like]: V[]): V[] {
     return [conv2dGradFilterWith(em, x, dy, like.shape.slice(), this.opts)];
@@ -125,7 +124,7 @@ export class Pool2d extends Op {
     if (x.shape.length !== 4) throw shapeError(this.name, `input must be 4-D [batch, height, width, channels], got ${fmtShape(x.shape)}`);
     const known = x.shape[1] !== null && x.shape[2] !== null;
     const g = known ? poolGeometry(this.name, [1, x.shape[1] as number, x.shape[2] as number, 1], this.opts).outShape : null;
-    return [{ dtype: x.dtype, shape: [x.shape[0], g ? g[1] : null, g ? g[2] : null, x.shape[3]] }];
+    return [{ dtype: nnDtype(x.dtype), shape: [x.shape[0], g ? g[1] : null, g ? g[2] : null, x.shape[3]] }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
     return [poolWith(em, this.name, x, this.opts)];
@@ -148,7 +147,7 @@ export class Pool2dGrad extends Op {
     return this.opts;
   }
   infer([x, dy]: VarType[]): VarType[] {
-    return [{ dtype: dy.dtype, shape: x.shape }];
+    return [{ dtype: this.max ? nnPairDtype(this.name, x.dtype, dy.dtype) : nnDtype(dy.dtype), shape: x.shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [x, dy]: V[]): V[] {
     return [this.max ? maxPool2dGradWith(em, x, dy, this.opts) : avgPool2dGradWith(em, dy, x.shape.slice(), this.opts)];

@@ -7,8 +7,8 @@ import type { Emitter, Val } from '../../tensor/emitter';
 import { castCtype, castWith } from '../../tensor/elementwise';
 import { EW } from '../../ops.generated';
 import {
-  broadcastToWith, concatWith, gatherWith, normPerm, oneHotWith, padWith, reshapeShape, sliceWith, slicePlan,
-  stridedSlicePlan, stridedSliceWith, tileWith,
+  broadcastToWith, checkStridedSliceArgs, concatWith, dimshufflePlan, dimshuffleWith, gatherWith, normPerm, oneHotWith, padWith, reshapeShape, sliceWith, slicePlan,
+  stridedSlicePlan, stridedSliceWith, tileWith, transposeWith,
 } from '../../tensor/shape-ops';
 import { reduceWith } from '../../tensor/reduction';
 import { normAxis, sizeOf } from '../../tensor/shape-util';
@@ -73,23 +73,10 @@ export class DimShuffle extends Op {
     return this.pattern;
   }
   infer([x]: VarType[]): VarType[] {
-    const used = this.pattern.filter((p): p is number => p !== 'x');
-    if (new Set(used).size !== used.length || used.some((a) => !Number.isInteger(a) || a < 0 || a >= x.shape.length))
-      throw argError(this.name, `pattern ${JSON.stringify(this.pattern)} must use each axis of a rank-${x.shape.length} tensor at most once`);
-    x.shape.forEach((d, i) => {
-      if (!used.includes(i) && d !== 1 && d !== null) throw shapeError(this.name, `axis ${i} of ${fmtShape(x.shape)} has size ${d}; only size-1 axes can be dropped`);
-    });
-    return [{ dtype: x.dtype, shape: this.pattern.map((p) => (p === 'x' ? 1 : x.shape[p])) }];
+    return [{ dtype: x.dtype, shape: dimshufflePlan(this.name, x.shape, this.pattern).shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
-    this.infer([x]); // run-time check of dropped axes
-    const used = this.pattern.filter((p): p is number => p !== 'x');
-    const dropped = x.shape.map((_, i) => i).filter((i) => !used.includes(i));
-    const perm = [...used, ...dropped];
-    const ordered = perm.every((a, i) => a === i) ? x : transposeLower(em, x, perm);
-    const out = em.view(ordered, this.pattern.map((p) => (p === 'x' ? 1 : x.shape[p])), this.name);
-    if (ordered !== x) em.release(ordered);
-    return [out];
+    return [dimshuffleWith(em, x, this.pattern)];
   }
   override grad(node: Apply, [gz]: (Variable | null)[]) {
     if (!gz) return [null];
@@ -102,11 +89,6 @@ export class DimShuffle extends Op {
     const back = [...Array(x.ndim).keys()].map((i) => (used.includes(i) ? used.indexOf(i) : ('x' as const)));
     return [back.every((p, i) => p === i) ? squeezed : applyOp1(new DimShuffle(back), [squeezed])];
   }
-}
-
-function transposeLower<V extends Val>(em: Emitter<V>, x: V, perm: number[]): V {
-  const strides = x.shape.map((_, i) => sizeOf(x.shape.slice(i + 1)));
-  return em.emit('transpose', NativeOp.COPY, [x], [{ dtype: x.dtype, shape: perm.map((a) => x.shape[a]) }], [0, ...perm.map((a) => strides[a])])[0];
 }
 
 export class Transpose extends Op {
@@ -122,7 +104,7 @@ export class Transpose extends Op {
     return [{ dtype: x.dtype, shape: p.map((a) => x.shape[a]) }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
-    return [transposeLower(em, x, this.perm)];
+    return [transposeWith(em, x, this.perm)];
   }
   override grad(_node: Apply, [gz]: (Variable | null)[]) {
     if (!gz) return [null];
@@ -145,6 +127,29 @@ export class BroadcastLike extends Op {
   }
   override grad(node: Apply, [gz]: (Variable | null)[]) {
     return [gz ? sumToShape(gz, node.inputs[0]) : null, null];
+  }
+}
+
+/** x, checked to have `size` elements along `axis` once that is known (split of an unknown dim). */
+export class ExpectDim extends Op {
+  readonly name = 'expectDim';
+  constructor(readonly axis: number, readonly size: number, readonly op: string) {
+    super();
+  }
+  override props() {
+    return [this.axis, this.size, this.op];
+  }
+  infer([x]: VarType[]): VarType[] {
+    const d = x.shape[this.axis];
+    if (d !== null && d !== this.size) throw shapeError(this.op, `axis ${this.axis} of ${fmtShape(x.shape)} has size ${d}, not ${this.size}`);
+    return [{ dtype: x.dtype, shape: x.shape.map((v, i) => (i === this.axis ? this.size : v)) }];
+  }
+  lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
+    this.infer([x]);
+    return [em.view(x, x.shape.slice(), this.name)];
+  }
+  override grad(_node: Apply, [gz]: (Variable | null)[]) {
+    return [gz];
   }
 }
 
@@ -220,6 +225,7 @@ export class StridedSlice extends Op {
   }
   infer([x]: VarType[]): VarType[] {
     if (known(x.shape)) return [{ dtype: x.dtype, shape: stridedSlicePlan(this.name, x.shape, this.begin, this.end, this.strides).outShape }];
+    checkStridedSliceArgs(this.name, x.shape.length, this.begin, this.end, this.strides);
     return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < Math.max(this.begin.length, this.end.length, this.strides.length) ? null : d)) }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
