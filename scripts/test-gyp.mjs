@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run test:gyp`: builds the addon once through binding.gyp (the node-gyp route) and checks that
-// the result loads and runs.  The build happens in build-gyp/, a copy of binding.gyp and native/,
-// so the cmake-js build in build/ is never touched.  Offline: it uses the node-gyp bundled with npm
+// the result loads and runs: a raw FILL, then the library on it (matmul, elementwise ops, a compiled
+// function).  The build happens in build-gyp/, a copy of binding.gyp and native/, so the cmake-js
+// build in build/ is never touched.  Offline: it uses the node-gyp bundled with npm
 // and the Node headers already on this machine (npm's `nodedir`, else the prefix of this node).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -99,6 +100,7 @@ const inc = withBlas ? (/-I(\S*openblas\S*)/i.exec(mkText)?.[1] ?? 'yes') : '';
 console.log(`== test:gyp: OpenBLAS ${withBlas ? `found (include ${inc})` : 'not found: built-in GEMM'}`);
 if (inc && !/openblas/i.test(String(info.gemm))) fail(`OpenBLAS was found at configure time but backendInfo().gemm is ${info.gemm}.`);
 if (!inc && /openblas/i.test(String(info.gemm))) fail(`OpenBLAS was not configured but backendInfo().gemm is ${info.gemm}.`);
+if (process.env.SYMTENSOR_EXPECT_GEMM === 'openblas' && !inc) fail('SYMTENSOR_EXPECT_GEMM=openblas, but binding.gyp did not find OpenBLAS (built-in GEMM).');
 
 const FILL = 1;
 const [buf] = addon.exec(FILL, [], [], [0 /* float32 */], [[2, 2]], [], [3]);
@@ -108,4 +110,33 @@ if (!(out instanceof Float32Array) || out.length !== 4 || !out.every((v) => v ==
 }
 addon.dispose(buf);
 console.log(`== test:gyp: FILL -> Float32Array [${Array.from(out)}]`);
-console.log('test:gyp: ok (binding.gyp builds, loads and runs)');
+
+// 6. The library itself on this addon (node-gyp-build takes <SYMTENSOR_PREBUILD>/build/Release):
+//    matmuls (a small one and one big enough for the blocked/BLAS path), elementwise ops with
+//    broadcasting, and a compiled function whose elementwise chain is fused.  Expected values
+//    are integers computed here, or Math.* within float32 rounding.
+const apiCheck = `
+const st = require('./lib/index');
+const loaded = process.report.getReport().sharedObjects.filter((f) => f.endsWith('.node'));
+if (!loaded.some((f) => f.includes(${JSON.stringify(path.join('build-gyp', 'build', 'Release'))}))) throw new Error('not the node-gyp build: ' + loaded);
+const eq = (got, want, what) => { if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(what + ': got ' + JSON.stringify(got) + ', expected ' + JSON.stringify(want)); };
+const near = (got, want, what) => want.forEach((w, i) => { if (!(Math.abs(got[i] - w) <= 2e-6 * (1 + Math.abs(w)))) throw new Error(what + '[' + i + ']: got ' + got[i] + ', expected ' + w); });
+eq(st.matmul(st.tensor([[1, 2], [3, 4]]), st.tensor([[5, 6], [7, 8]])).arraySync(), [[19, 22], [43, 50]], 'matmul 2x2');
+const [m, k, n] = [70, 50, 30];
+const a = Array.from({ length: m * k }, (_, i) => ((i * 7) % 11) - 5), b = Array.from({ length: k * n }, (_, i) => ((i * 5) % 13) - 6);
+const want = [];
+for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) { let s = 0; for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j]; want.push(s); }
+eq(Array.from(st.matmul(st.tensor(a, { shape: [m, k] }), st.tensor(b, { shape: [k, n] })).dataSync()), want, 'matmul 70x50x30');
+eq(st.add(st.tensor([[1, 2, 3], [4, 5, 6]]), st.tensor([10, 20, 30])).arraySync(), [[11, 22, 33], [14, 25, 36]], 'add with broadcasting');
+const xs = [-2, -0.5, 0, 0.75, 3];
+near(Array.from(st.exp(st.tensor(xs)).dataSync()), xs.map(Math.exp), 'exp');
+const x = st.T.vector('x');
+const f = st.fn([x], x.mul(2).add(1).tanh());
+near(Array.from(f.sync(st.tensor(xs)).dataSync()), xs.map((v) => Math.tanh(2 * v + 1)), 'compiled tanh(2x + 1)');
+console.log('== test:gyp: the library on the node-gyp build: matmul, elementwise and a compiled function ok; gemm ' + st.backendInfo().gemm);
+`;
+const api = spawnSync(process.execPath, ['--import', 'tsx', '-e', apiCheck], {
+  cwd: root, stdio: 'inherit', env: { ...process.env, SYMTENSOR_PREBUILD: work },
+});
+if (api.status !== 0) fail(`the library does not work on the node-gyp build (exit ${api.status ?? api.signal}); see the output above.`);
+console.log('test:gyp: ok (binding.gyp builds, loads and runs the library)');

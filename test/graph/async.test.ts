@@ -215,13 +215,18 @@ describe('graph: async calls', function () {
     const a = st.randomNormal([600, 600], { seed: 1, stddev: 0.03 });
     const expected = (f.sync(a) as Tensor).item() as number;
     const running = f(a), queued = f(a);
-    await sleep(2);
+    // once the microtasks have run, the first call is on a worker (two 600³ products take far
+    // longer than one turn of the event loop) and the second waits behind it
+    await new Promise((r) => setImmediate(r));
     f.dispose();
     const [r1, r2] = await Promise.allSettled([running, queued]);
-    if (r1.status === 'fulfilled') assert.equal((r1.value as Tensor).item(), expected);
-    else assert.equal((r1.reason as st.SymtensorError).code, 'ERR_ST_DISPOSED');
-    assert.equal(r2.status, 'rejected');
+    assert.equal(r1.status, 'fulfilled', `the running call must complete: ${r1.status === 'rejected' ? (r1.reason as Error).message : ''}`);
+    assert.equal(((r1 as PromiseFulfilledResult<Tensor>).value as Tensor).item(), expected);
+    assert.equal(r2.status, 'rejected', 'the queued call must not run after dispose()');
     assert.equal(((r2 as PromiseRejectedResult).reason as st.SymtensorError).code, 'ERR_ST_DISPOSED');
+    // and later calls fail the same way
+    await assert.rejects(f(a), (e: st.SymtensorError) => e.code === 'ERR_ST_DISPOSED');
+    assert.throws(() => f.sync(a), (e: st.SymtensorError) => e.code === 'ERR_ST_DISPOSED');
   });
 
   it('different functions running BLAS concurrently on worker threads give the sync results', async () => {

@@ -4,6 +4,10 @@
 // Numbers are held as JS doubles.  A float32 value is a double that Math.fround leaves unchanged,
 // int32 values are integers in the int32 range, bool values are 0 or 1.
 
+import { erf, erfc } from './erf';
+
+export { erf, erfc };
+
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 
@@ -54,14 +58,14 @@ export const PRED_DTYPE: Record<DType, DType> = { float32: 'bool', float64: 'boo
 
 export type UnaryOp =
   | 'neg' | 'abs' | 'sign' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal'
-  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'softplus'
+  | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'leakyRelu' | 'elu' | 'selu' | 'gelu' | 'softplus' | 'erf'
   | 'floor' | 'ceil' | 'round' | 'isNaN' | 'isFinite' | 'logicalNot';
 
 export const UNARY_KIND: Record<UnaryOp, 'keep' | 'float' | 'pred'> = {
   neg: 'keep', abs: 'keep', sign: 'keep', square: 'keep', relu: 'keep', floor: 'keep', ceil: 'keep', round: 'keep',
   exp: 'float', expm1: 'float', log: 'float', log1p: 'float', sqrt: 'float', rsqrt: 'float', reciprocal: 'float',
   sin: 'float', cos: 'float', tanh: 'float', sigmoid: 'float', selu: 'float', gelu: 'float', softplus: 'float',
-  leakyRelu: 'float', elu: 'float',
+  erf: 'float', leakyRelu: 'float', elu: 'float',
   isNaN: 'pred', isFinite: 'pred', logicalNot: 'pred',
 };
 
@@ -203,53 +207,6 @@ function broadcastIndex(src: readonly number[], outShape: readonly number[]): nu
 const SELU_ALPHA = 1.6732632423543772848170429916717;
 const SELU_SCALE = 1.0507009873554804934193349852946;
 
-/** erfc(x) for x >= 2 by its continued fraction (modified Lentz). */
-function erfcTail(x: number): number {
-  const tiny = 1e-300;
-  let f = x;
-  let c = f;
-  let d = 0;
-  for (let n = 1; n < 5000; n++) {
-    const a = n / 2;
-    d = x + a * d;
-    if (d === 0) d = tiny;
-    d = 1 / d;
-    c = x + a / c;
-    if (c === 0) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-17) break;
-  }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
-}
-
-/** erf(x) for |x| < 2 by the series exp(-x²)·Σ (2x²)^n x / (1·3·…·(2n+1)), all terms positive. */
-function erfSeries(ax: number): number {
-  const x2 = 2 * ax * ax;
-  let term = ax;
-  let sum = ax;
-  for (let n = 1; n < 500; n++) {
-    term *= x2 / (2 * n + 1);
-    sum += term;
-    if (term < 1e-18 * sum) break;
-  }
-  return (2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum;
-}
-
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  const r = ax < 2 ? erfSeries(ax) : 1 - erfcTail(ax);
-  return x < 0 ? -r : r;
-}
-
-export function erfc(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  if (x >= 2) return erfcTail(x);
-  if (x <= -2) return 2 - erfcTail(-x);
-  return 1 - erf(x);
-}
-
 /** Round half to even (numpy's rint); keeps the sign of zero. */
 export function roundHalfEven(x: number): number {
   if (!Number.isFinite(x)) return x;
@@ -307,6 +264,7 @@ const FLOAT_UNARY: Record<Exclude<UnaryOp, 'isNaN' | 'isFinite' | 'logicalNot'>,
   selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
   gelu: (x) => 0.5 * x * erfc(-x / Math.SQRT2),
   softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+  erf: (x) => erf(x),
   floor: (x) => Math.floor(x),
   ceil: (x) => Math.ceil(x),
   round: (x) => roundHalfEven(x),
@@ -710,6 +668,15 @@ export function transpose(x: Ref, perm?: number[]): Ref {
     data[i] = x.data[o];
   }
   return { shape, dtype: x.dtype, data };
+}
+
+/** Theano's dimshuffle: the listed axes in order (left-out size-1 axes dropped), 'x' a new axis of size 1. */
+export function dimshuffle(x: Ref, pattern: (number | 'x')[]): Ref {
+  const used = pattern.filter((p): p is number => p !== 'x');
+  const dropped = x.shape.map((_, i) => i).filter((i) => !used.includes(i));
+  if (dropped.some((i) => x.shape[i] !== 1)) throw new Error('reference: dimshuffle drops an axis of size other than 1');
+  const t = transpose(x, [...used, ...dropped]);
+  return { shape: pattern.map((p) => (p === 'x' ? 1 : x.shape[p])), dtype: t.dtype, data: t.data };
 }
 
 /** Picks out[idx] = x[map(idx)] for every index of shape. */

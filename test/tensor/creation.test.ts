@@ -310,3 +310,18 @@ describe('random tensors', () => {
     expectError(() => st.randomUniform([2], { seed: 1.5 }), 'ERR_ST_ARG', ['randomUniform', 'seed']);
   });
 });
+
+describe('tensor(): the second argument', () => {
+  it('a dtype string is the dtype (not silently ignored)', () => {
+    const t = st.tensor([0.3, -1.7], 'float64');
+    assert.equal(t.dtype, 'float64');
+    assert.deepEqual(Array.from(t.dataSync() as Float64Array), [0.3, -1.7]);
+    assert.equal(st.tensor([1, 2], 'int32').dtype, 'int32');
+  });
+
+  it('anything but an options object or a dtype is an error', () => {
+    assert.throws(() => st.tensor([1, 2], [2] as never), /options object.*pass \{ shape: \[\.\.\.\] \}/);
+    assert.throws(() => st.tensor([1, 2], 'float16' as never), /float16/);
+    assert.throws(() => st.tensor([1, 2], null as never), /options object/);
+  });
+});

@@ -3,20 +3,15 @@ import * as st from '../../lib/index';
 import * as R from '../support/reference';
 import { DType, DTYPES, Ref, Rng } from '../support/reference';
 import { Tol, expectTensor, fromSt, toSt, valueClose } from '../support/check';
+import { exportsOfKind } from '../support/exports';
 
 type UnaryFn = (x: st.TensorLike) => st.Tensor;
 type BinaryFn = (a: st.TensorLike, b: st.TensorLike) => st.Tensor;
 
-const UNARY_OPS: R.UnaryOp[] = [
-  'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tanh',
-  'sigmoid', 'relu', 'leakyRelu', 'elu', 'selu', 'gelu', 'softplus', 'floor', 'ceil', 'round', 'isNaN', 'isFinite',
-  'logicalNot',
-];
-
-const BINARY_OPS: R.BinaryOp[] = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'mod', 'equal', 'notEqual', 'less', 'lessEqual', 'greater',
-  'greaterEqual', 'logicalAnd', 'logicalOr',
-];
+// The op lists are the package's exports filed as unary/binary (test/support/exports.ts), so an
+// exported elementwise op cannot be left out; one the reference does not know fails below by name.
+const UNARY_OPS = exportsOfKind(st, 'unary') as R.UnaryOp[];
+const BINARY_OPS = exportsOfKind(st, 'binary') as R.BinaryOp[];
 
 const stUnary = (op: R.UnaryOp): UnaryFn => (st as unknown as Record<string, UnaryFn>)[op];
 const stBinary = (op: R.BinaryOp): BinaryFn => (st as unknown as Record<string, BinaryFn>)[op];
@@ -49,6 +44,11 @@ function randomInput(rng: Rng, op: R.UnaryOp, shape: number[], d: DType, special
 }
 
 describe('elementwise: unary ops', () => {
+  it('every exported unary op has a reference implementation', () => {
+    assert.ok(UNARY_OPS.length >= 28, `only ${UNARY_OPS.length} unary exports found: ${UNARY_OPS}`);
+    assert.deepEqual(UNARY_OPS.filter((op) => !Object.prototype.hasOwnProperty.call(R.UNARY_KIND, op)), [], 'exported unary ops the reference lacks');
+  });
+
   for (const op of UNARY_OPS) {
     it(`${op}: every dtype and shape matches the reference (dtype, shape, values)`, () => {
       const rng = new Rng(op.length * 7919 + op.charCodeAt(0));
@@ -156,6 +156,8 @@ describe('elementwise: unary ops', () => {
     near(v(st.gelu(x)), [-0.04550026389635842, -0.15865525393145707, 0, 0.8413447460685429, 1.9544997361036416], 1e-15, 'gelu');
     near(v(st.softplus(x)), [0.1269280110429725, 0.31326168751822286, 0.6931471805599453, 1.3132616875182228, 2.1269280110429727], 1e-15, 'softplus');
     near(v(st.selu(x)), [-1.520166468595695, -1.1113307378125625, 0, 1.0507009873554805, 2.101401974710961], 1e-14, 'selu');
+    near(v(st.erf(x)), [-0.9953222650189527, -0.8427007929497149, 0, 0.8427007929497149, 0.9953222650189527], 1e-15, 'erf');
+    near(v(st.erf(st.tensor([0.5, -3, 1e-8], { dtype: 'float64' }))), [0.5204998778130465, -0.9999779095030014, 1.1283791670955126e-8], 1e-16, 'erf');
     // large magnitudes stay finite and saturate
     const big = st.tensor([-1000, 1000], { dtype: 'float32' });
     assert.deepEqual(v(st.sigmoid(big)), [0, 1]);
@@ -196,6 +198,11 @@ function binTol(op: R.BinaryOp, d: DType): Tol {
 }
 
 describe('elementwise: binary ops', () => {
+  it('every exported binary op has a reference implementation', () => {
+    assert.ok(BINARY_OPS.length >= 16, `only ${BINARY_OPS.length} binary exports found: ${BINARY_OPS}`);
+    assert.deepEqual(BINARY_OPS.filter((op) => !Object.prototype.hasOwnProperty.call(R.BINARY_KIND, op)), [], 'exported binary ops the reference lacks');
+  });
+
   for (const op of BINARY_OPS) {
     it(`${op}: all 16 dtype pairs with broadcasting, 0-d and empty shapes`, () => {
       const rng = new Rng(1000 + op.length * 31 + op.charCodeAt(1));
@@ -497,6 +504,7 @@ describe('elementwise: accuracy over wide input ranges', () => {
     ['tanh', (r) => (r.bool() ? 1 : -1) * Math.exp(r.uniform(-69, 4))],
     ['sigmoid', (r) => r.uniform(-100, 100)],
     ['gelu', (r) => r.uniform(-15, 15)],
+    ['erf', (r) => (r.bool() ? 1 : -1) * Math.exp(r.uniform(-69, 2))],
     ['softplus', (r) => r.uniform(-100, 100)],
     ['selu', (r) => r.uniform(-90, 50)],
     ['elu', (r) => r.uniform(-90, 50)],
@@ -541,6 +549,12 @@ describe('reference self-checks', () => {
     }
     assert.ok(Math.abs(R.erfc(3) / 2.209049699858544e-5 - 1) < 1e-13, `erfc(3) = ${R.erfc(3)}`);
     assert.ok(Math.abs(R.erfc(5) / 1.5374597944280349e-12 - 1) < 1e-13, `erfc(5) = ${R.erfc(5)}`);
+    // the ends and the middle of the range: odd, signed zero, ±1 at ±∞, slope 2/√π at 0
+    assert.deepEqual([R.erf(Infinity), R.erf(-Infinity), R.erfc(Infinity), R.erfc(-Infinity)], [1, -1, 0, 2]);
+    assert.ok(Object.is(R.erf(-0), -0) && Object.is(R.erf(0), 0));
+    assert.ok(Number.isNaN(R.erf(NaN)));
+    assert.equal(R.erf(1e-10), 1.1283791670955126e-10);
+    assert.equal(R.erf(0.1), 0.1124629160182849);
   });
 
   it('the reference binary ops reproduce hand-computed values', () => {

@@ -182,6 +182,9 @@ describe('dot and outer', () => {
       }
     }
     assert.deepEqual(st.outer([1, 2], [3, 4, 5]).arraySync(), [[3, 4, 5], [6, 8, 10]]);
-    expectError(() => st.outer(st.ones([2, 2]), st.ones([2])), 'ERR_ST_ARG', ['outer', '[2,2]']);
+    // numpy's outer flattens operands of any rank
+    const m = R.randomRef(rng, [2, 2], 'float32'), v = R.randomRef(rng, [3], 'int32');
+    expectTensor(st.outer(toSt(m), toSt(v)), R.outer(m, v), 'outer([2,2], [3])');
+    assert.deepEqual(st.outer(st.tensor([[1, 2], [3, 4]]), st.tensor([1, 10])).shape, [4, 2]);
   });
 });

@@ -65,6 +65,23 @@ describe('shape ops', () => {
     assert.deepEqual(st.transpose(st.tensor([[1, 2, 3], [4, 5, 6]])).arraySync(), [[1, 4], [2, 5], [3, 6]]);
   });
 
+  it('dimshuffle: reorders, inserts size-1 axes and drops size-1 axes', () => {
+    const rng = new Rng(21);
+    const cases: [number[], (number | 'x')[]][] = [
+      [[3, 1, 4], [2, 'x', 0]], [[5], ['x', 0, 'x']], [[2, 3], [1, 0]], [[2, 3], [0, 1]], [[1], []], [[], ['x', 'x']], [[2, 1, 3, 1], [2, 'x', 0]],
+    ];
+    for (const d of DTYPES) {
+      for (const [shape, pattern] of cases) {
+        const x = rand(rng, shape, d);
+        expectTensor(st.dimshuffle(toSt(x), pattern), R.dimshuffle(x, pattern), `dimshuffle ${d} [${shape}] ${JSON.stringify(pattern)}`);
+        expectTensor(toSt(x).dimshuffle(pattern), R.dimshuffle(x, pattern), `Tensor.dimshuffle ${d} [${shape}]`);
+      }
+    }
+    expectError(() => st.dimshuffle(st.ones([2, 3]), [0]), 'ERR_ST_SHAPE', ['dimshuffle', 'size 3']);
+    expectError(() => st.dimshuffle(st.ones([2, 3]), [0, 0, 1]), 'ERR_ST_ARG', ['dimshuffle']);
+    expectError(() => st.dimshuffle(st.ones([2]), [1]), 'ERR_ST_ARG', ['dimshuffle']);
+  });
+
   it('broadcastTo', () => {
     const rng = new Rng(3);
     for (const d of DTYPES) {
