@@ -259,8 +259,15 @@ async function main() {
     }
     peerInfo.symtensor = { backendInfo: libs.st.backendInfo(), openblasCore: symtensorOpenblasCore(), gemmCheckRelErr: check };
   }
-  if (want('tfjs-cpu') || want('tfjs-wasm')) {
-    const t = await loadTfjs();
+  // tfjs is an optional peer set (bench/package.json): without it the tfjs cases are skipped, and said so.
+  const tfjs = want('tfjs-cpu') || want('tfjs-wasm') ? await loadTfjs().catch((e: Error) => e) : null;
+  if (tfjs instanceof Error) {
+    const absent = /MODULE_NOT_FOUND/.test(String((tfjs as NodeJS.ErrnoException).code));
+    notes.push(`tfjs-cpu and tfjs-wasm skipped: ${absent ? '@tensorflow/tfjs is not installed; `npm run bench:install` installs the JS peers (about 290 MB)'
+      : `@tensorflow/tfjs did not load: ${tfjs.message.split('\n')[0]}`}`);
+    opts.impls = opts.impls.filter((x) => !x.startsWith('tfjs'));
+  } else if (tfjs) {
+    const t = tfjs;
     libs.tf = t.tf;
     notes.push(...t.notes);
     peerInfo.tfjs = { version: t.version, backends: t.backends, blas: 'none (own kernels)' };
@@ -477,6 +484,7 @@ async function main() {
     console.log(`${met} met, ${missed} missed${summary.length - met - missed ? `, ${summary.length - met - missed} not measured` : ''}`);
   }
   for (const n of notes) console.log(`note: ${n}`);
+  console.log(`peers run: ${peersRun(results).join(', ') || 'none'}`);
   for (const w of warnings) console.log(`WARNING: ${w}`);
   const loadEnd = os.loadavg();
   const elapsed = (performance.now() - t00) / 1000;
@@ -508,6 +516,13 @@ async function main() {
   mkdirSync(path.dirname(opts.out), { recursive: true });
   writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
   console.log(`wrote ${path.relative(process.cwd(), opts.out) || opts.out}`);
+}
+
+/** The implementations that produced at least one measurement, in the table's order. */
+function peersRun(results: Record<string, CaseResults>): string[] {
+  const ran = new Set<string>();
+  for (const r of Object.values(results)) for (const [impl, o] of Object.entries(r)) if (o && !('skipped' in o) && !('error' in o)) ran.add(impl);
+  return IMPLS.filter((i) => ran.has(i));
 }
 
 main().catch((e) => {

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // `npm run test:pack`: what a user gets from `npm install symtensor`.
-//   1. makes sure prebuilds/<platform>-<arch>/ holds a current prebuild (`npm run prebuildify`);
+//   1. makes sure prebuilds/<platform>-<arch>/ holds a current prebuild (`npm run prebuildify`),
+//      and that the developer addon in build/Release is back, byte for byte, afterwards;
 //   2. `npm pack`s the package and checks the tarball's file list;
 //   3. installs the tarball into an empty temporary project with a PATH that has node, npm and sh
 //      but no compiler and no cmake, so the install script must take the prebuild;
 //   4. there, `require('symtensor')` and `import * as st from 'symtensor'` multiply two matrices,
-//      and the process must have loaded the prebuilt addon.
+//      and the process must have loaded the prebuilt addon (with SYMTENSOR_EXPECT_GEMM=openblas,
+//      one that links OpenBLAS).
 // Temporary folders are removed at the end (SYMTENSOR_KEEP_PACK_TMP=1 keeps them for debugging).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
@@ -47,6 +50,14 @@ function newestMtime(p) {
   return m;
 }
 
+// The developer build (cmake-js) that prebuildify moves aside and the restore puts back.
+const devAddon = path.join(root, 'build', 'Release', 'symtensor.node');
+
+/** sha256 of a file's bytes, or null when there is no such file. */
+function fileHash(p) {
+  return existsSync(p) ? createHash('sha256').update(readFileSync(p)).digest('hex') : null;
+}
+
 function currentPrebuild() {
   if (!existsSync(prebuildDir)) return null;
   const f = readdirSync(prebuildDir).find((n) => n.endsWith('.node'));
@@ -71,10 +82,18 @@ try {
     prebuild = null;
   }
   if (!prebuild) {
+    const devAddonBefore = fileHash(devAddon);
     log('npm run prebuildify');
     const r = npm(['run', 'prebuildify']);
     // Put the developer addon back in build/Release (prebuildify moves the prebuild out of there).
-    spawnSync(process.execPath, [path.join(root, 'scripts', 'prebuild-cmake.mjs'), '--restore'], { cwd: root, stdio: 'inherit' });
+    // Checked first: a developer addon left out would make a later `npm test` test the prebuild.
+    mustSucceed(spawnSync(process.execPath, [path.join(root, 'scripts', 'prebuild-cmake.mjs'), '--restore'], { cwd: root, stdio: 'inherit' }),
+      'restoring the developer addon (scripts/prebuild-cmake.mjs --restore)');
+    const devAddonAfter = fileHash(devAddon);
+    if (devAddonAfter !== devAddonBefore) {
+      fail(`build/Release/symtensor.node ${devAddonBefore ? (devAddonAfter ? 'differs from the developer build it held before' : 'is missing') : 'appeared'} ` +
+        'after prebuildify and the restore: tests run after this would load the wrong addon.');
+    }
     mustSucceed(r, 'npm run prebuildify');
     prebuild = currentPrebuild();
     if (!prebuild) fail(`npm run prebuildify left no .node in prebuilds/${tuple}/`);
@@ -101,7 +120,7 @@ try {
   log(`${info.filename}: ${info.files.length} files, ${(info.size / 1e6).toFixed(1)} MB packed, ${(info.unpackedSize / 1e6).toFixed(1)} MB unpacked`);
 
   const required = [
-    'package.json', 'CMakeLists.txt', 'binding.gyp', 'native/sources.json', 'native/include/symtensor.h',
+    'package.json', 'CMakeLists.txt', 'scripts/install.mjs', 'LICENSE', 'native/sources.json', 'native/include/symtensor.h',
     'native/binding/addon.cc', 'native/ops.def', `prebuilds/${tuple}/${path.basename(prebuild)}`,
   ];
   if (hasTsEntry) {
@@ -120,9 +139,12 @@ try {
   required.push(...sources.core, ...sources.binding);
   const missing = required.filter((f) => !files.has(f));
   if (missing.length) fail(`the tarball lacks: ${missing.join(', ')} (check "files" in package.json)`);
-  const unwanted = [...files].filter((f) => /^(build|build-[^/]*|node_modules|test|bench|\.ci)\//.test(f));
+  // No tests, no build trees, no source maps (their lib/*.ts sources do not ship), and no binding.gyp:
+  // with it npm would report `node-gyp rebuild` as the install script.
+  const unwanted = [...files].filter((f) => /^(build|build-[^/]*|node_modules|test|bench|examples|\.ci|native\/test)\//.test(f) ||
+    /\.map$/.test(f) || f === 'binding.gyp');
   if (unwanted.length) fail(`the tarball should not contain: ${unwanted.slice(0, 10).join(', ')}`);
-  log(`tarball contents ok (${required.length} required files: entry points, prebuild, native sources, CMakeLists.txt, binding.gyp)`);
+  log(`tarball contents ok (${required.length} required files: entry points, prebuild, native sources, CMakeLists.txt, install script; no tests, maps or binding.gyp)`);
 
   // ---- 3. a PATH without compilers ----
   const bin = path.join(tmp, 'bin');
@@ -158,6 +180,21 @@ try {
   const installed = path.join(app, 'node_modules', 'symtensor');
   if (!existsSync(installed)) fail('node_modules/symtensor is missing after the install');
   if (existsSync(path.join(installed, 'build'))) fail('the install compiled the addon (node_modules/symtensor/build exists) instead of using the prebuild');
+  // Runtime dependencies only: the build tools (cmake-js and its ~40 packages) come only for a source build.
+  const pkgs = readdirSync(path.join(app, 'node_modules')).filter((n) => !n.startsWith('.'));
+  const extra = pkgs.filter((n) => n !== 'symtensor' && n !== 'node-gyp-build');
+  if (extra.length) fail(`installing the tarball pulled more than its runtime dependency node-gyp-build: ${extra.join(', ')}`);
+  // What a consumer is asked to approve under npm's allowScripts must be the real install command.
+  const scriptsLs = spawnSync(path.join(bin, 'npm'), ['install-scripts', 'ls'], { cwd: app, env, encoding: 'utf8' });
+  if (scriptsLs.status === 0 || /symtensor/.test(scriptsLs.stdout)) {
+    if (!/symtensor@[^\s]+ \(install: node scripts\/install\.mjs/.test(scriptsLs.stdout)) {
+      fail(`npm install-scripts ls does not report symtensor's install script:\n${scriptsLs.stdout}${scriptsLs.stderr}`);
+    }
+    log('npm install-scripts ls reports: install: node scripts/install.mjs');
+  } else {
+    log(`npm install-scripts ls not available in this npm (${(scriptsLs.stderr || '').split('\n')[0]}); skipped`);
+  }
+  log(`node_modules: ${pkgs.join(', ')}`);
 
   // ---- 5. use it ----
   // Which addon file did the process load?  process.report lists the shared objects.
@@ -166,6 +203,9 @@ const loaded = process.report.getReport().sharedObjects.filter((f) => f.endsWith
 const expect = ${JSON.stringify(`/prebuilds/${tuple}/`)};
 if (!loaded.some((f) => f.includes(expect))) { console.error('not the prebuild: loaded ' + JSON.stringify(loaded)); process.exit(1); }
 console.log('loaded addon: ' + loaded.map((f) => f.slice(f.indexOf('node_modules'))).join(', '));`;
+  // CI (SYMTENSOR_EXPECT_GEMM=openblas) requires the prebuild to carry OpenBLAS.
+  const gemmCheck = (info) => (process.env.SYMTENSOR_EXPECT_GEMM === 'openblas' ? `
+if (!/^openblas /.test(${info}.gemm)) { console.error('the prebuild has no OpenBLAS: gemm is ' + ${info}.gemm); process.exit(1); }` : '');
   const checks = {};
   if (hasTsEntry) {
     const body = (lang) => `
@@ -176,6 +216,7 @@ if (JSON.stringify(got) !== JSON.stringify([[19, 22], [43, 50]])) {
   process.exit(1);
 }
 console.log('${lang}: matmul ok; backendInfo ' + JSON.stringify(st.backendInfo()));
+${gemmCheck('st.backendInfo()')}
 ${loadedCheck}`;
     checks['check.cjs'] = `'use strict';\nconst st = require('symtensor');\n${body('require')}`;
     checks['check.mjs'] = `import * as st from 'symtensor';\nimport process from 'node:process';\n${body('import')}`;
@@ -187,6 +228,7 @@ const [buf] = addon.exec(1 /* FILL */, [], [], [0], [[2, 2]], [], [3]);
 const out = Array.from(addon.read(buf));
 if (JSON.stringify(out) !== '[3,3,3,3]') { console.error('FILL gave ' + JSON.stringify(out)); process.exit(1); }
 console.log('raw addon: FILL ok; backendInfo ' + JSON.stringify(addon.backendInfo()));
+${gemmCheck('addon.backendInfo()')}
 ${loadedCheck}`;
   }
   for (const [file, code] of Object.entries(checks)) {
