@@ -64,7 +64,9 @@ class SummaryReporter extends Base {
     runner.on('fail', () => failed++);
     runner.on('pending', () => skipped++);
     runner.once('end', () => {
-      process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+      // the last line is exactly "N passed, N failed"; skipped tests (each printed why) are counted above it
+      if (skipped) process.stdout.write(`\n${skipped} skipped`);
+      process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
     });
   }
 }
