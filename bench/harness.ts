@@ -2,6 +2,8 @@
 // Cases; each Case says how every JS implementation runs it (setup once, then a timed `run`), what
 // the Python peers (numpy, PyTorch) run for it, and which targets it has.  Timings are medians of
 // several repetitions after warm-up.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** Implementations measured inside this Node process. */
@@ -209,4 +211,31 @@ export function table(header: string[], rows: string[][], leftCols = 2, rightCol
 export function ms(r: CaseResults | undefined, impl: ImplName): number {
   const o = r?.[impl];
   return isTiming(o) ? o.medianMs : NaN;
+}
+
+/**
+ * Runs a TypeScript bench child (`node [nodeArgs] --import tsx file '<json args>'`) from the repo root
+ * and resolves with the JSON its last stdout line holds; `label` names it in errors.
+ */
+export function runJsonChild<T>(label: string, file: string, args: unknown, nodeArgs: string[] = []): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, JSON.stringify(args)], {
+      cwd: path.resolve(__dirname, '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`${label} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      try {
+        resolve(JSON.parse(last) as T);
+      } catch {
+        reject(new Error(`${label} printed no JSON: ${out.slice(0, 300)} ${err.slice(0, 300)}`));
+      }
+    });
+  });
 }

@@ -6,10 +6,9 @@
 // 3 runs (--quick: 1).  The MLP child also builds the same model again over the same shared
 // variables: `rebuilt` is that copy's grad + fn + first call (its program comes from the cache).
 // Targets: compile time linear in depth (1,000 layers <= 12x the time of 100), 400 layers < 4 s.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Case, Workload } from '../harness';
-import { median } from '../harness';
+import { median, runJsonChild } from '../harness';
 
 interface ChildTiming {
   buildMs: number;
@@ -83,25 +82,5 @@ async function medianOf(runs: number, args: { kind: 'mlp' | 'chain'; size: numbe
 }
 
 function runChild(args: { kind: 'mlp' | 'chain'; size: number }): Promise<ChildTiming> {
-  const file = path.join(__dirname, 'compile-time-child.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, JSON.stringify(args)], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`compile-time child (${args.kind} ${args.size}) exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      try {
-        resolve(JSON.parse(last));
-      } catch {
-        reject(new Error(`compile-time child printed no JSON: ${out.slice(0, 300)} ${err.slice(0, 300)}`));
-      }
-    });
-  });
+  return runJsonChild<ChildTiming>(`compile-time child (${args.kind} ${args.size})`, path.join(__dirname, 'compile-time-child.ts'), args, []);
 }

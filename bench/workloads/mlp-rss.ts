@@ -4,9 +4,9 @@
 // before (each after forced collections), the RSS trend (least-squares slope over 11 samples, each
 // after collections), the JS heap's growth and the native tensors held.
 // Target: growth < 5 MB.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Workload } from '../harness';
+import { runJsonChild } from '../harness';
 
 export const mlpRss: Workload = {
   name: 'mlp-rss',
@@ -53,25 +53,5 @@ interface ChildResult {
 }
 
 function runChild(args: { steps: number; warmup: number }): Promise<ChildResult> {
-  const file = path.join(__dirname, 'mlp-rss-child.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file, JSON.stringify(args)], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`rss child exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      try {
-        resolve(JSON.parse(last));
-      } catch {
-        reject(new Error(`rss child printed no JSON: ${out.slice(0, 300)} ${err.slice(0, 300)}`));
-      }
-    });
-  });
+  return runJsonChild<ChildResult>('rss child', path.join(__dirname, 'mlp-rss-child.ts'), args, ['--expose-gc']);
 }
