@@ -34,6 +34,36 @@ export function fmtShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
 }
 
+/**
+ * Any value as short text for a message.  Never throws (JSON.stringify does on a BigInt and on
+ * cycles, String() on a Symbol inside a template or on an object without toString).
+ */
+export function fmtValue(v: unknown, depth = 0): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+    case 'bigint':
+      return `${v}n`;
+    case 'symbol':
+      return v.toString();
+    case 'function':
+      return `a function${v.name ? ' ' + v.name : ''}`;
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        if (depth > 2) return '[…]';
+        const items = v.slice(0, 8).map((x) => fmtValue(x, depth + 1));
+        return `[${items.join(',')}${v.length > 8 ? `,… (${v.length} entries)` : ''}]`;
+      }
+      if (ArrayBuffer.isView(v)) return `a ${v.constructor?.name ?? 'typed array'} of ${v.byteLength} bytes`;
+      const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+      return typeof name === 'string' && name !== 'Object' ? `a ${name}` : 'an object';
+    }
+    default:
+      return String(v);
+  }
+}
+
 export function shapeError(op: string, message: string, shapes?: number[][]): SymtensorError {
   return new SymtensorError('ERR_ST_SHAPE', op, message, { shapes });
 }

@@ -36,11 +36,12 @@ export type { Conv2dOptions, Pool2dOptions, Padding } from './tensor/nn';
 // ---- symbolic graphs (Theano) ----
 import './graph/methods';
 import * as Traw from './graph/T';
-import { traced } from './graph/traced';
-/** The symbolic namespace (see lib/graph/T.ts): every function reports the user's line on error. */
-export const T: typeof Traw = Object.freeze(
-  Object.fromEntries(Object.entries(Traw).map(([k, v]) => [k, typeof v === 'function' ? traced(v as (...a: never[]) => unknown) : v])),
-) as typeof Traw;
+import { publicNamespace } from './graph/namespace';
+/**
+ * The symbolic namespace (see lib/graph/T.ts): every function reports the user's line on error,
+ * and a name T does not have is an error listing the closest ones.
+ */
+export const T: typeof Traw = publicNamespace(Traw, 'T');
 export { Variable, Constant, Apply, Op } from './graph/variable';
 export type { Dim, VarType } from './graph/variable';
 export { shared, SharedVariable } from './graph/shared';
@@ -49,6 +50,8 @@ export type { GradOptions } from './graph/grad';
 export { randomStreams, RandomStreams } from './graph/random';
 export type { ShapeArg } from './graph/random';
 export { fn } from './compile/function';
+import './compile/eval';
+export type { EvalInputs } from './compile/eval';
 export type { CompiledFunction, FnOptions, ProfileEntry, ArgValue } from './compile/function';
 import type { CompiledFunction } from './compile/function';
 import { debugprintGraph, toDotGraph } from './compile/print';

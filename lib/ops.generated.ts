@@ -31,9 +31,10 @@ export const Op = {
   GATHER_GRAD: 26,
   SCATTER_STRIDED: 27,
   GEMM_ACC: 28,
+  MAX_POOL2D_SELECT: 29,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 29;
+export const OP_COUNT = 30;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -66,6 +67,7 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'gatherGrad', nIn: 2, nOut: 1 },
   { name: 'scatterStrided', nIn: 1, nOut: 1 },
   { name: 'gemmAcc', nIn: 3, nOut: 1 },
+  { name: 'maxPool2dSelect', nIn: 2, nOut: 1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */
@@ -202,3 +204,6 @@ export const ERR_CODES = [
 
 /** Largest tensor rank. */
 export const MAX_DIMS = 16;
+
+/** Largest tensor buffer in bytes (2^MAX_BYTES_LOG2); larger shapes are refused before anything is allocated. */
+export const MAX_TENSOR_BYTES = 2 ** 50;

@@ -70,6 +70,9 @@ const lines = [
   '/** Largest tensor rank. */',
   `export const MAX_DIMS = ${limit('MAX_DIMS')};`,
   '',
+  '/** Largest tensor buffer in bytes (2^MAX_BYTES_LOG2); larger shapes are refused before anything is allocated. */',
+  `export const MAX_TENSOR_BYTES = 2 ** ${limit('MAX_BYTES_LOG2')};`,
+  '',
 ];
 const out = lines.join('\n');
 const target = join(root, 'lib/ops.generated.ts');

@@ -1,6 +1,6 @@
 // Building a function's graph: the argument checks of fn(), updates and givens, and the optimized
 // FunctionGraph that every per-shape program is lowered from.
-import { SymtensorError, fmtShape } from '../errors';
+import { SymtensorError, fmtShape, fmtValue } from '../errors';
 import { Tensor } from '../tensor/tensor';
 import { FunctionGraph } from '../graph/fgraph';
 import { optimize } from '../graph/rewrite';
@@ -56,10 +56,17 @@ function checkInputs(op: string, inputs: Variable[], outList: Variable[]): void 
   });
 }
 
+/** An option that must be iterable (an array or a Map of pairs), or an error naming it. */
+function iterate<T>(op: string, name: string, list: Iterable<T>): Iterable<T> {
+  if (list === null || typeof list !== 'object' || typeof (list as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function')
+    throw new SymtensorError('ERR_ST_ARG', op, `${name} must be an array (or Map) of pairs, got ${fmtValue(list)}`);
+  return list;
+}
+
 function checkUpdates(op: string, list: Iterable<readonly [SharedVariable, ValueLike]>): [SharedVariable, Variable][] {
   const updates: [SharedVariable, Variable][] = [];
   const seen = new Set<SharedVariable>();
-  for (const pair of list) {
+  for (const pair of iterate(op, 'updates', list)) {
     if (!Array.isArray(pair) || pair.length !== 2) throw new SymtensorError('ERR_ST_ARG', op, 'updates must be [sharedVariable, expression] pairs');
     const [sv, expr] = pair as [unknown, ValueLike];
     if (!(sv instanceof SharedVariable)) throw new SymtensorError('ERR_ST_ARG', op, `updates: ${sv instanceof Variable ? sv.describe() : String(sv)} is not a shared variable (only st.shared variables can be updated)`);
@@ -79,10 +86,16 @@ function checkUpdates(op: string, list: Iterable<readonly [SharedVariable, Value
 
 function checkGivens(op: string, list: Iterable<readonly [Variable, ValueLike]>): Map<Variable, Variable> {
   const givens = new Map<Variable, Variable>();
-  for (const [k, v] of list) {
+  for (const pair of iterate(op, 'givens', list)) {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new SymtensorError('ERR_ST_ARG', op, 'givens must be [variable, replacement] pairs');
+    const [k, v] = pair as [unknown, ValueLike];
     if (!(k instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', op, 'givens keys must be symbolic variables');
     const rep = toVariable(v);
     if (rep.dtype !== k.dtype || rep.ndim !== k.ndim) throw new SymtensorError('ERR_ST_DTYPE', op, `givens: ${k.describe()} cannot be replaced by ${rep.describe()}`);
+    // the graph was checked with k's static dims: a replacement must not contradict them
+    const clash = k.shape.findIndex((d, i) => d !== null && rep.shape[i] !== null && rep.shape[i] !== d);
+    if (clash >= 0)
+      throw new SymtensorError('ERR_ST_SHAPE', op, `givens: ${k.describe()} has shape ${fmtShape(k.shape)} but its replacement ${rep.describe()} has ${fmtShape(rep.shape)} (axis ${clash} differs)`);
     givens.set(k, rep);
   }
   return givens;
@@ -129,7 +142,7 @@ function build(op: string, inputs: Variable[], outputs: Variable[], opts: GraphO
 
   const known = allRewrites().map((r) => r.name);
   for (const r of opts.excludeRewrites ?? [])
-    if (!known.includes(r)) throw new SymtensorError('ERR_ST_ARG', op, `excludeRewrites: no rewrite is named ${JSON.stringify(r)} (known: ${known.join(', ')})`);
+    if (!known.includes(r)) throw new SymtensorError('ERR_ST_ARG', op, `excludeRewrites: no rewrite is named ${fmtValue(r)} (known: ${known.join(', ')})`);
   const allOutputs = [...outputs, ...updates.map(([, e]) => e)];
   const fg = optimize(new FunctionGraph(inputs, allOutputs, givens), PHASES, new Set(opts.excludeRewrites ?? []));
   const touched = [...fg.nodes().flatMap((n) => n.inputs), ...fg.outputs, ...updates.map(([sv]) => sv)];

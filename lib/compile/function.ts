@@ -3,7 +3,7 @@
 import { DType, dtypeOfTypedArray } from '../dtype';
 import { SymtensorError, fmtShape } from '../errors';
 import { native } from '../native';
-import { tensor } from '../tensor/creation';
+import { asTensor, indexTensor } from '../tensor/creation';
 import { castWith } from '../tensor/elementwise';
 import { eager } from '../tensor/emitter';
 import { Tensor } from '../tensor/tensor';
@@ -71,11 +71,10 @@ function argumentConverter(name: string, inputs: Variable[], allowDowncast: bool
           if (from !== v.dtype && !LOSSLESS[v.dtype].includes(from) && !allowDowncast)
             throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${a.constructor.name} (${from}); pass ${v.dtype} data, or set allowInputDowncast: true to convert`);
         }
-        try {
-          t = tensor(a as never, { dtype: v.dtype });
-        } catch (e) {
-          throw new SymtensorError('ERR_ST_VALUE', name, `${label}: ${(e as Error).message}`);
-        }
+        // plain JS numbers for an int32 input must be exact (as indices must): 1.5 or 2^32 would
+        // otherwise become another number silently
+        const exact = v.dtype === 'int32' && !allowDowncast && !ArrayBuffer.isView(a);
+        t = exact ? indexTensor(name, a, label) : asTensor(name, a, v.dtype, label);
       }
       if (t.rank !== v.ndim || v.shape.some((d, k) => d !== null && d !== t.shape[k]))
         throw new SymtensorError('ERR_ST_SHAPE', name, `${label} got shape ${fmtShape(t.shape)}`);

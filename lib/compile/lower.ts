@@ -10,7 +10,6 @@ import { castAttrs } from '../tensor/elementwise';
 import { sizeOf, stridesOf } from '../tensor/shape-util';
 import { Apply, Constant, Variable, VarType } from '../graph/variable';
 import { IfElse } from '../graph/ops/control';
-import { Elemwise } from '../graph/ops/elemwise';
 import { SharedVariable } from '../graph/shared';
 import { FunctionGraph } from '../graph/fgraph';
 import { planMemory } from './memory-plan';
@@ -96,6 +95,25 @@ function typeError(node: Apply, msg: string, code: SymtensorErrorCode = 'ERR_ST_
 }
 
 /**
+ * Rejects an input axis declared unknown that is 1 at run time and broadcast to a larger size, for
+ * any op that broadcasts (Op.broadcastTargets): gradients, built before shapes are known, sum over
+ * broadcast axes only where the graph declares them 1.
+ */
+function checkRuntimeBroadcast(node: Apply, ins: VarType[], outs: VarType[]): void {
+  const targets = node.op.broadcastTargets(ins, outs);
+  if (!targets) return;
+  node.inputs.forEach((v, i) => {
+    const t = targets[i];
+    if (!t) return;
+    v.shape.forEach((d, k) => {
+      const to = t[k];
+      if (d === null && ins[i].shape[k] === 1 && to !== null && to !== 1)
+        throw typeError(node, `input ${i} (${v.describe()}) has size 1 on axis ${k} at run time and would broadcast to ${to}; declare that dimension as 1 to broadcast`);
+    });
+  });
+}
+
+/**
  * Concrete types of every variable for the given input shapes; throws naming the node (and where
  * the user built it) when run-time shapes do not fit.
  */
@@ -122,18 +140,7 @@ export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>
       const code = e instanceof SymtensorError ? e.code : 'ERR_ST_SHAPE';
       throw typeError(node, `${msg}; run-time input shapes ${ins.map((t) => fmtShape(t.shape)).join(', ')}`, code);
     }
-    if (node.op instanceof Elemwise) {
-      // an unknown dim that turns out to be 1 where others are larger would broadcast, which the
-      // gradient (built assuming no broadcast) did not account for
-      const outShape = outs[0].shape as number[];
-      node.inputs.forEach((v, i) => {
-        const lead = outShape.length - v.ndim;
-        v.shape.forEach((d, k) => {
-          if (d === null && ins[i].shape[k] === 1 && outShape[k + lead] !== 1)
-            throw typeError(node, `input ${i} (${v.describe()}) has size 1 on axis ${k} at run time and would broadcast to ${outShape[k + lead]}; declare that dimension as 1 to broadcast`);
-        });
-      });
-    }
+    checkRuntimeBroadcast(node, ins, outs);
     node.outputs.forEach((o, k) => {
       const shape = outs[k].shape;
       if (shape.some((d) => d === null)) throw typeError(node, `could not determine the output shape`);

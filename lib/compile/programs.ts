@@ -116,12 +116,24 @@ export class ProgramCache {
       prog = shared.prog;
       programCacheStats.nativeShared++;
     } else {
-      prog = native.createProgram(nativeDesc(desc));
+      prog = this.create(desc);
       if (profiled) native.setProgramProfile(prog, true);
       else if (!source.shared) shared = source.shared = { prog, binding, users: 1 };
     }
     const sorted = desc.outputSlots.slice().sort((a, b) => a - b);
     return { desc, prog, order: desc.outputSlots.map((id) => sorted.indexOf(id)), pending: 0, evicted: false, source, shared };
+  }
+
+  /**
+   * The native program of desc.  Creation failures (out of memory for the arena, a slot too large)
+   * are reported like run failures: naming the function, the node and the user's line.
+   */
+  private create(desc: ProgramDesc): NativeProgram {
+    try {
+      return native.createProgram(nativeDesc(desc));
+    } catch (e) {
+      this.fail({ desc } as Compiled, e);
+    }
   }
 
   /** Specializes and lowers the graph for these arguments, as a program any function of this structure can bind. */
@@ -189,7 +201,9 @@ export class ProgramCache {
     const shapes = ins ? ins.inputs.map((id) => c.desc.slots[id].shape) : undefined;
     const code = (typeof err.code === 'string' && err.code.startsWith('ERR_ST_') ? err.code : 'ERR_ST_INTERNAL') as SymtensorErrorCode;
     const shapeText = shapes ? `; input shapes ${shapes.map(fmtShape).join(', ')}` : '';
-    throw new SymtensorError(code, node?.op.name ?? this.name, `${String(err.message ?? e).replace(/^\w+: /, '')}${shapeText}${where}`, { shapes, where: node?.trace });
+    // the function's name leads, so an error from a node deep in the graph still says which call failed
+    const fnText = node && node.op.name !== this.name ? ` in ${this.name}` : '';
+    throw new SymtensorError(code, node?.op.name ?? this.name, `${String(err.message ?? e).replace(/^\w+: /, '')}${shapeText}${fnText}${where}`, { shapes, where: node?.trace });
   }
 }
 

@@ -4,15 +4,15 @@
  * @example const X = T.matrix('X'); const y = T.tanh(T.dot(X, W).add(b));
  */
 import { DType, isDType } from '../dtype';
-import { argError, dtypeError, fmtShape, shapeError } from '../errors';
-import { tensor } from '../tensor/creation';
+import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
+import { indexTensor, tensor } from '../tensor/creation';
 import { NestedArray } from '../tensor/convert';
 import { EwName, checkNum } from '../tensor/elementwise';
 import * as composites from '../tensor/composites';
 import type { OpSet } from '../tensor/composites';
 import type { ReduceOp } from '../tensor/reduction';
 import type { Conv2dOptions, Pool2dOptions } from '../tensor/nn';
-import { normAxes, normAxis, squeezeAxes } from '../tensor/shape-util';
+import { MAX_RANK, normAxes, normAxis, squeezeAxes } from '../tensor/shape-util';
 import { Tensor } from '../tensor/tensor';
 import { Constant, Dim, InputVariable, Variable, applyOp1, applyOp } from './variable';
 import { ew } from './ops/elemwise';
@@ -50,7 +50,7 @@ function asArg(x: VarLike): Variable | number {
 
 // ---- variables ----
 function checkDtype(op: string, d: unknown): DType {
-  if (!isDType(d)) throw dtypeError(op, `unknown dtype ${JSON.stringify(d)} (use float32, float64, int32 or bool)`);
+  if (!isDType(d)) throw dtypeError(op, `unknown dtype ${fmtValue(d)} (use float32, float64, int32 or bool)`);
   return d;
 }
 
@@ -60,9 +60,13 @@ function checkDtype(op: string, d: unknown): DType {
  */
 export function tensorVar(dtype: DType, ndimOrShape: number | Dim[], name?: string): InputVariable {
   checkDtype('T.tensor', dtype);
+  // the rank is checked before an array of that length is made
+  if (typeof ndimOrShape === 'number' ? !Number.isInteger(ndimOrShape) || ndimOrShape < 0 : !Array.isArray(ndimOrShape))
+    throw argError('T.tensor', `expected a rank (a non-negative integer) or a shape array, got ${fmtValue(ndimOrShape)}`);
+  const rank = typeof ndimOrShape === 'number' ? ndimOrShape : ndimOrShape.length;
+  if (rank > MAX_RANK) throw shapeError('T.tensor', `rank ${rank} is above the maximum ${MAX_RANK}`);
   const shape = typeof ndimOrShape === 'number' ? new Array<Dim>(ndimOrShape).fill(null) : ndimOrShape.slice();
-  if (typeof ndimOrShape === 'number' && (!Number.isInteger(ndimOrShape) || ndimOrShape < 0)) throw argError('T.tensor', `ndim must be a non-negative integer, got ${ndimOrShape}`);
-  for (const d of shape) if (d !== null && (!Number.isInteger(d) || d < 0)) throw shapeError('T.tensor', `bad shape ${JSON.stringify(ndimOrShape)}`);
+  for (const d of shape) if (d !== null && (typeof d !== 'number' || !Number.isInteger(d) || d < 0)) throw shapeError('T.tensor', `bad shape ${fmtValue(ndimOrShape)}`);
   return new InputVariable({ dtype, shape }, null, 0, name);
 }
 export { tensorVar as tensor };
@@ -72,9 +76,43 @@ export const vector = (name?: string, dtype: DType = 'float32') => tensorVar(dty
 export const matrix = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 2, name);
 export const tensor3 = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 3, name);
 export const tensor4 = (name?: string, dtype: DType = 'float32') => tensorVar(dtype, 4, name);
+// Theano's typed constructors: f float32, d float64, i int32; l (Theano's int64) is int32 here,
+// the widest integer dtype symtensor has.
 export const iscalar = (name?: string) => tensorVar('int32', 0, name);
 export const ivector = (name?: string) => tensorVar('int32', 1, name);
 export const imatrix = (name?: string) => tensorVar('int32', 2, name);
+export const fscalar = (name?: string) => tensorVar('float32', 0, name);
+export const fvector = (name?: string) => tensorVar('float32', 1, name);
+export const fmatrix = (name?: string) => tensorVar('float32', 2, name);
+export const ftensor3 = (name?: string) => tensorVar('float32', 3, name);
+export const ftensor4 = (name?: string) => tensorVar('float32', 4, name);
+export const dscalar = (name?: string) => tensorVar('float64', 0, name);
+export const dvector = (name?: string) => tensorVar('float64', 1, name);
+export const dmatrix = (name?: string) => tensorVar('float64', 2, name);
+export const dtensor3 = (name?: string) => tensorVar('float64', 3, name);
+export const dtensor4 = (name?: string) => tensorVar('float64', 4, name);
+/** Theano's int64 scalar; symtensor's widest integer is int32, so this is T.iscalar. */
+export const lscalar = iscalar;
+/** Theano's int64 vector; int32 here (see lscalar). */
+export const lvector = ivector;
+/** Theano's int64 matrix; int32 here (see lscalar). */
+export const lmatrix = imatrix;
+
+/** Names as separate arguments, or Theano's one comma- or space-separated string. */
+function namesOf(op: string, names: string[]): string[] {
+  const list = names.length === 1 ? names[0].split(/[\s,]+/).filter(Boolean) : names;
+  if (!list.length || list.some((n) => typeof n !== 'string')) throw argError(op, `expected variable names, got ${fmtValue(names)}`);
+  return list;
+}
+/**
+ * Several float32 inputs at once (Theano's scalars/vectors/matrices).
+ * @example const [a, b] = T.scalars('a', 'b'); // or T.scalars('a, b')
+ */
+export const scalars = (...names: string[]) => namesOf('T.scalars', names).map((n) => scalar(n));
+/** Several float32 vectors at once (see scalars). */
+export const vectors = (...names: string[]) => namesOf('T.vectors', names).map((n) => vector(n));
+/** Several float32 matrices at once (see scalars). */
+export const matrices = (...names: string[]) => namesOf('T.matrices', names).map((n) => matrix(n));
 
 // ---- elementwise ----
 const un = (name: EwName) => (x: VarLike): Variable => ew(name, [asVar(x)]);
@@ -122,6 +160,8 @@ export const greater = bin('greater');
 export const greaterEqual = bin('greaterEqual');
 export const logicalAnd = bin('logicalAnd');
 export const logicalOr = bin('logicalOr');
+// Theano's short names for the same functions
+export { equal as eq, notEqual as neq, less as lt, greater as gt, lessEqual as le, greaterEqual as ge, square as sqr };
 
 export function leakyRelu(x: VarLike, alpha = 0.2): Variable {
   return ew('leakyRelu', [asVar(x)], [checkNum('leakyRelu', 'alpha', alpha)]);
@@ -223,8 +263,14 @@ export function reshape(x: VarLike, shape: number[]): Variable {
 export function flatten(x: VarLike): Variable {
   return reshape(x, [-1]);
 }
-/** Theano's dimshuffle: e.g. dimshuffle(v, ['x', 0]) makes a row; ('x' = new broadcastable axis). */
-export function dimshuffle(x: VarLike, pattern: (number | 'x')[]): Variable {
+/**
+ * Theano's dimshuffle: the pattern lists input axes in their new order, 'x' inserts a size-1 axis.
+ * Given as an array or, as in Theano, as separate arguments.
+ * @example T.dimshuffle(v, ['x', 0]) // a row; the same as v.dimshuffle('x', 0)
+ */
+export function dimshuffle(x: VarLike, ...patternArgs: ((number | 'x')[] | number | 'x')[]): Variable {
+  const pattern = patternArgs.length === 1 && Array.isArray(patternArgs[0]) ? patternArgs[0] : (patternArgs as (number | 'x')[]);
+  if (pattern.some((p) => Array.isArray(p))) throw argError('dimshuffle', 'give the pattern as one array or as separate arguments, not both');
   const v = asVar(x);
   if (pattern.every((p, i) => p === i) && pattern.length === v.ndim) return v;
   return applyOp1(new DimShuffle(pattern.slice()), [v]);
@@ -263,6 +309,7 @@ export function concat(xs: VarLike[], axis = 0): Variable {
   const vs = xs.map(asVar);
   return applyOp1(new Concat(normAxis('concat', axis, vs[0].ndim)), vs);
 }
+export { concat as concatenate };
 /** Joins values of one shape along a new axis (see composites.stack). */
 export function stack(xs: VarLike[], axis = 0): Variable {
   if (!Array.isArray(xs) || !xs.length) throw argError('stack', 'expected a non-empty array of tensors');
@@ -278,12 +325,17 @@ export function tile(x: VarLike, reps: number[]): Variable {
 export function pad(x: VarLike, paddings: [number, number][], value = 0): Variable {
   return applyOp1(new Pad(paddings.map((p) => [p[0], p[1]] as [number, number]), value), [asVar(x)]);
 }
+/** Indices as a constant, by eager gather's rule (int32 tensors, or JS integers in int32's range). */
+function indexConstant(op: string, indices: VarLike): Constant {
+  const t = indexTensor(op, indices);
+  return t === indices ? constant(t) : new Constant(t);
+}
 export function gather(x: VarLike, indices: VarLike, axis = 0): Variable {
-  const idx = indices instanceof Variable ? indices : constant(indices as NestedArray, undefined, 'int32');
+  const idx = indices instanceof Variable ? indices : indexConstant('gather', indices);
   return applyOp1(new Gather(axis), [asVar(x), idx]);
 }
 export function oneHot(indices: VarLike, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): Variable {
-  const idx = indices instanceof Variable ? indices : constant(indices as NestedArray, undefined, 'int32');
+  const idx = indices instanceof Variable ? indices : indexConstant('oneHot', indices);
   if (!Number.isInteger(depth) || depth < 0) throw argError('oneHot', `depth must be a non-negative integer, got ${depth}`);
   return applyOp1(new OneHot(depth, onValue, offValue, dtype), [idx]);
 }
@@ -336,10 +388,21 @@ export function stopGradient(x: VarLike): Variable {
  */
 export function categoricalCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
   const t = asVar(yTrue), p = asVar(yPred);
+  if (p.owner?.op instanceof OneHot)
+    throw argError('categoricalCrossentropy', `yPred is one-hot labels: losses take (yTrue, yPred), labels first (Theano's categorical_crossentropy took the predictions first)`);
   if (p.owner?.op instanceof Softmax && p.owner.op.name === 'softmax' && normAxis('softmax', p.owner.op.axis, p.ndim) === p.ndim - 1 && labelsFit(t, p))
     return applyOp1(new CrossEntropySoftmax(), [p.owner.inputs[0], t]);
   return neg(sum(mul(t, log(p)), -1));
 }
+
+/**
+ * Theano's T.nnet names for the same functions.  The losses keep symtensor's (yTrue, yPred) order
+ * (Theano's categorical_crossentropy took the predictions first).
+ */
+export const nnet = Object.freeze({
+  sigmoid, softmax, logSoftmax, logsoftmax: logSoftmax, relu, elu, selu, softplus, conv2d,
+  categoricalCrossentropy, binaryCrossentropy, sparseCategoricalCrossentropy,
+});
 
 /** categoricalCrossentropy with integer class labels. */
 export function sparseCategoricalCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
@@ -385,9 +448,10 @@ const ops: OpSet<Variable> = {
   squeeze: (x, axes) => squeeze(x, axes),
   concat: (xs, axis) => concat(xs, axis),
   slice: (x, begin, size) => slice(x, begin, size),
+  stridedSlice: (x, begin, end) => stridedSlice(x, begin, end),
   flatten2d: (x, at) => applyOp1(new Flatten2D(at), [x]),
   dotUnflatten: (r, a, b) => applyOp1(new DotUnflatten(), [r, a, b]),
-  expectDim: (x, axis, size, op) => applyOp1(new ExpectDim(axis, size, op), [x]),
+  expectDim: (x, axis, size, op, atLeast) => applyOp1(new ExpectDim(axis, size, op, atLeast ?? false), [x]),
   stopGradient: (x) => stopGradient(x),
   release: () => {},
 };

@@ -22,6 +22,19 @@ export function broadcastDims(op: string, shapes: Dim[][]): Dim[] {
   return out;
 }
 
+/**
+ * The sizes an input of rank `rank` is stretched to when broadcast (right-aligned) to `target`,
+ * one per input axis (null where target has no axis).
+ */
+export function alignRight(rank: number, target: readonly Dim[]): Dim[] {
+  return [...Array(rank).keys()].map((k) => target[k - rank + target.length] ?? null);
+}
+
+/** broadcastTargets of an elementwise op: every input stretched to the (first) output's shape. */
+export function elementwiseTargets(inputs: { shape: Dim[] }[], outputs: { shape: Dim[] }[]): Dim[][] {
+  return inputs.map((i) => alignRight(i.shape.length, outputs[0].shape));
+}
+
 export function isKnown(shape: Dim[]): shape is number[] {
   return shape.every((d) => d !== null);
 }

@@ -151,6 +151,17 @@ export abstract class Op {
   /** Output types; dims may be null.  Throws a SymtensorError when the inputs do not fit. */
   abstract infer(inputs: VarType[]): VarType[];
 
+  /**
+   * Which input axes broadcast, given the run-time input and output types: for each input, the
+   * size each of its axes is stretched to (null where that axis is not stretched), or null for an
+   * input (or the whole op) that never broadcasts.  specialize rejects an axis declared unknown
+   * that is 1 at run time and stretched to a larger size, for every op alike: gradients sum over
+   * an input's broadcast axes only where the graph says they have size 1.
+   */
+  broadcastTargets(_inputs: VarType[], _outputs: VarType[]): (Dim[] | null)[] | null {
+    return null;
+  }
+
   /** Gradients w.r.t. each input given the outputs' gradients (null: no gradient flows). */
   grad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
     throw new SymtensorError('ERR_ST_ARG', this.name, `${this.name} is not differentiable (node built at ${node.trace})`);

@@ -46,12 +46,17 @@ export interface OpSet<V extends ValueLike> {
   squeeze(x: V, axes: number[]): V;
   concat(xs: V[], axis: number): V;
   slice(x: V, begin: number[], size: number[]): V;
+  /** Python-style slicing (negative bounds count from the end; null: the whole axis). */
+  stridedSlice(x: V, begin: (number | null)[], end: (number | null)[]): V;
   /** x as a matrix [prod(shape[:split]), prod(shape[split:])] (dims known when it runs). */
   flatten2d(x: V, split: number): V;
   /** r viewed as a.shape[:-1] + b.shape[:-2] + b.shape[-1:] (the result of numpy's N-D dot). */
   dotUnflatten(r: V, a: V, b: V): V;
-  /** x, checked to have `size` elements along axis when that becomes known (the check names op). */
-  expectDim(x: V, axis: number, size: number, op: string): V;
+  /**
+   * x, checked to have `size` elements along axis (at least `size` when atLeast) when that becomes
+   * known (the check names op).
+   */
+  expectDim(x: V, axis: number, size: number, op: string, atLeast?: boolean): V;
   /** x, with no gradient flowing through it (eager: x itself). */
   stopGradient(x: V): V;
   /** Frees a temporary the composite made (eager); never a value it was given. */
@@ -202,7 +207,6 @@ function splitSizes(shape: readonly Dim[], numOrSizes: number | number[], a: num
   if (free > 1 || numOrSizes.some((s) => !isInt(s) || s < -1) || (dim !== null && (known > dim || (!free && known !== dim))))
     throw shapeError(op, `sizes ${JSON.stringify(numOrSizes)} do not add up to ${dim ?? '?'} (axis ${a} of ${fmtShape(shape)})`);
   if (dim !== null) return numOrSizes.map((s) => (s === -1 ? dim - known : s));
-  if (free && numOrSizes[numOrSizes.length - 1] !== -1) throw shapeError(op, `axis ${a} of ${fmtShape(shape)} has unknown size: only the last size may be -1`);
   return numOrSizes.slice();
 }
 
@@ -210,13 +214,20 @@ function splitSizes(shape: readonly Dim[], numOrSizes: number | number[], a: num
 export function split<V extends ValueLike>(ops: OpSet<V>, x: V, numOrSizes: number | number[], axis = 0): V[] {
   const a = normAxis('split', axis, x.shape.length);
   const sizes = splitSizes(x.shape, numOrSizes, a);
-  // sizes of an axis known only at run time must add up to it then
-  const src = x.shape[a] === null && !sizes.includes(-1) ? ops.expectDim(x, a, sizes.reduce((p, q) => p + q, 0), 'split') : x;
+  const free = sizes.indexOf(-1);
+  const total = sizes.reduce((p, q) => (q === -1 ? p : p + q), 0);
+  // sizes of an axis known only at run time must add up to it then (or leave room for the -1 part)
+  const src = x.shape[a] === null ? ops.expectDim(x, a, total, 'split', free >= 0) : x;
+  const at = (v: number) => x.shape.map((_, i) => (i === a ? v : 0));
+  const whole = (v: number) => x.shape.map((_, i) => (i === a ? v : -1));
   let start = 0;
-  return sizes.map((s) => {
-    const begin = x.shape.map((_, i) => (i === a ? start : 0));
-    const size = x.shape.map((_, i) => (i === a ? s : -1));
-    start += s;
-    return ops.slice(src, begin, size);
+  return sizes.map((s, k) => {
+    const begin = start;
+    start += s === -1 ? 0 : s;
+    // a known dim has no -1 left; past an unknown dim's -1 part, offsets count from the end
+    if (free < 0 || k < free) return ops.slice(src, at(begin), whole(s));
+    const fromEnd = total - begin;
+    if (k > free) return ops.slice(src, at(-fromEnd), whole(s));
+    return fromEnd === 0 ? ops.slice(src, at(begin), whole(-1)) : ops.stridedSlice(src, at(begin).map((b, i) => (i === a ? b : null)), at(-fromEnd).map((e, i) => (i === a ? e : null)));
   });
 }

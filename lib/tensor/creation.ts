@@ -1,15 +1,15 @@
 // Creating tensors: from JS values, filled, ranges, identity, random (counter-based, seedable).
-import { DType, DTYPE_CODE, isDType, typedArrayFor } from '../dtype';
-import { SymtensorError, argError, dtypeError } from '../errors';
+import { DType, DTYPE_CODE, isDType } from '../dtype';
+import { SymtensorError, argError, dtypeError, fmtShape, fmtValue, wrapNativeError } from '../errors';
 import { native } from '../native';
 import { Op } from '../ops.generated';
-import { NestedArray, TensorData, flatten, toTyped } from './convert';
+import { NestedArray, TensorData, allocTyped, flatten, toIndices, toTyped } from './convert';
 import { checkShape, sizeOf } from './shape-util';
 import { Tensor, execOp } from './tensor';
 
 function checkDType(op: string, dtype: unknown, fallback: DType): DType {
   if (dtype === undefined) return fallback;
-  if (!isDType(dtype)) throw dtypeError(op, `unknown dtype ${JSON.stringify(dtype)} (use float32, float64, int32 or bool)`);
+  if (!isDType(dtype)) throw dtypeError(op, `unknown dtype ${fmtValue(dtype)} (use float32, float64, int32 or bool)`);
   return dtype;
 }
 
@@ -18,28 +18,78 @@ function checkDType(op: string, dtype: unknown, fallback: DType): DType {
  * @example st.tensor([[1, 2], [3, 4]]); st.tensor(new Float64Array(6), { shape: [2, 3] })
  */
 export function tensor(values: TensorData | Tensor, options: { shape?: number[]; dtype?: DType } | DType = {}): Tensor {
-  const op = 'tensor';
+  return tensorFrom('tensor', values, options);
+}
+
+/** tensor(), reporting errors as `op`'s: the conversion of an op's argument names the op. */
+function tensorFrom(op: string, values: unknown, options: { shape?: number[]; dtype?: DType } | DType = {}): Tensor {
   // a dtype alone may be given as the second argument: st.tensor([1, 2], 'int32')
   const opts = typeof options === 'string' ? { dtype: options } : options;
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
-    throw argError(op, `the second argument must be an options object ({ shape, dtype }) or a dtype, got ${Array.isArray(opts) ? `the array ${JSON.stringify(opts)} (pass { shape: [...] })` : String(opts)}`);
-  if (values instanceof Tensor) return values.cast(opts.dtype ?? values.dtype).reshape(opts.shape ?? values.shape);
-  if (values === null || values === undefined) throw new SymtensorError('ERR_ST_VALUE', op, `expected a number, array or typed array, got ${String(values)}`);
+    throw argError(op, `the second argument must be an options object ({ shape, dtype }) or a dtype, got ${Array.isArray(opts) ? `the array ${fmtValue(opts)} (pass { shape: [...] })` : fmtValue(opts)}`);
+  if (values instanceof Tensor) {
+    const dtype = checkDType(op, opts.dtype, values.dtype);
+    return values.cast(dtype).reshape(opts.shape === undefined ? values.shape : checkShape(op, opts.shape));
+  }
   const isScalar = typeof values === 'number' || typeof values === 'boolean';
+  if (!isScalar && !Array.isArray(values) && !ArrayBuffer.isView(values))
+    throw new SymtensorError('ERR_ST_VALUE', op, `expected a tensor, number, boolean, nested array or typed array, got ${fmtValue(values)}`);
   const flat = isScalar ? { shape: [], values: [values as number], dtype: (typeof values === 'boolean' ? 'bool' : 'float32') as DType } : flatten(op, values);
   const dtype = checkDType(op, opts.dtype, flat.dtype);
   let shape = flat.shape;
   if (opts.shape !== undefined) {
     shape = checkShape(op, opts.shape);
     if (sizeOf(shape) !== flat.values.length)
-      throw new SymtensorError('ERR_ST_SHAPE', op, `shape ${JSON.stringify(shape)} needs ${sizeOf(shape)} values, got ${flat.values.length}`);
+      throw new SymtensorError('ERR_ST_SHAPE', op, `shape ${fmtShape(shape)} needs ${sizeOf(shape)} values, got ${flat.values.length}`);
   } else {
     checkShape(op, shape);
   }
   const src = flat.values;
   const direct = (dtype === 'float32' && src instanceof Float32Array) || (dtype === 'float64' && src instanceof Float64Array) || (dtype === 'int32' && src instanceof Int32Array);
-  const typed = direct ? (src as unknown as ArrayBufferView) : toTyped(src, dtype);
-  return Tensor.fromNative(native.fromTyped(DTYPE_CODE[dtype], typed), shape, dtype);
+  const typed = direct ? (src as unknown as ArrayBufferView) : toTyped(src, dtype, op);
+  return fromTypedArray(op, typed, shape, dtype);
+}
+
+/** A tensor holding a copy of `typed`, allocation failures reported as `op`'s. */
+function fromTypedArray(op: string, typed: ArrayBufferView, shape: number[], dtype: DType): Tensor {
+  let buf;
+  try {
+    buf = native.fromTyped(DTYPE_CODE[dtype], typed);
+  } catch (e) {
+    wrapNativeError(e, op, '');
+  }
+  return Tensor.fromNative(buf, shape, dtype);
+}
+
+/**
+ * An op's tensor argument: a tensor as it is, anything else converted (errors name `op` and the
+ * argument), optionally to `dtype`.
+ */
+export function asTensor(op: string, x: unknown, dtype?: DType, what = 'argument'): Tensor {
+  if (x instanceof Tensor) return x;
+  try {
+    return tensorFrom(op, x, dtype ? { dtype } : {});
+  } catch (e) {
+    if (e instanceof SymtensorError && e.op === op) throw new SymtensorError(e.code, op, `${what}: ${e.message.slice(op.length + 2)}`, { shapes: e.shapes });
+    throw e;
+  }
+}
+
+/**
+ * An op's indices: an int32 tensor as it is (a tensor of another dtype is an error, eager and
+ * symbolic alike), or JS numbers that must all be integers in int32's range.
+ */
+export function indexTensor(op: string, x: unknown, what = 'indices'): Tensor {
+  if (x instanceof Tensor) {
+    if (x.dtype !== 'int32') throw dtypeError(op, `${what} must be int32, got a ${x.dtype} tensor (use .cast('int32'))`);
+    return x;
+  }
+  if (typeof x === 'number') return fromTypedArray(op, toIndices(op, [x], what), [], 'int32');
+  if (!Array.isArray(x) && !ArrayBuffer.isView(x))
+    throw new SymtensorError('ERR_ST_VALUE', op, `${what} must be a tensor, a number or a nested array of integers, got ${fmtValue(x)}`);
+  const flat = flatten(op, x);
+  checkShape(op, flat.shape);
+  return fromTypedArray(op, toIndices(op, flat.values, what), flat.shape, 'int32');
 }
 
 /**
@@ -55,11 +105,11 @@ export function fromBuffer(buffer: ArrayBuffer | ArrayBufferView, shape: number[
   const n = sizeOf(shape);
   const esize = dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
   if (bytes.byteLength !== n * esize)
-    throw new SymtensorError('ERR_ST_SHAPE', op, `${bytes.byteLength} bytes cannot hold shape ${JSON.stringify(shape)} of ${dtype} (${n * esize} bytes needed)`);
-  const typed = typedArrayFor(dtype, n);
+    throw new SymtensorError('ERR_ST_SHAPE', op, `${bytes.byteLength} bytes cannot hold shape ${fmtShape(shape)} of ${dtype} (${n * esize} bytes needed)`);
+  const typed = allocTyped(op, dtype, n);
   new Uint8Array(typed.buffer).set(bytes);
   if (dtype === 'bool') for (let i = 0; i < n; i++) typed[i] = typed[i] ? 1 : 0;
-  return Tensor.fromNative(native.fromTyped(DTYPE_CODE[dtype], typed), shape, dtype);
+  return fromTypedArray(op, typed, shape, dtype);
 }
 
 /** A tensor of `shape` filled with `value`. */
@@ -69,7 +119,7 @@ export function full(shape: number[], value: number | boolean, dtype?: DType): T
 
 function fill(op: string, shape: number[], value: number | boolean, dtype?: DType): Tensor {
   shape = checkShape(op, shape);
-  if (typeof value !== 'number' && typeof value !== 'boolean') throw argError(op, `value must be a number or boolean, got ${typeof value}`);
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw argError(op, `value must be a number or boolean, got ${fmtValue(value)}`);
   const d = checkDType(op, dtype, typeof value === 'boolean' ? 'bool' : 'float32');
   return execOp(op, Op.FILL, [], [{ dtype: d, shape }], [], [Number(value)])[0];
 }
@@ -84,10 +134,12 @@ export function ones(shape: number[], dtype: DType = 'float32'): Tensor {
 
 /** zeros/ones shaped like x. */
 export function zerosLike(x: Tensor): Tensor {
-  return zeros(x.shape, x.dtype);
+  const t = asTensor('zerosLike', x);
+  return fill('zerosLike', t.shape, 0, t.dtype);
 }
 export function onesLike(x: Tensor): Tensor {
-  return ones(x.shape, x.dtype);
+  const t = asTensor('onesLike', x);
+  return fill('onesLike', t.shape, 1, t.dtype);
 }
 
 /**
@@ -98,7 +150,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
   const op = 'arange';
   if (stop === undefined) [start, stop] = [0, start];
   for (const [k, v] of [['start', start], ['stop', stop], ['step', step]] as const)
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${k} must be a finite number, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${k} must be a finite number, got ${fmtValue(v)}`);
   if (step === 0) throw argError(op, 'step must not be 0');
   const n = Math.max(0, Math.ceil((stop - start) / step));
   return execOp(op, Op.RANGE, [], [{ dtype: checkDType(op, dtype, 'float32'), shape: [n] }], [], [start, step])[0];
@@ -107,7 +159,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
 /** num evenly spaced values from start to stop inclusive. */
 export function linspace(start: number, stop: number, num: number, dtype: DType = 'float32'): Tensor {
   const op = 'linspace';
-  if (!Number.isInteger(num) || num < 0) throw argError(op, `num must be a non-negative integer, got ${num}`);
+  if (!Number.isInteger(num) || num < 0) throw argError(op, `num must be a non-negative integer, got ${fmtValue(num)}`);
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw argError(op, 'start and stop must be finite numbers');
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   return execOp(op, Op.RANGE, [], [{ dtype: checkDType(op, dtype, 'float32'), shape: [num] }], [], [start, step])[0];
@@ -118,7 +170,7 @@ export function eye(n: number, m?: number, opts: { k?: number; dtype?: DType } =
   const op = 'eye';
   const shape = checkShape(op, [n, m ?? n]);
   const k = opts.k ?? 0;
-  if (!Number.isInteger(k)) throw argError(op, `k must be an integer, got ${k}`);
+  if (!Number.isInteger(k)) throw argError(op, `k must be an integer, got ${fmtValue(k)}`);
   return execOp(op, Op.EYE, [], [{ dtype: checkDType(op, opts.dtype, 'float32'), shape }], [k])[0];
 }
 
@@ -128,7 +180,7 @@ const globalStream = { seed: Math.floor(Math.random() * 2 ** 52), counter: 0 };
 
 function streamFor(op: string, seed: number | undefined, n: number): [number, number] {
   if (seed !== undefined) {
-    if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw argError(op, `seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw argError(op, `seed must be a non-negative integer, got ${fmtValue(seed)}`);
     return [seed, 0];
   }
   const at = globalStream.counter;
@@ -158,7 +210,7 @@ export function randomNormal(shape: number[], opts: { mean?: number; stddev?: nu
   shape = checkShape(op, shape);
   const mean = opts.mean ?? 0;
   const stddev = opts.stddev ?? 1;
-  if (!(stddev >= 0)) throw argError(op, `stddev must be >= 0, got ${stddev}`);
+  if (!(stddev >= 0)) throw argError(op, `stddev must be >= 0, got ${fmtValue(stddev)}`);
   const dtype = checkDType(op, opts.dtype, 'float32');
   if (dtype !== 'float32' && dtype !== 'float64') throw dtypeError(op, `normal samples need a float dtype, got ${dtype}`);
   return execOp(op, Op.RANDOM_NORMAL, [], [{ dtype, shape }], streamFor(op, opts.seed, sizeOf(shape)), [mean, stddev])[0];

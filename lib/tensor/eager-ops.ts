@@ -33,10 +33,12 @@ export const eagerOps: OpSet<Tensor> = {
   squeeze: (x, axes) => sh.squeeze(x, axes),
   concat: (xs, axis) => sh.concat(xs, axis),
   slice: (x, begin, size) => sh.slice(x, begin, size),
+  stridedSlice: (x, begin, end) => sh.stridedSlice(x, begin, end),
   flatten2d: (x, split) => x.view([sizeOf(x.shape.slice(0, split)), sizeOf(x.shape.slice(split))], 'dot'),
   dotUnflatten: (r, a, b) => r.view([...a.shape.slice(0, -1), ...b.shape.slice(0, -2), b.shape[b.rank - 1]], 'dot'),
-  expectDim: (x, axis, size, op) => {
-    if (x.shape[axis] !== size) throw shapeError(op, `axis ${axis} of ${fmtShape(x.shape)} has size ${x.shape[axis]}, not ${size}`, [x.shape]);
+  expectDim: (x, axis, size, op, atLeast) => {
+    if (atLeast ? x.shape[axis] < size : x.shape[axis] !== size)
+      throw shapeError(op, `axis ${axis} of ${fmtShape(x.shape)} has size ${x.shape[axis]}, not ${atLeast ? 'at least ' : ''}${size}`, [x.shape]);
     return x;
   },
   stopGradient: (x) => x,

@@ -1,13 +1,13 @@
 // Elementwise ops.  Every one lowers to the native ELEMWISE bytecode (one micro-op here; the graph
 // compiler fuses chains into longer programs).  Numbers stay numbers: they become CONST micro-ops.
 import { DType, floatOf, isDType, isFloat, upcast } from '../dtype';
-import { argError, dtypeError } from '../errors';
+import { argError, dtypeError, fmtValue } from '../errors';
 import { EW, EwCode, Op } from '../ops.generated';
 import { broadcastShapes } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
 import { Emitter, Val, eager } from './emitter';
 import { EwAttrs, EwBuilder } from './ew-builder';
-import { tensor } from './creation';
+import { asTensor } from './creation';
 import * as composites from './composites';
 import { eagerOps } from './eager-ops';
 
@@ -18,7 +18,7 @@ function asArg(op: string, x: TensorLike): Arg {
   if (x instanceof Tensor) return x;
   if (typeof x === 'number') return x;
   if (typeof x === 'boolean') return x ? 1 : 0;
-  return tensor(x as never);
+  return asTensor(op, x);
 }
 
 /** The dtype a number takes next to tensors of dtype `other`. */
@@ -31,7 +31,7 @@ export function weakType(v: number, other: DType | undefined): DType {
 /** Runs one micro-op over args (tensors broadcast; numbers inlined) computing in ctype. */
 export function ewCall(op: string, code: EwCode, args: Arg[], ctype: DType, outDtype: DType, p0 = 0, p1 = 0): Tensor {
   if (!args.some((a) => a instanceof Tensor)) {
-    args = args.map((a) => tensor(a as number, { dtype: ctype === 'bool' ? 'int32' : ctype }));
+    args = args.map((a) => asTensor(op, a, ctype === 'bool' ? 'int32' : ctype));
   }
   return ewCallWith(eager, op, code, args, ctype, outDtype, p0, p1);
 }
@@ -196,7 +196,7 @@ export const isFinite = unary('isFinite');
 export const logicalNot = unary('logicalNot');
 
 export function checkNum(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw argError(op, `${name} must be a number, got ${String(v)}`);
+  if (typeof v !== 'number' || Number.isNaN(v)) throw argError(op, `${name} must be a number, got ${fmtValue(v)}`);
   return v;
 }
 
@@ -247,9 +247,9 @@ export function whereNeedsBoolCondition(dtypes: DType[]): boolean {
 
 /** Converts to another dtype (float -> int truncates toward zero; -> bool is != 0). */
 export function cast(x: TensorLike, dtype: DType): Tensor {
-  if (!isDType(dtype)) throw dtypeError('cast', `unknown dtype ${JSON.stringify(dtype)} (use float32, float64, int32 or bool)`);
+  if (!isDType(dtype)) throw dtypeError('cast', `unknown dtype ${fmtValue(dtype)} (use float32, float64, int32 or bool)`);
   const a = asArg('cast', x);
-  return castWith(eager, a instanceof Tensor ? a : tensor(a), dtype);
+  return castWith(eager, a instanceof Tensor ? a : asTensor('cast', a), dtype);
 }
 
 /** The compute dtype of a cast from one dtype to another. */

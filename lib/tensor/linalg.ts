@@ -8,11 +8,8 @@ import { castWith } from './elementwise';
 import { Emitter, Val, eager } from './emitter';
 import * as composites from './composites';
 import { eagerOps } from './eager-ops';
-import { tensor } from './creation';
+import { asTensor } from './creation';
 
-function asTensor(x: TensorLike): Tensor {
-  return x instanceof Tensor ? x : tensor(x as never);
-}
 
 /**
  * Matrix product of the last two axes, batched over the others (numpy broadcasting).  A 1-D
@@ -20,7 +17,7 @@ function asTensor(x: TensorLike): Tensor {
  * @example st.matmul(x, w); st.matmul(q, k, false, true)
  */
 export function matmul(x: TensorLike, y: TensorLike, transposeA = false, transposeB = false): Tensor {
-  return matmulWith(eager, asTensor(x), asTensor(y), transposeA, transposeB);
+  return matmulWith(eager, asTensor('matmul', x, undefined, 'a'), asTensor('matmul', y, undefined, 'b'), transposeA, transposeB);
 }
 
 export function matmulWith<V extends Val>(em: Emitter<V>, origA: V, origB: V, transposeA = false, transposeB = false): V {
@@ -50,10 +47,10 @@ export function matmulWith<V extends Val>(em: Emitter<V>, origA: V, origB: V, tr
 
 /** numpy's dot (see composites.dot): vector·vector is a scalar, N-D·M-D contracts a's last axis with b's second-to-last. */
 export function dot(x: TensorLike, y: TensorLike): Tensor {
-  return composites.dot(eagerOps, asTensor(x), asTensor(y));
+  return composites.dot(eagerOps, asTensor('dot', x, undefined, 'a'), asTensor('dot', y, undefined, 'b'));
 }
 
 /** numpy's outer product: both operands are flattened; out[i, j] = x[i] * y[j]. */
 export function outer(x: TensorLike, y: TensorLike): Tensor {
-  return composites.outer(eagerOps, asTensor(x), asTensor(y));
+  return composites.outer(eagerOps, asTensor('outer', x, undefined, 'a'), asTensor('outer', y, undefined, 'b'));
 }

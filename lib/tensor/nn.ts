@@ -1,16 +1,16 @@
 // Neural-network ops: softmax, convolution (NHWC) and pooling, with their gradients.
 import { DType, floatOf } from '../dtype';
-import { argError, dtypeError, fmtShape, shapeError } from '../errors';
+import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
 import { Op } from '../ops.generated';
-import { normAxis, sizeOf } from './shape-util';
+import { checkShape, normAxis, sizeOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
 import { Emitter, Val, eager } from './emitter';
 import { castWith } from './elementwise';
-import { tensor } from './creation';
+import { asTensor } from './creation';
 
 /** Runs f on args as tensors, freeing the ones it made from plain values. */
-function withTensors<R>(args: TensorLike[], f: (...ts: Tensor[]) => R): R {
-  const ts = args.map((a) => (a instanceof Tensor ? a : tensor(a as never)));
+function withTensors<R>(op: string, args: TensorLike[], f: (...ts: Tensor[]) => R): R {
+  const ts = args.map((a, i) => asTensor(op, a, undefined, `argument ${i + 1}`));
   try {
     return f(...ts);
   } finally {
@@ -51,7 +51,7 @@ export function softmaxWith<V extends Val>(em: Emitter<V>, op: 'softmax' | 'logS
 
 function softmaxLike(op: 'softmax' | 'logSoftmax') {
   return (x: TensorLike, axis = -1): Tensor => {
-    return withTensors([x], (t) => {
+    return withTensors(op, [x], (t) => {
       if (t.rank === 0) throw shapeError(op, 'needs at least one axis, got a scalar');
       return softmaxWith(eager, op, t, normAxis(op, axis, t.rank));
     });
@@ -83,7 +83,7 @@ export interface Pool2dOptions {
 function pair(op: string, name: string, v: number | [number, number] | undefined, dflt: number): [number, number] {
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < 1))
-    throw argError(op, `${name} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`);
+    throw argError(op, `${name} must be a positive integer or a pair of them, got ${fmtValue(v)}`);
   return p;
 }
 
@@ -96,7 +96,7 @@ function outSize(op: string, inSize: number, k: number, stride: number, dil: num
     return [o, Math.floor(total / 2)];
   }
   const p = padding === 'valid' ? 0 : padding;
-  if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) throw argError(op, `padding must be 'same', 'valid' or a non-negative integer, got ${JSON.stringify(padding)}`);
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) throw argError(op, `padding must be 'same', 'valid' or a non-negative integer, got ${fmtValue(padding)}`);
   const o = Math.floor((inSize + 2 * p - span) / stride) + 1;
   if (o < 0 || inSize + 2 * p < span) throw shapeError(op, `window of ${span} (kernel ${k}, dilation ${dil}) does not fit an input of ${inSize} with padding ${p}`);
   return [o, p];
@@ -126,7 +126,7 @@ export function convGeometry(op: string, xShape: number[], fShape: number[], opt
  * @example st.conv2d(x, w, { strides: 2, padding: 'same' })
  */
 export function conv2d(x: TensorLike, filter: TensorLike, opts: Conv2dOptions = {}): Tensor {
-  return withTensors([x, filter], (a, f) => conv2dWith(eager, a, f, opts));
+  return withTensors('conv2d', [x, filter], (a, f) => conv2dWith(eager, a, f, opts));
 }
 
 export function conv2dWith<V extends Val>(em: Emitter<V>, a: V, f: V, opts: Conv2dOptions): V {
@@ -138,11 +138,12 @@ export function conv2dWith<V extends Val>(em: Emitter<V>, a: V, f: V, opts: Conv
 
 /** Gradient of conv2d with respect to its input: dy [n, oh, ow, out] -> dx of inputShape. */
 export function conv2dGradInput(dy: TensorLike, filter: TensorLike, inputShape: number[], opts: Conv2dOptions = {}): Tensor {
-  return withTensors([dy, filter], (d, f) => conv2dGradInputWith(eager, d, f, inputShape, opts));
+  return withTensors('conv2dGradInput', [dy, filter], (d, f) => conv2dGradInputWith(eager, d, f, inputShape, opts));
 }
 
 export function conv2dGradInputWith<V extends Val>(em: Emitter<V>, d: V, f: V, inputShape: number[], opts: Conv2dOptions): V {
   const op = 'conv2dGradInput';
+  inputShape = checkShape(op, inputShape);
   const dtype = nnPairDtype(op, d.dtype, f.dtype);
   const g = convGeometry(op, inputShape, f.shape, opts);
   if (g.outShape.some((v, i) => v !== d.shape[i]) || d.shape.length !== 4)
@@ -152,11 +153,12 @@ export function conv2dGradInputWith<V extends Val>(em: Emitter<V>, d: V, f: V, i
 
 /** Gradient of conv2d with respect to its filter: (x, dy) -> dw of filterShape. */
 export function conv2dGradFilter(x: TensorLike, dy: TensorLike, filterShape: number[], opts: Conv2dOptions = {}): Tensor {
-  return withTensors([x, dy], (a, d) => conv2dGradFilterWith(eager, a, d, filterShape, opts));
+  return withTensors('conv2dGradFilter', [x, dy], (a, d) => conv2dGradFilterWith(eager, a, d, filterShape, opts));
 }
 
 export function conv2dGradFilterWith<V extends Val>(em: Emitter<V>, a: V, d: V, filterShape: number[], opts: Conv2dOptions): V {
   const op = 'conv2dGradFilter';
+  filterShape = checkShape(op, filterShape);
   const dtype = nnPairDtype(op, a.dtype, d.dtype);
   const g = convGeometry(op, a.shape, filterShape, opts);
   if (g.outShape.some((v, i) => v !== d.shape[i]) || d.shape.length !== 4)
@@ -183,17 +185,17 @@ export function poolWith<V extends Val>(em: Emitter<V>, op: 'maxPool2d' | 'avgPo
 
 /** Max over poolSize windows (NHWC). */
 export function maxPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return withTensors([x], (t) => poolWith(eager, 'maxPool2d', t, opts));
+  return withTensors('maxPool2d', [x], (t) => poolWith(eager, 'maxPool2d', t, opts));
 }
 
 /** Mean over poolSize windows (NHWC); padded cells are not counted. */
 export function avgPool2d(x: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return withTensors([x], (t) => poolWith(eager, 'avgPool2d', t, opts));
+  return withTensors('avgPool2d', [x], (t) => poolWith(eager, 'avgPool2d', t, opts));
 }
 
 /** Gradient of maxPool2d: dy flows to the (first) max of each window. */
 export function maxPool2dGrad(x: TensorLike, dy: TensorLike, opts: Pool2dOptions = {}): Tensor {
-  return withTensors([x, dy], (t, d) => maxPool2dGradWith(eager, t, d, opts));
+  return withTensors('maxPool2dGrad', [x, dy], (t, d) => maxPool2dGradWith(eager, t, d, opts));
 }
 
 export function maxPool2dGradWith<V extends Val>(em: Emitter<V>, t: V, d: V, opts: Pool2dOptions): V {
@@ -204,13 +206,26 @@ export function maxPool2dGradWith<V extends Val>(em: Emitter<V>, t: V, d: V, opt
   return inDtype(em, dtype, [t, d], (ct, cd) => em.emit(op, Op.MAX_POOL2D_GRAD, [ct, cd], [{ dtype, shape: t.shape }], g.iattr)[0]);
 }
 
+/**
+ * The adjoint of maxPool2dGrad in dy: for each pooling window, g (shaped like x) at the cell
+ * max pooling routes that window's gradient to.  Second derivatives through max pooling use it.
+ */
+export function maxPool2dSelectWith<V extends Val>(em: Emitter<V>, t: V, gx: V, opts: Pool2dOptions): V {
+  const op = 'maxPool2dSelect';
+  const dtype = nnPairDtype(op, t.dtype, gx.dtype);
+  const g = poolGeometry(op, t.shape, opts);
+  if (gx.shape.length !== 4 || t.shape.some((v, i) => v !== gx.shape[i])) throw shapeError(op, `g ${fmtShape(gx.shape)} does not match the input shape ${fmtShape(t.shape)}`, [gx.shape, t.shape]);
+  return inDtype(em, dtype, [t, gx], (ct, cg) => em.emit(op, Op.MAX_POOL2D_SELECT, [ct, cg], [{ dtype, shape: g.outShape }], g.iattr)[0]);
+}
+
 /** Gradient of avgPool2d: dy spread evenly over each window's in-bounds cells. */
 export function avgPool2dGrad(dy: TensorLike, inputShape: number[], opts: Pool2dOptions = {}): Tensor {
-  return withTensors([dy], (d) => avgPool2dGradWith(eager, d, inputShape, opts));
+  return withTensors('avgPool2dGrad', [dy], (d) => avgPool2dGradWith(eager, d, inputShape, opts));
 }
 
 export function avgPool2dGradWith<V extends Val>(em: Emitter<V>, d: V, inputShape: number[], opts: Pool2dOptions): V {
   const op = 'avgPool2dGrad';
+  inputShape = checkShape(op, inputShape);
   const g = poolGeometry(op, inputShape, opts);
   if (d.shape.length !== 4 || g.outShape.some((v, i) => v !== d.shape[i])) throw shapeError(op, `dy ${fmtShape(d.shape)} does not match the pooled shape ${fmtShape(g.outShape)} of input ${fmtShape(inputShape)}`, [d.shape, inputShape]);
   const dtype = nnDtype(d.dtype);

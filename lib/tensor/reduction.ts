@@ -9,14 +9,11 @@ import { transposeWith } from './shape-ops';
 import * as composites from './composites';
 import { eagerOps } from './eager-ops';
 import { Emitter, Val, eager } from './emitter';
-import { tensor } from './creation';
+import { asTensor } from './creation';
 
 const ROP = { sum: 0, mean: 1, prod: 2, max: 3, min: 4, all: 5, any: 6 } as const;
 type Rop = keyof typeof ROP;
 
-function asTensor(x: TensorLike): Tensor {
-  return x instanceof Tensor ? x : tensor(x as never);
-}
 
 /** Output shape of reducing `axes` of `shape`. */
 export function reducedShape(shape: number[], axes: number[], keepDims: boolean): number[] {
@@ -67,7 +64,7 @@ export function reduceWith<V extends Val>(em: Emitter<V>, name: Rop, t: V, axes:
 
 function reducer(name: Rop) {
   return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor => {
-    const t = asTensor(x);
+    const t = asTensor(name, x);
     return reduceWith(eager, name, t, normAxes(name, axis, t.rank), keepDims);
   };
 }
@@ -95,25 +92,25 @@ export function argReduceWith<V extends Val>(em: Emitter<V>, name: 'argmax' | 'a
 
 /** Index of the largest element along axis (of the flattened tensor when omitted); first wins ties. */
 export function argmax(x: TensorLike, axis?: number | null, keepDims = false): Tensor {
-  return composites.argReduce(eagerOps, 'argmax', asTensor(x), axis, keepDims);
+  return composites.argReduce(eagerOps, 'argmax', asTensor('argmax', x), axis, keepDims);
 }
 
 /** Index of the smallest element along axis (of the flattened tensor when omitted); first wins ties. */
 export function argmin(x: TensorLike, axis?: number | null, keepDims = false): Tensor {
-  return composites.argReduce(eagerOps, 'argmin', asTensor(x), axis, keepDims);
+  return composites.argReduce(eagerOps, 'argmin', asTensor('argmin', x), axis, keepDims);
 }
 
 /** Population variance (numpy's default ddof = 0; see composites.variance). */
 export function variance(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  return composites.variance(eagerOps, asTensor(x), axis, keepDims);
+  return composites.variance(eagerOps, asTensor('variance', x), axis, keepDims);
 }
 
 /** Population standard deviation. */
 export function std(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  return composites.std(eagerOps, asTensor(x), axis, keepDims);
+  return composites.std(eagerOps, asTensor('std', x), axis, keepDims);
 }
 
 /** log(sum(exp(x))) computed stably (see composites.logSumExp). */
 export function logSumExp(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  return composites.logSumExp(eagerOps, asTensor(x), axis, keepDims);
+  return composites.logSumExp(eagerOps, asTensor('logSumExp', x), axis, keepDims);
 }

@@ -1,19 +1,16 @@
 // Shape ops.  reshape/expandDims/squeeze/flatten are views (no copy); the others lower to the
 // native COPY (a strided gather), CONCAT, PAD, GATHER and ONE_HOT instructions.
 import { DType, upcast } from '../dtype';
-import { argError, dtypeError, fmtShape, shapeError } from '../errors';
+import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
 import { Op } from '../ops.generated';
-import { MAX_RANK, broadcastShapes, checkShape, normAxis, shapesEqual, sizeOf, squeezeAxes, stridesOf } from './shape-util';
+import { MAX_RANK, broadcastShapes, checkShape, checkSize, normAxis, shapesEqual, sizeOf, squeezeAxes, stridesOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
 import { castWith } from './elementwise';
 import { Emitter, Val, eager } from './emitter';
-import { tensor } from './creation';
+import { asTensor, indexTensor } from './creation';
 import * as composites from './composites';
 import { eagerOps } from './eager-ops';
 
-function asTensor(x: TensorLike, dtype?: DType): Tensor {
-  return x instanceof Tensor ? x : tensor(x as never, dtype ? { dtype } : {});
-}
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
@@ -26,21 +23,21 @@ function stridedCopy<V extends Val>(em: Emitter<V>, op: string, x: V, shape: num
 
 /** The same data with a new shape; one entry may be -1 (inferred).  No copy. */
 export function reshape(x: TensorLike, shape: number[]): Tensor {
-  return reshapeWith(eager, asTensor(x), shape);
+  return reshapeWith(eager, asTensor('reshape', x), shape);
 }
 
 /** The shape reshape(t, shape) gives (one -1 inferred), or a clear error. */
 export function reshapeShape(op: string, t: Val, shape: number[]): number[] {
   const size = sizeOf(t.shape);
-  if (!Array.isArray(shape)) throw argError(op, `shape must be an array, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw argError(op, `shape must be an array, got ${fmtValue(shape)}`);
   const unknown = shape.filter((d) => d === -1).length;
-  if (unknown > 1) throw shapeError(op, `only one -1 is allowed in ${JSON.stringify(shape)}`);
-  for (const d of shape) if (!isInt(d) || d < -1) throw shapeError(op, `bad entry in shape ${JSON.stringify(shape)}`);
+  if (unknown > 1) throw shapeError(op, `only one -1 is allowed in ${fmtValue(shape)}`);
+  for (const d of shape) if (!isInt(d) || d < -1) throw shapeError(op, `bad entry in shape ${fmtValue(shape)}`);
   let out = shape.slice();
   if (unknown) {
     const known = sizeOf(shape.filter((d) => d !== -1));
     if (known === 0 || size % known !== 0)
-      throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${size} elements) to ${JSON.stringify(shape)}`, [t.shape]);
+      throw shapeError(op, `cannot reshape ${fmtShape(t.shape)} (${size} elements) to ${fmtValue(shape)}`, [t.shape]);
     out = shape.map((d) => (d === -1 ? size / known : d));
   }
   checkShape(op, out);
@@ -55,13 +52,13 @@ export function reshapeWith<V extends Val>(em: Emitter<V>, t: V, shape: number[]
 
 /** Flattens to one dimension (a view). */
 export function flatten(x: TensorLike): Tensor {
-  const t = asTensor(x);
+  const t = asTensor('flatten', x);
   return t.view([t.size], 'flatten');
 }
 
 /** Inserts a dimension of size 1 at axis (a view). */
 export function expandDims(x: TensorLike, axis = 0): Tensor {
-  const t = asTensor(x);
+  const t = asTensor('expandDims', x);
   const a = normAxis('expandDims', axis, t.rank + 1);
   const shape = t.shape.slice();
   shape.splice(a, 0, 1);
@@ -72,14 +69,14 @@ export function expandDims(x: TensorLike, axis = 0): Tensor {
 /** Removes dimensions of size 1 (all of them, or the given axes, which must have size 1). */
 export function squeeze(x: TensorLike, axis?: number | number[]): Tensor {
   const op = 'squeeze';
-  const t = asTensor(x);
+  const t = asTensor(op, x);
   const drop = squeezeAxes(op, t.shape, axis);
   return t.view(t.shape.filter((_, i) => !drop.includes(i)), op);
 }
 
 /** Permutes the axes (reverses them when perm is omitted). */
 export function transpose(x: TensorLike, perm?: number[]): Tensor {
-  return transposeWith(eager, asTensor(x), perm);
+  return transposeWith(eager, asTensor('transpose', x), perm);
 }
 
 export function transposeWith<V extends Val>(em: Emitter<V>, t: V, perm?: number[]): V {
@@ -93,7 +90,7 @@ export function transposeWith<V extends Val>(em: Emitter<V>, t: V, perm?: number
 /** Validates a permutation (reversed axes when omitted). */
 export function normPerm(op: string, perm: number[] | undefined, rank: number, shape: readonly (number | null)[]): number[] {
   const p = perm ?? [...Array(rank).keys()].reverse();
-  const bad = () => argError(op, `perm ${JSON.stringify(perm)} must list each of the ${rank} axes of ${fmtShape(shape)} once`);
+  const bad = () => argError(op, `perm ${fmtValue(perm)} must list each of the ${rank} axes of ${fmtShape(shape)} once`);
   if (!Array.isArray(p) || p.length !== rank) throw bad();
   const norm = p.map((a) => normAxis(op, a, rank));
   if (new Set(norm).size !== rank) throw bad();
@@ -107,15 +104,15 @@ export const permute = transpose;
  * @example st.dimshuffle(v, ['x', 0]) // a row;  st.dimshuffle(m, [1, 0]) // a transpose
  */
 export function dimshuffle(x: TensorLike, pattern: (number | 'x')[]): Tensor {
-  return dimshuffleWith(eager, asTensor(x), pattern);
+  return dimshuffleWith(eager, asTensor('dimshuffle', x), pattern);
 }
 
 /** The axis order (used axes, then dropped ones) and output shape of dimshuffle(shape, pattern). */
 export function dimshufflePlan(op: string, shape: readonly (number | null)[], pattern: (number | 'x')[]): { perm: number[]; shape: (number | null)[] } {
-  if (!Array.isArray(pattern)) throw argError(op, `pattern must be an array of axes and 'x', got ${String(pattern)}`);
+  if (!Array.isArray(pattern)) throw argError(op, `pattern must be an array of axes and 'x', got ${fmtValue(pattern)}`);
   const used = pattern.filter((p): p is number => p !== 'x');
   if (new Set(used).size !== used.length || used.some((a) => !isInt(a) || a < 0 || a >= shape.length))
-    throw argError(op, `pattern ${JSON.stringify(pattern)} must use each axis of a rank-${shape.length} tensor at most once`);
+    throw argError(op, `pattern ${fmtValue(pattern)} must use each axis of a rank-${shape.length} tensor at most once`);
   const dropped = shape.map((_, i) => i).filter((i) => !used.includes(i));
   for (const i of dropped)
     if (shape[i] !== 1 && shape[i] !== null) throw shapeError(op, `axis ${i} of ${fmtShape(shape)} has size ${shape[i]}; only size-1 axes can be dropped`);
@@ -134,7 +131,7 @@ export function dimshuffleWith<V extends Val>(em: Emitter<V>, t: V, pattern: (nu
 
 /** Repeats x along new leading/size-1 axes to `shape` (numpy broadcasting rules). */
 export function broadcastTo(x: TensorLike, shape: number[]): Tensor {
-  return broadcastToWith(eager, asTensor(x), shape);
+  return broadcastToWith(eager, asTensor('broadcastTo', x), shape);
 }
 
 export function broadcastToWith<V extends Val>(em: Emitter<V>, t: V, shape: number[]): V {
@@ -152,7 +149,7 @@ export function broadcastToWith<V extends Val>(em: Emitter<V>, t: V, shape: numb
  * the end.  @example x.slice([1, 0], [2, -1])
  */
 export function slice(x: TensorLike, begin: number | number[], size?: number | number[]): Tensor {
-  return sliceWith(eager, asTensor(x), begin, size);
+  return sliceWith(eager, asTensor('slice', x), begin, size);
 }
 
 export function sliceWith<V extends Val>(em: Emitter<V>, t: V, begin: number | number[], size?: number | number[]): V {
@@ -167,7 +164,7 @@ export function sliceWith<V extends Val>(em: Emitter<V>, t: V, begin: number | n
  * end" in the direction of the stride; negative indices count from the end.
  */
 export function stridedSlice(x: TensorLike, begin: (number | null)[], end: (number | null)[], strides?: (number | null)[]): Tensor {
-  return stridedSliceWith(eager, asTensor(x), begin, end, strides);
+  return stridedSliceWith(eager, asTensor('stridedSlice', x), begin, end, strides);
 }
 
 /** Output shape, start offset and input strides of a python-style slice of `shape`. */
@@ -208,8 +205,8 @@ export function checkStridedSliceArgs(op: string, rank: number, begin: (number |
   if (n > rank) throw argError(op, `${n} slice entries for a tensor of rank ${rank}`);
   for (let i = 0; i < n; i++) {
     const s = strides?.[i] ?? 1;
-    if (!isInt(s) || s === 0) throw argError(op, `stride ${String(s)} on axis ${i} must be a non-zero integer`);
-    for (const v of [begin[i], end[i]]) if (v !== null && v !== undefined && !isInt(v)) throw argError(op, `slice bound ${String(v)} on axis ${i} is not an integer`);
+    if (!isInt(s) || s === 0) throw argError(op, `stride ${fmtValue(s)} on axis ${i} must be a non-zero integer`);
+    for (const v of [begin[i], end[i]]) if (v !== null && v !== undefined && !isInt(v)) throw argError(op, `slice bound ${fmtValue(v)} on axis ${i} is not an integer`);
   }
 }
 
@@ -218,7 +215,7 @@ export function slicePlan(op: string, shape: number[], begin: number | number[],
   const rank = shape.length;
   const b = Array.isArray(begin) ? begin.slice() : [begin];
   const sz = size === undefined ? b.map(() => -1) : Array.isArray(size) ? size.slice() : [size];
-  if (b.length > rank || sz.length !== b.length) throw argError(op, `begin ${JSON.stringify(begin)} and size ${JSON.stringify(size)} must have one entry per axis (at most ${rank}) for ${fmtShape(shape)}`);
+  if (b.length > rank || sz.length !== b.length) throw argError(op, `begin ${fmtValue(begin)} and size ${fmtValue(size)} must have one entry per axis (at most ${rank}) for ${fmtShape(shape)}`);
   const outBegin = shape.map(() => 0);
   const outSize = shape.slice();
   for (let i = 0; i < b.length; i++) {
@@ -227,7 +224,7 @@ export function slicePlan(op: string, shape: number[], begin: number | number[],
     const start = b[i] < 0 ? b[i] + dim : b[i];
     const len = sz[i] === -1 ? dim - start : sz[i];
     if (start < 0 || start > dim || len < 0 || start + len > dim)
-      throw shapeError(op, `begin ${JSON.stringify(begin)} size ${JSON.stringify(size)} is out of bounds for ${fmtShape(shape)} (axis ${i})`, [shape]);
+      throw shapeError(op, `begin ${fmtValue(begin)} size ${fmtValue(size)} is out of bounds for ${fmtShape(shape)} (axis ${i})`, [shape]);
     outBegin[i] = start;
     outSize[i] = len;
   }
@@ -237,7 +234,7 @@ export function slicePlan(op: string, shape: number[], begin: number | number[],
 /** Joins tensors along an existing axis (dtypes are promoted to a common one). */
 export function concat(tensors: TensorLike[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw argError('concat', 'expected a non-empty array of tensors');
-  return concatWith(eager, tensors.map((x) => asTensor(x)), axis);
+  return concatWith(eager, tensors.map((x, i) => asTensor('concat', x, undefined, `tensor ${i}`)), axis);
 }
 
 export function concatWith<V extends Val>(em: Emitter<V>, ts: V[], axis: number): V {
@@ -262,23 +259,26 @@ export function concatWith<V extends Val>(em: Emitter<V>, ts: V[], axis: number)
 /** Joins tensors of one shape along a new axis (see composites.stack). */
 export function stack(tensors: TensorLike[], axis = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw argError('stack', 'expected a non-empty array of tensors');
-  return composites.stack(eagerOps, tensors.map((x) => asTensor(x)), axis);
+  return composites.stack(eagerOps, tensors.map((x, i) => asTensor('stack', x, undefined, `tensor ${i}`)), axis);
 }
 
 /** Splits into `num` equal parts or parts of the given sizes (one may be -1) along axis. */
 export function split(x: TensorLike, numOrSizes: number | number[], axis = 0): Tensor[] {
-  return composites.split(eagerOps, asTensor(x), numOrSizes, axis);
+  return composites.split(eagerOps, asTensor('split', x), numOrSizes, axis);
 }
 
 /** Repeats x reps[i] times along axis i (numpy's tile). */
 export function tile(x: TensorLike, reps: number[]): Tensor {
-  return tileWith(eager, asTensor(x), reps);
+  return tileWith(eager, asTensor('tile', x), reps);
 }
 
 export function tileWith<V extends Val>(em: Emitter<V>, t: V, reps: number[]): V {
   const op = 'tile';
-  if (!Array.isArray(reps) || reps.some((r) => !isInt(r) || r < 0)) throw argError(op, `reps must be non-negative integers, got ${JSON.stringify(reps)}`);
+  if (!Array.isArray(reps) || reps.some((r) => !isInt(r) || r < 0)) throw argError(op, `reps must be non-negative integers, got ${fmtValue(reps)}`);
   const rank = Math.max(t.shape.length, reps.length);
+  if (rank > MAX_RANK) throw shapeError(op, `${reps.length} reps for ${fmtShape(t.shape)} give rank ${rank}, above the maximum ${MAX_RANK}`);
+  const padded = [...new Array(rank - t.shape.length).fill(1), ...t.shape];
+  checkSize(op, padded.map((d, i) => d * (i < rank - reps.length ? 1 : reps[i - rank + reps.length])), t.dtype, 'result');
   const xs = [...new Array(rank - t.shape.length).fill(1), ...t.shape];
   const rs = [...new Array(rank - reps.length).fill(1), ...reps];
   const s = stridesOf(xs);
@@ -309,13 +309,13 @@ export function tileWith<V extends Val>(em: Emitter<V>, t: V, reps: number[]): V
 
 /** Pads with `value`: paddings[i] = [before, after] for axis i. */
 export function pad(x: TensorLike, paddings: [number, number][], value = 0): Tensor {
-  return padWith(eager, asTensor(x), paddings, value);
+  return padWith(eager, asTensor('pad', x), paddings, value);
 }
 
 export function padWith<V extends Val>(em: Emitter<V>, t: V, paddings: [number, number][], value = 0): V {
   const op = 'pad';
   if (!Array.isArray(paddings) || paddings.length !== t.shape.length || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || !isInt(p[0]) || !isInt(p[1]) || p[0] < 0 || p[1] < 0))
-    throw argError(op, `paddings must be ${t.shape.length} pairs [before, after] of non-negative integers for ${fmtShape(t.shape)}, got ${JSON.stringify(paddings)}`);
+    throw argError(op, `paddings must be ${t.shape.length} pairs [before, after] of non-negative integers for ${fmtShape(t.shape)}, got ${fmtValue(paddings)}`);
   if (typeof value !== 'number') throw argError(op, `value must be a number, got ${typeof value}`);
   const shape = t.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
   checkShape(op, shape);
@@ -324,7 +324,7 @@ export function padWith<V extends Val>(em: Emitter<V>, t: V, paddings: [number, 
 
 /** Picks slices along axis: out = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
 export function gather(x: TensorLike, indices: TensorLike, axis = 0): Tensor {
-  return gatherWith(eager, asTensor(x), asTensor(indices, 'int32'), axis);
+  return gatherWith(eager, asTensor('gather', x), indexTensor('gather', indices), axis);
 }
 
 export function gatherWith<V extends Val>(em: Emitter<V>, t: V, idx: V, axis: number): V {
@@ -340,13 +340,13 @@ export function gatherWith<V extends Val>(em: Emitter<V>, t: V, idx: V, axis: nu
 
 /** One-hot rows: out[..., i] = on where indices == i, else off.  Out-of-range indices give all `off`. */
 export function oneHot(indices: TensorLike, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): Tensor {
-  return oneHotWith(eager, asTensor(indices, 'int32'), depth, onValue, offValue, dtype);
+  return oneHotWith(eager, indexTensor('oneHot', indices), depth, onValue, offValue, dtype);
 }
 
 export function oneHotWith<V extends Val>(em: Emitter<V>, idx: V, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): V {
   const op = 'oneHot';
   if (idx.dtype !== 'int32') throw dtypeError(op, `indices must be int32, got ${idx.dtype}`);
-  if (!isInt(depth) || depth < 0) throw argError(op, `depth must be a non-negative integer, got ${depth}`);
+  if (!isInt(depth) || depth < 0) throw argError(op, `depth must be a non-negative integer, got ${fmtValue(depth)}`);
   const shape = [...idx.shape, depth];
   checkShape(op, shape);
   return em.emit(op, Op.ONE_HOT, [idx], [{ dtype, shape }], [depth], [onValue, offValue])[0];

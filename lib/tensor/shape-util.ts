@@ -1,7 +1,9 @@
 // Shape arithmetic shared by the eager ops (and, later, the graph's shape inference).
-import { SymtensorError, argError, fmtShape, shapeError } from '../errors';
+import { SymtensorError, argError, fmtShape, fmtValue, shapeError } from '../errors';
+import { DTYPE_BYTES, DTYPE, MAX_DIMS, MAX_TENSOR_BYTES } from '../ops.generated';
 
-export const MAX_RANK = 16;
+/** Largest tensor rank (native/ops.def's MAX_DIMS). */
+export const MAX_RANK = MAX_DIMS;
 
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
@@ -24,16 +26,31 @@ export function shapesEqual(a: readonly number[], b: readonly number[]): boolean
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Validates a user-given shape: non-negative integers, rank <= MAX_RANK. */
+/**
+ * Validates a user-given shape: an array of at most MAX_RANK non-negative integers whose elements
+ * fit in MAX_TENSOR_BYTES (of 1-byte elements; checkSize checks a dtype's bytes).  The length is
+ * checked before anything else is read.
+ */
 export function checkShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape)) throw argError(op, `shape must be an array of non-negative integers, got ${String(shape)}`);
+  if (!Array.isArray(shape)) throw argError(op, `shape must be an array of non-negative integers, got ${fmtValue(shape)}`);
   if (shape.length > MAX_RANK) throw shapeError(op, `rank ${shape.length} is above the maximum ${MAX_RANK}`);
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
-      throw shapeError(op, `shape ${JSON.stringify(shape)} has an entry that is not a non-negative integer`);
+      throw shapeError(op, `shape ${fmtValue(shape)} has an entry that is not a non-negative integer (${fmtValue(d)})`);
   }
-  if (sizeOf(shape) > 2 ** 50) throw new SymtensorError('ERR_ST_ALLOC', op, `shape ${fmtShape(shape)} is too large to allocate`);
+  checkSize(op, shape);
   return shape.slice();
+}
+
+/**
+ * Refuses a shape (of valid dims) whose rank is above MAX_RANK or whose bytes of `dtype` exceed
+ * MAX_TENSOR_BYTES, before anything is allocated for it.
+ */
+export function checkSize(op: string, shape: readonly number[], dtype: keyof typeof DTYPE | 'bool' = 'bool', what = 'shape'): void {
+  if (shape.length > MAX_RANK) throw shapeError(op, `${what} ${fmtShape(shape)} has rank ${shape.length}, above the maximum ${MAX_RANK}`);
+  const n = sizeOf(shape);
+  if (n * DTYPE_BYTES[DTYPE[dtype]] > MAX_TENSOR_BYTES)
+    throw new SymtensorError('ERR_ST_ALLOC', op, `${what} ${fmtShape(shape)} (${n} elements of ${dtype}) is too large to allocate (at most ${MAX_TENSOR_BYTES} bytes)`);
 }
 
 /** numpy broadcasting of two or more shapes (right-aligned, 1 stretches). */
@@ -54,7 +71,7 @@ export function broadcastShapes(op: string, ...shapes: (readonly number[])[]): n
 
 /** Normalizes one axis (negative counts from the end). */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw argError(op, `axis must be an integer, got ${String(axis)}`);
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw argError(op, `axis must be an integer, got ${fmtValue(axis)}`);
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw argError(op, `axis ${axis} is out of range for a tensor of rank ${rank}`);
   return a;
@@ -65,7 +82,7 @@ export function normAxes(op: string, axis: number | number[] | undefined | null,
   if (axis === undefined || axis === null) return [...Array(rank).keys()];
   const list = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(op, a, rank));
   const sorted = [...new Set(list)].sort((x, y) => x - y);
-  if (sorted.length !== list.length) throw argError(op, `axis ${JSON.stringify(axis)} repeats an axis`);
+  if (sorted.length !== list.length) throw argError(op, `axis ${fmtValue(axis)} repeats an axis`);
   return sorted;
 }
 

@@ -2,9 +2,10 @@
 // (reshape, expandDims …).  The buffer is freed when the last view is disposed or collected.
 import { DType, DTYPE_CODE, TypedArray } from '../dtype';
 import { SymtensorError, fmtShape, wrapNativeError } from '../errors';
+import { getHeapStatistics } from 'node:v8';
 import { native, NativeBuffer } from '../native';
 import { OP_INFO } from '../ops.generated';
-import { sizeOf } from './shape-util';
+import { checkSize, sizeOf } from './shape-util';
 import { formatTensor } from './format';
 import * as ew from './elementwise';
 import * as red from './reduction';
@@ -75,17 +76,40 @@ export class Tensor {
 
   /** The elements as a typed array (a copy): Float32Array, Float64Array, Int32Array or Uint8Array (bool). */
   dataSync(): TypedArray {
-    return native.read(this.buffer('dataSync'));
+    return this.read('dataSync');
+  }
+
+  /** A copy of the data for `op`; out of memory is ERR_ST_ALLOC naming op, never a crash. */
+  private read(op: string): TypedArray {
+    const buf = this.buffer(op);
+    try {
+      return native.read(buf);
+    } catch (e) {
+      wrapNativeError(e, op, `tensor ${fmtShape(this.shape)} ${this.dtype}`);
+    }
   }
 
   /** Resolves to the elements as a typed array (a copy). */
   async data(): Promise<TypedArray> {
-    return this.dataSync();
+    return this.read('data');
   }
 
   /** The elements as nested arrays (booleans for bool tensors); a scalar gives a number. */
   arraySync(): NestedArray {
-    const flat = this.dataSync();
+    return this.nested('arraySync');
+  }
+
+  async array(): Promise<NestedArray> {
+    return this.nested('array');
+  }
+
+  private nested(op: string): NestedArray {
+    // JS arrays live on V8's heap, whose exhaustion kills the process: refuse what cannot fit
+    const need = this.size * 8 + Math.ceil(this.size / Math.max(1, this.shape[this.rank - 1] ?? 1)) * 32;
+    const heap = getHeapStatistics();
+    if (need > heap.heap_size_limit - heap.used_heap_size)
+      throw new SymtensorError('ERR_ST_ALLOC', op, `${this.size} elements of ${fmtShape(this.shape)} do not fit the JS heap as nested arrays (about ${need} bytes needed, ${heap.heap_size_limit - heap.used_heap_size} available); read them with dataSync()`);
+    const flat = this.read(op);
     const get = this.dtype === 'bool' ? (i: number) => flat[i] !== 0 : (i: number) => flat[i];
     if (this.rank === 0) return get(0);
     const build = (dim: number, offset: number, stride: number): NestedArray => {
@@ -98,21 +122,17 @@ export class Tensor {
     return build(0, 0, this.size);
   }
 
-  async array(): Promise<NestedArray> {
-    return this.arraySync();
-  }
-
   /** The single element as a number (boolean for bool). */
   item(): number | boolean {
     if (this.size !== 1) throw new SymtensorError('ERR_ST_SHAPE', 'item', `item() needs exactly one element, tensor has shape ${fmtShape(this.shape)} (${this.size} elements)`);
-    const v = this.dataSync()[0];
+    const v = this.read('item')[0];
     return this.dtype === 'bool' ? v !== 0 : v;
   }
 
   /** numpy-like text, e.g. `tensor([[1, 2], [3, 4]], dtype=float32)`. */
   toString(): string {
     if (!this.storage) return `tensor(<disposed>, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
-    return formatTensor(this.dataSync(), this.shape, this.dtype);
+    return formatTensor(this.read('toString'), this.shape, this.dtype);
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -139,6 +159,7 @@ export interface OutSpec {
  */
 export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSpec[], iattr: number[] = [], fattr: number[] = []): Tensor[] {
   const bufs = inputs.map((t) => t.buffer(op));
+  for (const o of outs) checkSize(op, o.shape, o.dtype, 'result');
   let res: NativeBuffer[];
   try {
     res = native.exec(opcode, bufs, inputs.map((t) => t.shape), outs.map((o) => DTYPE_CODE[o.dtype]), outs.map((o) => o.shape), iattr, fattr);

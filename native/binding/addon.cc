@@ -34,27 +34,32 @@ Napi::Value FromTyped(const Napi::CallbackInfo &info) {
   return ext;
 }
 
-// read(buffer) -> a new typed array with a copy of the data
+// read(buffer) -> a new typed array with a copy of the data.  The copy's memory is ours (malloc, no
+// zero-filling first), handed to V8 as an external ArrayBuffer: when memory is short this throws
+// ERR_ST_ALLOC, where an ArrayBuffer V8 allocates itself would abort the process.
 Napi::Value Read(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 1, "read: expected (buffer)");
   NativeBuffer *b = unwrap(env, info[0], "read");
-  // Buffer::Copy allocates without zero-filling first (ArrayBuffer::New would), then one memcpy.
-  static const uint8_t empty = 0;
-  auto copy = Napi::Buffer<uint8_t>::Copy(env, b->bytes ? static_cast<const uint8_t *>(b->data) : &empty, b->bytes);
-  Napi::ArrayBuffer ab = copy.ArrayBuffer();
-  size_t off = copy.ByteOffset();
-  size_t n = (size_t)b->numel;
-  if (off % 8) {  // never expected: typed arrays need element alignment
-    ab = Napi::ArrayBuffer::New(env, b->bytes);
-    if (b->bytes) std::memcpy(ab.Data(), b->data, b->bytes);
-    off = 0;
+  const size_t n = (size_t)b->numel;
+  void *copy = std::malloc(b->bytes ? b->bytes : 1);
+  if (!copy)
+    throw_error(env, ST_ERR_ALLOC, "read: out of memory copying " + std::to_string(n) + " elements of " +
+                                       st_dtype_name(b->dtype) + " (" + std::to_string(b->bytes) + " bytes) to JS");
+  if (b->bytes) std::memcpy(copy, b->data, b->bytes);
+  napi_value ab_v;
+  napi_status s = napi_create_external_arraybuffer(
+      env, copy, b->bytes, [](napi_env, void *data, void *) { std::free(data); }, nullptr, &ab_v);
+  if (s != napi_ok) {
+    std::free(copy);
+    throw_error(env, ST_ERR_ALLOC, "read: could not hand " + std::to_string(b->bytes) + " bytes to JS");
   }
+  auto ab = Napi::ArrayBuffer(env, ab_v);
   switch (b->dtype) {
-    case ST_F64: return Napi::Float64Array::New(env, n, ab, off);
-    case ST_I32: return Napi::Int32Array::New(env, n, ab, off);
-    case ST_BOOL: return Napi::Uint8Array::New(env, n, ab, off);
-    default: return Napi::Float32Array::New(env, n, ab, off);
+    case ST_F64: return Napi::Float64Array::New(env, n, ab, 0);
+    case ST_I32: return Napi::Int32Array::New(env, n, ab, 0);
+    case ST_BOOL: return Napi::Uint8Array::New(env, n, ab, 0);
+    default: return Napi::Float32Array::New(env, n, ab, 0);
   }
 }
 
@@ -142,6 +147,18 @@ void read_shape(Napi::Env env, const Napi::Value &v, st_tensor *t, const char *o
   }
 }
 
+// Refuses a shape whose element count overflows or whose bytes exceed the limit, before anything
+// multiplies its dims (st_numel) or allocates for it.
+void require_addressable(Napi::Env env, const st_tensor &t, const char *op, const char *role, size_t i) {
+  if (st_shape_bytes(t.dtype, t.ndim, t.shape) >= 0) return;
+  char shape[192];
+  st_shape_str(&t, shape, sizeof shape);
+  char msg[320];
+  snprintf(msg, sizeof msg, "%s: %s %zu of shape %s is too large (more than 2^%d bytes of %s)", op, role, i, shape,
+           (int)ST_MAX_BYTES_LOG2, st_dtype_name(t.dtype));
+  throw_error(env, ST_ERR_ALLOC, msg);
+}
+
 // exec(opcode, inBuffers[], inShapes[][], outDtypes[], outShapes[][], iattr: number[], fattr: number[])
 //   -> output buffers[]
 Napi::Value Exec(const Napi::CallbackInfo &info) {
@@ -167,6 +184,7 @@ Napi::Value Exec(const Napi::CallbackInfo &info) {
     read_shape(env, in_shapes.Get(i), &ins[i], op, "input", i);
     ins[i].dtype = b->dtype;
     ins[i].data = b->data;
+    require_addressable(env, ins[i], op, "input", i);
     ST_REQUIRE_ARG(env, st_numel(&ins[i]) == b->numel, "%s: input %u shape has %lld elements but its buffer %lld", op, i,
                    (long long)st_numel(&ins[i]), (long long)b->numel);
   }
@@ -189,6 +207,7 @@ Napi::Value Exec(const Napi::CallbackInfo &info) {
   for (uint32_t i = 0; i < outs.size(); i++) {
     read_shape(env, out_shapes.Get(i), &outs[i], op, "output", i);
     outs[i].dtype = get_dtype(env, out_dtypes.Get(i), op);
+    require_addressable(env, outs[i], op, "output", i);
     auto ext = make_buffer(env, outs[i].dtype, st_numel(&outs[i]), op);
     out_native[i] = ext.Data();
     outs[i].data = ext.Data()->data;

@@ -105,7 +105,7 @@ inline void unpin(Napi::Env env, NativeBuffer *b) {
 inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, int64_t numel, const char *what) {
   AddonData *ad = env.GetInstanceData<AddonData>();
   size_t esize = st_dtype_size(dtype);
-  const int64_t max_elems = (int64_t(1) << 50) / (int64_t)esize;
+  const int64_t max_elems = (int64_t(1) << ST_MAX_BYTES_LOG2) / (int64_t)esize;
   if (numel < 0 || numel > max_elems)
     throw_error(env, ST_ERR_ALLOC,
                 std::string(what) + ": cannot allocate " + std::to_string(numel) + " elements of " + st_dtype_name(dtype));

@@ -101,8 +101,13 @@ void read_slot_shape(Napi::Env env, const Napi::Value &v, st_slot_desc *s, size_
                    "createProgram: slot %zu shape entry %u is %g (must be a non-negative integer)", i, d, x);
     s->shape[d] = (int64_t)x;
   }
+  if (st_shape_bytes(s->dtype, s->ndim, s->shape) < 0)
+    throw_error(env, ST_ERR_ALLOC,
+                "createProgram: slot " + std::to_string(i) + " is too large (more than 2^" +
+                    std::to_string((int)ST_MAX_BYTES_LOG2) + " bytes)");
 }
 
+// Called only on slots read_slot_shape accepted (their element count cannot overflow).
 int64_t slot_numel(const st_slot_desc &s) {
   int64_t n = 1;
   for (int d = 0; d < s.ndim; d++) n *= s.shape[d];

@@ -97,6 +97,9 @@ const char *st_ew_name(int32_t ew);
 /* The `.code` string of a status code ("ERR_ST_SHAPE", ...; "OK" for ST_OK). */
 const char *st_code_name(int32_t code);
 int64_t st_numel(const st_tensor *t);
+/* Bytes of `ndim` dims of `dtype`, or -1 when the element count overflows or the size exceeds
+ * 2^ST_MAX_BYTES_LOG2 (overflow-safe: every shape from outside is checked with it first). */
+int64_t st_shape_bytes(int32_t dtype, int32_t ndim, const int64_t *shape);
 /* "[2,3,4]" into buf (always NUL-terminated). */
 const char *st_shape_str(const st_tensor *t, char *buf, size_t n);
 /* Sets status and returns its code; printf-style message. */

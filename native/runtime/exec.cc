@@ -21,6 +21,10 @@ st_code check_tensor(const st_tensor &t, const char *op, const char *role, int i
   for (int d = 0; d < t.ndim; d++)
     ST_REQUIRE(st, t.shape[d] >= 0, ST_ERR_SHAPE, "%s: %s %d has negative dimension %lld", op, role, i,
                (long long)t.shape[d]);
+  // overflow-safe: a shape whose element count or byte size does not fit is refused before any use
+  ST_REQUIRE(st, st_shape_bytes(t.dtype, t.ndim, t.shape) >= 0, ST_ERR_ALLOC,
+             "%s: %s %d of shape %s is too large (more than 2^%d bytes)", op, role, i, st::ShapeStr(t).c_str(),
+             (int)ST_MAX_BYTES_LOG2);
   ST_REQUIRE(st, !need_data || t.data || st_numel(&t) == 0, ST_ERR_ARG, "%s: %s %d has no data", op, role, i);
   return ST_OK;
 }
@@ -52,7 +56,8 @@ const Family *family_of(int32_t opcode) {
     case ST_OP_MAX_POOL2D:
     case ST_OP_AVG_POOL2D:
     case ST_OP_MAX_POOL2D_GRAD:
-    case ST_OP_AVG_POOL2D_GRAD: return &st_pool_family;
+    case ST_OP_AVG_POOL2D_GRAD:
+    case ST_OP_MAX_POOL2D_SELECT: return &st_pool_family;
     case ST_OP_GATHER_GRAD:
     case ST_OP_SCATTER_STRIDED: return &st_adjoint_family;
     case ST_OP_MATMUL_BIAS_ACT:

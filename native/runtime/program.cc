@@ -20,14 +20,7 @@ struct Patch {
 };
 
 // Bytes of a slot, or -1 when the element count overflows what we can address.
-int64_t slot_bytes(const st_slot_desc &s) {
-  int64_t n = 1;
-  for (int d = 0; d < s.ndim; d++)
-    if (__builtin_mul_overflow(n, s.shape[d], &n)) return -1;
-  const int64_t esize = (int64_t)st_dtype_size(s.dtype);
-  if (n > (int64_t(1) << 56) / esize) return -1;
-  return n * esize;
-}
+int64_t slot_bytes(const st_slot_desc &s) { return st_shape_bytes(s.dtype, s.ndim, s.shape); }
 
 bool first_is_zero(const st_tensor &t) {
   switch (t.dtype) {
@@ -94,7 +87,8 @@ st_code validate_slots(const st_slot_desc *slots, int32_t n_slots, int64_t arena
       ST_REQUIRE(st, s.shape[d] >= 0, ST_ERR_SHAPE, "program: slot %d has negative dimension %lld", (int)i,
                  (long long)s.shape[d]);
     const int64_t b = slot_bytes(s);
-    ST_REQUIRE(st, b >= 0, ST_ERR_SHAPE, "program: slot %d is too large", (int)i);
+    ST_REQUIRE(st, b >= 0, ST_ERR_ALLOC, "program: slot %d is too large (more than 2^%d bytes)", (int)i,
+               (int)ST_MAX_BYTES_LOG2);
     if (s.kind == ST_SLOT_TEMP) {
       ST_REQUIRE(st, s.arena_offset >= 0 && s.arena_offset % 64 == 0, ST_ERR_ARG,
                  "program: slot %d arena offset %lld is not a non-negative multiple of 64", (int)i,

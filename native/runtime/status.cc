@@ -60,6 +60,20 @@ int64_t st_numel(const st_tensor *t) {
   return n;
 }
 
+int64_t st_shape_bytes(int32_t dtype, int32_t ndim, const int64_t *shape) {
+  if (dtype < 0 || dtype >= ST_DTYPE_COUNT || ndim < 0 || ndim > ST_MAX_DIMS) return -1;
+  int64_t n = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0) return -1;
+    if (shape[i] == 0) return 0;  // an empty shape is valid whatever its other dims
+  }
+  for (int i = 0; i < ndim; i++)
+    if (__builtin_mul_overflow(n, shape[i], &n)) return -1;
+  const int64_t esize = (int64_t)st_dtype_size(dtype);
+  if (n > (int64_t(1) << ST_MAX_BYTES_LOG2) / esize) return -1;
+  return n * esize;
+}
+
 const char *st_shape_str(const st_tensor *t, char *buf, size_t n) {
   size_t used = 0;
   used += snprintf(buf + used, n - used, "[");

@@ -92,6 +92,9 @@ TEST(rng_stream_state_matches_philox_reference) {
   const uint32_t pc[4] = {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}, pk[2] = {0xa4093822u, 0x299f31d0u};
   philox_ref(pc, pk, w);
   EXPECT(w[0] == 0xd16cfe09u && w[1] == 0x94fdccebu && w[2] == 0x5001e420u && w[3] == 0x24126ea1u);
+  const uint32_t ones[4] = {~0u, ~0u, ~0u, ~0u}, ones_key[2] = {~0u, ~0u};  // every product and key bump wraps
+  philox_ref(ones, ones_key, w);
+  EXPECT(w[0] == 0x408f276du && w[1] == 0x41c83b0eu && w[2] == 0xa20bc7c6u && w[3] == 0x6d5451fdu);
   // uniform float64 in [0, 1): 53 random bits of words 0 and 1, over 2^53 (exact: no rounding)
   const double seed = 0x12345678abcd, call = 0x1f00000003;  // both words of the key and of call in use
   const int64_t offset = (int64_t(1) << 33) - 3;           // the counter crosses into its high word
@@ -106,6 +109,17 @@ TEST(rng_stream_state_matches_philox_reference) {
     philox_ref(c, key, w);
     const double unit = ((double)(w[0] >> 5) * 67108864.0 + (double)(w[1] >> 6)) / 9007199254740992.0;
     EXPECT(u.get(i) == unit);
+  }
+  // words 2 and 3 reach the output through the normal's angle (Box-Muller: radius from words 0-1)
+  sttest::Tensor nz(ST_F64, {8});
+  EXPECT(run_stream(ST_OP_RANDOM_NORMAL, sttest::ctx, state, nz, offset, 0, 1, &s) == ST_OK);
+  for (int i = 0; i < 8; i++) {
+    const uint64_t ctr = (uint64_t)offset + (uint64_t)i;
+    const uint32_t c[4] = {(uint32_t)ctr, (uint32_t)(ctr >> 32), 0x9e3779b9u ^ (uint32_t)cl, 0x85ebca6bu ^ (uint32_t)(cl >> 32)};
+    philox_ref(c, key, w);
+    const double u1 = 1 - ((double)(w[0] >> 5) * 67108864.0 + (double)(w[1] >> 6)) / 9007199254740992.0;
+    const double u2 = ((double)(w[2] >> 5) * 67108864.0 + (double)(w[3] >> 6)) / 9007199254740992.0;
+    EXPECT_NEAR(nz.get(i), std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2), 1e-12);
   }
 }
 
@@ -174,4 +188,31 @@ TEST(rng_stream_rejects_bad_state) {
   EXPECT(sttest::run(ST_OP_RANDOM_NORMAL, {&ok}, {&out}, {1, 0}, {0, 1}, &msg) == ST_ERR_ARG);
   EXPECT(sttest::run(ST_OP_RANDOM_NORMAL, {&ok, &ok}, {&out}, {0}, {0, 1}, &msg) == ST_ERR_ARG);
   EXPECT(msg.find("randomNormal") != std::string::npos);
+}
+
+// An output whose element count overflows int64 (or whose bytes exceed the limit) is refused before
+// the kernel runs: the data pointer below is never written.
+TEST(shapes_that_overflow_are_refused) {
+  float cell = 7;
+  const int64_t two32 = int64_t(1) << 32;
+  const std::vector<std::vector<int64_t>> shapes = {
+      {two32, two32}, {two32, two32, 2}, {int64_t(1) << 62, 4}, {(int64_t(1) << 48) + 1}, {3, 3, INT64_MAX}};
+  for (const auto &shape : shapes) {
+    st_tensor out{};
+    out.data = &cell;
+    out.dtype = ST_F32;
+    out.ndim = (int32_t)shape.size();
+    for (size_t d = 0; d < shape.size(); d++) out.shape[d] = shape[d];
+    const double fa[] = {1};
+    st_instr ins{ST_OP_FILL, 0, 1, nullptr, &out, nullptr, 0, fa, 1};
+    st_status s{};
+    st_ctx ctx{nullptr};
+    EXPECT(st_exec(&ctx, &ins, &s) == ST_ERR_ALLOC);
+    EXPECT(std::strstr(s.message, "too large") != nullptr);
+  }
+  EXPECT(cell == 7);
+  EXPECT(st_shape_bytes(ST_F64, 2, std::vector<int64_t>{0, INT64_MAX}.data()) == 0);
+  EXPECT(st_shape_bytes(ST_F64, 2, std::vector<int64_t>{2, 3}.data()) == 48);
+  EXPECT(st_shape_bytes(ST_F32, 1, std::vector<int64_t>{int64_t(1) << 48}.data()) == int64_t(1) << 50);
+  EXPECT(st_shape_bytes(ST_F32, 1, std::vector<int64_t>{(int64_t(1) << 48) + 1}.data()) == -1);
 }

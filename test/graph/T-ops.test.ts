@@ -8,7 +8,7 @@
 // evaluator in test/tensor/*.test.ts.
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
-import { exportsOfKind } from '../support/exports';
+import { T_ALIASES, exportsOfKind } from '../support/exports';
 
 const { T } = st;
 type DType = st.DType;
@@ -449,9 +449,12 @@ describe('graph: T ops compiled vs eager ops', () => {
     // T's exports that build no op node: they are checked in test/graph/public-api.test.ts
     const notOps = new Set([
       'constant', 'tensor', 'tensorVar', 'scalar', 'vector', 'matrix', 'tensor3', 'tensor4', 'iscalar', 'ivector', 'imatrix',
-      'applyOp', 'applyOp1', 'switch',
+      'applyOp', 'applyOp1', 'fscalar', 'fvector', 'fmatrix', 'ftensor3', 'ftensor4', 'dscalar', 'dvector', 'dmatrix',
+      'dtensor3', 'dtensor4', 'scalars', 'vectors', 'matrices', 'nnet',
     ]);
-    const ops = Object.keys(T).filter((k) => !notOps.has(k));
+    // a second name is the very same function as its canonical one, which the cases cover
+    for (const [alias, canonical] of Object.entries(T_ALIASES)) assert.equal(TT[alias], TT[canonical], `T.${alias} is T.${canonical}`);
+    const ops = Object.keys(T).filter((k) => !notOps.has(k) && !(k in T_ALIASES));
     assert.ok(ops.length >= 90, `only ${ops.length} T ops found`);
     assert.deepEqual(ops.filter((name) => !cases.some((c) => c.op === name)), [], 'T ops no case exercises');
     // and every elementwise op the eager side exports has its T twin

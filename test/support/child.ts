@@ -16,9 +16,14 @@ export interface ChildResult {
  * Runs `code` (CommonJS; `st` is bound to the library) in a child process with extra env vars
  * and node flags.  The child's last stdout line is usually JSON written by the snippet.
  */
-export function runChild(code: string, opts: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number } = {}): ChildResult {
+export function runChild(code: string, opts: { env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number; limitKb?: number } = {}): ChildResult {
   const prelude = "const st = require('./lib/index');\n";
-  const r = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', '-e', prelude + code], {
+  const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', '-e', prelude + code];
+  // limitKb: the child's address space (ulimit -v), so that large allocations fail in it
+  const [cmd, argv] = opts.limitKb
+    ? ['bash', ['-c', `ulimit -v ${Math.floor(opts.limitKb)}; exec "$0" "$@"`, process.execPath, ...args]]
+    : [process.execPath, args];
+  const r = spawnSync(cmd, argv, {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env },
     encoding: 'utf8',

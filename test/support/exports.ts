@@ -61,6 +61,12 @@ export const EXPORT_KIND: Record<string, ExportKind> = {
   Tensor: 'runtime', SymtensorError: 'runtime', version: 'runtime', memory: 'runtime', backendInfo: 'runtime',
 };
 
+/** T's second names (Theano's, mostly) -> the T function each is, the very same function object. */
+export const T_ALIASES: Record<string, string> = {
+  eq: 'equal', neq: 'notEqual', lt: 'less', gt: 'greater', le: 'lessEqual', ge: 'greaterEqual', sqr: 'square',
+  concatenate: 'concat', lscalar: 'iscalar', lvector: 'ivector', lmatrix: 'imatrix', switch: 'where',
+};
+
 /** The reference function a 'linalg' | 'shape' | 'nn' export is checked against, where its name differs. */
 export const REFERENCE_NAME: Record<string, string> = { permute: 'transpose' };
 

@@ -8,7 +8,7 @@ import { DType } from '../../dtype';
 import { EW, EW_INFO, Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { EwBuilder, EwProgram, EwReg, ewAttrs } from '../../tensor/ew-builder';
-import { broadcastDims } from '../../graph/dims';
+import { broadcastDims, elementwiseTargets } from '../../graph/dims';
 import { Elemwise } from '../../graph/ops/elemwise';
 import { Apply, Constant, Op, VarType, Variable } from '../../graph/variable';
 import { rebuild } from '../../graph/traverse';
@@ -33,6 +33,9 @@ export class FusedElemwise extends Op {
   infer(inputs: VarType[]): VarType[] {
     const shape = broadcastDims(this.name, inputs.map((i) => i.shape));
     return this.outs.map((dtype) => ({ dtype, shape }));
+  }
+  override broadcastTargets(inputs: VarType[], outputs: VarType[]) {
+    return elementwiseTargets(inputs, outputs);
   }
   lower<V extends Val>(em: Emitter<V>, inputs: V[]): V[] {
     const shapes = inputs.map((v) => v.shape);

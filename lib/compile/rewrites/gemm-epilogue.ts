@@ -28,6 +28,10 @@ export class MatMulBiasAct extends Op {
       throw shapeError(this.name, `bias ${fmtShape(bias.shape)} does not fit ${fmtShape(out.shape)}`);
     return [out];
   }
+  /** The bias spans the product's columns. */
+  override broadcastTargets(_inputs: VarType[], [out]: VarType[]) {
+    return [null, null, [out.shape[1]]];
+  }
   lower<V extends Val>(em: Emitter<V>, [a, b, bias]: V[]): V[] {
     const m = this.transA ? a.shape[1] : a.shape[0];
     const n = this.transB ? b.shape[0] : b.shape[1];

@@ -4,7 +4,7 @@ import { argError } from '../../errors';
 import { EW_OPS, EwName, ewCallWith, ewTypes, weakDtypes } from '../../tensor/elementwise';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { tensor } from '../../tensor/creation';
-import { broadcastDims } from '../dims';
+import { broadcastDims, elementwiseTargets } from '../dims';
 import { Apply, Constant, Op, VarType, Variable, applyOp1 } from '../variable';
 import { sumToShape, cast } from './helpers';
 
@@ -26,6 +26,10 @@ export class Elemwise extends Op {
 
   infer(inputs: VarType[]): VarType[] {
     return [{ dtype: this.out, shape: broadcastDims(this.name, inputs.map((i) => i.shape)) }];
+  }
+
+  override broadcastTargets(inputs: VarType[], outputs: VarType[]) {
+    return elementwiseTargets(inputs, outputs);
   }
 
   lower<V extends Val>(em: Emitter<V>, inputs: V[]): V[] {
@@ -61,7 +65,8 @@ export class Elemwise extends Op {
       case 'sigmoid': return [g(ew('mul', [gz, ew('mul', [z, ew('sub', [1, z])])]), 0)];
       // from the output, so the pre-activation keeps one client (the GEMM epilogue can take it)
       case 'relu': return [g(ew('mul', [gz, ew('greater', [z, 0])]), 0)];
-      case 'leakyRelu': return [g(ew('mul', [gz, ew('where', [ew('greater', [x, 0]), 1, p0])]), 0)];
+      // the slopes are constants in gz's dtype: next to only a bool condition, bare numbers would be float32
+      case 'leakyRelu': return [g(ew('mul', [gz, ew('where', [ew('greater', [x, 0]), scalarConstant(1, gz.dtype), scalarConstant(p0, gz.dtype)])]), 0)];
       case 'elu': return [g(ew('where', [ew('greater', [x, 0]), gz, ew('mul', [gz, ew('add', [z, p0])])]), 0)];
       case 'selu': {
         const alpha = 1.6732632423543772, scale = 1.0507009873554805;

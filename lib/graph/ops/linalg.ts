@@ -3,7 +3,7 @@ import { fmtShape, shapeError } from '../../errors';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { matmulWith } from '../../tensor/linalg';
 import { upcast } from '../../dtype';
-import { broadcastDims } from '../dims';
+import { alignRight, broadcastDims } from '../dims';
 import { Apply, Op, VarType, Variable, applyOp1 } from '../variable';
 import { sumToShape } from './helpers';
 
@@ -25,6 +25,11 @@ export class MatMul extends Op {
       throw shapeError(this.name, `cannot multiply ${fmtShape(a.shape)}${this.transA ? 'ᵀ' : ''} by ${fmtShape(b.shape)}${this.transB ? 'ᵀ' : ''} (inner dimensions ${ka} and ${kb})`);
     const batch = broadcastDims(this.name, [a.shape.slice(0, -2), b.shape.slice(0, -2)]);
     return [{ dtype: upcast(a.dtype, b.dtype), shape: [...batch, m, n] }];
+  }
+  /** The batch axes broadcast; the matrix axes never do. */
+  override broadcastTargets(inputs: VarType[], [out]: VarType[]) {
+    const batch = out.shape.slice(0, -2);
+    return inputs.map((v) => [...alignRight(v.shape.length - 2, batch), null, null]);
   }
   lower<V extends Val>(em: Emitter<V>, [a, b]: V[]): V[] {
     return [matmulWith(em, a, b, this.transA, this.transB)];

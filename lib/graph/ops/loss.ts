@@ -3,7 +3,7 @@ import type { Emitter, Val } from '../../tensor/emitter';
 import { ewCallWith } from '../../tensor/elementwise';
 import { reduceWith } from '../../tensor/reduction';
 import { softmaxWith } from '../../tensor/nn';
-import { broadcastDims } from '../dims';
+import { alignRight, broadcastDims } from '../dims';
 import { EW } from '../../ops.generated';
 import { shapeError, fmtShape } from '../../errors';
 import { Apply, Op, VarType, Variable, applyOp1 } from '../variable';
@@ -20,6 +20,11 @@ export class CrossEntropySoftmax extends Op {
     const b = broadcastDims(this.name, [x.shape, y.shape]);
     if (b.length !== x.shape.length) throw shapeError(this.name, `labels ${fmtShape(y.shape)} do not fit logits ${fmtShape(x.shape)}`);
     return [{ dtype: x.dtype === 'float64' ? 'float64' : 'float32', shape: x.shape.slice(0, -1) }];
+  }
+  /** Logits and labels broadcast against each other. */
+  override broadcastTargets(inputs: VarType[]) {
+    const full = broadcastDims(this.name, inputs.map((v) => v.shape));
+    return inputs.map((v) => alignRight(v.shape.length, full));
   }
   lower<V extends Val>(em: Emitter<V>, [x, y]: V[]): V[] {
     const ls = softmaxWith(em, 'logSoftmax', x, x.shape.length - 1);

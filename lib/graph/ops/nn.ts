@@ -3,12 +3,14 @@ import { fmtShape, shapeError } from '../../errors';
 import type { Emitter, Val } from '../../tensor/emitter';
 import {
   Conv2dOptions, Pool2dOptions, avgPool2dGradWith, conv2dGradFilterWith, conv2dGradInputWith, conv2dWith, convGeometry,
-  maxPool2dGradWith, nnDtype, nnPairDtype, poolGeometry, poolWith, softmaxWith,
+  maxPool2dGradWith, maxPool2dSelectWith, nnDtype, nnPairDtype, poolGeometry, poolWith, softmaxWith,
 } from '../../tensor/nn';
 import { normAxis } from '../../tensor/shape-util';
 import { isKnown } from '../dims';
 import { Apply, Dim, Op, VarType, Variable, applyOp1 } from '../variable';
-import { ew } from './elemwise';
+import { ew, scalarConstant } from './elemwise';
+import { BroadcastLike } from './shape';
+import { isFloat } from '../../dtype';
 import { Reduce } from './reduce';
 
 export class Softmax extends Op {
@@ -154,8 +156,40 @@ export class Pool2dGrad extends Op {
   }
   override grad(node: Apply, [g]: (Variable | null)[]) {
     if (!g) return [null, null];
-    if (this.max) return super.grad(node, [g]);
-    // average pooling is linear in dy: its adjoint is average pooling again
+    // both are linear in dy, and piecewise constant in x (the windows' argmax moves only at ties):
+    // max pooling's adjoint reads g at each window's argmax, average pooling's is average pooling
+    const [x] = node.inputs;
+    if (this.max) return [zerosLike(x), applyOp1(new MaxPool2dSelect(this.opts), [x, g])];
     return [null, applyOp1(new Pool2d(false, this.opts), [g])];
   }
+}
+
+/** Inputs (x, g): for each max pooling window of x, g at the cell its gradient goes to. */
+export class MaxPool2dSelect extends Op {
+  readonly name = 'maxPool2dSelect';
+  constructor(readonly opts: Pool2dOptions) {
+    super();
+  }
+  override props() {
+    return this.opts;
+  }
+  infer([x, g]: VarType[]): VarType[] {
+    const [pooled] = new Pool2d(true, this.opts).infer([x]);
+    if (g.shape.length !== 4 || g.shape.some((d, i) => d !== null && x.shape[i] !== null && d !== x.shape[i]))
+      throw shapeError(this.name, `g ${fmtShape(g.shape)} must have the shape of x ${fmtShape(x.shape)}`);
+    return [{ dtype: nnPairDtype(this.name, x.dtype, g.dtype), shape: pooled.shape }];
+  }
+  lower<V extends Val>(em: Emitter<V>, [x, g]: V[]): V[] {
+    return [maxPool2dSelectWith(em, x, g, this.opts)];
+  }
+  override grad(node: Apply, [gz]: (Variable | null)[]) {
+    // linear in g, with maxPool2dGrad as its adjoint; piecewise constant in x
+    const [x] = node.inputs;
+    return gz ? [zerosLike(x), applyOp1(new Pool2dGrad(true, this.opts), [x, gz])] : [null, null];
+  }
+}
+
+/** Zeros shaped like x: the gradient of a piecewise-constant dependence (zero, not absent). */
+function zerosLike(x: Variable): Variable {
+  return applyOp1(new BroadcastLike(), [scalarConstant(0, isFloat(x.dtype) ? x.dtype : 'float32'), x]);
 }

@@ -12,7 +12,7 @@ import {
 } from '../../tensor/shape-ops';
 import { reduceWith } from '../../tensor/reduction';
 import { normAxis, sizeOf } from '../../tensor/shape-util';
-import { broadcastDims, isKnown, prodDims } from '../dims';
+import { alignRight, broadcastDims, isKnown, prodDims } from '../dims';
 import { Apply, Dim, Op, VarType, Variable, applyOp1 } from '../variable';
 import { sumToShape } from './helpers';
 
@@ -121,6 +121,9 @@ export class BroadcastLike extends Op {
     broadcastDims(this.name, [g.shape, like.shape]);
     return [{ dtype: g.dtype, shape: like.shape }];
   }
+  override broadcastTargets([g, like]: VarType[]) {
+    return [alignRight(g.shape.length, like.shape), null];
+  }
   lower<V extends Val>(em: Emitter<V>, [g, like]: V[]): V[] {
     if (g.shape.length === like.shape.length && g.shape.every((d, i) => d === like.shape[i])) return [g];
     return [broadcastToWith(em, g, like.shape.slice())];
@@ -130,19 +133,25 @@ export class BroadcastLike extends Op {
   }
 }
 
-/** x, checked to have `size` elements along `axis` once that is known (split of an unknown dim). */
+/**
+ * x, checked to have `size` elements along `axis` (at least `size` when atLeast) once that is
+ * known (split of an unknown dim).
+ */
 export class ExpectDim extends Op {
-  readonly name = 'expectDim';
-  constructor(readonly axis: number, readonly size: number, readonly op: string) {
+  /** The op that asked for the check (run-time errors name it). */
+  readonly name: string;
+  constructor(readonly axis: number, readonly size: number, readonly op: string, readonly atLeast = false) {
     super();
+    this.name = op;
   }
   override props() {
-    return [this.axis, this.size, this.op];
+    return [this.axis, this.size, this.op, this.atLeast];
   }
   infer([x]: VarType[]): VarType[] {
     const d = x.shape[this.axis];
-    if (d !== null && d !== this.size) throw shapeError(this.op, `axis ${this.axis} of ${fmtShape(x.shape)} has size ${d}, not ${this.size}`);
-    return [{ dtype: x.dtype, shape: x.shape.map((v, i) => (i === this.axis ? this.size : v)) }];
+    if (d !== null && (this.atLeast ? d < this.size : d !== this.size))
+      throw shapeError(this.op, `axis ${this.axis} of ${fmtShape(x.shape)} has size ${d}, not ${this.atLeast ? 'at least ' : ''}${this.size}`);
+    return [{ dtype: x.dtype, shape: x.shape.map((v, i) => (i === this.axis && !this.atLeast ? this.size : v)) }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
     this.infer([x]);
@@ -165,6 +174,9 @@ export class BroadcastTo extends Op {
     const b = broadcastDims(this.name, [x.shape, this.target]);
     if (b.some((d, i) => d !== null && d !== this.target[i])) throw shapeError(this.name, `cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(this.target)}`);
     return [{ dtype: x.dtype, shape: this.target.slice() }];
+  }
+  override broadcastTargets([x]: VarType[]) {
+    return [alignRight(x.shape.length, this.target)];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
     return [broadcastToWith(em, x, this.target.slice())];
@@ -226,7 +238,9 @@ export class StridedSlice extends Op {
   infer([x]: VarType[]): VarType[] {
     if (known(x.shape)) return [{ dtype: x.dtype, shape: stridedSlicePlan(this.name, x.shape, this.begin, this.end, this.strides).outShape }];
     checkStridedSliceArgs(this.name, x.shape.length, this.begin, this.end, this.strides);
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < Math.max(this.begin.length, this.end.length, this.strides.length) ? null : d)) }];
+    // an axis with no bounds and no stride keeps its (possibly known) size
+    const whole = (i: number) => (this.begin[i] ?? null) === null && (this.end[i] ?? null) === null && (this.strides[i] ?? 1) === 1;
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (whole(i) ? d : null)) }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
     return [stridedSliceWith(em, x, this.begin, this.end, this.strides)];

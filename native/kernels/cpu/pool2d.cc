@@ -5,6 +5,7 @@
 //   without any in-bounds cell (only possible when the input is empty along an axis) yields 0.
 //   Max pooling propagates NaN.  Its gradient goes to the first maximal cell of each window in
 //   row-major (kh, kw) scan order (the first NaN, if any), summed where windows overlap.
+//   MAX_POOL2D_SELECT reads g at that same cell for each window (the adjoint of the gradient in dy).
 // Forward passes split over the N*OH output rows.  Backward passes scatter into dx: output rows
 // are split over tasks when windows do not overlap vertically (kh <= stride_h), otherwise images
 // and channel blocks are, so no two tasks ever write the same dx element.
@@ -97,6 +98,29 @@ void for_grad_windows(st_ctx *ctx, const PGeom &g, F &&fn) {
   });
 }
 
+constexpr int64_t kChannelBlock = 64;  // channels per argmax pass: best values and offsets live on the stack
+
+// For channels [cs, cs + cn) (cn <= kChannelBlock) of the non-empty window [h0,h1) x [w0,w1) of
+// one image xb: arg[c] = the offset (in elements, without the channel) of the cell max pooling's
+// gradient goes to.  The one definition of that cell, for MAX_POOL2D_GRAD and MAX_POOL2D_SELECT.
+template <class T>
+void window_argmax(const PGeom &g, const T *xb, int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t cs,
+                   int64_t cn, int64_t *arg) {
+  T best[kChannelBlock];
+  const int64_t C = g.C, first = (h0 * g.W + w0) * C;
+  for (int64_t c = 0; c < cn; c++) best[c] = xb[first + cs + c], arg[c] = first;
+  for (int64_t ih = h0; ih < h1; ih++)
+    for (int64_t iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
+      const int64_t off = (ih * g.W + iw) * C;
+      const T *p = xb + off + cs;
+      for (int64_t c = 0; c < cn; c++) {
+        const bool take = max_takes(p[c], best[c]);
+        best[c] = take ? p[c] : best[c];
+        arg[c] = take ? off : arg[c];
+      }
+    }
+}
+
 template <class T>
 void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
   st::kern::zero_fill(ctx, dx, g.N * g.H * g.W * g.C);
@@ -106,26 +130,42 @@ void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) 
     g.window(oh, ow, &h0, &h1, &w0, &w1);
     if (h1 <= h0 || w1 <= w0) return;
     const T *d = dy + ((n * g.OH + oh) * g.OW + ow) * C;
-    const T *xb = x + n * g.H * g.W * C;
     T *dxb = dx + n * g.H * g.W * C;
-    constexpr int64_t CB = 64;  // channels per pass: best value and cell offset live on the stack
-    T best[CB];
-    int64_t arg[CB];
-    const int64_t first = (h0 * g.W + w0) * C;
-    for (int64_t cs = c0; cs < c1; cs += CB) {
-      const int64_t cn = std::min(CB, c1 - cs);
-      for (int64_t c = 0; c < cn; c++) best[c] = xb[first + cs + c], arg[c] = first;
-      for (int64_t ih = h0; ih < h1; ih++)
-        for (int64_t iw = ih == h0 ? w0 + 1 : w0; iw < w1; iw++) {
-          const int64_t off = (ih * g.W + iw) * C;
-          const T *p = xb + off + cs;
-          for (int64_t c = 0; c < cn; c++) {
-            const bool take = max_takes(p[c], best[c]);
-            best[c] = take ? p[c] : best[c];
-            arg[c] = take ? off : arg[c];
-          }
-        }
+    int64_t arg[kChannelBlock];
+    for (int64_t cs = c0; cs < c1; cs += kChannelBlock) {
+      const int64_t cn = std::min(kChannelBlock, c1 - cs);
+      window_argmax(g, x + n * g.H * g.W * C, h0, h1, w0, w1, cs, cn, arg);
       for (int64_t c = 0; c < cn; c++) dxb[arg[c] + cs + c] += d[cs + c];
+    }
+  });
+}
+
+// y[n, oh, ow, c] = gx[n, argmax cell of the window, c]; each output is written once, so output
+// rows split over tasks as in the forward pass.
+template <class T>
+void max_pool_select(st_ctx *ctx, const PGeom &g, const T *x, const T *gx, T *y) {
+  const int64_t rows = g.N * g.OH, C = g.C;
+  st::parallel(ctx, rows * g.OW * C * g.kh * g.kw, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(rows, ith, nth, &b, &e);
+    int64_t arg[kChannelBlock];
+    for (int64_t r = b; r < e; r++) {
+      const int64_t n = r / g.OH, oh = r % g.OH;
+      const T *xb = x + n * g.H * g.W * C, *gb = gx + n * g.H * g.W * C;
+      for (int64_t ow = 0; ow < g.OW; ow++) {
+        T *o = y + (r * g.OW + ow) * C;
+        int64_t h0, h1, w0, w1;
+        g.window(oh, ow, &h0, &h1, &w0, &w1);
+        if (h1 <= h0 || w1 <= w0) {
+          std::fill(o, o + C, T(0));
+          continue;
+        }
+        for (int64_t cs = 0; cs < C; cs += kChannelBlock) {
+          const int64_t cn = std::min(kChannelBlock, C - cs);
+          window_argmax(g, xb, h0, h1, w0, w1, cs, cn, arg);
+          for (int64_t c = 0; c < cn; c++) o[cs + c] = gb[arg[c] + cs + c];
+        }
+      }
     }
   });
 }
@@ -148,7 +188,8 @@ void avg_pool_grad(st_ctx *ctx, const PGeom &g, const T *dy, T *dx) {
   });
 }
 
-// x and y in the roles of the forward pooling, and dx for MAX_POOL2D_GRAD (which must have x's shape).
+// x and y in the roles of the forward pooling, and dx for MAX_POOL2D_GRAD (g for MAX_POOL2D_SELECT),
+// which must have x's shape.
 struct Roles {
   const st_tensor *x, *y, *dx;
 };
@@ -158,6 +199,7 @@ Roles roles_of(const st_instr *ins) {
     case ST_OP_MAX_POOL2D:
     case ST_OP_AVG_POOL2D: return {&ins->in[0], &ins->out[0], nullptr};
     case ST_OP_MAX_POOL2D_GRAD: return {&ins->in[0], &ins->in[1], &ins->out[0]};
+    case ST_OP_MAX_POOL2D_SELECT: return {&ins->in[0], &ins->out[0], &ins->in[1]};
     default: return {&ins->out[0], &ins->in[0], nullptr};  // AVG_POOL2D_GRAD: dy -> dx
   }
 }
@@ -172,7 +214,8 @@ PGeom geom_of(const st_instr *ins) {
 st_code check_pool(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   const char *op = st_op_name(ins->opcode);
   ST_REQUIRE(st, ins->opcode == ST_OP_MAX_POOL2D || ins->opcode == ST_OP_AVG_POOL2D ||
-                     ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD,
+                     ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD ||
+                     ins->opcode == ST_OP_MAX_POOL2D_SELECT,
              ST_ERR_INTERNAL, "%s: not a pooling op", op);
   ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
              "%s: expected int attributes [kh, kw, stride_h, stride_w, pad_top, pad_left], got %d values", op,
@@ -180,12 +223,13 @@ st_code check_pool(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   const Roles r = roles_of(ins);
   const st_tensor *x = r.x, *y = r.y, *dx = r.dx;
   const bool grad = ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD;
-  const char *xn = ins->opcode == ST_OP_AVG_POOL2D_GRAD ? "dx" : "x", *yn = grad ? "dy" : "y";
+  const bool select = ins->opcode == ST_OP_MAX_POOL2D_SELECT;
+  const char *xn = ins->opcode == ST_OP_AVG_POOL2D_GRAD ? "dx" : "x", *yn = grad ? "dy" : "y", *dxn = select ? "g" : "dx";
   const st::ShapeStr xs(*x), ys(*y);
   const int32_t dt = x->dtype;
-  ST_REQUIRE(st, y->dtype == dt && (!dx || dx->dtype == dt), ST_ERR_DTYPE, "%s: dtypes differ: %s %s, %s %s%s%s", op,
-             xn, st_dtype_name(x->dtype), yn, st_dtype_name(y->dtype), dx ? ", dx " : "",
-             dx ? st_dtype_name(dx->dtype) : "");
+  ST_REQUIRE(st, y->dtype == dt && (!dx || dx->dtype == dt), ST_ERR_DTYPE, "%s: dtypes differ: %s %s, %s %s%s%s%s%s", op,
+             xn, st_dtype_name(x->dtype), yn, st_dtype_name(y->dtype), dx ? ", " : "", dx ? dxn : "",
+             dx ? " " : "", dx ? st_dtype_name(dx->dtype) : "");
   ST_REQUIRE(st, dt == ST_F32 || dt == ST_F64, ST_ERR_DTYPE, "%s: unsupported dtype %s (float32 or float64)", op,
              st_dtype_name(dt));
   ST_REQUIRE(st, x->ndim == 4 && y->ndim == 4, ST_ERR_SHAPE, "%s: expected %s [N,H,W,C] and %s [N,OH,OW,C], got %s and %s",
@@ -193,7 +237,7 @@ st_code check_pool(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   if (dx) {
     bool same = dx->ndim == 4;
     for (int d = 0; same && d < 4; d++) same = dx->shape[d] == x->shape[d];
-    ST_REQUIRE(st, same, ST_ERR_SHAPE, "%s: dx %s must have the shape of x %s", op, st::ShapeStr(*dx).c_str(),
+    ST_REQUIRE(st, same, ST_ERR_SHAPE, "%s: %s %s must have the shape of x %s", op, dxn, st::ShapeStr(*dx).c_str(),
                xs.c_str());
   }
   const PGeom g = geom_of(ins);
@@ -225,6 +269,7 @@ st_code run_pool(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_stat
         case ST_OP_MAX_POOL2D: pool_forward<T>(ctx, g, true, i0, o); break;
         case ST_OP_AVG_POOL2D: pool_forward<T>(ctx, g, false, i0, o); break;
         case ST_OP_MAX_POOL2D_GRAD: max_pool_grad<T>(ctx, g, i0, static_cast<const T *>(ins->in[1].data), o); break;
+        case ST_OP_MAX_POOL2D_SELECT: max_pool_select<T>(ctx, g, i0, static_cast<const T *>(ins->in[1].data), o); break;
         default: avg_pool_grad<T>(ctx, g, i0, o); break;
       }
     }
