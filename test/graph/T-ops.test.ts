@@ -9,6 +9,7 @@
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
 import { T_ALIASES, exportsOfKind } from '../support/exports';
+import { rng } from '../support/rng';
 
 const { T } = st;
 type DType = st.DType;
@@ -17,16 +18,6 @@ type Tensor = st.Tensor;
 type Dim = st.Dim;
 
 // ---- deterministic random inputs ----
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Gen =
   | 'real' | 'pos' | 'nonzero' | 'near1' | 'unit' | 'special' | 'ints' | 'prob'

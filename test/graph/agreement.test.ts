@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
 import { METHOD_NAMES } from '../../lib/tensor/method-list';
+import { rng } from '../support/rng';
 
 const { T } = st;
 type DType = st.DType;
@@ -33,16 +34,6 @@ const f64 = (shape: number[], gen: Gen = 'real'): In => ({ shape, dtype: 'float6
 const i32 = (shape: number[], gen: Gen = 'int'): In => ({ shape, dtype: 'int32', gen });
 const bool = (shape: number[]): In => ({ shape, dtype: 'bool', gen: 'bool' });
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function value(g: Gen, r: () => number): number {
   switch (g) {
