@@ -1,19 +1,20 @@
 // Lowering: a FunctionGraph specialized to concrete input shapes becomes a Program description —
 // instructions over slots, with a memory plan — that the native executor runs in one call.
 import { DType, DTYPE_CODE } from '../dtype';
-import { SymtensorError, SymtensorErrorCode, fmtShape } from '../errors';
+import { SymtensorError, fmtShape } from '../errors';
 import { NativeBuffer } from '../native';
 import { Op as NativeOp, SLOT } from '../ops.generated';
 import { Emitter, Val } from '../tensor/emitter';
 import { OutSpec } from '../tensor/tensor';
 import { castAttrs } from '../tensor/elementwise';
 import { sizeOf, stridesOf } from '../tensor/shape-util';
-import { Apply, Constant, Variable, VarType } from '../graph/variable';
+import { Apply, Constant, Variable } from '../graph/variable';
 import { IfElse } from '../graph/ops/control';
 import { SharedVariable } from '../graph/shared';
 import { FunctionGraph } from '../graph/fgraph';
 import { planMemory } from './memory-plan';
-import { Heap } from './heap';
+import { typeError } from './specialize';
+import { branchOwnership, inPlaceUpdates } from './placement';
 
 export { SLOT };
 
@@ -88,176 +89,6 @@ class Recorder implements Emitter<Slot> {
     const { iattr, fattr } = castAttrs(src.dtype, dst.dtype);
     this.instrs.push({ opcode: NativeOp.ELEMWISE, inputs: [src.id], outputs: [dst.id], iattr, fattr, node: this.node, label });
   }
-}
-
-function typeError(node: Apply, msg: string, code: SymtensorErrorCode = 'ERR_ST_SHAPE'): SymtensorError {
-  return new SymtensorError(code, node.op.name, `${msg} (node built at ${node.trace})`, { where: node.trace });
-}
-
-/**
- * Rejects an input axis declared unknown that is 1 at run time and broadcast to a larger size, for
- * any op that broadcasts (Op.broadcastTargets): gradients, built before shapes are known, sum over
- * broadcast axes only where the graph declares them 1.
- */
-function checkRuntimeBroadcast(node: Apply, ins: VarType[], outs: VarType[]): void {
-  const targets = node.op.broadcastTargets(ins, outs);
-  if (!targets) return;
-  node.inputs.forEach((v, i) => {
-    const t = targets[i];
-    if (!t) return;
-    v.shape.forEach((d, k) => {
-      const to = t[k];
-      if (d === null && ins[i].shape[k] === 1 && to !== null && to !== 1)
-        throw typeError(node, `input ${i} (${v.describe()}) has size 1 on axis ${k} at run time and would broadcast to ${to}; declare that dimension as 1 to broadcast`);
-    });
-  });
-}
-
-/**
- * Concrete types of every variable for the given input shapes; throws naming the node (and where
- * the user built it) when run-time shapes do not fit.
- */
-export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>): Map<Variable, { dtype: DType; shape: number[] }> {
-  const types = new Map<Variable, { dtype: DType; shape: number[] }>();
-  for (const [v, t] of inputTypes) types.set(v, { dtype: t.dtype, shape: t.shape as number[] });
-  const typeOf = (v: Variable) => {
-    let t = types.get(v);
-    if (!t) {
-      if (v.owner) throw new SymtensorError('ERR_ST_INTERNAL', 'specialize', `no type for ${v.describe()}`);
-      t = { dtype: v.dtype, shape: v.shape as number[] }; // constants and shared variables have static shapes
-      types.set(v, t);
-    }
-    return t;
-  };
-  for (const node of fg.nodes()) {
-    const ins = node.inputs.map(typeOf);
-    let outs: VarType[];
-    try {
-      outs = node.op.infer(ins);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message.replace(/^\w+: /, '') : String(e);
-      // keep the kind of error the op reported (a dtype or argument error stays one)
-      const code = e instanceof SymtensorError ? e.code : 'ERR_ST_SHAPE';
-      throw typeError(node, `${msg}; run-time input shapes ${ins.map((t) => fmtShape(t.shape)).join(', ')}`, code);
-    }
-    checkRuntimeBroadcast(node, ins, outs);
-    node.outputs.forEach((o, k) => {
-      const shape = outs[k].shape;
-      if (shape.some((d) => d === null)) throw typeError(node, `could not determine the output shape`);
-      o.shape.forEach((d, j) => {
-        if (d !== null && d !== shape[j]) throw typeError(node, `output has shape ${fmtShape(shape)} at run time but ${fmtShape(o.shape)} was inferred`);
-      });
-      types.set(o, { dtype: outs[k].dtype, shape: shape as number[] });
-    });
-  }
-  return types;
-}
-
-/**
- * Nodes each lazily-evaluated branch owns (innermost ifelse first): those whose every reader is
- * the branch input or a node the branch owns.  Walks up from the branch input in decreasing
- * topological position, so each node is decided after all its readers, and visits only the
- * branch and its border.
- */
-function branchOwnership(fg: FunctionGraph): Map<Apply, { ifelse: Apply; branch: 1 | 2 }> {
-  const nodes = fg.nodes();
-  const pos = new Map(nodes.map((n, i) => [n, i]));
-  const owner = new Map<Apply, { ifelse: Apply; branch: 1 | 2 }>();
-  for (const ie of nodes) {
-    if (!(ie.op instanceof IfElse)) continue;
-    for (const branch of [1, 2] as const) {
-      const mine = new Set<Apply>();
-      const queue = new Heap<Apply>((n) => -pos.get(n)!);
-      const queued = new Set<Apply>();
-      const enqueue = (v: Variable) => {
-        if (v.owner && !queued.has(v.owner)) queued.add(v.owner), queue.push(v.owner);
-      };
-      enqueue(ie.inputs[branch]);
-      while (queue.size) {
-        const n = queue.pop()!;
-        if (owner.has(n)) continue;
-        const exclusive = n.outputs.every((o) =>
-          fg.clientsOf(o).every((c) => c.node !== 'output' && ((c.node === ie && c.index === branch) || mine.has(c.node))),
-        );
-        if (!exclusive) continue;
-        mine.add(n);
-        n.inputs.forEach(enqueue);
-      }
-      for (const n of mine) owner.set(n, { ifelse: ie, branch });
-    }
-  }
-  return owner;
-}
-
-/**
- * Updates that can be computed straight into the shared variable's buffer: the new value is the
- * only output of an elementwise node that nothing else reads, of the variable's exact shape, and
- * no other such update reads a variable that one of them overwrites.
- */
-function inPlaceUpdates(
-  fg: FunctionGraph,
-  nOutputs: number,
-  updates: [SharedVariable, number][],
-  updateVars: Variable[],
-  types: Map<Variable, { dtype: DType; shape: number[] }>,
-): Map<Apply, SharedVariable[]> {
-  const clients = fg.clients();
-  const targetOf = new Map<Variable, SharedVariable>();
-  updates.forEach(([sv], k) => {
-    const v = updateVars[k];
-    const cl = clients.get(v) ?? [];
-    const t = types.get(v);
-    const sameShape = t && t.dtype === sv.dtype && t.shape.length === sv.ndim && t.shape.every((d, i) => d === sv.shape[i]);
-    if (cl.length === 1 && cl[0].node === 'output' && cl[0].index === nOutputs + k && sameShape) targetOf.set(v, sv);
-  });
-  const found = new Map<Apply, SharedVariable[]>();
-  for (const [v, sv] of targetOf) {
-    const node = v.owner;
-    if (!node || found.has(node)) continue;
-    // every output of the node must be such an update (a multi-output elementwise program writes
-    // all its shared variables at once)
-    const svs = node.outputs.map((o) => targetOf.get(o));
-    if (svs.some((x) => !x)) continue;
-    const ew = node.op.name === 'fused' || node.op.elementwise() !== null;
-    // other ops may write over one input only, which must then be the variable itself
-    const over = node.op.inPlaceInput();
-    const canWrite = ew || (node.outputs.length === 1 && over !== null && node.inputs[over] === sv && node.inputs.every((u, i) => i === over || u !== sv));
-    if (canWrite) found.set(node, svs as SharedVariable[]);
-  }
-  // a node must not read a variable that another in-place node overwrites (each variable has
-  // one writer; a node dropped here no longer counts for the ones after it)
-  const writer = new Map<Variable, Apply>();
-  for (const [node, svs] of found) for (const sv of svs) writer.set(sv, node);
-  for (const [node, svs] of [...found]) {
-    if (node.inputs.some((u) => u instanceof SharedVariable && !svs.includes(u) && writer.has(u) && writer.get(u) !== node)) {
-      found.delete(node);
-      for (const sv of svs) writer.delete(sv);
-    }
-  }
-  // a variable read by an update that stays a copy must keep its old value until the end
-  const inPlaceVars = new Set(writer.keys());
-  const readers = updatesReading(updateVars);
-  for (const [node, svs] of [...found]) {
-    if (svs.some((sv) => (readers.get(sv) ?? []).some((k) => !inPlaceVars.has(updates[k][0])))) {
-      found.delete(node);
-      for (const sv of svs) inPlaceVars.delete(sv);
-    }
-  }
-  return found;
-}
-
-/** For each shared variable, the updates whose new value is it or is computed directly from it. */
-function updatesReading(updateVars: Variable[]): Map<Variable, number[]> {
-  const readers = new Map<Variable, number[]>();
-  updateVars.forEach((v, k) => {
-    for (const u of new Set([v, ...(v.owner?.inputs ?? [])])) {
-      if (!(u instanceof SharedVariable)) continue;
-      const l = readers.get(u);
-      if (l) l.push(k);
-      else readers.set(u, [k]);
-    }
-  });
-  return readers;
 }
 
 /**

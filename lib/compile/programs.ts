@@ -9,7 +9,8 @@ import { Tensor } from '../tensor/tensor';
 import { Constant, Variable, VarType } from '../graph/variable';
 import { SharedVariable } from '../graph/shared';
 import { BuiltGraph } from './function-graph';
-import { Instr, ProgramDesc, Slot, lower, nativeDesc, specialize } from './lower';
+import { Instr, ProgramDesc, Slot, lower, nativeDesc } from './lower';
+import { specialize } from './specialize';
 import { Structure, structureOf } from './structure';
 import { debugLevel, formatProgram } from './debug';
 
