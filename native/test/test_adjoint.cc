@@ -50,24 +50,46 @@ TEST(scatter_strided_inverts_a_slice) {
   EXPECT(msg.find("scatterStrided") != std::string::npos);
 }
 
+namespace {
+
+// Two sizes per dtype: one small, one past the GEMM's blocking (and its threading) in both dtypes.
+struct MatmulShape {
+  int64_t m, k, n;
+};
+const MatmulShape matmul_shapes[] = {{37, 19, 23}, {70, 300, 130}};
+
+// The loop oracle's tolerance: float32 accumulates k products with 24-bit mantissas.
+double matmul_tol(int32_t dt, int64_t k, double want) {
+  return (dt == ST_F32 ? 2e-6 * (double)(k + 1) : 1e-12 * (double)(k + 1)) * (1 + std::fabs(want));
+}
+
+}  // namespace
+
 TEST(matmul_bias_act_matches_loops) {
-  for (int act = 0; act <= 3; act++)
-    for (int t = 0; t < 4; t++) {
-      const bool ta = t & 1, tb = t & 2;
-      const int64_t m = 37, k = 19, n = 23;
-      Tensor a(ST_F64, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k});
-      Tensor b(ST_F64, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n});
-      Tensor bias(ST_F64, {n}), c(ST_F64, {m, n});
-      a.fill_random(1 + t), b.fill_random(2 + t), bias.fill_random(9);
-      EXPECT(sttest::run(ST_OP_MATMUL_BIAS_ACT, {&a, &b, &bias}, {&c}, {ta, tb, act}) == ST_OK);
-      for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-          double s = bias.get(j);
-          for (int64_t p = 0; p < k; p++) s += a.get(ta ? p * m + i : i * k + p) * b.get(tb ? j * k + p : p * n + j);
-          double want = act == 1 ? (s > 0 ? s : 0) : act == 2 ? 1 / (1 + std::exp(-s)) : act == 3 ? std::tanh(s) : s;
-          EXPECT_NEAR(c.get(i * n + j), want, 1e-12);
+  for (int32_t dt : {ST_F32, ST_F64})
+    for (const MatmulShape &sh : matmul_shapes)
+      for (int act = 0; act <= 3; act++)
+        for (int t = 0; t < 4; t++) {
+          const bool ta = t & 1, tb = t & 2;
+          const int64_t m = sh.m, k = sh.k, n = sh.n;
+          Tensor a(dt, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k});
+          Tensor b(dt, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n});
+          Tensor bias(dt, {n}), c(dt, {m, n});
+          a.fill_random(1 + t), b.fill_random(2 + t), bias.fill_random(9), c.fill_random(11);
+          EXPECT(sttest::run(ST_OP_MATMUL_BIAS_ACT, {&a, &b, &bias}, {&c}, {ta, tb, act}) == ST_OK);
+          int bad = 0;
+          for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+              double s = bias.get(j);
+              for (int64_t p = 0; p < k; p++) s += a.get(ta ? p * m + i : i * k + p) * b.get(tb ? j * k + p : p * n + j);
+              double want = act == 1 ? (s > 0 ? s : 0) : act == 2 ? 1 / (1 + std::exp(-s)) : act == 3 ? std::tanh(s) : s;
+              const double got = c.get(i * n + j);
+              if (!(std::fabs(got - want) <= matmul_tol(dt, k, want)) && bad++ < 3)
+                std::fprintf(stderr, "  FAIL matmulBiasAct %s m=%lld k=%lld t=%d act=%d [%lld,%lld] = %.9g, want %.9g\n",
+                             st_dtype_name(dt), (long long)m, (long long)k, t, act, (long long)i, (long long)j, got, want);
+            }
+          if (bad) sttest::failures++;
         }
-    }
   Tensor a(ST_F32, {3, 4}), b(ST_F32, {5, 6}), bias(ST_F32, {6}), c(ST_F32, {3, 6});
   std::string msg;
   EXPECT(sttest::run(ST_OP_MATMUL_BIAS_ACT, {&a, &b, &bias}, {&c}, {0, 0, 1}, {}, &msg) == ST_ERR_SHAPE);
@@ -109,31 +131,47 @@ TEST(matmul_bias_act_has_the_bits_of_matmul_then_elemwise) {
         }
 }
 
+namespace {
+
+// Counts the elements of got farther from want than matmul_tol allows, printing the first few.
+int gemm_mismatches(const char *what, int32_t dt, int64_t k, const Tensor &got, const std::vector<double> &want) {
+  int bad = 0;
+  for (int64_t i = 0; i < got.size(); i++)
+    if (!(std::fabs(got.get(i) - want[(size_t)i]) <= matmul_tol(dt, k, want[(size_t)i])) && bad++ < 3)
+      std::fprintf(stderr, "  FAIL gemmAcc %s %s k=%lld [%lld] = %.9g, want %.9g\n", what, st_dtype_name(dt), (long long)k,
+                   (long long)i, got.get(i), want[(size_t)i]);
+  return bad;
+}
+
+}  // namespace
+
 TEST(gemm_acc_in_place_and_out_of_place) {
-  for (int t = 0; t < 4; t++) {
-    const bool ta = t & 1, tb = t & 2;
-    const int64_t m = 29, k = 13, n = 17;
-    Tensor a(ST_F64, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k});
-    Tensor b(ST_F64, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n});
-    Tensor c(ST_F64, {m, n}), out(ST_F64, {m, n});
-    a.fill_random(3 + t), b.fill_random(4 + t), c.fill_random(5);
-    std::vector<double> want(m * n);
-    for (int64_t i = 0; i < m; i++)
-      for (int64_t j = 0; j < n; j++) {
-        double s = 0;
-        for (int64_t p = 0; p < k; p++) s += a.get(ta ? p * m + i : i * k + p) * b.get(tb ? j * k + p : p * n + j);
-        want[i * n + j] = -0.5 * s + 2 * c.get(i * n + j);
+  for (int32_t dt : {ST_F32, ST_F64})
+    for (const MatmulShape &sh : matmul_shapes)
+      for (int t = 0; t < 4; t++) {
+        const bool ta = t & 1, tb = t & 2;
+        const int64_t m = sh.m, k = sh.k, n = sh.n;
+        Tensor a(dt, ta ? std::vector<int64_t>{k, m} : std::vector<int64_t>{m, k});
+        Tensor b(dt, tb ? std::vector<int64_t>{n, k} : std::vector<int64_t>{k, n});
+        Tensor c(dt, {m, n}), out(dt, {m, n});
+        a.fill_random(3 + t), b.fill_random(4 + t), c.fill_random(5), out.fill_random(6);
+        std::vector<double> want(m * n);
+        for (int64_t i = 0; i < m; i++)
+          for (int64_t j = 0; j < n; j++) {
+            double s = 0;
+            for (int64_t p = 0; p < k; p++) s += a.get(ta ? p * m + i : i * k + p) * b.get(tb ? j * k + p : p * n + j);
+            want[i * n + j] = -0.5 * s + 2 * c.get(i * n + j);
+          }
+        EXPECT(sttest::run(ST_OP_GEMM_ACC, {&c, &a, &b}, {&out}, {ta, tb}, {-0.5, 2}) == ST_OK);
+        if (gemm_mismatches("out of place", dt, k, out, want)) sttest::failures++;
+        // in place: the output is c's own buffer
+        std::vector<st_tensor> ins = {c.t, a.t, b.t};
+        st_tensor o = c.t;
+        const int64_t ia[2] = {ta, tb};
+        const double fa[2] = {-0.5, 2};
+        st_instr instr{ST_OP_GEMM_ACC, 3, 1, ins.data(), &o, ia, 2, fa, 2};
+        st_status s{};
+        EXPECT(st_exec(sttest::ctx, &instr, &s) == ST_OK);
+        if (gemm_mismatches("in place", dt, k, c, want)) sttest::failures++;
       }
-    EXPECT(sttest::run(ST_OP_GEMM_ACC, {&c, &a, &b}, {&out}, {ta, tb}, {-0.5, 2}) == ST_OK);
-    for (int64_t i = 0; i < m * n; i++) EXPECT_NEAR(out.get(i), want[i], 1e-12);
-    // in place: the output is c's own buffer
-    std::vector<st_tensor> ins = {c.t, a.t, b.t};
-    st_tensor o = c.t;
-    const int64_t ia[2] = {ta, tb};
-    const double fa[2] = {-0.5, 2};
-    st_instr instr{ST_OP_GEMM_ACC, 3, 1, ins.data(), &o, ia, 2, fa, 2};
-    st_status s{};
-    EXPECT(st_exec(sttest::ctx, &instr, &s) == ST_OK);
-    for (int64_t i = 0; i < m * n; i++) EXPECT_NEAR(c.get(i), want[i], 1e-12);
-  }
 }

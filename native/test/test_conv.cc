@@ -84,7 +84,6 @@ int compare(const char *what, const Tensor &got, const std::vector<double> &want
 
 void check_conv(int32_t dt, Conv g, unsigned seed, bool explicit_geometry = false) {
   if (!explicit_geometry) g.init();
-  if (g.OH <= 0 || g.OW <= 0) return;
   Tensor x(dt, {g.N, g.H, g.W, g.C}), w(dt, {g.KH, g.KW, g.C, g.F}), y(dt, {g.N, g.OH, g.OW, g.F});
   Tensor dy(dt, {g.N, g.OH, g.OW, g.F}), dx(dt, {g.N, g.H, g.W, g.C}), dw(dt, {g.KH, g.KW, g.C, g.F});
   x.fill_random(seed), w.fill_random(seed + 1), dy.fill_random(seed + 2);
@@ -166,6 +165,28 @@ void ref_pool(const Pool &g, bool is_max, const Tensor &x, const Tensor &dy, std
         }
 }
 
+// MAX_POOL2D_SELECT from loops: each window's value of gx at its first maximal cell of x.
+std::vector<double> ref_select(const Pool &g, const Tensor &x, const Tensor &gx) {
+  std::vector<double> y((size_t)(g.N * g.OH * g.OW * g.C), 0);
+  for (int64_t n = 0; n < g.N; n++)
+    for (int64_t oh = 0; oh < g.OH; oh++)
+      for (int64_t ow = 0; ow < g.OW; ow++)
+        for (int64_t c = 0; c < g.C; c++) {
+          double best = 0;
+          int64_t arg = -1;
+          for (int64_t i = 0; i < g.kh; i++)
+            for (int64_t j = 0; j < g.kw; j++) {
+              const int64_t ih = oh * g.sh - g.pt + i, iw = ow * g.sw - g.pl + j;
+              if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+              const int64_t xi = ((n * g.H + ih) * g.W + iw) * g.C + c;
+              const double v = x.get(xi);
+              if (arg < 0 || v > best || (std::isnan(v) && !std::isnan(best))) best = v, arg = xi;
+            }
+          if (arg >= 0) y[(size_t)(((n * g.OH + oh) * g.OW + ow) * g.C + c)] = gx.get(arg);
+        }
+  return y;
+}
+
 void check_pool(int32_t dt, Pool g, unsigned seed, bool ties) {
   g.init();
   if (g.OH <= 0 || g.OW <= 0) return;
@@ -200,6 +221,18 @@ void check_pool(int32_t dt, Pool g, unsigned seed, bool ties) {
     if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
     if (compare(label, dx, rdx, tol)) sttest::failures++, std::fprintf(stderr, "  ^ %s grad\n", is_max ? "max" : "avg");
   }
+  // the select op against loops, and as the adjoint of the gradient: <dy, select(x, gx)> = <grad(x, dy), gx>
+  Tensor gx(dt, {g.N, g.H, g.W, g.C}), sel(dt, {g.N, g.OH, g.OW, g.C});
+  gx.fill_random(seed + 9), sel.fill_random(seed + 10);
+  std::string msg;
+  st_code rc = sttest::run(ST_OP_MAX_POOL2D_SELECT, {&x, &gx}, {&sel}, g.attrs(), {}, &msg);
+  EXPECT(rc == ST_OK);
+  if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
+  if (compare(label, sel, ref_select(g, x, gx), tol)) sttest::failures++, std::fprintf(stderr, "  ^ max select\n");
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, g.attrs()) == ST_OK);
+  const double lhs = dot(dy, sel), rhs = dot(dx, gx);
+  if (std::fabs(lhs - rhs) > tol * 100 * (1 + std::fabs(rhs)))
+    sttest::failures++, std::fprintf(stderr, "  %s: select is not the adjoint of the gradient (%g vs %g)\n", label, lhs, rhs);
 }
 
 bool names(const std::string &msg, const char *op) { return msg.find(op) == 0; }
@@ -230,8 +263,14 @@ TEST(conv2d_random_configs) {
     return (int64_t)(lo + (int)((s >> 8) % (unsigned)(hi - lo + 1)));
   };
   for (int iter = 0; iter < 150; iter++) {
-    Conv g{rnd(1, 3), rnd(1, 12), rnd(1, 12), rnd(1, 5), rnd(1, 4), rnd(1, 4), rnd(1, 5),
-           rnd(1, 3), rnd(1, 3), rnd(1, 3), rnd(1, 3), rnd(0, 1) != 0};
+    // The window first, then in valid mode an input at least as wide as the dilated window: every
+    // configuration has an output to compare (empty outputs are conv2d_window_wider_than_input's).
+    const int64_t kh = rnd(1, 4), kw = rnd(1, 4), dh = rnd(1, 3), dw = rnd(1, 3);
+    const bool same = rnd(0, 1) != 0;
+    const int64_t min_h = same ? 1 : (kh - 1) * dh + 1, min_w = same ? 1 : (kw - 1) * dw + 1;
+    Conv g{rnd(1, 3), rnd(min_h, 12), rnd(min_w, 12), rnd(1, 5), kh, kw, rnd(1, 5), rnd(1, 3), rnd(1, 3), dh, dw, same};
+    g.init();
+    EXPECT(g.OH > 0 && g.OW > 0);
     check_conv(iter % 3 ? ST_F64 : ST_F32, g, 3000 + iter);
   }
 }
@@ -243,7 +282,12 @@ TEST(pool2d_random_configs) {
     return (int64_t)(lo + (int)((s >> 8) % (unsigned)(hi - lo + 1)));
   };
   for (int iter = 0; iter < 150; iter++) {
-    Pool g{rnd(1, 3), rnd(1, 11), rnd(1, 11), rnd(1, 70), rnd(1, 4), rnd(1, 4), rnd(1, 4), rnd(1, 4), rnd(0, 1) != 0};
+    // as for conv2d: in valid mode the input is at least the window, so no configuration is skipped
+    const int64_t kh = rnd(1, 4), kw = rnd(1, 4);
+    const bool same = rnd(0, 1) != 0;
+    Pool g{rnd(1, 3), rnd(same ? 1 : kh, 11), rnd(same ? 1 : kw, 11), rnd(1, 70), kh, kw, rnd(1, 4), rnd(1, 4), same};
+    g.init();
+    EXPECT(g.OH > 0 && g.OW > 0);
     check_pool(iter % 2 ? ST_F64 : ST_F32, g, 5000 + iter, iter % 3 == 0);
   }
 }
@@ -256,6 +300,14 @@ TEST(conv2d_windows_in_padding) {
   Conv h{1, 4, 4, 3, 3, 2, 2, 2, 1, 2, 3, false};
   h.pt = 5, h.pl = 4, h.OH = 6, h.OW = 5;
   check_conv(ST_F64, h, 701, true);
+}
+
+TEST(conv2d_window_wider_than_input) {
+  // valid padding with a (dilated) window wider than x: y is empty, and both gradients are zero
+  // (check_conv fills dx and dw with noise first, so the kernels must write the zeros)
+  check_conv(ST_F32, Conv{2, 2, 5, 3, 3, 2, 4, 1, 1, 1, 1, false}, 710);  // OH == 0
+  check_conv(ST_F64, Conv{1, 6, 4, 2, 2, 3, 3, 1, 2, 1, 2, false}, 711);  // OW == 0 (dilated width 5)
+  check_conv(ST_F64, Conv{3, 1, 1, 4, 2, 2, 2, 2, 2, 1, 1, false}, 712);  // both
 }
 
 TEST(conv2d_chunked) {
@@ -391,6 +443,10 @@ TEST(pool2d_nan_and_empty) {
   EXPECT(std::isnan(y.get(0)));
   EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, {2, 2, 2, 2, 0, 0}) == ST_OK);
   EXPECT(dx.get(0) == 0 && dx.get(1) == 2 && dx.get(2) == 0 && dx.get(3) == 0);
+  Tensor gx(ST_F32, {1, 2, 2, 1}), sel(ST_F32, {1, 1, 1, 1});
+  for (int i = 0; i < 4; i++) gx.set(i, 10 + i);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_SELECT, {&x, &gx}, {&sel}, {2, 2, 2, 2, 0, 0}) == ST_OK);
+  EXPECT(sel.get(0) == 11);  // the first NaN's cell
   // an input empty along H: windows lie entirely in padding and give 0
   Tensor xe(ST_F32, {1, 0, 2, 1}), ye(ST_F32, {1, 1, 1, 1});
   ye.set(0, 9);
@@ -442,4 +498,12 @@ TEST(pool2d_errors) {
   EXPECT(sttest::run(ST_OP_AVG_POOL2D_GRAD, {&y}, {&dx}, ok, {}, &msg) == ST_OK);
   EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &yd}, {&dx}, ok, {}, &msg) == ST_ERR_DTYPE);
   EXPECT(names(msg, "maxPool2dGrad:"));
+  // select: g must have x's shape and dtype, the output the pooled shape
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_SELECT, {&x, &dx}, {&y}, ok, {}, &msg) == ST_OK);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_SELECT, {&x, &dxbad}, {&y}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(names(msg, "maxPool2dSelect:") && msg.find("g [1,6,5,2]") != std::string::npos);
+  Tensor gd(ST_F64, {1, 6, 6, 2});
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_SELECT, {&x, &gd}, {&y}, ok, {}, &msg) == ST_ERR_DTYPE);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_SELECT, {&x, &dx}, {&ybig}, ok, {}, &msg) == ST_ERR_SHAPE);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_SELECT, {&x, &dx}, {&y}, {2, 2, 2, 2}, {}, &msg) == ST_ERR_ARG);
 }
