@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import * as st from '../../lib/index';
+import { catchError } from '../support/check';
 
 const { T } = st;
 type Tensor = st.Tensor;
@@ -16,17 +17,6 @@ function here(): string {
   return `${FILE}:${m[1]}:`;
 }
 
-function catchError(f: () => unknown): st.SymtensorError {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught !== undefined, 'expected an error, nothing was thrown');
-  assert.ok(caught instanceof st.SymtensorError, `expected a SymtensorError, got ${String(caught)}`);
-  return caught;
-}
 
 async function catchAsync(p: Promise<unknown>): Promise<st.SymtensorError> {
   try {

@@ -8,19 +8,11 @@ import * as st from '../../lib/index';
 import { Op } from '../../lib/graph/variable';
 import { Rng } from '../support/reference';
 import { checkGrad, distinct, uniform } from '../support/fd';
+import { catchError } from '../support/check';
 
 const { T } = st;
 type Tensor = st.Tensor;
 
-function catchError(f: () => unknown): st.SymtensorError {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof st.SymtensorError, `expected a SymtensorError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 /** Asserts the error names the op, says to declare the dim as 1 and points at this file. */
 function refusesBroadcast(f: () => unknown, op: string): void {

@@ -5,21 +5,13 @@ import * as util from 'node:util';
 import * as st from '../../lib/index';
 import { compiledFor } from '../../lib/compile/eval';
 import { T_ALIASES } from '../support/exports';
+import { catchError } from '../support/check';
 
 const { T } = st;
 type Tensor = st.Tensor;
 
 const TT = T as unknown as Record<string, unknown>;
 
-function catchError(f: () => unknown): st.SymtensorError {
-  try {
-    f();
-  } catch (e) {
-    assert.ok(e instanceof st.SymtensorError, `expected a SymtensorError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 describe('Theano names', () => {
   it('typed constructors declare the dtype and rank their names say', () => {

@@ -104,3 +104,16 @@ export function inner(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function describeShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
+
+/** The SymtensorError f throws (fails the test when f returns, or throws anything else). */
+export function catchError(f: () => unknown): st.SymtensorError {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught !== undefined, 'expected an error, nothing was thrown');
+  assert.ok(caught instanceof st.SymtensorError, `expected a SymtensorError, got ${String(caught)}`);
+  return caught;
+}
