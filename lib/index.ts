@@ -43,7 +43,9 @@ import { publicNamespace } from './graph/namespace';
  */
 export const T: typeof Traw = publicNamespace(Traw, 'T');
 export { Variable, Constant, Apply, Op } from './graph/variable';
-export type { Dim, VarType } from './graph/variable';
+export type { Dim, VarType, ShapeVariable } from './graph/variable';
+export { SliceSpec } from './graph/indexing';
+export type { Index } from './graph/indexing';
 export { shared, SharedVariable } from './graph/shared';
 export { grad, jacobian, hessian } from './graph/grad';
 export type { GradOptions } from './graph/grad';
@@ -92,3 +94,17 @@ export function backendInfo(): BackendInfo {
   const info = native.backendInfo();
   return { gemm: info.gemm, threads: info.threads, simd: info.simd, cuda: false, version };
 }
+
+// ---- models (Keras) ----
+export * as layers from './models/layers';
+export { Model, Sequential, model, input } from './models/model';
+export type { ModelArgs } from './models/model';
+export { KerasTensor } from './models/layer';
+export { loadModel } from './models/load';
+export type { FitOptions, EvaluateOptions } from './models/loops';
+export type { CompileArgs } from './models/training';
+export { setRandomSeed } from './models/seed';
+export { optimizers, schedules, losses, metrics, callbacks, initializers, regularizers, constraints, activations } from './models/api';
+export * as data from './data';
+export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './models/safetensors';
+export type { NamedTensors, Safetensors } from './models/safetensors';

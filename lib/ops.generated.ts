@@ -32,9 +32,10 @@ export const Op = {
   SCATTER_STRIDED: 27,
   GEMM_ACC: 28,
   MAX_POOL2D_SELECT: 29,
+  CHECK_INDEX: 30,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 30;
+export const OP_COUNT = 31;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -68,6 +69,7 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'scatterStrided', nIn: 1, nOut: 1 },
   { name: 'gemmAcc', nIn: 3, nOut: 1 },
   { name: 'maxPool2dSelect', nIn: 2, nOut: 1 },
+  { name: 'checkIndex', nIn: 1, nOut: 1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */

@@ -181,9 +181,21 @@ try {
   if (!existsSync(installed)) fail('node_modules/symtensor is missing after the install');
   if (existsSync(path.join(installed, 'build'))) fail('the install compiled the addon (node_modules/symtensor/build exists) instead of using the prebuild');
   // Runtime dependencies only: the build tools (cmake-js and its ~40 packages) come only for a source build.
-  const pkgs = readdirSync(path.join(app, 'node_modules')).filter((n) => !n.startsWith('.'));
-  const extra = pkgs.filter((n) => n !== 'symtensor' && n !== 'node-gyp-build');
-  if (extra.length) fail(`installing the tarball pulled more than its runtime dependency node-gyp-build: ${extra.join(', ')}`);
+  // Allowed: the package's declared dependencies and what they depend on, nothing else.
+  const nm = path.join(app, 'node_modules');
+  const pkgs = readdirSync(nm).flatMap((n) => (n.startsWith('@') ? readdirSync(path.join(nm, n)).map((m) => `${n}/${m}`) : [n])).filter((n) => !n.startsWith('.'));
+  const depsOf = (name) => Object.keys(JSON.parse(readFileSync(path.join(nm, name, 'package.json'), 'utf8')).dependencies ?? {});
+  const allowed = new Set(['symtensor']);
+  const queue = depsOf('symtensor');
+  while (queue.length) {
+    const d = queue.pop();
+    if (allowed.has(d) || !existsSync(path.join(nm, d, 'package.json'))) continue;
+    allowed.add(d);
+    queue.push(...depsOf(d));
+  }
+  const extra = pkgs.filter((n) => !allowed.has(n));
+  if (extra.length) fail(`installing the tarball pulled more than its runtime dependencies (${depsOf('symtensor').join(', ')}): ${extra.join(', ')}`);
+  if (pkgs.includes('cmake-js')) fail('installing the tarball pulled cmake-js: the build tools must come only for a source build');
   // What a consumer is asked to approve under npm's allowScripts must be the real install command.
   const scriptsLs = spawnSync(path.join(bin, 'npm'), ['install-scripts', 'ls'], { cwd: app, env, encoding: 'utf8' });
   if (scriptsLs.status === 0 || /symtensor/.test(scriptsLs.stdout)) {

@@ -76,8 +76,8 @@ function checkUpdates(op: string, list: Iterable<readonly [SharedVariable, Value
       if (e instanceof Constant) e = T.cast(e, sv.dtype);
       else throw new SymtensorError('ERR_ST_DTYPE', op, `update of ${sv.describe()}: the new value is ${e.dtype} (cast it with T.cast(expr, '${sv.dtype}'))`);
     }
-    if (e.ndim !== sv.ndim || e.shape.some((d, i) => d !== null && d !== sv.shape[i]))
-      throw new SymtensorError('ERR_ST_SHAPE', op, `update of ${sv.describe()}: the new value has shape ${fmtShape(e.shape)}`);
+    if (e.ndim !== sv.ndim || e.staticShape.some((d, i) => d !== null && d !== sv.staticShape[i]))
+      throw new SymtensorError('ERR_ST_SHAPE', op, `update of ${sv.describe()}: the new value has shape ${fmtShape(e.staticShape)}`);
     updates.push([sv, e]);
     seen.add(sv);
   }
@@ -93,9 +93,9 @@ function checkGivens(op: string, list: Iterable<readonly [Variable, ValueLike]>)
     const rep = toVariable(v);
     if (rep.dtype !== k.dtype || rep.ndim !== k.ndim) throw new SymtensorError('ERR_ST_DTYPE', op, `givens: ${k.describe()} cannot be replaced by ${rep.describe()}`);
     // the graph was checked with k's static dims: a replacement must not contradict them
-    const clash = k.shape.findIndex((d, i) => d !== null && rep.shape[i] !== null && rep.shape[i] !== d);
+    const clash = k.staticShape.findIndex((d, i) => d !== null && rep.staticShape[i] !== null && rep.staticShape[i] !== d);
     if (clash >= 0)
-      throw new SymtensorError('ERR_ST_SHAPE', op, `givens: ${k.describe()} has shape ${fmtShape(k.shape)} but its replacement ${rep.describe()} has ${fmtShape(rep.shape)} (axis ${clash} differs)`);
+      throw new SymtensorError('ERR_ST_SHAPE', op, `givens: ${k.describe()} has shape ${fmtShape(k.staticShape)} but its replacement ${rep.describe()} has ${fmtShape(rep.staticShape)} (axis ${clash} differs)`);
     givens.set(k, rep);
   }
   return givens;

@@ -76,7 +76,7 @@ function argumentConverter(name: string, inputs: Variable[], allowDowncast: bool
         const exact = v.dtype === 'int32' && !allowDowncast && !ArrayBuffer.isView(a);
         t = exact ? indexTensor(name, a, label) : asTensor(name, a, v.dtype, label);
       }
-      if (t.rank !== v.ndim || v.shape.some((d, k) => d !== null && d !== t.shape[k]))
+      if (t.rank !== v.ndim || v.staticShape.some((d, k) => d !== null && d !== t.shape[k]))
         throw new SymtensorError('ERR_ST_SHAPE', name, `${label} got shape ${fmtShape(t.shape)}`);
       return t;
     });

@@ -28,6 +28,8 @@ export class Slot implements Val {
     readonly group: number,
     readonly bound: NativeBuffer | null = null,
   ) {}
+  /** The values, where specialization knows them (VarType.known). */
+  known?: number[];
   get bytes(): number {
     return sizeOf(this.shape) * (this.dtype === 'float64' ? 8 : this.dtype === 'bool' ? 1 : 4);
   }
@@ -97,7 +99,7 @@ class Recorder implements Emitter<Slot> {
  */
 export function lower(
   fg: FunctionGraph,
-  types: Map<Variable, { dtype: DType; shape: number[] }>,
+  types: Map<Variable, { dtype: DType; shape: number[]; known?: (number | null)[] }>,
   nOutputs: number,
   updates: [SharedVariable, number][],
 ): ProgramDesc {
@@ -113,8 +115,8 @@ export function lower(
   const get = (v: Variable): Slot => {
     let s = slotOf.get(v);
     if (s) return s;
-    if (v instanceof SharedVariable) s = rec.slot(v.shape as number[], v.dtype, SLOT.bound, v.storage.buffer('fn'));
-    else if (v instanceof Constant) s = rec.slot(v.shape as number[], v.dtype, SLOT.bound, v.value.buffer('fn'));
+    if (v instanceof SharedVariable) s = rec.slot(v.staticShape as number[], v.dtype, SLOT.bound, v.storage.buffer('fn'));
+    else if (v instanceof Constant) s = rec.slot(v.staticShape as number[], v.dtype, SLOT.bound, v.value.buffer('fn'));
     else throw new SymtensorError('ERR_ST_INTERNAL', 'lower', `no value for ${v.describe()}`);
     slotOf.set(v, s);
     boundVars.push([s.id, v]);
@@ -128,6 +130,10 @@ export function lower(
   const lowerNode = (node: Apply) => {
     rec.node = node;
     const ins = node.inputs.map(get);
+    node.inputs.forEach((v, i) => {
+      const k = types.get(v)?.known ?? v.known;
+      if (k && k.every((d) => d !== null)) ins[i].known = k as number[];
+    });
     const outs = node.op.lower(rec, ins, node);
     node.outputs.forEach((o, k) => {
       const want = types.get(o)!;
@@ -158,8 +164,8 @@ export function lower(
   const beginIfElse = (node: Apply) => {
     const t = types.get(node.outputs[0])!;
     const cond = get(node.inputs[0]);
-    const a = types.get(node.inputs[1]) ?? { shape: node.inputs[1].shape as number[] };
-    const b = types.get(node.inputs[2]) ?? { shape: node.inputs[2].shape as number[] };
+    const a = types.get(node.inputs[1]) ?? { shape: node.inputs[1].staticShape as number[] };
+    const b = types.get(node.inputs[2]) ?? { shape: node.inputs[2].staticShape as number[] };
     if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
       throw typeError(node, `branches have shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} at run time; they must match`);
     const out = rec.slot(t.shape, t.dtype, SLOT.temp);
@@ -216,8 +222,8 @@ export function lower(
   // updates: the new value must survive until the copies at the end
   const copies: [number, number][] = updates.flatMap(([sv], k): [number, number][] => {
     if (inPlaceVars.has(sv)) return [];
-    const got = types.get(updateVars[k])?.shape ?? (updateVars[k].shape as number[]);
-    if (got.length !== sv.ndim || got.some((d, i) => d !== sv.shape[i]))
+    const got = types.get(updateVars[k])?.shape ?? (updateVars[k].staticShape as number[]);
+    if (got.length !== sv.ndim || got.some((d, i) => d !== sv.staticShape[i]))
       throw new SymtensorError('ERR_ST_SHAPE', 'fn', `update of ${sv.describe()}: the new value has shape ${fmtShape(got)} at run time (expression built at ${updateVars[k].trace})`, { where: updateVars[k].trace });
     let src = get(updateVars[k]);
     const dst = get(sv);

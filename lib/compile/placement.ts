@@ -61,7 +61,7 @@ export function inPlaceUpdates(
     const v = updateVars[k];
     const cl = clients.get(v) ?? [];
     const t = types.get(v);
-    const sameShape = t && t.dtype === sv.dtype && t.shape.length === sv.ndim && t.shape.every((d, i) => d === sv.shape[i]);
+    const sameShape = t && t.dtype === sv.dtype && t.shape.length === sv.ndim && t.shape.every((d, i) => d === sv.staticShape[i]);
     if (cl.length === 1 && cl[0].node === 'output' && cl[0].index === nOutputs + k && sameShape) targetOf.set(v, sv);
   });
   const found = new Map<Apply, SharedVariable[]>();

@@ -7,7 +7,7 @@ import { FusedElemwise } from './rewrites/fusion';
 
 function label(v: Variable): string {
   if (v instanceof SharedVariable) return `shared ${v.name ?? ''}`.trim();
-  if (v instanceof Constant) return v.value.size <= 4 && !v.value.isDisposed ? `const ${Array.from(v.value.dataSync()).join(',')}` : `const${fmtShape(v.shape)}`;
+  if (v instanceof Constant) return v.value.size <= 4 && !v.value.isDisposed ? `const ${Array.from(v.value.dataSync()).join(',')}` : `const${fmtShape(v.staticShape)}`;
   if (!v.owner) return v.name ?? 'input';
   return v.owner.op instanceof FusedElemwise ? v.owner.op.label() : v.owner.op.key();
 }
@@ -21,14 +21,14 @@ export function debugprintGraph(fg: FunctionGraph): string {
     if (!s) {
       s = v.owner ? `#${ids.size}` : v.name ?? `#${ids.size}`;
       ids.set(v, s);
-      if (!v.owner) lines.push(`${s} = ${label(v)} ${fmtShape(v.shape)} ${v.dtype}`);
+      if (!v.owner) lines.push(`${s} = ${label(v)} ${fmtShape(v.staticShape)} ${v.dtype}`);
     }
     return s;
   };
   fg.inputs.forEach(idOf);
   for (const node of fg.nodes()) {
     const ins = node.inputs.map(idOf);
-    for (const o of node.outputs) lines.push(`${idOf(o)} = ${label(o)} ${fmtShape(o.shape)} ${o.dtype} <- ${ins.join(', ')}`);
+    for (const o of node.outputs) lines.push(`${idOf(o)} = ${label(o)} ${fmtShape(o.staticShape)} ${o.dtype} <- ${ins.join(', ')}`);
   }
   fg.outputs.forEach((o, i) => lines.push(`output ${i}: ${idOf(o)}`));
   return lines.join('\n');
@@ -44,7 +44,7 @@ export function toDotGraph(fg: FunctionGraph, name = 'symtensor'): string {
     if (!s) {
       s = `v${ids.size}`;
       ids.set(v, s);
-      if (!v.owner) out.push(`  ${s} [shape=box, label="${esc(label(v))}\\n${fmtShape(v.shape)} ${v.dtype}"];`);
+      if (!v.owner) out.push(`  ${s} [shape=box, label="${esc(label(v))}\\n${fmtShape(v.staticShape)} ${v.dtype}"];`);
     }
     return s;
   };
@@ -52,7 +52,7 @@ export function toDotGraph(fg: FunctionGraph, name = 'symtensor'): string {
   for (const node of fg.nodes()) {
     const o = node.outputs[0];
     const id = vid(o);
-    out.push(`  ${id} [shape=ellipse, label="${esc(label(o))}\\n${fmtShape(o.shape)} ${o.dtype}"];`);
+    out.push(`  ${id} [shape=ellipse, label="${esc(label(o))}\\n${fmtShape(o.staticShape)} ${o.dtype}"];`);
     node.inputs.forEach((v, i) => out.push(`  ${vid(v)} -> ${id} [label="${i}"];`));
   }
   fg.outputs.forEach((o, i) => {

@@ -222,7 +222,7 @@ function release(c: Compiled): void {
  * identity.
  */
 function bindingKey(params: Variable[]): string {
-  return params.map((v) => (v instanceof Constant && v.value.size <= 64 ? `c${v.dtype}[${v.shape}]${Array.from(v.value.dataSync(), (x) => (Object.is(x, -0) ? '-0' : String(x))).join(',')}` : `#${v.id}`)).join(';');
+  return params.map((v) => (v instanceof Constant && v.value.size <= 64 ? `c${v.dtype}[${v.staticShape}]${Array.from(v.value.dataSync(), (x) => (Object.is(x, -0) ? '-0' : String(x))).join(',')}` : `#${v.id}`)).join(';');
 }
 
 /** The buffer lowering binds for a shared variable or constant. */

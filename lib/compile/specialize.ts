@@ -9,6 +9,13 @@ export function typeError(node: Apply, msg: string, code: SymtensorErrorCode = '
   return new SymtensorError(code, node.op.name, `${msg} (node built at ${node.trace})`, { where: node.trace });
 }
 
+/** A variable's type for one set of input shapes: every dim known (and maybe its values). */
+export interface SpecializedType {
+  dtype: DType;
+  shape: number[];
+  known?: (number | null)[];
+}
+
 /**
  * Rejects an input axis declared unknown that is 1 at run time and broadcast to a larger size, for
  * any op that broadcasts (Op.broadcastTargets): gradients, built before shapes are known, sum over
@@ -20,7 +27,7 @@ function checkRuntimeBroadcast(node: Apply, ins: VarType[], outs: VarType[]): vo
   node.inputs.forEach((v, i) => {
     const t = targets[i];
     if (!t) return;
-    v.shape.forEach((d, k) => {
+    v.staticShape.forEach((d, k) => {
       const to = t[k];
       if (d === null && ins[i].shape[k] === 1 && to !== null && to !== 1)
         throw typeError(node, `input ${i} (${v.describe()}) has size 1 on axis ${k} at run time and would broadcast to ${to}; declare that dimension as 1 to broadcast`);
@@ -32,14 +39,14 @@ function checkRuntimeBroadcast(node: Apply, ins: VarType[], outs: VarType[]): vo
  * Concrete types of every variable for the given input shapes; throws naming the node (and where
  * the user built it) when run-time shapes do not fit.
  */
-export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>): Map<Variable, { dtype: DType; shape: number[] }> {
-  const types = new Map<Variable, { dtype: DType; shape: number[] }>();
+export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>): Map<Variable, SpecializedType> {
+  const types = new Map<Variable, SpecializedType>();
   for (const [v, t] of inputTypes) types.set(v, { dtype: t.dtype, shape: t.shape as number[] });
   const typeOf = (v: Variable) => {
     let t = types.get(v);
     if (!t) {
       if (v.owner) throw new SymtensorError('ERR_ST_INTERNAL', 'specialize', `no type for ${v.describe()}`);
-      t = { dtype: v.dtype, shape: v.shape as number[] }; // constants and shared variables have static shapes
+      t = { ...v.type, shape: v.staticShape as number[] }; // constants and shared variables have static shapes
       types.set(v, t);
     }
     return t;
@@ -58,11 +65,17 @@ export function specialize(fg: FunctionGraph, inputTypes: Map<Variable, VarType>
     checkRuntimeBroadcast(node, ins, outs);
     node.outputs.forEach((o, k) => {
       const shape = outs[k].shape;
-      if (shape.some((d) => d === null)) throw typeError(node, `could not determine the output shape`);
-      o.shape.forEach((d, j) => {
-        if (d !== null && d !== shape[j]) throw typeError(node, `output has shape ${fmtShape(shape)} at run time but ${fmtShape(o.shape)} was inferred`);
+      if (shape.some((d) => d === null)) {
+        const byValue = ins.findIndex((t) => t.known !== undefined && t.known.some((d) => d === null));
+        if (byValue >= 0)
+          throw typeError(node, `its output shape depends on ${node.inputs[byValue].describe()}, whose value is only known when the function runs; sizes must be computed from shapes (x.shape) and constants`);
+        throw typeError(node, `could not determine the output shape`);
+      }
+      o.staticShape.forEach((d, j) => {
+        if (d !== null && d !== shape[j]) throw typeError(node, `output has shape ${fmtShape(shape)} at run time but ${fmtShape(o.staticShape)} was inferred`);
       });
-      types.set(o, { dtype: outs[k].dtype, shape: shape as number[] });
+      const known = outs[k].known;
+      types.set(o, known ? { dtype: outs[k].dtype, shape: shape as number[], known } : { dtype: outs[k].dtype, shape: shape as number[] });
     });
   }
   return types;

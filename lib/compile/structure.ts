@@ -40,7 +40,7 @@ export function structureOf(built: BuiltGraph): Structure {
     }
     return r;
   };
-  const type = (v: Variable) => `${v.dtype}${fmtShape(v.shape)}`;
+  const type = (v: Variable) => `${v.dtype}${fmtShape(v.staticShape)}`;
   const lines: string[] = [];
   nodes.forEach((node, k) => {
     const ins = node.inputs.map(refOf).join(',');

@@ -5,7 +5,7 @@
  */
 import { DType, isDType } from '../dtype';
 import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
-import { indexTensor, tensor } from '../tensor/creation';
+import { arange as arangeTensor, indexTensor, tensor } from '../tensor/creation';
 import { NestedArray } from '../tensor/convert';
 import { EwName, checkNum } from '../tensor/elementwise';
 import * as composites from '../tensor/composites';
@@ -25,6 +25,9 @@ import {
 import { Conv2d, Conv2dGradFilter, Conv2dGradInput, Pool2d, Pool2dGrad, Softmax } from './ops/nn';
 import { IfElse, StopGradient } from './ops/control';
 import { CrossEntropySoftmax, labelsFit } from './ops/loss';
+import { Alloc, Arange, ReshapeTo } from './ops/shape-values';
+import { ShapeArg, parseShape } from './symbolic-shape';
+import { Index, SliceSpec, dynamicSlice, incSubtensor, setSubtensor } from './indexing';
 
 /** Anything a T op takes: variables, numbers (weak scalars), eager tensors and nested arrays (constants). */
 export type VarLike = Variable | number | boolean | Tensor | NestedArray;
@@ -231,11 +234,11 @@ export function logSumExp(x: VarLike, axis?: number | number[] | null, keepDims 
 /** Batched matrix product; 1-D operands are treated as row/column vectors and dropped from the result. */
 export function matmul(x: VarLike, y: VarLike, transposeA = false, transposeB = false): Variable {
   let a = asVar(x), b = asVar(y);
-  if (a.ndim === 0 || b.ndim === 0) throw shapeError('matmul', `operands must have rank >= 1, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  if (a.ndim === 0 || b.ndim === 0) throw shapeError('matmul', `operands must have rank >= 1, got ${fmtShape(a.staticShape)} and ${fmtShape(b.staticShape)}`);
   const vecA = a.ndim === 1, vecB = b.ndim === 1;
   // check the inner dimensions here, so the message names the operands as the user wrote them
-  const ka = vecA ? a.shape[0] : a.shape[transposeA ? a.ndim - 2 : a.ndim - 1];
-  const kb = vecB ? b.shape[0] : b.shape[transposeB ? b.ndim - 1 : b.ndim - 2];
+  const ka = vecA ? a.staticShape[0] : a.staticShape[transposeA ? a.ndim - 2 : a.ndim - 1];
+  const kb = vecB ? b.staticShape[0] : b.staticShape[transposeB ? b.ndim - 1 : b.ndim - 2];
   if (ka !== null && kb !== null && ka !== kb)
     throw shapeError('matmul', `cannot multiply ${a.describe()}${transposeA ? ' (transposed)' : ''} by ${b.describe()}${transposeB ? ' (transposed)' : ''}: inner dimensions ${ka} and ${kb} differ`);
   if (vecA) (a = dimshuffle(a, ['x', 0])), (transposeA = false);
@@ -257,8 +260,16 @@ export function outer(x: VarLike, y: VarLike): Variable {
 }
 
 // ---- shape ----
-export function reshape(x: VarLike, shape: number[]): Variable {
-  return applyOp1(new Reshape(shape.slice()), [asVar(x)]);
+/**
+ * x with a new shape of the same size: numbers, int32 scalars (x.shape[0]) or a shape vector; one
+ * entry may be -1 (inferred).  Static sizes are kept wherever they follow from the entries.
+ * @example x.reshape([x.shape[0], -1])
+ */
+export function reshape(x: VarLike, shape: ShapeArg): Variable {
+  const v = asVar(x);
+  const p = parseShape('reshape', shape, true);
+  if (p.numbers) return applyOp1(new Reshape(p.numbers), [v]);
+  return applyOp1(new ReshapeTo(p.owners.map((o) => (o && o.of === v ? o.axis : null))), [v, p.vector()]);
 }
 export function flatten(x: VarLike): Variable {
   return reshape(x, [-1]);
@@ -290,16 +301,108 @@ export function expandDims(x: VarLike, axis = 0): Variable {
 }
 export function squeeze(x: VarLike, axis?: number | number[]): Variable {
   const v = asVar(x);
-  const drop = squeezeAxes('squeeze', v.shape, axis);
+  const drop = squeezeAxes('squeeze', v.staticShape, axis);
   return dimshuffle(v, [...Array(v.ndim).keys()].filter((i) => !drop.includes(i)));
 }
-export function broadcastTo(x: VarLike, shape: number[]): Variable {
-  return applyOp1(new BroadcastTo(shape.slice()), [asVar(x)]);
+/** x broadcast to a shape (numbers, int32 scalars or a shape vector). */
+export function broadcastTo(x: VarLike, shape: ShapeArg): Variable {
+  const v = asVar(x);
+  const p = parseShape('broadcastTo', shape);
+  if (p.numbers) return applyOp1(new BroadcastTo(p.numbers), [v]);
+  return add(v, alloc(constant(0, undefined, v.dtype === 'bool' ? 'int32' : v.dtype), p.vector()));
 }
-export function slice(x: VarLike, begin: number | number[], size?: number | number[]): Variable {
+
+/**
+ * Two forms.  `T.slice(x, begin, size)` (≡ `x.slice(begin, size)`): the block of x starting at
+ * `begin` with `size` elements per axis (-1: to the end); begins may be int32 scalars computed
+ * when the function runs (a begin that leaves no room is a run-time error), sizes must be known
+ * from shapes and constants.  `T.slice(start, stop, step)` with a number, null or an int32 scalar
+ * first: a slice for x.get([...]) (Python's start:stop:step).  TypeScript picks the slice form for
+ * `T.slice(x, 1, 2)` with a variable x and numbers: write `x.slice(1, 2)` there.
+ * @example trainX.slice(index.mul(batchSize), batchSize); x.get([T.slice(1, null), 0])
+ */
+export function slice(start: number | Variable | null, stop?: number | Variable | null, step?: number | null): SliceSpec;
+// (the tensor form last: x.slice's method type is taken from it)
+export function slice(x: VarLike, begin: number | Variable | (number | Variable)[], size?: number | Variable | (number | Variable)[]): Variable;
+export function slice(x: unknown, begin?: unknown, size?: unknown): Variable | SliceSpec {
+  if (x === null || x === undefined || typeof x === 'number' || (x instanceof Variable && x.ndim === 0))
+    return new SliceSpec(x as number | Variable | null ?? null, (begin ?? null) as number | Variable | null, (size ?? null) as number | null);
   const b = Array.isArray(begin) ? begin.slice() : [begin];
   const s = size === undefined ? b.map(() => -1) : Array.isArray(size) ? size.slice() : [size];
-  return applyOp1(new Slice(b, s), [asVar(x)]);
+  if (b.some((e) => e instanceof Variable) || s.some((e) => e instanceof Variable)) return dynamicSlice(asVar(x as VarLike), b as (number | Variable)[], s as (number | Variable)[]);
+  return applyOp1(new Slice(b as number[], s as number[]), [asVar(x as VarLike)]);
+}
+
+export { setSubtensor, incSubtensor };
+export type { Index };
+
+/** The symbolic shape of x (x.shape): an int32 vector whose entries are int32 scalars. */
+export function shape(x: VarLike) {
+  return asVar(x).shape;
+}
+
+/** Theano's alloc: a scalar value repeated to a shape (numbers, int32 scalars or a shape vector). */
+export function alloc(value: VarLike, shape: ShapeArg): Variable {
+  return allocAs('alloc', value, shape);
+}
+function allocAs(op: string, value: VarLike, shape: ShapeArg): Variable {
+  const v = asVar(value);
+  if (v.ndim !== 0) throw shapeError(op, `the value must be a scalar, got ${v.describe()}`);
+  const p = parseShape(op, shape);
+  const vec = p.numbers ? constant(p.numbers, undefined, 'int32') : p.vector();
+  return applyOp1(new Alloc(), [v, vec]);
+}
+
+/** A tensor of `shape` (numbers, int32 scalars or x.shape) filled with value (numpy's full). */
+export function full(shape: ShapeArg, value: number | boolean | Variable, dtype?: DType): Variable {
+  return fullAs('full', shape, value, dtype);
+}
+function fullAs(op: string, shape: ShapeArg, value: number | boolean | Variable, dtype?: DType): Variable {
+  const d = dtype ?? (value instanceof Variable ? value.dtype : typeof value === 'boolean' ? 'bool' : 'float32');
+  checkDtype(op, d);
+  if (!(value instanceof Variable) && typeof value !== 'number' && typeof value !== 'boolean') throw argError(op, `value must be a number, boolean or scalar variable, got ${fmtValue(value)}`);
+  const v = value instanceof Variable ? cast(value, d) : constant(Number(value), undefined, d);
+  return allocAs(op, v, shape);
+}
+export { full as fill };
+/** Zeros of a shape (numbers, int32 scalars or x.shape). @example T.zeros([x.shape[0], 10]) */
+export function zeros(shape: ShapeArg, dtype: DType = 'float32'): Variable {
+  return fullAs('zeros', shape, 0, dtype);
+}
+/** Ones of a shape (numbers, int32 scalars or x.shape). */
+export function ones(shape: ShapeArg, dtype: DType = 'float32'): Variable {
+  return fullAs('ones', shape, 1, dtype);
+}
+/** Zeros shaped like x (its run-time shape), of x's dtype unless given. */
+export function zerosLike(x: VarLike, dtype?: DType): Variable {
+  const v = asVar(x);
+  return fullAs('zerosLike', v.shape, 0, dtype ?? v.dtype);
+}
+/** Ones shaped like x (its run-time shape), of x's dtype unless given. */
+export function onesLike(x: VarLike, dtype?: DType): Variable {
+  const v = asVar(x);
+  return fullAs('onesLike', v.shape, 1, dtype ?? v.dtype);
+}
+
+/**
+ * numpy's arange(start, stop, step): bounds are numbers or int32 scalars whose values follow
+ * from shapes and constants (T.arange(y.shape[0])).  int32 unless every bound is a number and
+ * one is not an integer (then float32), or dtype says otherwise.
+ */
+export function arange(start: number | Variable, stop?: number | Variable, step: number | Variable = 1, dtype?: DType): Variable {
+  if (stop === undefined) [start, stop] = [0, start];
+  const args = [start, stop, step];
+  for (const a of args) if (!(a instanceof Variable) && (typeof a !== 'number' || !Number.isFinite(a))) throw argError('arange', `bounds must be finite numbers or int32 scalars, got ${fmtValue(a)}`);
+  const allInt = args.every((a) => a instanceof Variable || Number.isInteger(a));
+  const d = checkDtype('arange', dtype ?? (allInt ? 'int32' : 'float32'));
+  if (args.every((a) => typeof a === 'number')) {
+    const [a, b, c] = args as number[];
+    return new Constant(arangeTensor(a, b, c, d));
+  }
+  if (!allInt) throw argError('arange', `with symbolic bounds the numbers must be integers, got ${fmtValue(args.filter((a) => typeof a === 'number'))}`);
+  const vars = args.map((a) => (a instanceof Variable ? a : constant(a, undefined, 'int32')));
+  for (const v of vars) if (v.dtype !== 'int32' || v.ndim !== 0) throw dtypeError('arange', `symbolic bounds must be int32 scalars, got ${v.describe()}`);
+  return applyOp1(new Arange(d), vars);
 }
 export function stridedSlice(x: VarLike, begin: (number | null)[], end: (number | null)[], strides: (number | null)[] = []): Variable {
   return applyOp1(new StridedSlice(begin.slice(), end.slice(), strides.slice()), [asVar(x)]);
@@ -407,8 +510,8 @@ export const nnet = Object.freeze({
 /** categoricalCrossentropy with integer class labels. */
 export function sparseCategoricalCrossentropy(yTrue: VarLike, yPred: VarLike): Variable {
   const p = asVar(yPred);
-  const depth = p.shape[p.ndim - 1];
-  if (depth === null) throw shapeError('sparseCategoricalCrossentropy', `the number of classes (last axis of ${fmtShape(p.shape)}) must be known`);
+  const depth = p.staticShape[p.ndim - 1];
+  if (depth === null) throw shapeError('sparseCategoricalCrossentropy', `the number of classes (last axis of ${fmtShape(p.staticShape)}) must be known`);
   let t = asVar(yTrue);
   if (t.dtype !== 'int32') t = cast(t, 'int32');
   return categoricalCrossentropy(oneHot(t, depth, 1, 0, p.dtype), p);
@@ -447,7 +550,7 @@ const ops: OpSet<Variable> = {
   expandDims: (x, axis) => expandDims(x, axis),
   squeeze: (x, axes) => squeeze(x, axes),
   concat: (xs, axis) => concat(xs, axis),
-  slice: (x, begin, size) => slice(x, begin, size),
+  slice: (x, begin, size) => slice(x, begin, size) as Variable,
   stridedSlice: (x, begin, end) => stridedSlice(x, begin, end),
   flatten2d: (x, at) => applyOp1(new Flatten2D(at), [x]),
   dotUnflatten: (r, a, b) => applyOp1(new DotUnflatten(), [r, a, b]),

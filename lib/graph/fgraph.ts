@@ -115,7 +115,7 @@ export class FunctionGraph {
 
   /** Adds a rewrite step to the history (and prints it under SYMTENSOR_DEBUG=3): what `v` was. */
   record(reason: string, v: Variable): void {
-    const node = v.owner ? `${v.owner.op.name} ${fmtShape(v.shape)} ${v.dtype}` : v.describe();
+    const node = v.owner ? `${v.owner.op.name} ${fmtShape(v.staticShape)} ${v.dtype}` : v.describe();
     this.history.push({ rewrite: reason, node });
     if (process.env.SYMTENSOR_DEBUG === '3') process.stderr.write(`[symtensor] rewrite ${reason}: ${node}\n`);
   }

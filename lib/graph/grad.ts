@@ -32,7 +32,7 @@ export function grad(cost: Variable, wrt: Variable | Variable[], opts: GradOptio
 function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions): Variable | (Variable | null)[] | null {
   const op = 'grad';
   if (!(cost instanceof Variable)) throw argError(op, 'cost must be a symbolic variable');
-  if (cost.shape.some((d) => d !== 1)) throw new SymtensorError('ERR_ST_SHAPE', op, `cost must be a scalar, got ${cost.describe()} (take T.sum or T.mean first)`);
+  if (cost.staticShape.some((d) => d !== 1)) throw new SymtensorError('ERR_ST_SHAPE', op, `cost must be a scalar, got ${cost.describe()} (take T.sum or T.mean first)`);
   if (!isFloat(cost.dtype)) throw new SymtensorError('ERR_ST_DTYPE', op, `cost must be float32 or float64, got ${cost.dtype}`);
   const list = Array.isArray(wrt) ? wrt : [wrt];
   for (const w of list) if (!(w instanceof Variable)) throw argError(op, 'wrt must be symbolic variables');
@@ -79,8 +79,8 @@ function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions)
 /** d y / d x for a vector (or scalar) y: a tensor of shape [len(y), ...x.shape]. */
 export function jacobian(y: Variable, x: Variable, opts: GradOptions = {}): Variable {
   if (y.ndim === 0) return grad(y, x, opts);
-  if (y.ndim !== 1 || y.shape[0] === null) throw new SymtensorError('ERR_ST_SHAPE', 'jacobian', `y must be a vector of known length, got ${y.describe()} ${fmtShape(y.shape)}`);
-  const rows = [...Array(y.shape[0]).keys()].map((i) => grad(T.reshape(T.slice(y, [i], [1]), []), x, { consider: opts.consider ?? 'zero' }));
+  if (y.ndim !== 1 || y.staticShape[0] === null) throw new SymtensorError('ERR_ST_SHAPE', 'jacobian', `y must be a vector of known length, got ${y.describe()} ${fmtShape(y.staticShape)}`);
+  const rows = [...Array(y.staticShape[0]).keys()].map((i) => grad(T.reshape(T.slice(y, [i], [1]), []), x, { consider: opts.consider ?? 'zero' }));
   return T.stack(rows, 0);
 }
 

@@ -16,10 +16,10 @@ export function scalarValue(v: Variable): number | null {
 
 /** True when both static shapes are fully known and equal. */
 export function sameStaticShape(a: Variable, b: Variable): boolean {
-  return a.ndim === b.ndim && a.shape.every((d, i) => d !== null && d === b.shape[i]);
+  return a.ndim === b.ndim && a.staticShape.every((d, i) => d !== null && d === b.staticShape[i]);
 }
 
 /** True when b's static shape is at least as specific as a's in every dim (safe to substitute). */
 export function sameShapeOrUnknown(a: Variable, b: Variable): boolean {
-  return a.ndim === b.ndim && a.shape.every((d, i) => d === b.shape[i]);
+  return a.ndim === b.ndim && a.staticShape.every((d, i) => d === b.staticShape[i]);
 }

@@ -8,7 +8,9 @@ import { argError, dtypeError, shapeError } from '../errors';
 import { Op as NativeOp } from '../ops.generated';
 import type { Emitter, Val } from '../tensor/emitter';
 import { tensor } from '../tensor/creation';
-import { Apply, Constant, Dim, Op, VarType, Variable, applyOp1, variableOfShape } from './variable';
+import { Apply, Constant, Dim, Op, VarType, Variable, applyOp1 } from './variable';
+import { ShapeArg, parseShape } from './symbolic-shape';
+import { knownInts } from './ops/shape-values';
 import { SharedVariable, shared } from './shared';
 import { toposort } from './traverse';
 import { ew } from './ops/elemwise';
@@ -18,7 +20,7 @@ import { Cast } from './ops/shape';
 const DRAW_SPAN = 2 ** 36;
 const MAX_DRAWS = Math.floor(Number.MAX_SAFE_INTEGER / DRAW_SPAN);
 
-/** A draw from a stream: uniform in [p0, p1) or normal(p0, p1); shaped statically or like another variable. */
+/** A draw from a stream: uniform in [p0, p1) or normal(p0, p1); shaped statically or by an int32 shape vector. */
 export class RandomDraw extends Op {
   readonly name: string;
   constructor(
@@ -26,7 +28,7 @@ export class RandomDraw extends Op {
     readonly p0: number,
     readonly p1: number,
     readonly dtype: DType,
-    /** The static shape, or null when the shape is taken from the second input. */
+    /** The static shape, or null when the shape is the value of the second input (x.shape …). */
     readonly shape: number[] | null,
     /** First Philox counter of this draw. */
     readonly offset: number,
@@ -37,14 +39,16 @@ export class RandomDraw extends Op {
   override props() {
     return [this.dist, this.p0, this.p1, this.dtype, this.shape, this.offset];
   }
-  infer([state, like]: VarType[]): VarType[] {
+  infer([state, dims]: VarType[]): VarType[] {
     if (state.dtype !== 'float64' || state.shape.length !== 1 || (state.shape[0] !== null && state.shape[0] !== 2))
       throw dtypeError(this.name, 'the stream state must be a float64 vector of 2 elements');
-    const shape: Dim[] = this.shape ?? like.shape.slice();
+    if (this.shape) return [{ dtype: this.dtype, shape: this.shape.slice() }];
+    const shape: Dim[] = dims.known?.slice() ?? new Array<Dim>(dims.shape[0] ?? 0).fill(null);
+    if (shape.some((d) => d !== null && !(Number.isInteger(d) && d >= 0))) throw shapeError(this.name, `bad shape [${shape.join(', ')}]`);
     return [{ dtype: this.dtype, shape }];
   }
-  lower<V extends Val>(em: Emitter<V>, [state, like]: V[]): V[] {
-    const shape = this.shape ?? like.shape.slice();
+  lower<V extends Val>(em: Emitter<V>, [state, dims]: V[]): V[] {
+    const shape = this.shape ?? knownInts(this.name, dims);
     const op = this.dist === 'uniform' ? NativeOp.RANDOM_UNIFORM : NativeOp.RANDOM_NORMAL;
     return em.emit(this.name, op, [state], [{ dtype: this.dtype, shape }], [this.offset], [this.p0, this.p1]);
   }
@@ -54,8 +58,7 @@ export class RandomDraw extends Op {
   }
 }
 
-/** A shape argument: numbers, or the `shape` of a variable (whose unknown dims are read at run time). */
-export type ShapeArg = number[] | readonly Dim[];
+export type { ShapeArg };
 
 function checkNumber(op: string, what: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${what} must be a finite number, got ${String(v)}`);
@@ -91,19 +94,12 @@ export class RandomStreams {
 
   private draw(op: string, dist: 'uniform' | 'normal', shape: ShapeArg, p0: number, p1: number, dtype: DType): Variable {
     if (!isDType(dtype)) throw dtypeError(op, `unknown dtype ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape)) throw argError(op, 'shape must be an array of dims, or the shape of a variable (x.shape)');
+    const parsed = parseShape(op, shape);
     if (this.draws >= MAX_DRAWS) throw argError(op, `a stream gives at most ${MAX_DRAWS} draws; create another with st.randomStreams(seed)`);
     const offset = this.draws * DRAW_SPAN;
-    if (shape.every((d) => typeof d === 'number')) {
-      for (const d of shape) if (!Number.isInteger(d) || (d as number) < 0) throw shapeError(op, `bad shape ${JSON.stringify(shape)}`);
-      this.draws++;
-      return applyOp1(new RandomDraw(dist, p0, p1, dtype, (shape as number[]).slice(), offset), [this.state]);
-    }
-    const like = variableOfShape(shape as readonly Dim[]);
-    if (!like)
-      throw shapeError(op, `shape ${JSON.stringify(shape)} has unknown dims; pass the variable's own shape (x.shape) so they are read at run time`);
     this.draws++;
-    return applyOp1(new RandomDraw(dist, p0, p1, dtype, null, offset), [this.state, like]);
+    if (parsed.numbers) return applyOp1(new RandomDraw(dist, p0, p1, dtype, parsed.numbers, offset), [this.state]);
+    return applyOp1(new RandomDraw(dist, p0, p1, dtype, null, offset), [this.state, parsed.vector()]);
   }
 
   /** Uniform samples in [low, high). */

@@ -48,7 +48,7 @@ export function inheritTrace(v: Variable, mark: number, trace: string): void {
 
 /** A replacement must keep the dtype, the rank and every statically known dim. */
 export function fits(rep: Variable, old: Variable): boolean {
-  return rep.dtype === old.dtype && rep.ndim === old.ndim && old.shape.every((d, i) => d === null || rep.shape[i] === null || rep.shape[i] === d);
+  return rep.dtype === old.dtype && rep.ndim === old.ndim && old.staticShape.every((d, i) => d === null || rep.staticShape[i] === null || rep.staticShape[i] === d);
 }
 
 /**

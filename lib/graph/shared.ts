@@ -8,6 +8,8 @@ import { eager } from '../tensor/emitter';
 import { Tensor } from '../tensor/tensor';
 import type { TensorData } from '../tensor/convert';
 import { Variable } from './variable';
+import type { Index } from './indexing';
+import './indexing';
 
 export class SharedVariable extends Variable {
   /** @internal The native storage; compiled programs read and update it in place. */
@@ -22,8 +24,11 @@ export class SharedVariable extends Variable {
     this.storage = value;
   }
 
-  /** A copy of the current value. */
-  get(): Tensor {
+  /** A copy of the current value; with indices, the symbolic subtensor (Variable.get). */
+  override get(): Tensor;
+  override get(indices: Index | readonly Index[]): Variable;
+  override get(indices?: Index | readonly Index[]): Tensor | Variable {
+    if (arguments.length) return Variable.prototype.get.call(this, indices!);
     return castWith(eager, this.storage, this.dtype);
   }
 
@@ -48,8 +53,8 @@ export class SharedVariable extends Variable {
     if (this.pendingAsync > 0)
       throw new SymtensorError('ERR_ST_ARG', op, `async calls that use ${this.name ?? 'this shared variable'} are still running; await them first`);
     const t = value instanceof Tensor ? value : tensor(value as TensorData, { dtype: this.dtype });
-    if (t.dtype !== this.dtype || t.shape.length !== this.shape.length || t.shape.some((d, i) => d !== this.shape[i]))
-      throw new SymtensorError('ERR_ST_SHAPE', op, `${this.name ?? 'shared variable'} is ${fmtShape(this.shape)} ${this.dtype}; cannot set it to ${fmtShape(t.shape)} ${t.dtype}`);
+    if (t.dtype !== this.dtype || t.shape.length !== this.ndim || t.shape.some((d, i) => d !== this.staticShape[i]))
+      throw new SymtensorError('ERR_ST_SHAPE', op, `${this.name ?? 'shared variable'} is ${fmtShape(this.staticShape)} ${this.dtype}; cannot set it to ${fmtShape(t.shape)} ${t.dtype}`);
     native.copyInto(this.storage.buffer(op), t.buffer(op));
     if (t !== value) t.dispose();
   }

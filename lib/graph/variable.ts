@@ -12,7 +12,18 @@ export type Dim = number | null;
 export interface VarType {
   dtype: DType;
   shape: Dim[];
+  /**
+   * The flat values of a small int32 variable where they are known before it runs (null: an
+   * element not known): constants, and values computed from shapes (x.shape and arithmetic on
+   * it).  At build time only static dims are known; once a function is specialized to concrete
+   * input shapes every shape-derived value is.  Ops whose output shape depends on an input's
+   * values (reshape to x.shape, zeros, arange …) read it here.
+   */
+  known?: Dim[];
 }
+
+/** Largest int32 variable whose values are tracked in VarType.known. */
+export const MAX_KNOWN = 64;
 
 let nextId = 1;
 
@@ -54,20 +65,40 @@ export function captureTrace(): string {
   return 'unknown location';
 }
 
-// x.shape arrays with unknown dims remember their variable, so APIs given `x.shape` (random
-// draws) can read the dims at run time.
-const shapeOwners = new WeakMap<readonly Dim[], Variable>();
+/**
+ * `x.shape`: the symbolic shape of x, an int32 vector variable.  Its entries read as int32 scalar
+ * variables — `x.shape[0]`, `x.shape.get(0)` (negative axes count from the end), `[...x.shape]` —
+ * that are constants where the dim is static, so arithmetic on them folds.  Any T function that
+ * takes a shape takes it, or an array mixing numbers and such scalars.
+ * @example T.zeros([x.shape[0], 10]); x.reshape([x.shape[0], -1]); T.arange(y.shape[0])
+ */
+export interface ShapeVariable extends Variable {
+  /** The size of axis `axis` of the shaped variable, an int32 scalar. */
+  readonly [axis: number]: Variable;
+  /** The rank of the shaped variable (a number: ranks are always static). */
+  readonly length: number;
+  [Symbol.iterator](): IterableIterator<Variable>;
+}
 
-/** The variable whose `shape` array this is (only for shapes with unknown dims), else undefined. */
-export function variableOfShape(shape: readonly Dim[]): Variable | undefined {
-  return shapeOwners.get(shape);
+let shapeBuilder: ((v: Variable) => ShapeVariable) | null = null;
+
+/** @internal Installs the function that builds `x.shape` (lib/graph/symbolic-shape.ts). */
+export function setShapeBuilder(f: (v: Variable) => ShapeVariable): void {
+  shapeBuilder = f;
 }
 
 /** A symbolic value: the result of an Apply, a graph input, a constant or a shared variable. */
 export class Variable {
   readonly id = nextId++;
   readonly dtype: DType;
-  readonly shape: Dim[];
+  /**
+   * The shape as far as it is known while the graph is built: a number per known dim, null where
+   * the size is only known when a compiled function runs.  (`x.shape` is the symbolic shape: an
+   * int32 vector variable; see lib/graph/symbolic-shape.ts.)
+   */
+  readonly staticShape: Dim[];
+  /** See VarType.known: values known before the variable is computed (small int32 values only). */
+  readonly known: Dim[] | undefined;
   /** The node that computes this variable (null for inputs, constants and shared variables). */
   readonly owner: Apply | null;
   /** Which output of the owner this is. */
@@ -78,25 +109,31 @@ export class Variable {
 
   constructor(type: VarType, owner: Apply | null = null, index = 0, name?: string, trace?: string) {
     this.dtype = type.dtype;
-    this.shape = type.shape.slice();
-    if (this.shape.includes(null)) shapeOwners.set(this.shape, this);
+    this.staticShape = type.shape.slice();
+    this.known = type.known && type.dtype === 'int32' && type.known.length <= MAX_KNOWN && type.known.some((k) => k !== null) ? type.known.slice() : undefined;
     this.owner = owner;
     this.index = index;
     this.name = name;
     this.trace = trace ?? captureTrace();
   }
 
+  /** The symbolic shape (see ShapeVariable); `staticShape` is what is known while building. */
+  get shape(): ShapeVariable {
+    if (!shapeBuilder) throw new SymtensorError('ERR_ST_INTERNAL', 'shape', 'symbolic shapes are not loaded');
+    return shapeBuilder(this);
+  }
+
   get ndim(): number {
-    return this.shape.length;
+    return this.staticShape.length;
   }
 
   get type(): VarType {
-    return { dtype: this.dtype, shape: this.shape };
+    return this.known ? { dtype: this.dtype, shape: this.staticShape, known: this.known } : { dtype: this.dtype, shape: this.staticShape };
   }
 
   /** "X [?,784] float32" for messages. */
   describe(): string {
-    return `${this.name ?? (this.owner ? this.owner.op.name : 'variable')} ${fmtShape(this.shape)} ${this.dtype}`;
+    return `${this.name ?? (this.owner ? this.owner.op.name : 'variable')} ${fmtShape(this.staticShape)} ${this.dtype}`;
   }
 
   toString(): string {
@@ -108,7 +145,7 @@ export class Variable {
 export class Constant extends Variable {
   readonly value: Tensor;
   constructor(value: Tensor, name?: string) {
-    super({ dtype: value.dtype, shape: value.shape }, null, 0, name);
+    super({ dtype: value.dtype, shape: value.shape, known: value.dtype === 'int32' && value.size <= MAX_KNOWN ? Array.from(value.dataSync()) : undefined }, null, 0, name);
     this.value = value;
   }
 }

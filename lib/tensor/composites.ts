@@ -11,7 +11,8 @@ export type Dim = number | null;
 
 /** What composites read of a value: eager Tensors and symbolic Variables both have these. */
 export interface ValueLike {
-  readonly shape: readonly Dim[];
+  /** What is known of the shape while building (a Tensor's is its shape). */
+  readonly staticShape: readonly Dim[];
   readonly dtype: DType;
 }
 
@@ -82,7 +83,7 @@ function dimsAgree(a: readonly Dim[], b: readonly Dim[]): boolean {
  * float32.
  */
 export function variance<V extends ValueLike>(ops: OpSet<V>, x: V, axis?: Axes, keepDims = false): V {
-  const axes = normAxes('variance', axis, x.shape.length);
+  const axes = normAxes('variance', axis, x.staticShape.length);
   const t = asFloat(ops, x);
   const m = ops.mean(t, axes, true);
   const d = ops.sub(t, m);
@@ -106,7 +107,7 @@ export function std<V extends ValueLike>(ops: OpSet<V>, x: V, axis?: Axes, keepD
  * gradient); an all -Infinity slice gives -Infinity.  Ints and bools are computed as float32.
  */
 export function logSumExp<V extends ValueLike>(ops: OpSet<V>, x: V, axis?: Axes, keepDims = false): V {
-  const axes = normAxes('logSumExp', axis, x.shape.length);
+  const axes = normAxes('logSumExp', axis, x.staticShape.length);
   const t = asFloat(ops, x);
   const m = ops.stopGradient(ops.max(t, axes, true));
   const finite = ops.isFinite(m);
@@ -141,11 +142,11 @@ export function where<V extends ValueLike>(ops: OpSet<V>, cond: V | number, a: V
  * b's second-to-last, giving a.shape[:-1] + b.shape[:-2] + b.shape[-1:].
  */
 export function dot<V extends ValueLike>(ops: OpSet<V>, a: V, b: V): V {
-  const ra = a.shape.length, rb = b.shape.length;
+  const ra = a.staticShape.length, rb = b.staticShape.length;
   if (ra === 0 || rb === 0) return ops.mul(a, b);
   if (rb <= 2) return ops.matmul(a, b);
-  const k = a.shape[ra - 1], kb = b.shape[rb - 2];
-  if (k !== null && kb !== null && k !== kb) throw shapeError('dot', `cannot contract ${fmtShape(a.shape)} with ${fmtShape(b.shape)} (${k} vs ${kb})`);
+  const k = a.staticShape[ra - 1], kb = b.staticShape[rb - 2];
+  if (k !== null && kb !== null && k !== kb) throw shapeError('dot', `cannot contract ${fmtShape(a.staticShape)} with ${fmtShape(b.staticShape)} (${k} vs ${kb})`);
   const perm = [rb - 2, ...[...Array(rb).keys()].filter((i) => i !== rb - 2)];
   const bt = ops.transpose(b, perm);
   const b2 = ops.flatten2d(bt, 1);
@@ -167,7 +168,7 @@ export function outer<V extends ValueLike>(ops: OpSet<V>, a: V, b: V): V {
 
 /** Index of the largest/smallest element along axis (of the flattened value when axis is omitted). */
 export function argReduce<V extends ValueLike>(ops: OpSet<V>, which: 'argmax' | 'argmin', x: V, axis?: number | null, keepDims = false): V {
-  if (axis !== undefined && axis !== null) return ops.argReduce(which, x, normAxis(which, axis, x.shape.length), keepDims);
+  if (axis !== undefined && axis !== null) return ops.argReduce(which, x, normAxis(which, axis, x.staticShape.length), keepDims);
   const flat = ops.reshape(x, [-1]);
   const out = ops.argReduce(which, flat, 0, false);
   ops.release(flat);
@@ -178,9 +179,9 @@ export function argReduce<V extends ValueLike>(ops: OpSet<V>, which: 'argmax' | 
 export function stack<V extends ValueLike>(ops: OpSet<V>, xs: V[], axis = 0): V {
   const op = 'stack';
   if (!Array.isArray(xs) || xs.length === 0) throw argError(op, 'expected a non-empty array of tensors');
-  if (xs.some((x) => !dimsAgree(x.shape, xs[0].shape)))
-    throw shapeError(op, `all tensors must have one shape, got ${xs.map((x) => fmtShape(x.shape)).join(', ')}`);
-  const a = normAxis(op, axis, xs[0].shape.length + 1);
+  if (xs.some((x) => !dimsAgree(x.staticShape, xs[0].staticShape)))
+    throw shapeError(op, `all tensors must have one shape, got ${xs.map((x) => fmtShape(x.staticShape)).join(', ')}`);
+  const a = normAxis(op, axis, xs[0].staticShape.length + 1);
   const views = xs.map((x) => ops.expandDims(x, a));
   const out = ops.concat(views, a);
   releaseAll(ops, ...views);
@@ -212,14 +213,14 @@ function splitSizes(shape: readonly Dim[], numOrSizes: number | number[], a: num
 
 /** Splits into `num` equal parts, or parts of the given sizes (one may be -1: the rest), along axis. */
 export function split<V extends ValueLike>(ops: OpSet<V>, x: V, numOrSizes: number | number[], axis = 0): V[] {
-  const a = normAxis('split', axis, x.shape.length);
-  const sizes = splitSizes(x.shape, numOrSizes, a);
+  const a = normAxis('split', axis, x.staticShape.length);
+  const sizes = splitSizes(x.staticShape, numOrSizes, a);
   const free = sizes.indexOf(-1);
   const total = sizes.reduce((p, q) => (q === -1 ? p : p + q), 0);
   // sizes of an axis known only at run time must add up to it then (or leave room for the -1 part)
-  const src = x.shape[a] === null ? ops.expectDim(x, a, total, 'split', free >= 0) : x;
-  const at = (v: number) => x.shape.map((_, i) => (i === a ? v : 0));
-  const whole = (v: number) => x.shape.map((_, i) => (i === a ? v : -1));
+  const src = x.staticShape[a] === null ? ops.expectDim(x, a, total, 'split', free >= 0) : x;
+  const at = (v: number) => x.staticShape.map((_, i) => (i === a ? v : 0));
+  const whole = (v: number) => x.staticShape.map((_, i) => (i === a ? v : -1));
   let start = 0;
   return sizes.map((s, k) => {
     const begin = start;

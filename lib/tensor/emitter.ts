@@ -8,6 +8,11 @@ import { Tensor, OutSpec, execOp } from './tensor';
 export interface Val {
   readonly shape: number[];
   readonly dtype: DType;
+  /**
+   * Lowering slots of small int32 values known when the program is built (sizes computed from
+   * shapes): the flat values.  Eager tensors leave it out (their data is at hand).
+   */
+  readonly known?: (number | null)[];
 }
 
 export interface Emitter<V extends Val> {

@@ -46,6 +46,11 @@ export class Tensor {
     return new Tensor({ buf, views: 0 }, shape, dtype);
   }
 
+  /** The shape: the name symbolic Variables give what they know of theirs, so code can take either. */
+  get staticShape(): number[] {
+    return this.shape;
+  }
+
   get rank(): number {
     return this.shape.length;
   }

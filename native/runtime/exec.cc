@@ -48,7 +48,8 @@ const Family *family_of(int32_t opcode) {
     case ST_OP_SOFTMAX:
     case ST_OP_LOG_SOFTMAX: return &st_softmax_family;
     case ST_OP_GATHER:
-    case ST_OP_ONE_HOT: return &st_gather_family;
+    case ST_OP_ONE_HOT:
+    case ST_OP_CHECK_INDEX: return &st_gather_family;
     case ST_OP_MATMUL: return &st_matmul_family;
     case ST_OP_CONV2D:
     case ST_OP_CONV2D_GRAD_INPUT:

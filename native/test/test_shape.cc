@@ -284,3 +284,32 @@ TEST(pad_errors) {
   EXPECT(sttest::run(ST_OP_PAD, {&in}, {&r1}, {1}, {0}, &msg) == ST_ERR_SHAPE);
   EXPECT(has(msg, "pad"));
 }
+
+static Tensor ints(std::vector<int64_t> shape, std::vector<int> v) {
+  Tensor t(ST_I32, shape);
+  for (size_t i = 0; i < v.size(); i++) t.set((int64_t)i, v[i]);
+  return t;
+}
+
+TEST(check_index_wraps_and_rejects) {
+  // n = 4: -4..3 are valid with negatives allowed; -1 becomes 3
+  Tensor idx = ints({5}, {0, 3, -1, -4, 2}), out(ST_I32, {5});
+  EXPECT(sttest::run(ST_OP_CHECK_INDEX, {&idx}, {&out}, {4, 1}) == ST_OK);
+  const int want[] = {0, 3, 3, 0, 2};
+  for (int i = 0; i < 5; i++) EXPECT_NEAR(out.get(i), want[i], 0);
+  // without negatives, -1 is out of range; so is n itself either way
+  std::string msg;
+  Tensor neg = ints({2}, {1, -1}), o2(ST_I32, {2});
+  EXPECT(sttest::run(ST_OP_CHECK_INDEX, {&neg}, {&o2}, {4, 0}, {}, &msg) == ST_ERR_INDEX);
+  EXPECT(msg.find("checkIndex") != std::string::npos && msg.find("-1") != std::string::npos);
+  Tensor big = ints({}, {4}), o3(ST_I32, {});
+  EXPECT(sttest::run(ST_OP_CHECK_INDEX, {&big}, {&o3}, {4, 1}, {}, &msg) == ST_ERR_INDEX);
+  EXPECT(msg.find("[-4, 4)") != std::string::npos);
+  // n = 0: nothing is in range
+  Tensor z = ints({1}, {0}), o4(ST_I32, {1});
+  EXPECT(sttest::run(ST_OP_CHECK_INDEX, {&z}, {&o4}, {0, 1}) == ST_ERR_INDEX);
+  // wrong dtype and count are refused before running
+  Tensor f(ST_F32, {2}), o5(ST_I32, {2}), o6(ST_I32, {3});
+  EXPECT(sttest::run(ST_OP_CHECK_INDEX, {&f}, {&o5}, {4, 1}) == ST_ERR_DTYPE);
+  EXPECT(sttest::run(ST_OP_CHECK_INDEX, {&idx}, {&o6}, {4, 1}) == ST_ERR_SHAPE);
+}

@@ -20,6 +20,13 @@ const TT = T as unknown as Record<string, unknown>;
 /** Functions in both namespaces that are not the same op, and why. */
 const NOT_OPS: Record<string, string> = {
   tensor: 'st.tensor makes a value from data; T.tensor declares a symbolic input',
+  // checked against plain loops in test/graph/symbolic-shapes.test.ts
+  zeros: 'T.zeros takes a symbolic shape, st.zeros a number array',
+  ones: 'T.ones takes a symbolic shape, st.ones a number array',
+  full: 'T.full takes a symbolic shape, st.full a number array',
+  zerosLike: 'T.zerosLike follows a variable\'s run-time shape',
+  onesLike: 'T.onesLike follows a variable\'s run-time shape',
+  arange: 'T.arange takes int32 scalar bounds known from shapes',
 };
 
 // ---- inputs ----

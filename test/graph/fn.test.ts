@@ -383,7 +383,7 @@ describe('graph: shared variables', () => {
   it('get() returns a copy of the value; set() replaces it for the next call', () => {
     const w = st.shared(st.tensor([[1, 2], [3, 4]]), 'w');
     assert.equal(w.dtype, 'float32');
-    assert.deepEqual(w.shape, [2, 2]);
+    assert.deepEqual(w.staticShape, [2, 2]);
     const f = st.fn([], w.sum());
     assert.deepEqual(data(f.sync()), [10]);
     const g = w.get();

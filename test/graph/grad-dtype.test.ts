@@ -103,7 +103,7 @@ describe('float64 gradients: no float32 value anywhere', () => {
       list.forEach((c, k) => {
         const xs = c.shapes.map((s, i) => T.tensor('float64', s, `x${i}`));
         const out = c.build(xs);
-        const cost = T.sum(T.mul(out, T.constant(values(out.shape as number[], 5))));
+        const cost = T.sum(T.mul(out, T.constant(values(out.staticShape as number[], 5))));
         const gs = st.grad(cost, xs, { consider: 'zero' });
         assert.deepEqual(nonFloat64(toposort(gs)), [], `${name} case ${k}: the gradient graph as built`);
         const f = st.fn(xs, gs);

@@ -58,10 +58,10 @@ describe('graph: exported machinery (Op, Apply, applyOp, variable constructors)'
     assert.deepEqual(y.owner.inputs, [x]);
     assert.deepEqual(y.owner.outputs, [y]);
     assert.equal(y.dtype, 'float32');
-    assert.deepEqual(y.shape, [null, null, null, null]);
+    assert.deepEqual(y.staticShape, [null, null, null, null]);
     const z = T.applyOp1(op, [T.tensor('float32', [2, 3])]);
     assert.ok(z.owner instanceof st.Apply);
-    assert.deepEqual(z.shape, [2, 3]);
+    assert.deepEqual(z.staticShape, [2, 3]);
   });
 
   it('an inference error of a user op is thrown by applyOp, naming the op and where it was applied', () => {
@@ -111,7 +111,7 @@ describe('graph: exported machinery (Op, Apply, applyOp, variable constructors)'
     const t3 = T.tensor3('t', 'int32');
     assert.deepEqual([t3.ndim, t3.dtype, t3.name], [3, 'int32', 't']);
     const tv = T.tensorVar('float64', [2, null], 'v');
-    assert.deepEqual([tv.shape, tv.dtype], [[2, null], 'float64']);
+    assert.deepEqual([tv.staticShape, tv.dtype], [[2, null], 'float64']);
     const c = T.vector('c', 'bool'), a = T.vector('a'), b = T.vector('b');
     const sw = T.switch(c, a, b);
     assert.equal(sw.owner!.op.key(), T.where(c, a, b).owner!.op.key(), 'T.switch builds the node T.where builds');

@@ -166,7 +166,7 @@ describe('second derivatives through pooling (float64 finite differences)', () =
         const rng = new Rng(4300 + k);
         const x = T.tensor('float64', [1, 4, 4, 2], 'x');
         const pooled = T[op](x, c.opts);
-        const shape = pooled.shape as number[];
+        const shape = pooled.staticShape as number[];
         const n = shape.reduce((a, b) => a * b, 1);
         const xv = st.tensor(distinct(rng, 32, 0.1, -1.5), { shape: [1, 4, 4, 2], dtype: 'float64' });
         checkGrad(`${op}Grad in dy, ${c.label}`, [{ name: 'dy', shape, value: uniform(rng, n) }], (dy) =>

@@ -25,7 +25,7 @@ describe('Theano names', () => {
     for (const [name, [dtype, rank]] of Object.entries(want)) {
       const v = (TT[name] as (n: string) => st.Variable)('v');
       assert.equal(v.dtype, dtype, name);
-      assert.deepEqual(v.shape, new Array(rank).fill(null), name);
+      assert.deepEqual(v.staticShape, new Array(rank).fill(null), name);
       assert.equal(v.name, 'v', name);
     }
   });

@@ -23,7 +23,11 @@ export type ExportKind =
   /** symbolic graphs: test/graph */
   | 'graph'
   /** classes, the version and process-wide information */
-  | 'runtime';
+  | 'runtime'
+  /** Keras-style models and their parts: test/models */
+  | 'models'
+  /** dataset loaders: test/data */
+  | 'data';
 
 export const EXPORT_KIND: Record<string, ExportKind> = {
   neg: 'unary', abs: 'unary', sign: 'unary', exp: 'unary', expm1: 'unary', log: 'unary', log1p: 'unary', sqrt: 'unary',
@@ -56,15 +60,22 @@ export const EXPORT_KIND: Record<string, ExportKind> = {
 
   T: 'graph', Variable: 'graph', Constant: 'graph', Apply: 'graph', Op: 'graph', shared: 'graph',
   SharedVariable: 'graph', grad: 'graph', jacobian: 'graph', hessian: 'graph', randomStreams: 'graph',
-  RandomStreams: 'graph', fn: 'graph', debugprint: 'graph', toDot: 'graph',
+  RandomStreams: 'graph', SliceSpec: 'graph', fn: 'graph', debugprint: 'graph', toDot: 'graph',
 
   Tensor: 'runtime', SymtensorError: 'runtime', version: 'runtime', memory: 'runtime', backendInfo: 'runtime',
+
+  layers: 'models', Model: 'models', Sequential: 'models', model: 'models', input: 'models', KerasTensor: 'models',
+  loadModel: 'models', setRandomSeed: 'models', optimizers: 'models', schedules: 'models', losses: 'models',
+  metrics: 'models', callbacks: 'models', initializers: 'models', regularizers: 'models', constraints: 'models',
+  activations: 'models', saveSafetensors: 'models', loadSafetensors: 'models', encodeSafetensors: 'models',
+  decodeSafetensors: 'models',
+  data: 'data',
 };
 
 /** T's second names (Theano's, mostly) -> the T function each is, the very same function object. */
 export const T_ALIASES: Record<string, string> = {
   eq: 'equal', neq: 'notEqual', lt: 'less', gt: 'greater', le: 'lessEqual', ge: 'greaterEqual', sqr: 'square',
-  concatenate: 'concat', lscalar: 'iscalar', lvector: 'ivector', lmatrix: 'imatrix', switch: 'where',
+  concatenate: 'concat', lscalar: 'iscalar', lvector: 'ivector', lmatrix: 'imatrix', switch: 'where', fill: 'full',
 };
 
 /** The reference function a 'linalg' | 'shape' | 'nn' export is checked against, where its name differs. */

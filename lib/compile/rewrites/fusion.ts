@@ -4,6 +4,7 @@
 // consumer is its only client; when it has other clients too (Adam's m feeds both its own update
 // and the parameter's), it is fused all the same and its value becomes an extra output of the
 // program, provided every output has the same known shape.
+import { isSizeExpr } from '../../graph/ops/shape-values';
 import { DType } from '../../dtype';
 import { EW, EW_INFO, Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
@@ -69,7 +70,7 @@ interface Program {
 /** The program of an elementwise node, with rank-0 constants inlined. */
 function programOf(node: Apply): Program | null {
   if (node.op instanceof FusedElemwise) return { prog: node.op.prog, inputs: node.inputs.slice(), ctype: node.op.ctype, outs: node.op.outs };
-  if (!(node.op instanceof Elemwise)) return null;
+  if (!(node.op instanceof Elemwise) || isSizeExpr(node.outputs[0])) return null;
   const e = node.op.elementwise()!;
   const inline = node.inputs.map((v) => v instanceof Constant && v.ndim === 0 && !v.value.isDisposed);
   if (inline.every(Boolean)) inline[0] = false; // keep one tensor input
@@ -122,7 +123,7 @@ function fusedNode(x: Program, trace: string): Variable[] {
 
 /** Fully known and equal static shapes. */
 function sameKnownShape(a: Variable, b: Variable): boolean {
-  return a.ndim === b.ndim && a.shape.every((d, i) => d !== null && d === b.shape[i]);
+  return a.ndim === b.ndim && a.staticShape.every((d, i) => d !== null && d === b.staticShape[i]);
 }
 
 /** Topological positions: a fused node takes the position of the consumer it replaces. */

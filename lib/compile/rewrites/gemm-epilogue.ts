@@ -54,7 +54,7 @@ function matchBiasAdd(add: Variable, fg: FunctionGraph | null): [Apply, Variable
     if (!node || !(node.op instanceof MatMul) || mm.ndim !== 2 || node.inputs.some((v) => v.ndim !== 2)) continue;
     if (bias.dtype !== mm.dtype || add.dtype !== mm.dtype || node.inputs.some((v) => v.dtype !== mm.dtype) || !singleClient(mm, fg)) continue;
     // the bias must span the columns: a static size of 1 would broadcast, which the kernel does not
-    const bn = bias.shape[0], n = mm.shape[1];
+    const bn = bias.staticShape[0], n = mm.staticShape[1];
     if (bias.ndim === 1 && (bn === n || (bn === null && n !== 1) || (n === null && bn !== 1 && bn !== null))) return [node, bias];
   }
   return null;
@@ -143,7 +143,7 @@ export const gemmAccumulate = localRewrite({
       if (a.ndim !== 2 || b.ndim !== 2 || g.dtype !== out.dtype || w.dtype !== out.dtype || a.dtype !== out.dtype || b.dtype !== out.dtype) return null;
       // no broadcasting: w's shape is known and the product's agrees (unknown dims are checked
       // when the function is specialized; a product that would broadcast is an error there)
-      if (w.ndim !== 2 || !w.shape.every((d, i) => d !== null && (g.shape[i] === null || d === g.shape[i]))) return null;
+      if (w.ndim !== 2 || !w.staticShape.every((d, i) => d !== null && (g.staticShape[i] === null || d === g.staticShape[i]))) return null;
       const mm = g.owner.op;
       return applyOp1(new GemmAcc(mm.transA, mm.transB, sign * c, 1), [w, a, b]);
     };

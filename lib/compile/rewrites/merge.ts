@@ -12,7 +12,7 @@ function constantKey(c: Constant): string | null {
   if (c.value.isDisposed) return null;
   let k = constantKeys.get(c);
   if (k === undefined) {
-    k = c.value.size > 64 ? null : `${c.dtype}${JSON.stringify(c.shape)}${Array.from(c.value.dataSync(), (v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}`;
+    k = c.value.size > 64 ? null : `${c.dtype}${JSON.stringify(c.staticShape)}${Array.from(c.value.dataSync(), (v) => (Object.is(v, -0) ? '-0' : String(v))).join(',')}`;
     constantKeys.set(c, k);
   }
   return k;

@@ -25,7 +25,9 @@ export class Elemwise extends Op {
   }
 
   infer(inputs: VarType[]): VarType[] {
-    return [{ dtype: this.out, shape: broadcastDims(this.name, inputs.map((i) => i.shape)) }];
+    const shape = broadcastDims(this.name, inputs.map((i) => i.shape));
+    const known = this.out === 'int32' ? foldKnown(this.fn, inputs, shape) : undefined;
+    return [known ? { dtype: this.out, shape, known } : { dtype: this.out, shape }];
   }
 
   override broadcastTargets(inputs: VarType[], outputs: VarType[]) {
@@ -103,6 +105,28 @@ export class Elemwise extends Op {
         return none; // comparisons, logical ops, predicates: no gradient
     }
   }
+}
+
+// Integer arithmetic on values known before a program runs (sizes computed from x.shape).
+const INT_FOLD: Partial<Record<EwName, (a: number, b: number) => number>> = {
+  neg: (a) => -a, abs: (a) => Math.abs(a), add: (a, b) => a + b, sub: (a, b) => a - b,
+  mul: (a, b) => Math.imul(a, b), maximum: (a, b) => Math.max(a, b), minimum: (a, b) => Math.min(a, b),
+  mod: (a, b) => (b === 0 ? NaN : a - Math.floor(a / b) * b),
+};
+
+/** The known values of an int32 elementwise result of scalars and vectors, where its inputs' are. */
+function foldKnown(fn: EwName, inputs: VarType[], shape: (number | null)[]): (number | null)[] | undefined {
+  const f = INT_FOLD[fn];
+  if (!f || shape.length > 1 || inputs.some((i) => !i.known || i.dtype !== 'int32' || i.shape.length > 1)) return undefined;
+  const n = shape.length ? shape[0] : 1;
+  if (n === null) return undefined;
+  const out: (number | null)[] = [];
+  for (let k = 0; k < n; k++) {
+    const args = inputs.map((i) => i.known![i.known!.length === 1 ? 0 : k] ?? null);
+    const v = args.some((a) => a === null) ? null : f(args[0]!, args[1] ?? 0);
+    out.push(v === null || !Number.isFinite(v) ? null : v | 0);
+  }
+  return out;
 }
 
 /** A number as a constant of dtype (0-d). */

@@ -17,7 +17,7 @@ export function sumToShape(g: Variable, like: Variable): Variable {
   const axes: number[] = [];
   for (let i = 0; i < g.ndim; i++) {
     if (i < lead) axes.push(i);
-    else if (like.shape[i - lead] === 1 && g.shape[i] !== 1) axes.push(i);
+    else if (like.staticShape[i - lead] === 1 && g.staticShape[i] !== 1) axes.push(i);
   }
   if (!axes.length) return g;
   const summed = applyOp1(new Reduce('sum', axes, true), [g]);

@@ -51,8 +51,8 @@ export class CrossEntropySoftmax extends Op {
 }
 
 /** True when labels y broadcast to the logits' shape without enlarging it. */
-export function labelsFit(y: { ndim: number; shape: (number | null)[] }, x: { ndim: number; shape: (number | null)[] }): boolean {
+export function labelsFit(y: { ndim: number; staticShape: (number | null)[] }, x: { ndim: number; staticShape: (number | null)[] }): boolean {
   if (y.ndim > x.ndim) return false;
   const lead = x.ndim - y.ndim;
-  return y.shape.every((d, i) => d === 1 || (d !== null && d === x.shape[i + lead]) || (d === null && x.shape[i + lead] === null));
+  return y.staticShape.every((d, i) => d === 1 || (d !== null && d === x.staticShape[i + lead]) || (d === null && x.staticShape[i + lead] === null));
 }

@@ -56,7 +56,7 @@ export class ReshapeLike extends Op {
 }
 
 export function reshapeLike(g: Variable, like: Variable): Variable {
-  if (g.shape.length === like.shape.length && g.shape.every((d, i) => d !== null && d === like.shape[i])) return g;
+  if (g.staticShape.length === like.staticShape.length && g.staticShape.every((d, i) => d !== null && d === like.staticShape[i])) return g;
   return applyOp1(new ReshapeLike(), [g, like]);
 }
 

@@ -1,4 +1,4 @@
-// GATHER (rows of an [outer, axis_dim, inner] view picked by int32 indices) and ONE_HOT.
+// GATHER (rows of an [outer, axis_dim, inner] view picked by int32 indices), ONE_HOT and CHECK_INDEX.
 #include <cstring>
 
 #include "../../runtime/internal.h"
@@ -117,16 +117,49 @@ st_code run_one_hot(st_ctx *ctx, const st_instr *ins) {
   });
 }
 
+st_code check_check_index(const st_instr *ins, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  const st_tensor &ind = ins->in[0], &out = ins->out[0];
+  ST_REQUIRE(st, ins->n_iattr == 2, ST_ERR_ARG, "%s: expected 2 int attributes [n, allow_negative], got %d", op,
+             (int)ins->n_iattr);
+  ST_REQUIRE(st, ind.dtype == ST_I32 && out.dtype == ST_I32, ST_ERR_DTYPE, "%s: indices and output must be int32, got %s and %s",
+             op, st_dtype_name(ind.dtype), st_dtype_name(out.dtype));
+  ST_REQUIRE(st, ins->iattr[0] >= 0 && ins->iattr[0] <= INT32_MAX, ST_ERR_ARG, "%s: n must be in [0, 2^31), got %lld", op,
+             (long long)ins->iattr[0]);
+  ST_REQUIRE(st, st::numel(out) == st::numel(ind), ST_ERR_SHAPE, "%s: output %s should have the %lld elements of indices %s",
+             op, st::ShapeStr(out).c_str(), (long long)st::numel(ind), st::ShapeStr(ind).c_str());
+  return ST_OK;
+}
+
+// Indices are data: every one is checked before any is written (the output may alias nothing).
+st_code run_check_index(const st_instr *ins, st_status *st) {
+  const char *op = st_op_name(ins->opcode);
+  const st_tensor &ind = ins->in[0];
+  const int64_t n = ins->iattr[0], lo = ins->iattr[1] ? -n : 0, count = st::numel(ind);
+  const int32_t *idx = static_cast<const int32_t *>(ind.data);
+  int32_t *out = static_cast<int32_t *>(ins->out[0].data);
+  for (int64_t k = 0; k < count; k++)
+    ST_REQUIRE(st, idx[k] >= lo && idx[k] < n, ST_ERR_INDEX, "%s: index %d is out of range [%lld, %lld) (indices %s)", op,
+               (int)idx[k], (long long)lo, (long long)n, st::ShapeStr(ind).c_str());
+  for (int64_t k = 0; k < count; k++) out[k] = idx[k] < 0 ? (int32_t)(idx[k] + n) : idx[k];
+  return ST_OK;
+}
+
 st_code check_gather_family(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   switch (ins->opcode) {
     case ST_OP_GATHER: return check_gather(ins, st);
     case ST_OP_ONE_HOT: return check_one_hot(ins, st);
+    case ST_OP_CHECK_INDEX: return check_check_index(ins, st);
   }
   return st_fail(st, ST_ERR_INTERNAL, "%s: not a gather op", st_op_name(ins->opcode));
 }
 
 st_code run_gather_family(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_status *st) {
-  return ins->opcode == ST_OP_GATHER ? run_gather(ctx, ins, st) : run_one_hot(ctx, ins);
+  switch (ins->opcode) {
+    case ST_OP_GATHER: return run_gather(ctx, ins, st);
+    case ST_OP_CHECK_INDEX: return run_check_index(ins, st);
+  }
+  return run_one_hot(ctx, ins);
 }
 
 }  // namespace

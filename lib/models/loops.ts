@@ -1,0 +1,362 @@
+// fit / evaluate / predict over in-memory data.  The data become shared variables once (no
+// copy: they wrap the tensors), and each compiled step takes the batch's row indices, gathers the
+// rows natively and runs forward, backward, update and metrics in one native call.
+import { DType } from '../dtype';
+import { SymtensorError, argError } from '../errors';
+import { CompiledFunction, fn } from '../compile/function';
+import { SharedVariable } from '../graph/shared';
+import * as T from '../graph/T';
+import { Variable } from '../graph/variable';
+import { tensor } from '../tensor/creation';
+import { concat } from '../tensor/shape-ops';
+import { Tensor } from '../tensor/tensor';
+import { CallbackLike, CallbackList, History, ProgbarLogger } from './callbacks';
+import { DataArgs, checkFeatureShapes, sampleCount, toTensors } from './data-args';
+import type { Shape } from './layer';
+import { deriveSeed, nextSeed } from './seed';
+import { SparseCategoricalCrossentropy } from './losses';
+import { CompiledModel, TrainableModel, targetPlaceholder } from './training';
+
+/** A model as the loops see it. */
+export interface LoopModel extends TrainableModel {
+  compiled: CompiledModel | null;
+  stopTraining: boolean;
+  inputShapes(): Shape[];
+  inputDtypes(): DType[];
+  snapshot(): { restore(): void; release(): void };
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  /** 0 silent, 1 progress bar (one line per epoch without a terminal), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2 | 'auto';
+  callbacks?: CallbackLike[];
+  /** The last fraction of the samples (before shuffling) is held out for validation. */
+  validationSplit?: number;
+  validationData?: [DataArgs, DataArgs] | [DataArgs, DataArgs, DataArgs];
+  shuffle?: boolean;
+  /** Weight of each class in the loss (sparse labels or one-hot targets). */
+  classWeight?: Record<number, number>;
+  /** A weight per sample. */
+  sampleWeight?: DataArgs;
+  initialEpoch?: number;
+  stepsPerEpoch?: number;
+  validationBatchSize?: number;
+  /** Seed of the shuffling (default: the next seed of st.setRandomSeed's sequence). */
+  seed?: number;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  verbose?: 0 | 1 | 2 | 'auto';
+  sampleWeight?: DataArgs;
+  returnDict?: boolean;
+  callbacks?: CallbackLike[];
+}
+
+/** The data of one fit/evaluate call, as shared variables the steps gather from. */
+class Dataset {
+  readonly xs: SharedVariable[];
+  readonly ys: SharedVariable[];
+  readonly sw: SharedVariable | null;
+  constructor(
+    readonly n: number,
+    x: Tensor[],
+    y: Tensor[],
+    sw: Tensor | null,
+    readonly owned: Tensor[],
+  ) {
+    this.xs = x.map((t, i) => new SharedVariable(t, `data/x${i}`));
+    this.ys = y.map((t, i) => new SharedVariable(t, `data/y${i}`));
+    this.sw = sw ? new SharedVariable(sw, 'data/sampleWeight') : null;
+  }
+  dispose(): void {
+    for (const t of this.owned) if (!t.isDisposed) t.dispose();
+  }
+}
+
+function makeDataset(model: LoopModel, op: string, x: DataArgs, y: DataArgs | null, sampleWeight: DataArgs | undefined, classWeight: Record<number, number> | undefined): Dataset {
+  const inNames = model.inputNames();
+  const outNames = model.outputNames();
+  const xi = toTensors(op, 'x', x, inNames, model.inputShapes(), model.inputDtypes());
+  const owned = [...xi.owned];
+  try {
+    checkFeatureShapes(op, 'x', xi.tensors, inNames, model.inputShapes());
+    let ys: Tensor[] = [];
+    if (y !== null) {
+      const yi = toTensors(op, 'y', y, outNames, model.outputs.map((o) => o.shape), outNames.map(() => null));
+      owned.push(...yi.owned);
+      ys = yi.tensors;
+    }
+    const n = sampleCount(op, [
+      { what: 'x', tensors: xi.tensors, names: inNames },
+      { what: 'y', tensors: ys, names: outNames },
+    ]);
+    if (model.compiled) ys.forEach((t, i) => checkSparseLabels(op, model, i, outNames[i], t));
+    let sw: Tensor | null = null;
+    if (sampleWeight !== undefined && sampleWeight !== null) {
+      const s = toTensors(op, 'sampleWeight', sampleWeight, ['sampleWeight'], [[null]], ['float32']);
+      owned.push(...s.owned);
+      sw = s.tensors[0];
+      if (sw.shape.length !== 1 || sw.shape[0] !== n) throw new SymtensorError('ERR_ST_SHAPE', op, `sampleWeight must have one weight per sample (${n}), got shape [${sw.shape.join(', ')}]`);
+      if (sw.dtype !== 'float32') {
+        sw = tensor(sw.dataSync() as Float32Array, { dtype: 'float32' });
+        owned.push(sw);
+      }
+    }
+    if (classWeight) {
+      if (y === null) throw argError(op, 'classWeight needs targets');
+      const cw = classWeights(op, ys[0], classWeight);
+      if (sw) {
+        const a = sw.dataSync() as Float32Array;
+        for (let i = 0; i < n; i++) cw[i] *= a[i];
+      }
+      sw = tensor(cw, { dtype: 'float32' });
+      owned.push(sw);
+    }
+    return new Dataset(n, xi.tensors, ys, sw, owned);
+  } catch (e) {
+    for (const t of owned) t.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Sparse labels must name a class of the output: an out-of-range label would otherwise pick an
+ * all-zero one-hot row and silently add nothing to the loss.
+ */
+function checkSparseLabels(op: string, model: LoopModel, i: number, name: string, y: Tensor): void {
+  const loss = model.compiled!.losses[i];
+  if (!(loss instanceof SparseCategoricalCrossentropy)) return;
+  const classes = model.outputs[i].shape[model.outputs[i].shape.length - 1];
+  if (classes === null) return;
+  const v = y.dataSync();
+  for (let k = 0; k < v.length; k++) {
+    const c = Number(v[k]);
+    if (c === loss.ignoreClass) continue;
+    if (!(Number.isInteger(c) && c >= 0 && c < classes))
+      throw new SymtensorError('ERR_ST_VALUE', op, `label ${c} of sample ${Math.floor(k / (v.length / y.shape[0]))} for output '${name}' is not a class of its ${classes} (sparse labels are integers in [0, ${classes}))`);
+  }
+}
+
+/** Per-sample weights from class weights: labels are sparse ints or one-hot rows (argmax). */
+function classWeights(op: string, y: Tensor, cw: Record<number, number>): Float32Array {
+  const n = y.shape[0];
+  const v = y.dataSync();
+  const per = y.size / n;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let label: number;
+    if (per === 1) label = Number(v[i]);
+    else {
+      label = 0;
+      for (let k = 1; k < per; k++) if (Number(v[i * per + k]) > Number(v[i * per + label])) label = k;
+    }
+    const w = cw[label];
+    out[i] = w === undefined ? 1 : w;
+    if (!Number.isFinite(out[i])) throw argError(op, `classWeight for class ${label} is not a finite number`);
+  }
+  return out;
+}
+
+/** Compiles (once per dataset) a step that gathers a batch by row indices. */
+function gatherStep(model: LoopModel, ds: Dataset, mode: 'train' | 'test' | 'predict'): { f: CompiledFunction<Tensor[]>; keys: string[] } {
+  const cm = model.compiled!;
+  const idx = T.tensor('int32', [null], 'batchIndices');
+  const batch = T.scalar('batchSize', 'float32');
+  const inShapes = model.inputShapes();
+  const inDtypes = model.inputDtypes();
+  const xs = inShapes.map((s, i) => T.tensor(inDtypes[i], s.slice(), model.inputNames()[i]));
+  const givens: [Variable, Variable][] = xs.map((x, i) => {
+    const rows = T.gather(ds.xs[i], idx);
+    return [x, rows.dtype === x.dtype ? rows : T.cast(rows, x.dtype)];
+  });
+  if (mode === 'predict') {
+    const out = model.call(xs, { training: false, addUpdate() {}, addLoss() {} });
+    const outs = Array.isArray(out) ? out : [out];
+    const f = fn([idx], outs, { givens, name: `${model.name}.predict`, onUnusedInput: 'ignore' });
+    return { f, keys: model.outputNames() };
+  }
+  const ys = ds.ys.map((y, i) => targetPlaceholder(`${model.outputNames()[i]}_target`, { shape: y.type.shape as number[], dtype: y.dtype }));
+  ys.forEach((y, i) => givens.push([y, T.gather(ds.ys[i], idx)]));
+  const sws = model.outputs.map(() => (ds.sw ? T.gather(ds.sw, idx) : null));
+  const step = cm.buildStep(mode === 'train', xs, ys, sws, batch);
+  const f = fn([idx, batch], step.outputs, { updates: step.updates, givens, name: `${model.name}.${mode}Step` });
+  return { f, keys: cm.logKeys() };
+}
+
+function checkPositiveInt(op: string, name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || (v as number) < 1) throw argError(op, `${name} must be a positive integer, got ${String(v)}`);
+  return v as number;
+}
+
+function verbosity(v: FitOptions['verbose']): 0 | 1 | 2 {
+  if (v === undefined || v === 'auto') return 1;
+  if (v !== 0 && v !== 1 && v !== 2) throw argError('fit', `verbose must be 0, 1, 2 or 'auto', got ${String(v)}`);
+  return v;
+}
+
+/** A seeded permutation of 0..n-1 (xorshift; the same seed gives the same order). */
+function permutation(rows: Int32Array, seed: number): Int32Array {
+  const p = rows.slice();
+  let s = seed >>> 0 || 0x9e3779b9;
+  for (let i = p.length - 1; i > 0; i--) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    const j = s % (i + 1);
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+function logsOf(keys: string[], outs: Tensor[], prefix = ''): Record<string, number> {
+  const logs: Record<string, number> = {};
+  keys.forEach((k, i) => {
+    logs[prefix + k] = Number(outs[i].dataSync()[0]);
+  });
+  return logs;
+}
+
+async function runBatches(f: CompiledFunction<Tensor[]>, keys: string[], rows: Int32Array, batchSize: number, onBatch?: (b: number, logs: Record<string, number>) => Promise<void> | void): Promise<Record<string, number>> {
+  let logs: Record<string, number> = {};
+  const steps = Math.ceil(rows.length / batchSize);
+  for (let b = 0; b < steps; b++) {
+    const ids = rows.subarray(b * batchSize, Math.min(rows.length, (b + 1) * batchSize));
+    const outs = await f(ids, ids.length);
+    logs = logsOf(keys, outs);
+    for (const t of outs) t.dispose();
+    if (onBatch) await onBatch(b, logs);
+  }
+  return logs;
+}
+
+const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+
+/** Keras's fit on in-memory data. */
+export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: FitOptions = {}): Promise<History> {
+  const op = `${model.name}.fit`;
+  if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
+  if (opts === null || typeof opts !== 'object') throw argError(op, 'options must be an object');
+  const epochs = checkPositiveInt(op, 'epochs', opts.epochs, 1);
+  const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
+  const initialEpoch = opts.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw argError(op, `initialEpoch must be a non-negative integer, got ${String(initialEpoch)}`);
+  const split = opts.validationSplit ?? 0;
+  if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw argError(op, `validationSplit must be in [0, 1), got ${String(split)}`);
+  if (split > 0 && opts.validationData) throw argError(op, 'give validationSplit or validationData, not both');
+  const verbose = verbosity(opts.verbose);
+  const ds = makeDataset(model, op, x, y, opts.sampleWeight, opts.classWeight);
+  let vds: Dataset | null = null;
+  const snap = model.snapshot();
+  try {
+    const nTrain = split > 0 ? Math.floor(ds.n * (1 - split)) : ds.n;
+    if (nTrain === 0 || (split > 0 && nTrain === ds.n)) throw argError(op, `validationSplit ${split} of ${ds.n} samples leaves ${nTrain === 0 ? 'no training' : 'no validation'} samples`);
+    let valRows: Int32Array | null = split > 0 ? range(nTrain, ds.n) : null;
+    if (opts.validationData) {
+      const vd = opts.validationData;
+      if (!Array.isArray(vd) || vd.length < 2) throw argError(op, 'validationData must be [x, y] or [x, y, sampleWeight]');
+      vds = makeDataset(model, `${op} (validationData)`, vd[0], vd[1], vd[2], undefined);
+      valRows = range(0, vds.n);
+    }
+    const train = gatherStep(model, ds, 'train');
+    const test = valRows ? gatherStep(model, vds ?? ds, 'test') : null;
+    const trainRows = range(0, nTrain);
+    const stepsFull = Math.ceil(nTrain / batchSize);
+    const steps = opts.stepsPerEpoch ? Math.min(checkPositiveInt(op, 'stepsPerEpoch', opts.stepsPerEpoch, 1), stepsFull) : stepsFull;
+    const history = new History();
+    // Keras's order: the user's callbacks first, so History and the progress line see what they add to the logs
+    const cbs: CallbackLike[] = [...(opts.callbacks ?? []), history, ...(verbose > 0 ? [new ProgbarLogger()] : [])];
+    const keys = [...train.keys, ...(test ? test.keys.map((k) => `val_${k}`) : [])];
+    const list = new CallbackList(cbs, model as never, { epochs, steps, samples: nTrain, batchSize, verbose, metrics: keys });
+    const seed = opts.seed ?? nextSeed();
+    model.stopTraining = false;
+    await list.onTrainBegin({});
+    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      model.compiled.resetMetrics();
+      await list.onEpochBegin(epoch, {});
+      let rows = opts.shuffle === false ? trainRows : permutation(trainRows, deriveSeed(seed, epoch));
+      if (steps < stepsFull) rows = rows.subarray(0, Math.min(rows.length, steps * batchSize));
+      let logs = await runBatches(train.f, train.keys, rows, batchSize, async (b, l) => {
+        await list.onBatchBegin(b, {});
+        await list.onBatchEnd(b, l);
+        if (model.stopTraining) throw STOP;
+      }).catch((e) => {
+        if (e === STOP) return null;
+        throw e;
+      });
+      if (logs === null) logs = {};
+      if (test && valRows && !model.stopTraining) {
+        model.compiled.resetMetrics();
+        const vb = opts.validationBatchSize ?? batchSize;
+        const vl = await runBatches(test.f, test.keys, valRows, vb);
+        for (const k of Object.keys(vl)) logs[`val_${k}`] = vl[k];
+      }
+      await list.onEpochEnd(epoch, logs);
+    }
+    await list.onTrainEnd({});
+    snap.release();
+    train.f.dispose();
+    test?.f.dispose();
+    return history;
+  } catch (e) {
+    snap.restore();
+    throw e;
+  } finally {
+    ds.dispose();
+    vds?.dispose();
+  }
+}
+
+const STOP = Symbol('stop');
+
+/** Keras's evaluate: the loss and metrics over the data, in batches. */
+export async function evaluateLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
+  const op = `${model.name}.evaluate`;
+  if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
+  const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
+  const ds = makeDataset(model, op, x, y, opts.sampleWeight, undefined);
+  try {
+    const test = gatherStep(model, ds, 'test');
+    model.compiled.resetMetrics();
+    const logs = await runBatches(test.f, test.keys, range(0, ds.n), batchSize);
+    test.f.dispose();
+    if (opts.returnDict) return logs;
+    const vals = test.keys.map((k) => logs[k]);
+    return vals.length === 1 ? vals[0] : vals;
+  } finally {
+    ds.dispose();
+  }
+}
+
+/** Keras's predict: outputs for every sample, computed in batches. */
+export async function predictLoop(model: LoopModel, x: DataArgs, opts: { batchSize?: number; verbose?: 0 | 1 | 2 | 'auto' } = {}): Promise<Tensor | Tensor[]> {
+  const op = `${model.name}.predict`;
+  const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
+  const ds = makeDataset(model, op, x, null, undefined, undefined);
+  try {
+    const p = gatherStep(model, ds, 'predict');
+    const rows = range(0, ds.n);
+    const parts: Tensor[][] = model.outputs.map(() => []);
+    for (let s = 0; s < ds.n; s += batchSize) {
+      const outs = await p.f(rows.subarray(s, Math.min(ds.n, s + batchSize)));
+      outs.forEach((t, i) => parts[i].push(t));
+    }
+    p.f.dispose();
+    const results = parts.map((ps) => {
+      if (ps.length === 1) return ps[0];
+      const c = concat(ps, 0);
+      for (const t of ps) t.dispose();
+      return c;
+    });
+    return results.length === 1 ? results[0] : results;
+  } finally {
+    ds.dispose();
+  }
+}

@@ -1,0 +1,226 @@
+// compile(): the loss, metrics and optimizer of a model, and the compiled programs built from
+// them.  A training step — forward, loss, gradients, optimizer update, batch-norm statistics,
+// metric accumulation — is one program.  In-memory data is handed to native code once, as shared
+// variables; each step takes only the batch's row indices and gathers its rows natively.
+import { DType } from '../dtype';
+import { SymtensorError, argError } from '../errors';
+import { CompiledFunction, fn } from '../compile/function';
+import { grad } from '../graph/grad';
+import { SharedVariable, shared } from '../graph/shared';
+import * as T from '../graph/T';
+import { Variable } from '../graph/variable';
+import { tensor } from '../tensor/creation';
+import { Tensor } from '../tensor/tensor';
+import { replaceIn } from './graph-util';
+import type { CallContext, KerasTensor } from './layer';
+import { Loss, getLoss, reduceLoss } from './losses';
+import { Metric, getMetric } from './metrics';
+import { Optimizer, getOptimizer } from './optimizers';
+
+type LossId = Parameters<typeof getLoss>[0];
+type MetricId = Parameters<typeof getMetric>[0];
+type OptimizerId = Parameters<typeof getOptimizer>[0];
+
+export interface CompileArgs {
+  /** 'adam', 'sgd' … or an optimizer object (default 'rmsprop', as Keras). */
+  optimizer?: OptimizerId;
+  /** One loss for every output, one per output (array), or by output name. */
+  loss: LossId | LossId[] | Record<string, LossId>;
+  /** Metrics for every output, per output (array of arrays), or by output name. */
+  metrics?: MetricId[] | MetricId[][] | Record<string, MetricId[]>;
+  /** Weights of the outputs' losses in the total. */
+  lossWeights?: number[] | Record<string, number>;
+}
+
+/** What a model needs from itself to build its programs (the Model class provides it). */
+export interface TrainableModel {
+  name: string;
+  inputs: KerasTensor[];
+  outputs: KerasTensor[];
+  outputNames(): string[];
+  inputNames(): string[];
+  call(inputs: Variable[], ctx: CallContext): Variable | Variable[];
+  weightEntries(): { variable: SharedVariable; trainable: boolean; layerTrainable: boolean; regularizer: { call(w: Variable): Variable } | null; constraint: { call(w: Variable): Variable } | null }[];
+}
+
+interface TrackedMetric {
+  output: number;
+  key: string;
+  metric: Metric;
+}
+
+/** Running mean of the loss weighted by batch size (Keras's loss tracker), kept natively. */
+class LossTracker {
+  readonly total = shared(tensor(0, { dtype: 'float32' }), 'loss/total');
+  readonly count = shared(tensor(0, { dtype: 'float32' }), 'loss/count');
+  reset(): void {
+    this.total.set(tensor(0, { dtype: 'float32' }));
+    this.count.set(tensor(0, { dtype: 'float32' }));
+  }
+  update(loss: Variable, batch: Variable): { updates: [SharedVariable, Variable][]; result: Variable } {
+    const total = this.total.add(T.cast(loss, 'float32').mul(batch));
+    const count = this.count.add(batch);
+    return { updates: [[this.total, total], [this.count, count]], result: total.div(T.maximum(count, 1e-12)) };
+  }
+}
+
+/** A compiled model's training configuration and its program caches. */
+export class CompiledModel {
+  readonly optimizer: Optimizer;
+  readonly losses: Loss[];
+  readonly lossWeights: number[];
+  readonly metrics: TrackedMetric[];
+  readonly lossIds: unknown[];
+  readonly metricIds: unknown;
+  readonly trackers: LossTracker[];
+  /** Programs keyed by mode and data layout. */
+  readonly programs = new Map<string, { f: CompiledFunction<Tensor[]>; keys: string[] }>();
+
+  constructor(readonly model: TrainableModel, args: CompileArgs) {
+    const op = `${model.name}.compile`;
+    if (args === null || typeof args !== 'object') throw argError(op, 'expects { optimizer, loss, metrics? }');
+    if (args.loss === undefined || args.loss === null) throw argError(op, 'a loss is required (e.g. loss: "meanSquaredError")');
+    const outNames = model.outputNames();
+    this.optimizer = getOptimizer(args.optimizer ?? 'rmsprop');
+    const perOutput = <V>(what: string, v: V | V[] | Record<string, V>, isOne: (x: unknown) => boolean): V[] => {
+      if (Array.isArray(v) && !isOne(v)) {
+        if (v.length !== outNames.length) throw argError(op, `${what}: ${v.length} given for ${outNames.length} outputs (${outNames.join(', ')})`);
+        return v as V[];
+      }
+      if (v !== null && typeof v === 'object' && !isOne(v)) {
+        const rec = v as Record<string, V>;
+        const bad = Object.keys(rec).filter((k) => !outNames.includes(k));
+        if (bad.length) throw argError(op, `${what}: no output is named ${bad.join(', ')} (outputs: ${outNames.join(', ')})`);
+        return outNames.map((n) => {
+          if (!(n in rec)) throw argError(op, `${what}: missing an entry for output '${n}'`);
+          return rec[n];
+        });
+      }
+      return outNames.map(() => v as V);
+    };
+    const isLossObj = (x: unknown) => typeof x === 'string' || typeof x === 'function' || x instanceof Loss || (x !== null && typeof x === 'object' && 'className' in (x as object));
+    this.lossIds = perOutput('loss', args.loss as LossId, isLossObj);
+    this.losses = (this.lossIds as LossId[]).map((id) => getLoss(id));
+    const lw = args.lossWeights === undefined ? outNames.map(() => 1) : perOutput<number>('lossWeights', args.lossWeights as unknown as number, (x) => typeof x === 'number');
+    lw.forEach((w) => {
+      if (typeof w !== 'number' || !Number.isFinite(w)) throw argError(op, `lossWeights must be finite numbers, got ${String(w)}`);
+    });
+    this.lossWeights = lw;
+    // metrics: a flat list applies to every output
+    let perOut: MetricId[][];
+    const m = args.metrics ?? [];
+    if (Array.isArray(m) && (m.length === 0 || !Array.isArray(m[0]))) perOut = outNames.map(() => m as MetricId[]);
+    else if (Array.isArray(m)) {
+      if (m.length !== outNames.length) throw argError(op, `metrics: ${m.length} lists given for ${outNames.length} outputs`);
+      perOut = m as MetricId[][];
+    } else perOut = perOutput('metrics', m as Record<string, MetricId[]>, () => false) as unknown as MetricId[][];
+    this.metricIds = args.metrics ?? [];
+    this.metrics = [];
+    const multi = outNames.length > 1;
+    perOut.forEach((ids, o) => {
+      if (!Array.isArray(ids)) throw argError(op, `metrics for output '${outNames[o]}' must be a list`);
+      for (const id of ids) {
+        const metric = getMetric(id, { lossName: this.losses[o].name, outputShape: model.outputs[o].shape });
+        const key = multi ? `${outNames[o]}_${metric.name}` : metric.name;
+        if (this.metrics.some((t) => t.key === key)) throw argError(op, `metric '${key}' is listed twice`);
+        this.metrics.push({ output: o, key, metric });
+      }
+    });
+    this.trackers = [new LossTracker(), ...(multi ? outNames.map(() => new LossTracker()) : [])];
+  }
+
+  /** History keys of the step's outputs, in order. */
+  logKeys(): string[] {
+    const outNames = this.model.outputNames();
+    const keys = ['loss'];
+    if (outNames.length > 1) keys.push(...outNames.map((n) => `${n}_loss`));
+    keys.push(...this.metrics.map((m) => m.key));
+    return keys;
+  }
+
+  /** Sets every metric and loss tracker back to empty. */
+  resetMetrics(): void {
+    for (const t of this.trackers) t.reset();
+    for (const m of this.metrics) m.metric.resetState();
+  }
+
+  /** State variables of metrics and trackers (never saved with the model). */
+  metricVariables(): SharedVariable[] {
+    return [...this.trackers.flatMap((t) => [t.total, t.count]), ...this.metrics.flatMap((m) => m.metric.variables())];
+  }
+
+  /**
+   * The symbolic step: the model on `xs`, the losses against `ys`, metric updates, and (when
+   * training) gradients and optimizer updates.  `batch` is the batch size as a float32 scalar.
+   */
+  buildStep(train: boolean, xs: Variable[], ys: Variable[], sws: (Variable | null)[], batch: Variable): { outputs: Variable[]; updates: [SharedVariable, Variable][] } {
+    const stateUpdates: [SharedVariable, Variable][] = [];
+    const extraLosses: Variable[] = [];
+    const ctx: CallContext = {
+      training: train,
+      addUpdate: (v, value) => stateUpdates.push([v, value]),
+      addLoss: (l) => extraLosses.push(l),
+    };
+    const out = this.model.call(xs, ctx);
+    const preds = Array.isArray(out) ? out : [out];
+    const outNames = this.model.outputNames();
+    const perOutput = preds.map((p, i) => {
+      const loss = this.losses[i];
+      let per: Variable;
+      try {
+        per = loss.call(ys[i], p);
+      } catch (e) {
+        if (!(e instanceof SymtensorError)) throw e;
+        throw new SymtensorError(e.code, `${this.model.name}.compile`, `loss ${loss.name} for output '${outNames[i]}' (prediction ${fmt(p)}, target ${fmt(ys[i])}): ${e.message}`);
+      }
+      return reduceLoss(per, sws[i] ?? undefined);
+    });
+    const entries = this.model.weightEntries();
+    const penalties: Variable[] = [];
+    for (const w of entries) if (w.regularizer) penalties.push(T.cast(w.regularizer.call(w.variable), 'float32'));
+    let total: Variable = perOutput.map((l, i) => T.cast(l, 'float32').mul(this.lossWeights[i])).reduce((a, b) => a.add(b));
+    for (const p of [...penalties, ...extraLosses]) total = total.add(T.cast(p, 'float32'));
+
+    const updates: [SharedVariable, Variable][] = [];
+    if (train) {
+      const params = entries.filter((w) => w.trainable && w.layerTrainable);
+      if (params.length === 0) throw argError(`${this.model.name}.fit`, 'the model has no trainable weights');
+      const grads = grad(total, params.map((w) => w.variable));
+      const constraintOf = new Map(params.map((w) => [w.variable, w.constraint]));
+      for (const [v, value] of this.optimizer.getUpdates(params.map((w) => w.variable), grads)) {
+        const c = constraintOf.get(v);
+        updates.push([v, c ? c.call(value) : value]);
+      }
+      updates.push(...stateUpdates);
+    }
+    // metrics: results are read from the state after this batch
+    const after = new Map<Variable, Variable>();
+    const results: Variable[] = [];
+    const lossPairs = [this.trackers[0].update(total, batch)];
+    if (outNames.length > 1) perOutput.forEach((l, i) => lossPairs.push(this.trackers[i + 1].update(l, batch)));
+    for (const lp of lossPairs) {
+      updates.push(...lp.updates);
+      results.push(lp.result);
+    }
+    const metricResults: Variable[] = [];
+    for (const m of this.metrics) {
+      const ups = m.metric.updateState(ys[m.output], preds[m.output], sws[m.output] ?? undefined);
+      for (const [v, value] of ups) {
+        updates.push([v, value]);
+        after.set(v, value);
+      }
+      metricResults.push(m.metric.result());
+    }
+    results.push(...replaceIn(metricResults, after).map((r) => T.cast(r, 'float32')));
+    return { outputs: results, updates };
+  }
+}
+
+function fmt(v: Variable): string {
+  return `${JSON.stringify(v.type.shape).replace(/null/g, '?')} ${v.dtype}`;
+}
+
+/** Placeholders for a model's data: inputs as declared, targets shaped like the data given. */
+export function targetPlaceholder(name: string, data: { shape: number[]; dtype: DType }): Variable {
+  return T.tensor(data.dtype, [null, ...data.shape.slice(1)], name);
+}
