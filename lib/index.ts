@@ -106,5 +106,6 @@ export type { CompileArgs } from './models/training';
 export { setRandomSeed } from './models/seed';
 export { optimizers, schedules, losses, metrics, callbacks, initializers, regularizers, constraints, activations } from './models/api';
 export * as data from './data';
+export * as datasets from './data/datasets-api';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './models/safetensors';
 export type { NamedTensors, Safetensors } from './models/safetensors';

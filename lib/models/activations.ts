@@ -3,6 +3,7 @@
 import { argError, fmtValue } from '../errors';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
+import { NameTable } from './options';
 
 /** An activation: a symbolic function applied to a layer's output. */
 export type ActivationFn = (x: Variable) => Variable;
@@ -56,8 +57,7 @@ export const activations = {
 
 const TABLE = activations as Record<string, ActivationFn>;
 /** Case and underscores ignored: 'leaky_relu', 'leakyRelu' and 'LeakyReLU' meet. */
-const keyOf = (name: string) => name.replace(/_/g, '').toLowerCase();
-const BY_KEY = new Map<string, string>(Object.keys(TABLE).map((n) => [keyOf(n), n]));
+const NAMES = new NameTable(Object.keys(TABLE));
 
 /**
  * An activation from a name (camelCase or Keras's snake_case: 'relu', 'leakyRelu', 'leaky_relu',
@@ -68,9 +68,7 @@ export function getActivation(id: string | ActivationFn | null | undefined): Act
   if (id === null || id === undefined) return linear;
   if (typeof id === 'function') return id;
   if (typeof id !== 'string') throw argError('getActivation', `expected an activation name or function, got ${fmtValue(id)}`);
-  const hit = BY_KEY.get(keyOf(id));
-  if (!hit) throw argError('getActivation', `unknown activation ${JSON.stringify(id)}; valid names: ${Object.keys(TABLE).join(', ')}`);
-  return TABLE[hit];
+  return TABLE[NAMES.get('getActivation', 'activation', id)];
 }
 
 /**
@@ -80,5 +78,5 @@ export function getActivation(id: string | ActivationFn | null | undefined): Act
  */
 export function activationName(fn: ActivationFn): string {
   for (const [name, f] of Object.entries(TABLE)) if (f === fn) return name;
-  throw argError('activationName', `${fmtValue(fn)} is not a built-in activation, so it cannot be saved by name; valid names: ${Object.keys(TABLE).join(', ')}`);
+  throw argError('activationName', `${fmtValue(fn)} is not a built-in activation, so it cannot be saved by name; valid names: ${NAMES.names.join(', ')}`);
 }

@@ -1,10 +1,10 @@
 // Weight constraints (Keras 3): a projection applied to a weight after each optimizer update,
 // built as a symbolic expression of the updated value so that it runs inside the training step.
-import { isFloat } from '../dtype';
-import { argError, dtypeError, fmtValue } from '../errors';
+import { argError, fmtValue } from '../errors';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
 import { normAxes } from '../tensor/shape-util';
+import { ClassConfig, checkOptions, checkWeight, factoryResolver, numberOr as num } from './options';
 
 /** Keras's backend.epsilon(): keeps the norm divisions finite for all-zero slices. */
 const EPSILON = 1e-7;
@@ -27,32 +27,12 @@ export abstract class Constraint {
   }
 }
 
-function checkOptions(op: string, opts: unknown, allowed: string[]): Record<string, unknown> {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw argError(op, `options must be an object, got ${fmtValue(opts)}`);
-  for (const k of Object.keys(opts))
-    if (!allowed.includes(k)) throw argError(op, `unknown option ${JSON.stringify(k)}; valid options: ${allowed.join(', ') || '(none)'}`);
-  return opts as Record<string, unknown>;
-}
-
-function num(op: string, what: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${what} must be a finite number, got ${fmtValue(v)}`);
-  return v;
-}
-
 function axisOption(op: string, v: unknown): number | number[] {
   if (v === undefined) return 0;
   const ok = (a: unknown) => typeof a === 'number' && Number.isInteger(a);
   if (ok(v)) return v as number;
   if (Array.isArray(v) && v.length > 0 && v.every(ok)) return v.slice() as number[];
   throw argError(op, `axis must be an integer or a non-empty array of integers, got ${fmtValue(v)}`);
-}
-
-function checkWeight(op: string, w: unknown): Variable {
-  if (!(w instanceof Variable)) throw argError(op, `expected a symbolic weight (a Variable, e.g. a shared variable), got ${fmtValue(w)}`);
-  if (!isFloat(w.dtype)) throw dtypeError(op, `the weight ${w.describe()} must be float32 or float64`);
-  return w;
 }
 
 /** The L2 norms of w over `axis`, kept as size-1 axes so they broadcast against w. */
@@ -161,11 +141,8 @@ export const constraints = {
   minMaxNorm: (opts?: { minValue?: number; maxValue?: number; rate?: number; axis?: number | number[] }) => new MinMaxNorm(opts),
 };
 
-type Factory = (opts?: Record<string, unknown>) => Constraint;
-const FACTORIES = constraints as unknown as Record<string, Factory>;
 /** Case and underscores ignored: 'max_norm', 'maxNorm' and 'MaxNorm' meet. */
-const keyOf = (name: string) => name.replace(/_/g, '').toLowerCase();
-const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const resolve = factoryResolver<Constraint>('getConstraint', 'constraint', 'a constraint name, a Constraint', constraints);
 
 /**
  * A constraint from a name ('maxNorm', 'nonNeg', 'unitNorm', 'minMaxNorm' or Keras's snake_case
@@ -173,22 +150,6 @@ const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpp
  * returns it (Keras's snake_case option names such as max_value are accepted).
  * @example getConstraint({ className: 'MaxNorm', config: { maxValue: 3, axis: [0, 1, 2] } })
  */
-export function getConstraint(id: string | Constraint | { className: string; config?: Record<string, unknown> }): Constraint {
-  const op = 'getConstraint';
-  if (id instanceof Constraint) return id;
-  let name: unknown;
-  let opts: Record<string, unknown> | undefined;
-  if (typeof id === 'string') name = id;
-  else if (id !== null && typeof id === 'object' && !Array.isArray(id)) {
-    const raw = id as unknown as Record<string, unknown>;
-    name = raw.className ?? raw.class_name;
-    if (typeof name !== 'string') throw argError(op, `a config needs a className string, got ${fmtValue(name)}`);
-    const cfg = raw.config ?? {};
-    if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw argError(op, `config of ${name} must be an object, got ${fmtValue(cfg)}`);
-    opts = {};
-    for (const [k, v] of Object.entries(cfg)) opts[camel(k)] = v;
-  } else throw argError(op, `expected a constraint name, a Constraint or a { className, config } object, got ${fmtValue(id)}`);
-  const hit = Object.keys(FACTORIES).find((n) => keyOf(n) === keyOf(name as string));
-  if (!hit) throw argError(op, `unknown constraint ${JSON.stringify(name)}; valid names: ${Object.keys(FACTORIES).join(', ')}`);
-  return FACTORIES[hit](opts);
+export function getConstraint(id: string | Constraint | ClassConfig): Constraint {
+  return id instanceof Constraint ? id : resolve(id);
 }

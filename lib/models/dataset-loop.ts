@@ -1,6 +1,6 @@
 // fitDataset: training on batches produced by an (async) iterable, for data that does not fit
 // in memory.  Each batch is one call of the compiled training step.
-import { SymtensorError, argError } from '../errors';
+import { SymtensorError, argError, fmtValue } from '../errors';
 import { CallbackLike, CallbackList, History, ProgbarLogger } from './callbacks';
 import type { DataArgs } from './data-args';
 import type { CompiledModel } from './training';
@@ -30,6 +30,7 @@ interface BatchModel {
   name: string;
   compiled: CompiledModel | null;
   stopTraining: boolean;
+  lastStepKeys: string[];
   onBatch(mode: 'train' | 'test', x: DataArgs, y: DataArgs, opts: { sampleWeight?: DataArgs }, reset?: boolean): Promise<number | number[]>;
   evaluate(x: DataArgs, y: DataArgs, opts: { returnDict: true }): Promise<number | number[] | Record<string, number>>;
   snapshot(): { restore(): void; release(): void };
@@ -43,7 +44,7 @@ function iterate(op: string, src: DataSource): AsyncIterator<Batch> | Iterator<B
 }
 
 function checkBatch(op: string, b: unknown, i: number): Batch {
-  if (!b || typeof b !== 'object' || !('xs' in b) || !('ys' in b)) throw argError(op, `batch ${i} must be an object { xs, ys }, got ${JSON.stringify(b)?.slice(0, 80)}`);
+  if (!b || typeof b !== 'object' || !('xs' in b) || !('ys' in b)) throw argError(op, `batch ${i} must be an object { xs, ys }, got ${fmtValue(b)}`);
   return b as Batch;
 }
 
@@ -85,7 +86,8 @@ export async function fitDatasetLoop(model: BatchModel, data: DataSource, opts: 
         }
         const batch = checkBatch(op, r.value, b);
         await list.onBatchBegin(b, {});
-        logs = toLogs(keys, await model.onBatch('train', batch.xs, batch.ys, { sampleWeight: batch.sampleWeight }, false));
+        const vals = await model.onBatch('train', batch.xs, batch.ys, { sampleWeight: batch.sampleWeight }, false);
+        logs = toLogs(model.lastStepKeys, vals);
         await list.onBatchEnd(b, logs);
         if (model.stopTraining) break;
       }
@@ -101,7 +103,8 @@ export async function fitDatasetLoop(model: BatchModel, data: DataSource, opts: 
             const r = await vit.next();
             if (r.done) break;
             const batch = checkBatch(op, r.value, b);
-            vl = toLogs(keys, await model.onBatch('test', batch.xs, batch.ys, { sampleWeight: batch.sampleWeight }, false));
+            const vals = await model.onBatch('test', batch.xs, batch.ys, { sampleWeight: batch.sampleWeight }, false);
+            vl = toLogs(model.lastStepKeys, vals);
           }
         }
         for (const k of Object.keys(vl)) logs[`val_${k}`] = vl[k];

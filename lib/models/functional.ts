@@ -1,7 +1,7 @@
 // The functional graph: input placeholders, the DAG of layer applications recorded by
 // Layer.apply, and running it symbolically (each layer's call on T variables).
 import { DType, isDType } from '../dtype';
-import { SymtensorError, argError, fmtShape } from '../errors';
+import { SymtensorError, argError, fmtShape, fmtValue } from '../errors';
 import { Variable } from '../graph/variable';
 import { CallContext, KerasTensor, Layer, LayerArgs, Node, Shape, registerLayer, single } from './layer';
 
@@ -39,7 +39,7 @@ registerLayer('InputLayer', InputLayer);
  */
 export function input(args: InputArgs): KerasTensor {
   if (args === null || typeof args !== 'object' || !Array.isArray(args.shape))
-    throw argError('input', `expects { shape: [...] } (the shape without the batch dimension), got ${JSON.stringify(args)}`);
+    throw argError('input', `expects { shape: [...] } (the shape without the batch dimension), got ${fmtValue(args)}`);
   if (args.dtype !== undefined && !isDType(args.dtype)) throw argError('input', `unknown dtype '${String(args.dtype)}'`);
   const layer = new InputLayer({ shape: args.shape, batchSize: args.batchSize, inputDtype: args.dtype, name: args.name ?? undefined });
   return inputTensorOf(layer);

@@ -7,6 +7,7 @@ import { SymtensorError, argError, dtypeError, fmtShape, fmtValue, shapeError } 
 import { eye, full, randomNormal, randomUniform, tensor } from '../tensor/creation';
 import { checkShape, sizeOf } from '../tensor/shape-util';
 import { Tensor } from '../tensor/tensor';
+import { ClassConfig, checkOptions, factoryResolver, nameKey, numberOr as num } from './options';
 import { deriveSeed, nextSeed, optionalSeed } from './seed';
 
 /** What getConfig returns and getInitializer accepts: Keras's class name and constructor options. */
@@ -31,23 +32,18 @@ export abstract class Initializer {
   getConfig(): InitializerConfig {
     return { className: this.className, config: this.params() };
   }
+  /**
+   * A new tensor, with a seed for this draw only (initializers without randomness ignore it).
+   * @example const w = st.initializers.heNormal().apply([784, 512], { seed: 1 });
+   */
+  apply(shape: number[], opts: { seed?: number; dtype?: DType } = {}): Tensor {
+    const config = this.params();
+    if (opts.seed === undefined || !('seed' in config)) return this.call(shape, opts.dtype);
+    return getInitializer({ className: this.className, config: { ...config, seed: opts.seed } }).call(shape, opts.dtype);
+  }
 }
 
 // ---- option checks ----
-function checkOptions(op: string, opts: unknown, allowed: string[]): Record<string, unknown> {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw argError(op, `options must be an object, got ${fmtValue(opts)}`);
-  for (const k of Object.keys(opts))
-    if (!allowed.includes(k)) throw argError(op, `unknown option ${JSON.stringify(k)}; valid options: ${allowed.join(', ') || '(none)'}`);
-  return opts as Record<string, unknown>;
-}
-
-function num(op: string, what: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${what} must be a finite number, got ${fmtValue(v)}`);
-  return v;
-}
-
 /** The shape and dtype of a call, checked; random initializers need a float dtype. */
 function callArgs(op: string, shape: unknown, dtype: unknown, floatOnly: boolean): [number[], DType] {
   const s = checkShape(op, shape);
@@ -249,7 +245,7 @@ const DISTRIBUTIONS: Record<string, ScalingDistribution> = {
 };
 
 function pick<V>(op: string, what: string, v: unknown, table: Record<string, V>, valid: string[]): V {
-  const hit = typeof v === 'string' ? table[v.replace(/_/g, '').toLowerCase()] : undefined;
+  const hit = typeof v === 'string' ? table[nameKey(v)] : undefined;
   if (hit === undefined) throw argError(op, `unknown ${what} ${fmtValue(v)}; valid: ${valid.join(', ')}`);
   return hit;
 }
@@ -445,24 +441,12 @@ export const initializers = {
   varianceScaling: (opts?: { scale?: number; mode?: string; distribution?: string; seed?: number | null }) => new VarianceScaling(opts),
 };
 
-type Factory = (opts?: Record<string, unknown>) => Initializer;
-const FACTORIES = initializers as unknown as Record<string, Factory>;
-
-/** Lookup key: case and underscores ignored, so 'glorot_uniform', 'glorotUniform' and 'GlorotUniform' meet. */
-const keyOf = (name: string) => name.replace(/_/g, '').toLowerCase();
-const BY_KEY = new Map<string, string>(Object.keys(FACTORIES).map((n) => [keyOf(n), n]));
-// Keras's other names for the same classes
-for (const [alias, name] of [['uniform', 'randomUniform'], ['normal', 'randomNormal'], ['zero', 'zeros'], ['one', 'ones'],
-  ['orthogonalInitializer', 'orthogonal'], ['identityInitializer', 'identity']] as const)
-  BY_KEY.set(keyOf(alias), name);
-
-function factoryFor(op: string, name: string): Factory {
-  const hit = BY_KEY.get(keyOf(name));
-  if (!hit) throw argError(op, `unknown initializer ${JSON.stringify(name)}; valid names: ${Object.keys(FACTORIES).join(', ')}`);
-  return FACTORIES[hit];
-}
-
-const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** Lookup: case and underscores ignored, so 'glorot_uniform', 'glorotUniform' and 'GlorotUniform' meet. */
+const resolve = factoryResolver<Initializer>('getInitializer', 'initializer', 'an initializer name, an Initializer', initializers, {
+  // Keras's other names for the same classes
+  aliases: [['uniform', 'randomUniform'], ['normal', 'randomNormal'], ['zero', 'zeros'], ['one', 'ones'],
+    ['orthogonalInitializer', 'orthogonal'], ['identityInitializer', 'identity']],
+});
 
 /**
  * An initializer from a name (camelCase or Keras's snake_case: 'glorotUniform', 'glorot_uniform',
@@ -470,19 +454,6 @@ const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpp
  * `class_name` and snake_case option names are accepted).
  * @example getInitializer('he_normal'); getInitializer({ className: 'RandomNormal', config: { stddev: 0.1 } })
  */
-export function getInitializer(id: string | Initializer | { className: string; config?: Record<string, unknown> }): Initializer {
-  const op = 'getInitializer';
-  if (id instanceof Initializer) return id;
-  if (typeof id === 'string') return factoryFor(op, id)();
-  if (id !== null && typeof id === 'object' && !Array.isArray(id)) {
-    const raw = id as unknown as Record<string, unknown>;
-    const name = raw.className ?? raw.class_name;
-    if (typeof name !== 'string') throw argError(op, `a config needs a className string, got ${fmtValue(name)}`);
-    const cfg = raw.config ?? {};
-    if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw argError(op, `config of ${name} must be an object, got ${fmtValue(cfg)}`);
-    const opts: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(cfg)) opts[camel(k)] = v;
-    return factoryFor(op, name)(opts);
-  }
-  throw argError(op, `expected an initializer name, an Initializer or a { className, config } object, got ${fmtValue(id)}`);
+export function getInitializer(id: string | Initializer | ClassConfig): Initializer {
+  return id instanceof Initializer ? id : resolve(id);
 }

@@ -2,7 +2,7 @@
 // bookkeeping of the functional API (each application of a layer to KerasTensors is a Node).
 // A layer never runs kernels: models trace call() into graphs and compile them with fn().
 import { DType, isDType } from '../dtype';
-import { SymtensorError, argError, fmtShape } from '../errors';
+import { SymtensorError, argError, fmtShape, fmtValue } from '../errors';
 import { SharedVariable, shared } from '../graph/shared';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
@@ -145,7 +145,7 @@ function shapesOf(x: KerasTensor | KerasTensor[]): Shape | Shape[] {
 
 function checkShapeArg(op: string, s: unknown): Shape {
   if (!Array.isArray(s) || s.some((d) => d !== null && !(Number.isInteger(d) && d >= 0)))
-    throw argError(op, `a shape must be an array of non-negative integers (or null for unknown), got ${JSON.stringify(s)}`);
+    throw argError(op, `a shape must be an array of non-negative integers (or null for unknown), got ${fmtValue(s)}`);
   return s as Shape;
 }
 
@@ -278,7 +278,7 @@ export abstract class Layer {
   addWeight(name: string, shape: number[], opts: WeightOptions = {}): SharedVariable {
     if (typeof name !== 'string' || !name) throw argError(`${this.name}.addWeight`, 'a weight needs a name');
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0))
-      throw argError(`${this.name}.addWeight`, `weight '${name}' needs a static shape of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw argError(`${this.name}.addWeight`, `weight '${name}' needs a static shape of non-negative integers, got ${fmtValue(shape)}`);
     if (this._weights.some((w) => w.name === name)) throw argError(`${this.name}.addWeight`, `the layer already has a weight named '${name}'`);
     const init = getInitializer(opts.initializer ?? 'glorotUniform');
     const value = init.call(shape, opts.dtype ?? this.dtype);

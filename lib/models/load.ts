@@ -2,7 +2,7 @@
 // restores its weights and, when it was compiled, its training configuration and optimizer state.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SymtensorError } from '../errors';
+import { SymtensorError, fmtValue } from '../errors';
 import { InputLayer, inputTensorOf } from './functional';
 import { KerasTensor, Layer, layerClass } from './layer';
 import { Model, Sequential } from './model';
@@ -19,7 +19,7 @@ type LayerJson = { className: string; config: Record<string, unknown> };
 
 /** A layer (or nested model) from its class name and config. */
 export function layerFromConfig(j: LayerJson): Layer {
-  if (!j || typeof j !== 'object' || typeof j.className !== 'string') throw new SymtensorError('ERR_ST_ARG', op, `bad layer entry ${JSON.stringify(j)}`);
+  if (!j || typeof j !== 'object' || typeof j.className !== 'string') throw new SymtensorError('ERR_ST_ARG', op, `bad layer entry ${fmtValue(j)}`);
   if (j.className === 'Sequential') return sequentialFromConfig(j.config);
   if (j.className === 'Functional') return functionalFromConfig(j.config);
   const Cls = layerClass(j.className);

@@ -13,7 +13,8 @@ import { Tensor } from '../tensor/tensor';
 import { CallbackLike, CallbackList, History, ProgbarLogger } from './callbacks';
 import { DataArgs, checkFeatureShapes, sampleCount, toTensors } from './data-args';
 import type { Shape } from './layer';
-import { deriveSeed, nextSeed } from './seed';
+import { nextSeed } from './seed';
+import { epochOrder } from '../data/batches';
 import { SparseCategoricalCrossentropy } from './losses';
 import { CompiledModel, TrainableModel, targetPlaceholder } from './training';
 
@@ -183,7 +184,7 @@ function gatherStep(model: LoopModel, ds: Dataset, mode: 'train' | 'test' | 'pre
   const sws = model.outputs.map(() => (ds.sw ? T.gather(ds.sw, idx) : null));
   const step = cm.buildStep(mode === 'train', xs, ys, sws, batch);
   const f = fn([idx, batch], step.outputs, { updates: step.updates, givens, name: `${model.name}.${mode}Step` });
-  return { f, keys: cm.logKeys() };
+  return { f, keys: step.keys };
 }
 
 function checkPositiveInt(op: string, name: string, v: unknown, dflt: number): number {
@@ -196,24 +197,6 @@ function verbosity(v: FitOptions['verbose']): 0 | 1 | 2 {
   if (v === undefined || v === 'auto') return 1;
   if (v !== 0 && v !== 1 && v !== 2) throw argError('fit', `verbose must be 0, 1, 2 or 'auto', got ${String(v)}`);
   return v;
-}
-
-/** A seeded permutation of 0..n-1 (xorshift; the same seed gives the same order). */
-function permutation(rows: Int32Array, seed: number): Int32Array {
-  const p = rows.slice();
-  let s = seed >>> 0 || 0x9e3779b9;
-  for (let i = p.length - 1; i > 0; i--) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    const j = s % (i + 1);
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
 }
 
 function logsOf(keys: string[], outs: Tensor[], prefix = ''): Record<string, number> {
@@ -281,7 +264,7 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       model.compiled.resetMetrics();
       await list.onEpochBegin(epoch, {});
-      let rows = opts.shuffle === false ? trainRows : permutation(trainRows, deriveSeed(seed, epoch));
+      let rows = opts.shuffle === false ? trainRows : epochOrder(nTrain, seed, epoch);
       if (steps < stepsFull) rows = rows.subarray(0, Math.min(rows.length, steps * batchSize));
       let logs = await runBatches(train.f, train.keys, rows, batchSize, async (b, l) => {
         await list.onBatchBegin(b, {});

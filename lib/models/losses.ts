@@ -22,6 +22,7 @@ import * as T from '../graph/T';
 import { BroadcastLike, OneHot } from '../graph/ops/shape';
 import { Softmax } from '../graph/ops/nn';
 import { Variable, applyOp1 } from '../graph/variable';
+import { ClassRegistry, boolValue, checkNamedOptions as checkOptions, checkVariable, configOptions, nameKey, toSnakeCase } from './options';
 
 /** Keras's backend.epsilon(). */
 export const EPSILON = 1e-7;
@@ -38,23 +39,8 @@ export function onesLike(v: Variable, dtype: 'float32' | 'float64' = v.dtype ===
   return applyOp1(new BroadcastLike(), [T.constant(1, undefined, dtype), v]);
 }
 
-/** @internal camelCase or PascalCase as Keras's snake_case ('f1Score' → 'f1_score', 'AUC' → 'auc'). */
-export function toSnakeCase(name: string): string {
-  return name
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
-
-/** @internal The lookup key of a name: case and underscores ignored ('categorical_crossentropy' ≡ 'CategoricalCrossentropy'). */
-export function nameKey(name: string): string {
-  return name.replace(/_/g, '').toLowerCase();
-}
-
-function checkVariable(op: string, what: string, v: unknown): Variable {
-  if (!(v instanceof Variable)) throw argError(op, `${what} must be a symbolic Variable, got ${fmtValue(v)}`);
-  return v;
-}
+/** @internal Names: camelCase as Keras's snake_case, and the lookup key (case and underscores ignored). */
+export { nameKey, toSnakeCase };
 
 /**
  * @internal Keras's squeeze_or_expand_to_same_rank: when ranks differ by one and the longer has a
@@ -133,20 +119,8 @@ function softmaxLogits(p: Variable, axis: number): Variable | null {
 
 type Opts = Record<string, unknown>;
 
-/** Options must be a plain object whose keys the constructor knows. */
-function checkOptions(op: string, opts: unknown, known: string[]): Opts {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw argError(op, `options must be an object, got ${fmtValue(opts)}`);
-  const o = opts as Opts;
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw argError(op, `unknown option ${fmtValue(k)} (valid: ${known.join(', ')})`);
-  if (o.name !== undefined && (typeof o.name !== 'string' || !o.name)) throw argError(op, `name must be a non-empty string, got ${fmtValue(o.name)}`);
-  return o;
-}
-
 function boolOpt(op: string, o: Opts, key: string, dflt: boolean): boolean {
-  const v = o[key] ?? dflt;
-  if (typeof v !== 'boolean') throw argError(op, `${key} must be true or false, got ${fmtValue(v)}`);
-  return v;
+  return boolValue(op, key, o[key] ?? dflt);
 }
 
 function numOpt(op: string, o: Opts, key: string, dflt: number, ok: (v: number) => boolean, rule: string): number {
@@ -553,21 +527,8 @@ export class LossFunctionWrapper extends Loss {
 
 // ---- lookup ----
 
-interface Entry {
-  className: string;
-  make: (o?: Opts) => Loss;
-}
-
-const CLASSES: Record<string, Entry> = {};
-const NAMES: Record<string, string> = {}; // nameKey → className
-const PRIMARY: string[] = [];
-
-function register(className: string, make: (o?: Opts) => Loss, names: string[]): void {
-  CLASSES[nameKey(className)] = { className, make };
-  NAMES[nameKey(className)] = className;
-  for (const n of names) NAMES[nameKey(n)] = className;
-  PRIMARY.push(...names);
-}
+const REGISTRY = new ClassRegistry<Loss>();
+const register = REGISTRY.register.bind(REGISTRY);
 
 register('MeanSquaredError', (o) => new MeanSquaredError(o), ['meanSquaredError', 'mse']);
 register('MeanAbsoluteError', (o) => new MeanAbsoluteError(o), ['meanAbsoluteError', 'mae']);
@@ -587,60 +548,74 @@ register('CosineSimilarity', (o) => new CosineSimilarity(o), ['cosineSimilarity'
 
 /** @internal The class name a loss name stands for, or undefined. */
 export function lossClassName(name: string): string | undefined {
-  return NAMES[nameKey(name)];
+  return REGISTRY.classOf(name);
 }
 
 /** @internal Every loss name getLoss takes (camelCase; snake_case and class names work too). */
 export function lossNames(): string[] {
-  return PRIMARY.slice();
+  return REGISTRY.primary.slice();
 }
 
 type LossOpts<C> = C extends new (opts?: infer O) => Loss ? O : never;
+
+/**
+ * A loss factory that is also the loss as a function: with options (or nothing) it makes the Loss
+ * object `compile` takes; with two symbolic variables it returns the per-sample losses, like
+ * Keras's function forms (`keras.losses.categorical_crossentropy(y_true, y_pred)`).
+ */
+export interface LossFactory<O, L extends Loss> {
+  (opts?: O): L;
+  (yTrue: Variable, yPred: Variable): Variable;
+}
+
+function dual<C extends new (opts?: any) => Loss>(Cls: C): LossFactory<LossOpts<C>, InstanceType<C>> {
+  return ((a?: unknown, b?: unknown) => {
+    if (a instanceof Variable) {
+      if (!(b instanceof Variable)) throw argError(Cls.name, `called as a function it takes (yTrue, yPred) symbolic variables; yPred is ${fmtValue(b)}`);
+      return new Cls().call(a, b);
+    }
+    return new Cls(a as never);
+  }) as LossFactory<LossOpts<C>, InstanceType<C>>;
+}
 
 /**
  * One factory per loss (camelCase), with Keras's short aliases.
  * @example model.compile({ loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), … })
  */
 export const losses = Object.freeze({
-  meanSquaredError: (o?: LossOpts<typeof MeanSquaredError>) => new MeanSquaredError(o),
-  meanAbsoluteError: (o?: LossOpts<typeof MeanAbsoluteError>) => new MeanAbsoluteError(o),
-  meanAbsolutePercentageError: (o?: LossOpts<typeof MeanAbsolutePercentageError>) => new MeanAbsolutePercentageError(o),
-  meanSquaredLogarithmicError: (o?: LossOpts<typeof MeanSquaredLogarithmicError>) => new MeanSquaredLogarithmicError(o),
-  huber: (o?: LossOpts<typeof Huber>) => new Huber(o),
-  logCosh: (o?: LossOpts<typeof LogCosh>) => new LogCosh(o),
-  binaryCrossentropy: (o?: LossOpts<typeof BinaryCrossentropy>) => new BinaryCrossentropy(o),
-  categoricalCrossentropy: (o?: LossOpts<typeof CategoricalCrossentropy>) => new CategoricalCrossentropy(o),
-  sparseCategoricalCrossentropy: (o?: LossOpts<typeof SparseCategoricalCrossentropy>) => new SparseCategoricalCrossentropy(o),
-  klDivergence: (o?: LossOpts<typeof KLDivergence>) => new KLDivergence(o),
-  poisson: (o?: LossOpts<typeof Poisson>) => new Poisson(o),
-  hinge: (o?: LossOpts<typeof Hinge>) => new Hinge(o),
-  squaredHinge: (o?: LossOpts<typeof SquaredHinge>) => new SquaredHinge(o),
-  categoricalHinge: (o?: LossOpts<typeof CategoricalHinge>) => new CategoricalHinge(o),
-  cosineSimilarity: (o?: LossOpts<typeof CosineSimilarity>) => new CosineSimilarity(o),
-  mse: (o?: LossOpts<typeof MeanSquaredError>) => new MeanSquaredError(o),
-  mae: (o?: LossOpts<typeof MeanAbsoluteError>) => new MeanAbsoluteError(o),
-  mape: (o?: LossOpts<typeof MeanAbsolutePercentageError>) => new MeanAbsolutePercentageError(o),
-  msle: (o?: LossOpts<typeof MeanSquaredLogarithmicError>) => new MeanSquaredLogarithmicError(o),
-  kld: (o?: LossOpts<typeof KLDivergence>) => new KLDivergence(o),
-  kullbackLeiblerDivergence: (o?: LossOpts<typeof KLDivergence>) => new KLDivergence(o),
+  meanSquaredError: dual(MeanSquaredError),
+  meanAbsoluteError: dual(MeanAbsoluteError),
+  meanAbsolutePercentageError: dual(MeanAbsolutePercentageError),
+  meanSquaredLogarithmicError: dual(MeanSquaredLogarithmicError),
+  huber: dual(Huber),
+  logCosh: dual(LogCosh),
+  binaryCrossentropy: dual(BinaryCrossentropy),
+  categoricalCrossentropy: dual(CategoricalCrossentropy),
+  sparseCategoricalCrossentropy: dual(SparseCategoricalCrossentropy),
+  klDivergence: dual(KLDivergence),
+  poisson: dual(Poisson),
+  hinge: dual(Hinge),
+  squaredHinge: dual(SquaredHinge),
+  categoricalHinge: dual(CategoricalHinge),
+  cosineSimilarity: dual(CosineSimilarity),
+  mse: dual(MeanSquaredError),
+  mae: dual(MeanAbsoluteError),
+  mape: dual(MeanAbsolutePercentageError),
+  msle: dual(MeanSquaredLogarithmicError),
+  kld: dual(KLDivergence),
+  kullbackLeiblerDivergence: dual(KLDivergence),
 });
 
 /** Keras config keys are snake_case; ours camelCase.  'reduction' only takes Keras's default. */
-function configOptions(op: string, config: unknown): Opts {
-  if (config === undefined || config === null) return {};
-  if (typeof config !== 'object' || Array.isArray(config)) throw argError(op, `config must be an object, got ${fmtValue(config)}`);
-  const out: Opts = {};
-  for (const [k, v] of Object.entries(config as Opts)) {
-    const key = k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+function lossOptions(op: string, config: unknown): Opts {
+  return configOptions(op, config, (key, v) => {
     if (key === 'reduction') {
       if (v !== 'sum_over_batch_size' && v !== 'sumOverBatchSize' && v !== undefined)
         throw argError(op, `reduction ${fmtValue(v)} is not supported (losses reduce with 'sum_over_batch_size')`);
-      continue;
+      return false;
     }
-    if (key === 'dtype') continue; // losses compute in yPred's dtype
-    out[key] = v;
-  }
-  return out;
+    return key !== 'dtype'; // losses compute in yPred's dtype
+  });
 }
 
 /**
@@ -654,16 +629,16 @@ export function getLoss(id: string | Loss | ((yTrue: Variable, yPred: Variable) 
   if (id instanceof Loss) return id;
   if (typeof id === 'function') return new LossFunctionWrapper(id);
   if (typeof id === 'string') {
-    const cls = NAMES[nameKey(id)];
-    if (!cls) throw argError(op, `unknown loss ${fmtValue(id)}; valid names: ${PRIMARY.join(', ')} (Keras's snake_case and class names, such as 'categorical_crossentropy', work too)`);
-    return CLASSES[nameKey(cls)].make();
+    const cls = REGISTRY.classOf(id);
+    if (!cls) throw argError(op, `unknown loss ${fmtValue(id)}; valid names: ${REGISTRY.primary.join(', ')} (Keras's snake_case and class names, such as 'categorical_crossentropy', work too)`);
+    return REGISTRY.factory(cls)!();
   }
   if (id && typeof id === 'object' && typeof (id as { className?: unknown }).className === 'string') {
     const { className, config } = id as { className: string; config?: object };
     if (nameKey(className) === 'lossfunctionwrapper') throw argError(op, 'a loss made from a function cannot be rebuilt from its config; pass the function');
-    const entry = CLASSES[nameKey(className)];
-    if (!entry) throw argError(op, `unknown loss class ${fmtValue(className)}; valid classes: ${Object.values(CLASSES).map((e) => e.className).join(', ')}`);
-    return entry.make(configOptions(op, config));
+    const make = REGISTRY.factory(className);
+    if (!make) throw argError(op, `unknown loss class ${fmtValue(className)}; valid classes: ${REGISTRY.classNames().join(', ')}`);
+    return make(lossOptions(op, config));
   }
   throw argError(op, `expected a loss name, a Loss, a function or a {className, config} object, got ${fmtValue(id)}`);
 }

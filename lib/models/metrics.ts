@@ -22,20 +22,12 @@ import { Variable } from '../graph/variable';
 import { full } from '../tensor/creation';
 import {
   EPSILON, MeanAbsoluteError as MaeLoss, MeanSquaredError as MseLoss, alignLabels, alignSparseLabels, dims, getLoss, lossClassName,
-  lossNames, meanOverSamples, nameKey, onesLike, sampleWeightFor, toSnakeCase,
+  lossNames, meanOverSamples, onesLike, sampleWeightFor,
 } from './losses';
+import { ClassRegistry, checkNamedOptions as checkOptions, checkVariable, configOptions, finiteNumber, nameKey, toSnakeCase } from './options';
 
 type Opts = Record<string, unknown>;
 type Updates = [SharedVariable, Variable][];
-
-function checkOptions(op: string, opts: unknown, known: string[]): Opts {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw argError(op, `options must be an object, got ${fmtValue(opts)}`);
-  const o = opts as Opts;
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw argError(op, `unknown option ${fmtValue(k)} (valid: ${known.join(', ')})`);
-  if (o.name !== undefined && (typeof o.name !== 'string' || !o.name)) throw argError(op, `name must be a non-empty string, got ${fmtValue(o.name)}`);
-  return o;
-}
 
 /** a / b, and 0 where b is 0 (Keras's divide_no_nan). */
 function divNoNan(a: Variable, b: Variable): Variable {
@@ -46,11 +38,6 @@ function divNoNan(a: Variable, b: Variable): Variable {
 /** v as float32 (state is float32 whatever the data's dtype). */
 function f32(v: Variable): Variable {
   return v.dtype === 'float32' ? v : T.cast(v, 'float32');
-}
-
-function checkVariable(op: string, what: string, v: unknown): Variable {
-  if (!(v instanceof Variable)) throw argError(op, `${what} must be a symbolic Variable, got ${fmtValue(v)}`);
-  return v;
 }
 
 // ---- the Metric contract ----
@@ -180,9 +167,7 @@ export class MeanMetricWrapper extends MeanState {
 const metricName = (o: Opts, dflt: string) => (o.name as string | undefined) ?? dflt;
 
 function threshold(op: string, v: unknown, dflt: number): number {
-  const t = v ?? dflt;
-  if (typeof t !== 'number' || !Number.isFinite(t)) throw argError(op, `threshold must be a finite number, got ${fmtValue(t)}`);
-  return t;
+  return finiteNumber(op, 'threshold', v ?? dflt);
 }
 
 /** Fraction of elements where (yPred > threshold) equals yTrue (labels 0/1). */
@@ -617,21 +602,8 @@ export class F1Score extends FBetaScore {
 
 // ---- lookup ----
 
-interface Entry {
-  className: string;
-  make: (o?: Opts) => Metric;
-}
-
-const CLASSES: Record<string, Entry> = {};
-const NAMES: Record<string, string> = {};
-const PRIMARY: string[] = ['accuracy', 'acc'];
-
-function register(className: string, make: (o?: Opts) => Metric, names: string[]): void {
-  CLASSES[nameKey(className)] = { className, make };
-  NAMES[nameKey(className)] = className;
-  for (const n of names) NAMES[nameKey(n)] = className;
-  PRIMARY.push(...names);
-}
+const REGISTRY = new ClassRegistry<Metric>(['accuracy', 'acc']);
+const register = REGISTRY.register.bind(REGISTRY);
 
 register('BinaryAccuracy', (o) => new BinaryAccuracy(o), ['binaryAccuracy']);
 register('CategoricalAccuracy', (o) => new CategoricalAccuracy(o), ['categoricalAccuracy']);
@@ -648,6 +620,40 @@ register('MeanAbsoluteError', (o) => new MeanAbsoluteError(o), ['meanAbsoluteErr
 register('RootMeanSquaredError', (o) => new RootMeanSquaredError(o), ['rootMeanSquaredError', 'rmse']);
 register('Mean', (o) => new Mean(o), ['mean']);
 
+
+/**
+ * A metric factory that is also the per-sample metric as a function: with options (or nothing)
+ * it makes the stateful Metric `compile` takes; with two symbolic variables it returns the
+ * per-sample values (Keras's function forms, e.g. `keras.metrics.categorical_accuracy`).
+ */
+export interface MetricFactory<O, M extends Metric> {
+  (opts?: O): M;
+  (yTrue: Variable, yPred: Variable): Variable;
+}
+
+function dual<C extends new (opts?: any) => MeanMetricWrapper>(Cls: C): MetricFactory<MetricOpts<C>, InstanceType<C>> {
+  return ((a?: unknown, b?: unknown) => {
+    if (a instanceof Variable) return new Cls().fn(a, checkVariable(Cls.name, 'yPred', b));
+    return new Cls(a as never);
+  }) as MetricFactory<MetricOpts<C>, InstanceType<C>>;
+}
+
+/**
+ * Per-sample accuracy of symbolic labels and predictions, the kind chosen from the shapes as
+ * Keras chooses it for 'accuracy': sparse when yTrue has one axis less than yPred (or a last axis
+ * of 1 against several classes), binary when yPred's last axis is 1, categorical otherwise.
+ * In `compile`, pass the string 'accuracy'.
+ * @example const acc = T.mean(st.metrics.accuracy(labels, probs));
+ */
+export function accuracy(yTrue: Variable, yPred: Variable): Variable {
+  const t = checkVariable('accuracy', 'yTrue', yTrue);
+  const p = checkVariable('accuracy', 'yPred', yPred);
+  const last = p.staticShape[p.ndim - 1];
+  if (t.ndim === p.ndim - 1 || (t.ndim === p.ndim && t.staticShape[t.ndim - 1] === 1 && last !== 1)) return new SparseCategoricalAccuracy().fn(t, p);
+  if (last === 1 || p.ndim === 1) return new BinaryAccuracy().fn(t, p);
+  return new CategoricalAccuracy().fn(t, p);
+}
+
 type MetricOpts<C> = C extends new (opts?: infer O) => Metric ? O : never;
 
 /**
@@ -655,22 +661,23 @@ type MetricOpts<C> = C extends new (opts?: infer O) => Metric ? O : never;
  * @example model.compile({ …, metrics: [metrics.auc({ curve: 'PR' }), 'accuracy'] })
  */
 export const metrics = Object.freeze({
-  binaryAccuracy: (o?: MetricOpts<typeof BinaryAccuracy>) => new BinaryAccuracy(o),
-  categoricalAccuracy: (o?: MetricOpts<typeof CategoricalAccuracy>) => new CategoricalAccuracy(o),
-  sparseCategoricalAccuracy: (o?: MetricOpts<typeof SparseCategoricalAccuracy>) => new SparseCategoricalAccuracy(o),
-  topKCategoricalAccuracy: (o?: MetricOpts<typeof TopKCategoricalAccuracy>) => new TopKCategoricalAccuracy(o),
-  sparseTopKCategoricalAccuracy: (o?: MetricOpts<typeof SparseTopKCategoricalAccuracy>) => new SparseTopKCategoricalAccuracy(o),
+  accuracy,
+  binaryAccuracy: dual(BinaryAccuracy),
+  categoricalAccuracy: dual(CategoricalAccuracy),
+  sparseCategoricalAccuracy: dual(SparseCategoricalAccuracy),
+  topKCategoricalAccuracy: dual(TopKCategoricalAccuracy),
+  sparseTopKCategoricalAccuracy: dual(SparseTopKCategoricalAccuracy),
   precision: (o?: MetricOpts<typeof Precision>) => new Precision(o),
   recall: (o?: MetricOpts<typeof Recall>) => new Recall(o),
   auc: (o?: MetricOpts<typeof AUC>) => new AUC(o),
   f1Score: (o?: MetricOpts<typeof F1Score>) => new F1Score(o),
   f1: (o?: MetricOpts<typeof F1Score>) => new F1Score(o),
   fbetaScore: (o?: MetricOpts<typeof FBetaScore>) => new FBetaScore(o),
-  meanSquaredError: (o?: MetricOpts<typeof MeanSquaredError>) => new MeanSquaredError(o),
-  meanAbsoluteError: (o?: MetricOpts<typeof MeanAbsoluteError>) => new MeanAbsoluteError(o),
+  meanSquaredError: dual(MeanSquaredError),
+  meanAbsoluteError: dual(MeanAbsoluteError),
   rootMeanSquaredError: (o?: MetricOpts<typeof RootMeanSquaredError>) => new RootMeanSquaredError(o),
-  mse: (o?: MetricOpts<typeof MeanSquaredError>) => new MeanSquaredError(o),
-  mae: (o?: MetricOpts<typeof MeanAbsoluteError>) => new MeanAbsoluteError(o),
+  mse: dual(MeanSquaredError),
+  mae: dual(MeanAbsoluteError),
   rmse: (o?: MetricOpts<typeof RootMeanSquaredError>) => new RootMeanSquaredError(o),
   mean: (o?: MetricOpts<typeof Mean>) => new Mean(o),
 });
@@ -697,15 +704,8 @@ function accuracyFor(ctx: MetricContext, name: string): Metric {
 }
 
 /** Keras config keys are snake_case; ours camelCase. */
-function configOptions(op: string, config: unknown): Opts {
-  if (config === undefined || config === null) return {};
-  if (typeof config !== 'object' || Array.isArray(config)) throw argError(op, `config must be an object, got ${fmtValue(config)}`);
-  const out: Opts = {};
-  for (const [k, v] of Object.entries(config as Opts)) {
-    if (k === 'dtype') continue; // metric state is float32
-    out[k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
-  }
-  return out;
+function metricOptions(op: string, config: unknown): Opts {
+  return configOptions(op, config, (key) => key !== 'dtype'); // metric state is float32
 }
 
 /**
@@ -724,24 +724,24 @@ export function getMetric(id: string | Metric | ((yTrue: Variable, yPred: Variab
     const key = nameKey(id);
     const given = /^[a-z0-9_]+$/.test(id) ? id : undefined;
     if (key === 'accuracy' || key === 'acc') return accuracyFor(ctx ?? {}, given ?? 'accuracy');
-    const cls = NAMES[key];
+    const cls = REGISTRY.classOf(id);
     if (cls) {
       const opts: Opts = given ? { name: given } : {};
       const last = ctx?.outputShape?.[ctx.outputShape.length - 1];
       if ((cls === 'F1Score' || cls === 'FBetaScore') && typeof last === 'number') opts.numClasses = last;
-      return CLASSES[nameKey(cls)].make(opts);
+      return REGISTRY.factory(cls)!(opts);
     }
     if (lossClassName(id)) {
       const loss = getLoss(id);
       return new MeanMetricWrapper((t, p) => loss.call(t, p), given ?? toSnakeCase(loss.name));
     }
-    throw argError(op, `unknown metric ${fmtValue(id)}; valid names: ${PRIMARY.join(', ')}, and every loss name (${lossNames().join(', ')}); Keras's snake_case and class names work too`);
+    throw argError(op, `unknown metric ${fmtValue(id)}; valid names: ${REGISTRY.primary.join(', ')}, and every loss name (${lossNames().join(', ')}); Keras's snake_case and class names work too`);
   }
   if (id && typeof id === 'object' && typeof (id as { className?: unknown }).className === 'string') {
     const { className, config } = id as { className: string; config?: object };
-    const entry = CLASSES[nameKey(className)];
-    if (!entry) throw argError(op, `unknown metric class ${fmtValue(className)}; valid classes: ${Object.values(CLASSES).map((e) => e.className).join(', ')}`);
-    return entry.make(configOptions(op, config));
+    const make = REGISTRY.factory(className);
+    if (!make) throw argError(op, `unknown metric class ${fmtValue(className)}; valid classes: ${REGISTRY.classNames().join(', ')}`);
+    return make(metricOptions(op, config));
   }
   throw argError(op, `expected a metric name, a Metric, a function or a {className, config} object, got ${fmtValue(id)}`);
 }

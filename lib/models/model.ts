@@ -38,6 +38,8 @@ export class Model extends Layer {
   protected nodes: Node[] = [];
   /** Set by callbacks (or by you) to stop fit after the current batch. */
   stopTraining = false;
+  /** @internal The log keys of the most recent trainOnBatch/testOnBatch program. */
+  lastStepKeys: string[] = [];
   /** @internal The training configuration, after compile(). */
   compiled: CompiledModel | null = null;
   private directCache = new Map<string, { f: CompiledFunction<Tensor[]>; keys: string[] }>();
@@ -203,10 +205,11 @@ export class Model extends Layer {
         const batch = T.scalar('batchSize', 'float32');
         const step = this.compiled.buildStep(mode === 'train', xs, ys, this.outputs.map(() => swv), batch);
         const inputs = [...xs, ...ys, ...(swv ? [swv] : []), batch];
-        entry = { f: fn(inputs, step.outputs, { updates: step.updates, name: `${this.name}.${mode}Step` }), keys: this.compiled.logKeys() };
+        entry = { f: fn(inputs, step.outputs, { updates: step.updates, name: `${this.name}.${mode}Step` }), keys: step.keys };
         this.directCache.set(key, entry);
       }
       if (reset) this.compiled.resetMetrics();
+      this.lastStepKeys = entry.keys;
       const outs = await entry.f(...xi.tensors, ...yi.tensors, ...(sw ? sw.tensors : []), n);
       const vals = outs.map((t) => Number(t.dataSync()[0]));
       for (const t of outs) t.dispose();

@@ -23,10 +23,12 @@
  */
 import { DType, isFloat } from '../dtype';
 import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
+import { grad } from '../graph/grad';
 import * as T from '../graph/T';
 import { SharedVariable, shared } from '../graph/shared';
 import { Variable } from '../graph/variable';
 import { full } from '../tensor/creation';
+import { STRICT_OPTIONS, boolValue, checkOptions as checkKeys, finiteNumber } from './options';
 import { LearningRateSchedule, ScheduleConfig, scheduleFromConfig } from './schedules';
 
 /** A fixed learning rate (settable later with setLearningRate) or a schedule of the step. */
@@ -83,8 +85,7 @@ class Opts {
   ) {}
 
   num(key: string, dflt: number, lo = -Infinity, hi = Infinity, hiOpen = false): number {
-    const v = this.o[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(this.op, `${key} must be a finite number, got ${fmtValue(v)}`);
+    const v = finiteNumber(this.op, key, this.o[key] ?? dflt);
     if (v < lo || v > hi || (hiOpen && v === hi)) throw argError(this.op, `${key} must be in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${v}`);
     return v;
   }
@@ -98,18 +99,12 @@ class Opts {
   }
 
   bool(key: string, dflt: boolean): boolean {
-    const v = this.o[key] ?? dflt;
-    if (typeof v !== 'boolean') throw argError(this.op, `${key} must be true or false, got ${fmtValue(v)}`);
-    return v;
+    return boolValue(this.op, key, this.o[key] ?? dflt);
   }
 }
 
 function checkOptions(op: string, opts: unknown, own: string[]): Opts {
-  if (opts === undefined) return new Opts(op, {});
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw argError(op, `expected an options object, got ${fmtValue(opts)}`);
-  const valid = [...COMMON_KEYS, ...own];
-  for (const k of Object.keys(opts)) if (!valid.includes(k)) throw argError(op, `unknown option ${fmtValue(k)}; valid options: ${valid.join(', ')}`);
-  return new Opts(op, opts as Record<string, unknown>);
+  return new Opts(op, checkKeys(op, opts, [...COMMON_KEYS, ...own], STRICT_OPTIONS));
 }
 
 function castTo(x: Variable, dtype: DType): Variable {
@@ -215,9 +210,24 @@ export abstract class Optimizer {
    * included.  grads[i] is the gradient of params[i]; a null gradient leaves its param (and its
    * state) unchanged, as Keras skips missing gradients.  Call once per compiled training step; state
    * is created on first sight of a param and shared by every step built from this optimizer.
+   * The cost form differentiates for you: `getUpdates(cost, params)`.
    * @example st.fn([x, y], loss, { updates: opt.getUpdates(params, st.grad(loss, params)) })
+   * @example st.fn([x, y], loss, { updates: st.optimizers.adam().getUpdates(loss, params) })
    */
-  getUpdates(params: SharedVariable[], grads: (Variable | null)[]): [SharedVariable, Variable][] {
+  getUpdates(params: SharedVariable[], grads: (Variable | null)[]): [SharedVariable, Variable][];
+  getUpdates(cost: Variable, params: SharedVariable[]): [SharedVariable, Variable][];
+  getUpdates(a: SharedVariable[] | Variable, b: (Variable | null)[] | SharedVariable[]): [SharedVariable, Variable][] {
+    if (a instanceof Variable) {
+      const op = `${this.name}.getUpdates`;
+      if (a.ndim !== 0) throw shapeError(op, `the cost must be a scalar, got ${a.describe()}`);
+      if (!Array.isArray(b) || b.length === 0 || !b.every((p) => p instanceof SharedVariable)) throw argError(op, 'getUpdates(cost, params): params must be a non-empty array of shared variables');
+      const params = b as SharedVariable[];
+      return this.getUpdates(params, grad(a, params));
+    }
+    return this.updatesFor(a, b as (Variable | null)[]);
+  }
+
+  private updatesFor(params: SharedVariable[], grads: (Variable | null)[]): [SharedVariable, Variable][] {
     const op = `${this.className}.getUpdates`;
     this.build(params);
     if (!Array.isArray(grads) || grads.length !== params.length)

@@ -1,9 +1,9 @@
 // Weight regularizers (Keras 3): a symbolic scalar penalty computed from a weight, which the
 // model adds to the training loss so that its gradient flows into the weight's update.
-import { isFloat } from '../dtype';
-import { argError, dtypeError, fmtValue } from '../errors';
+import { argError, fmtValue } from '../errors';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
+import { ClassConfig, checkOptions, checkWeight, factoryResolver } from './options';
 
 /**
  * A penalty on a weight's value (Keras's Regularizer).  call() builds the symbolic scalar; the
@@ -21,25 +21,11 @@ export abstract class Regularizer {
   }
 }
 
-function checkOptions(op: string, opts: unknown, allowed: string[]): Record<string, unknown> {
-  if (opts === undefined || opts === null) return {};
-  if (typeof opts !== 'object' || Array.isArray(opts)) throw argError(op, `options must be an object, got ${fmtValue(opts)}`);
-  for (const k of Object.keys(opts))
-    if (!allowed.includes(k)) throw argError(op, `unknown option ${JSON.stringify(k)}; valid options: ${allowed.join(', ')}`);
-  return opts as Record<string, unknown>;
-}
-
 /** A penalty factor: a finite number >= 0, as Keras requires. */
 function factor(op: string, what: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw argError(op, `${what} must be a finite number >= 0, got ${fmtValue(v)}`);
   return v;
-}
-
-function checkWeight(op: string, w: unknown): Variable {
-  if (!(w instanceof Variable)) throw argError(op, `expected a symbolic weight (a Variable, e.g. a shared variable), got ${fmtValue(w)}`);
-  if (!isFloat(w.dtype)) throw dtypeError(op, `the weight ${w.describe()} must be float32 or float64`);
-  return w;
 }
 
 /** l1·Σ|w| + l2·Σw², leaving out a term whose factor is 0 (both 0 gives a constant 0). */
@@ -112,30 +98,14 @@ export const regularizers = {
   l1l2: (opts?: { l1?: number; l2?: number }) => new L1L2(opts),
 };
 
-type Factory = (opts?: Record<string, unknown>) => Regularizer;
-const FACTORIES = regularizers as unknown as Record<string, Factory>;
-/** Case and underscores ignored: 'l1_l2', 'l1l2' and 'L1L2' meet. */
-const keyOf = (name: string) => name.replace(/_/g, '').toLowerCase();
+/** Case and underscores ignored: 'l1_l2', 'l1l2' and 'L1L2' meet; config keys (l1, l2) are the same in both spellings. */
+const resolve = factoryResolver<Regularizer>('getRegularizer', 'regularizer', 'a regularizer name, a Regularizer', regularizers, { camelKeys: false });
 
 /**
  * A regularizer from a name ('l1', 'l2', 'l1l2' or Keras's 'l1_l2', 'L1L2'; default factors), a
  * Regularizer (returned as it is) or a config as getConfig() returns it.
  * @example getRegularizer({ className: 'L2', config: { l2: 1e-4 } })
  */
-export function getRegularizer(id: string | Regularizer | { className: string; config?: Record<string, unknown> }): Regularizer {
-  const op = 'getRegularizer';
-  if (id instanceof Regularizer) return id;
-  let name: unknown, cfg: unknown;
-  if (typeof id === 'string') name = id;
-  else if (id !== null && typeof id === 'object' && !Array.isArray(id)) {
-    const raw = id as unknown as Record<string, unknown>;
-    name = raw.className ?? raw.class_name;
-    cfg = raw.config;
-    if (typeof name !== 'string') throw argError(op, `a config needs a className string, got ${fmtValue(name)}`);
-    if (cfg !== undefined && (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)))
-      throw argError(op, `config of ${name} must be an object, got ${fmtValue(cfg)}`);
-  } else throw argError(op, `expected a regularizer name, a Regularizer or a { className, config } object, got ${fmtValue(id)}`);
-  const hit = Object.keys(FACTORIES).find((n) => keyOf(n) === keyOf(name as string));
-  if (!hit) throw argError(op, `unknown regularizer ${JSON.stringify(name)}; valid names: ${Object.keys(FACTORIES).join(', ')}`);
-  return FACTORIES[hit](cfg as Record<string, unknown> | undefined);
+export function getRegularizer(id: string | Regularizer | ClassConfig): Regularizer {
+  return id instanceof Regularizer ? id : resolve(id);
 }

@@ -13,6 +13,7 @@ import { isFloat } from '../dtype';
 import { argError, fmtValue } from '../errors';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
+import { NameTable, STRICT_OPTIONS, boolValue as bool, checkOptions, finiteNumber } from './options';
 
 /** A schedule's serialized form (getConfig / scheduleFromConfig). */
 export interface ScheduleConfig {
@@ -33,24 +34,18 @@ function checkStep(op: string, step: number): number {
 
 /** Checks an options object: known keys only, required ones present. */
 function checkKeys(op: string, opts: unknown, valid: string[], required: string[]): Record<string, unknown> {
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw argError(op, `expected an options object, got ${fmtValue(opts)}`);
-  const o = opts as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!valid.includes(k)) throw argError(op, `unknown option ${fmtValue(k)}; valid options: ${valid.join(', ')}`);
+  const o = checkOptions(op, opts, valid, { ...STRICT_OPTIONS, optional: false });
   for (const k of required) if (o[k] === undefined) throw argError(op, `option ${k} is required`);
   return o;
 }
 
+
 /** A finite number, optionally bounded below (strictly when `above`). */
 function num(op: string, name: string, v: unknown, { min, above }: { min?: number; above?: number } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${name} must be a finite number, got ${fmtValue(v)}`);
-  if (min !== undefined && v < min) throw argError(op, `${name} must be >= ${min}, got ${v}`);
-  if (above !== undefined && v <= above) throw argError(op, `${name} must be > ${above}, got ${v}`);
-  return v;
-}
-
-function bool(op: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw argError(op, `${name} must be true or false, got ${fmtValue(v)}`);
-  return v;
+  finiteNumber(op, name, v);
+  if (min !== undefined && (v as number) < min) throw argError(op, `${name} must be >= ${min}, got ${v}`);
+  if (above !== undefined && (v as number) <= above) throw argError(op, `${name} must be > ${above}, got ${v}`);
+  return v as number;
 }
 
 /** Base of the schedules: a learning rate as a function of the (0-based) optimizer step. */
@@ -61,6 +56,21 @@ export abstract class LearningRateSchedule {
   abstract value(step: number): number;
   /** The class name and options, JSON-able (scheduleFromConfig reverses it). */
   abstract getConfig(): ScheduleConfig;
+}
+
+/**
+ * The base of the decays from initialLearningRate over decaySteps: checks the options (those two
+ * required, then the subclass's `own`, `required` among them) and reads the two.
+ */
+abstract class Decay extends LearningRateSchedule {
+  readonly initialLearningRate: number;
+  readonly decaySteps: number;
+  constructor(op: string, opts: unknown, own: string[], required: string[] = []) {
+    super();
+    const o = checkKeys(op, opts, ['initialLearningRate', 'decaySteps', ...own], ['initialLearningRate', 'decaySteps', ...required]);
+    this.initialLearningRate = num(op, 'initialLearningRate', o.initialLearningRate);
+    this.decaySteps = num(op, 'decaySteps', o.decaySteps, { above: 0 });
+  }
 }
 
 export interface ExponentialDecayOptions {
@@ -75,18 +85,14 @@ export interface ExponentialDecayOptions {
  * `initialLearningRate * decayRate ^ (step / decaySteps)`, the exponent floored when `staircase`.
  * @example new ExponentialDecay({ initialLearningRate: 0.1, decaySteps: 100, decayRate: 0.5, staircase: true })
  */
-export class ExponentialDecay extends LearningRateSchedule {
-  readonly initialLearningRate: number;
-  readonly decaySteps: number;
+export class ExponentialDecay extends Decay {
   readonly decayRate: number;
   readonly staircase: boolean;
 
   constructor(opts: ExponentialDecayOptions) {
-    super();
     const op = 'ExponentialDecay';
-    const o = checkKeys(op, opts, ['initialLearningRate', 'decaySteps', 'decayRate', 'staircase'], ['initialLearningRate', 'decaySteps', 'decayRate']);
-    this.initialLearningRate = num(op, 'initialLearningRate', o.initialLearningRate);
-    this.decaySteps = num(op, 'decaySteps', o.decaySteps, { above: 0 });
+    super(op, opts, ['decayRate', 'staircase'], ['decayRate']);
+    const o = opts as unknown as Record<string, unknown>;
     this.decayRate = num(op, 'decayRate', o.decayRate, { min: 0 });
     this.staircase = bool(op, 'staircase', o.staircase ?? false);
   }
@@ -128,19 +134,15 @@ export interface CosineDecayOptions {
  * `initial + (W - initial) * s / S`; afterwards the cosine above from W, at step s - S.
  * @example new CosineDecay({ initialLearningRate: 0, warmupTarget: 1e-3, warmupSteps: 100, decaySteps: 1000 })
  */
-export class CosineDecay extends LearningRateSchedule {
-  readonly initialLearningRate: number;
-  readonly decaySteps: number;
+export class CosineDecay extends Decay {
   readonly alpha: number;
   readonly warmupTarget: number | null;
   readonly warmupSteps: number;
 
   constructor(opts: CosineDecayOptions) {
-    super();
     const op = 'CosineDecay';
-    const o = checkKeys(op, opts, ['initialLearningRate', 'decaySteps', 'alpha', 'warmupTarget', 'warmupSteps'], ['initialLearningRate', 'decaySteps']);
-    this.initialLearningRate = num(op, 'initialLearningRate', o.initialLearningRate);
-    this.decaySteps = num(op, 'decaySteps', o.decaySteps, { above: 0 });
+    super(op, opts, ['alpha', 'warmupTarget', 'warmupSteps']);
+    const o = opts as unknown as Record<string, unknown>;
     this.alpha = num(op, 'alpha', o.alpha ?? 0);
     this.warmupTarget = o.warmupTarget === undefined || o.warmupTarget === null ? null : num(op, 'warmupTarget', o.warmupTarget);
     this.warmupSteps = num(op, 'warmupSteps', o.warmupSteps ?? 0, { min: 0 });
@@ -240,19 +242,15 @@ export interface PolynomialDecayOptions {
  * decaySteps; with cycle, D grows to decaySteps * ceil(step / decaySteps) (1 at step 0).
  * @example new PolynomialDecay({ initialLearningRate: 0.1, decaySteps: 10000, endLearningRate: 0.01, power: 0.5 })
  */
-export class PolynomialDecay extends LearningRateSchedule {
-  readonly initialLearningRate: number;
-  readonly decaySteps: number;
+export class PolynomialDecay extends Decay {
   readonly endLearningRate: number;
   readonly power: number;
   readonly cycle: boolean;
 
   constructor(opts: PolynomialDecayOptions) {
-    super();
     const op = 'PolynomialDecay';
-    const o = checkKeys(op, opts, ['initialLearningRate', 'decaySteps', 'endLearningRate', 'power', 'cycle'], ['initialLearningRate', 'decaySteps']);
-    this.initialLearningRate = num(op, 'initialLearningRate', o.initialLearningRate);
-    this.decaySteps = num(op, 'decaySteps', o.decaySteps, { above: 0 });
+    super(op, opts, ['endLearningRate', 'power', 'cycle']);
+    const o = opts as unknown as Record<string, unknown>;
     this.endLearningRate = num(op, 'endLearningRate', o.endLearningRate ?? 1e-4);
     this.power = num(op, 'power', o.power ?? 1, { min: 0 });
     this.cycle = bool(op, 'cycle', o.cycle ?? false);
@@ -294,6 +292,7 @@ export const schedules = {
 const SCHEDULE_CLASSES: Record<string, new (o: never) => LearningRateSchedule> = {
   ExponentialDecay, CosineDecay, PiecewiseConstantDecay, PolynomialDecay,
 };
+const SCHEDULE_NAMES = new NameTable(Object.keys(SCHEDULE_CLASSES));
 
 /**
  * Rebuilds a schedule from its getConfig() form.  The class name is matched without regard to case
@@ -303,8 +302,5 @@ export function scheduleFromConfig(c: ScheduleConfig): LearningRateSchedule {
   const op = 'scheduleFromConfig';
   if (c === null || typeof c !== 'object' || typeof c.className !== 'string')
     throw argError(op, `expected {className, config}, got ${fmtValue(c)}`);
-  const key = c.className.replace(/_/g, '').toLowerCase();
-  const name = Object.keys(SCHEDULE_CLASSES).find((k) => k.toLowerCase() === key);
-  if (!name) throw argError(op, `unknown schedule ${fmtValue(c.className)}; valid names: ${Object.keys(SCHEDULE_CLASSES).join(', ')}`);
-  return new SCHEDULE_CLASSES[name]((c.config ?? {}) as never);
+  return new SCHEDULE_CLASSES[SCHEDULE_NAMES.get(op, 'schedule', c.className, (s) => fmtValue(s))]((c.config ?? {}) as never);
 }

@@ -30,7 +30,38 @@ export interface CompileArgs {
   metrics?: MetricId[] | MetricId[][] | Record<string, MetricId[]>;
   /** Weights of the outputs' losses in the total. */
   lossWeights?: number[] | Record<string, number>;
+  /**
+   * A custom training step (Keras's train_step), written with T ops and st.grad; it is compiled
+   * into one program and driven by fit with its callbacks and history.  Also definable as a
+   * `trainStep` method of a Model subclass.
+   */
+  trainStep?: TrainStep;
 }
+
+/** One batch as the training step sees it: symbolic inputs, targets, sample weights. */
+export interface StepData {
+  x: Variable[];
+  y: Variable[];
+  sampleWeight: Variable | null;
+}
+
+/** What a custom training step can use besides the data. */
+export interface StepTools {
+  /** The model's outputs in training mode (batch-norm statistics and layer losses are collected). */
+  call(x: Variable[]): Variable[];
+  /** The compiled loss: weighted losses of the outputs plus regularization and layer losses. */
+  computeLoss(y: Variable[], preds: Variable[], sampleWeight?: Variable | null): Variable;
+  /** The optimizer given to compile. */
+  optimizer: Optimizer;
+  /** The weights the optimizer may change. */
+  trainableWeights: SharedVariable[];
+}
+
+/**
+ * A custom training step: returns the updates to apply and the scalars to log (each logged value
+ * is averaged over the epoch's samples, as Keras's metrics are).
+ */
+export type TrainStep = (data: StepData, tools: StepTools) => { updates: Iterable<readonly [SharedVariable, Variable]>; logs: Record<string, Variable> };
 
 /** What a model needs from itself to build its programs (the Model class provides it). */
 export interface TrainableModel {
@@ -40,6 +71,8 @@ export interface TrainableModel {
   outputNames(): string[];
   inputNames(): string[];
   call(inputs: Variable[], ctx: CallContext): Variable | Variable[];
+  /** A custom training step defined on a Model subclass. */
+  trainStep?: TrainStep;
   weightEntries(): { variable: SharedVariable; trainable: boolean; layerTrainable: boolean; regularizer: { call(w: Variable): Variable } | null; constraint: { call(w: Variable): Variable } | null }[];
 }
 
@@ -73,6 +106,9 @@ export class CompiledModel {
   readonly lossIds: unknown[];
   readonly metricIds: unknown;
   readonly trackers: LossTracker[];
+  /** Running means of a custom step's logs, by key. */
+  readonly logTrackers = new Map<string, LossTracker>();
+  readonly trainStep: TrainStep | null;
   /** Programs keyed by mode and data layout. */
   readonly programs = new Map<string, { f: CompiledFunction<Tensor[]>; keys: string[] }>();
 
@@ -127,6 +163,8 @@ export class CompiledModel {
       }
     });
     this.trackers = [new LossTracker(), ...(multi ? outNames.map(() => new LossTracker()) : [])];
+    if (args.trainStep !== undefined && typeof args.trainStep !== 'function') throw argError(op, 'trainStep must be a function (data, tools) => { updates, logs }');
+    this.trainStep = args.trainStep ?? model.trainStep?.bind(model) ?? null;
   }
 
   /** History keys of the step's outputs, in order. */
@@ -141,19 +179,21 @@ export class CompiledModel {
   /** Sets every metric and loss tracker back to empty. */
   resetMetrics(): void {
     for (const t of this.trackers) t.reset();
+    for (const t of this.logTrackers.values()) t.reset();
     for (const m of this.metrics) m.metric.resetState();
   }
 
   /** State variables of metrics and trackers (never saved with the model). */
   metricVariables(): SharedVariable[] {
-    return [...this.trackers.flatMap((t) => [t.total, t.count]), ...this.metrics.flatMap((m) => m.metric.variables())];
+    return [...[...this.trackers, ...this.logTrackers.values()].flatMap((t) => [t.total, t.count]), ...this.metrics.flatMap((m) => m.metric.variables())];
   }
 
   /**
    * The symbolic step: the model on `xs`, the losses against `ys`, metric updates, and (when
    * training) gradients and optimizer updates.  `batch` is the batch size as a float32 scalar.
    */
-  buildStep(train: boolean, xs: Variable[], ys: Variable[], sws: (Variable | null)[], batch: Variable): { outputs: Variable[]; updates: [SharedVariable, Variable][] } {
+  buildStep(train: boolean, xs: Variable[], ys: Variable[], sws: (Variable | null)[], batch: Variable): { outputs: Variable[]; updates: [SharedVariable, Variable][]; keys: string[] } {
+    if (train && this.trainStep) return this.buildCustomStep(xs, ys, sws[0] ?? null, batch);
     const stateUpdates: [SharedVariable, Variable][] = [];
     const extraLosses: Variable[] = [];
     const ctx: CallContext = {
@@ -212,7 +252,46 @@ export class CompiledModel {
       metricResults.push(m.metric.result());
     }
     results.push(...replaceIn(metricResults, after).map((r) => T.cast(r, 'float32')));
-    return { outputs: results, updates };
+    return { outputs: results, updates, keys: this.logKeys() };
+  }
+
+  /** The training step of a custom trainStep: its updates, and running means of its logs. */
+  private buildCustomStep(xs: Variable[], ys: Variable[], sw: Variable | null, batch: Variable): { outputs: Variable[]; updates: [SharedVariable, Variable][]; keys: string[] } {
+    const op = `${this.model.name}.trainStep`;
+    const stateUpdates: [SharedVariable, Variable][] = [];
+    const extraLosses: Variable[] = [];
+    const ctx: CallContext = { training: true, addUpdate: (v, value) => stateUpdates.push([v, value]), addLoss: (l) => extraLosses.push(l) };
+    const entries = this.model.weightEntries();
+    const tools: StepTools = {
+      call: (x) => {
+        const out = this.model.call(x, ctx);
+        return Array.isArray(out) ? out : [out];
+      },
+      computeLoss: (y, preds, w) => {
+        let total: Variable = preds.map((p, i) => T.cast(reduceLoss(this.losses[i].call(y[i], p), w ?? undefined), 'float32').mul(this.lossWeights[i])).reduce((a, b) => a.add(b));
+        for (const e of entries) if (e.regularizer) total = total.add(T.cast(e.regularizer.call(e.variable), 'float32'));
+        for (const l of extraLosses) total = total.add(T.cast(l, 'float32'));
+        return total;
+      },
+      optimizer: this.optimizer,
+      trainableWeights: entries.filter((w) => w.trainable && w.layerTrainable).map((w) => w.variable),
+    };
+    const res = this.trainStep!({ x: xs, y: ys, sampleWeight: sw }, tools);
+    if (!res || typeof res !== 'object' || !res.logs || typeof res.logs !== 'object') throw argError(op, 'must return { updates, logs }');
+    const updates: [SharedVariable, Variable][] = [...(res.updates ?? [])].map((u) => [u[0], u[1]]);
+    updates.push(...stateUpdates);
+    const keys = Object.keys(res.logs);
+    if (keys.length === 0) throw argError(op, 'must log at least one value (e.g. { loss })');
+    const outputs = keys.map((k) => {
+      const v = res.logs[k];
+      if (!(v instanceof Variable) || v.ndim !== 0) throw argError(op, `logs.${k} must be a symbolic scalar, got ${v instanceof Variable ? v.describe() : String(v)}`);
+      let t = this.logTrackers.get(k);
+      if (!t) this.logTrackers.set(k, (t = new LossTracker()));
+      const u = t.update(v, batch);
+      updates.push(...u.updates);
+      return u.result;
+    });
+    return { outputs, updates, keys };
   }
 }
 

@@ -3,10 +3,10 @@ import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
 import { ActivationFn, activationName, activations, getActivation } from '../../lib/models/activations';
 import { expectError } from '../support/check';
+import { f64 as values } from '../support/fd';
 import { erf } from '../support/erf';
 
 const { T } = st;
-const values = (t: st.Tensor) => Float64Array.from(t.dataSync() as ArrayLike<number>);
 
 // negatives, zero, tiny values, the kinks of relu6 / hard sigmoid, and large magnitudes
 const POINTS = [-50, -20, -10, -6, -3.5, -3, -2, -1, -0.5, -1e-3, 0, 1e-3, 0.5, 1, 2, 3, 3.5, 6, 10, 20, 50];

@@ -7,10 +7,10 @@ import {
 } from '../../lib/models/initializers';
 import { nextSeed, setRandomSeed } from '../../lib/models/seed';
 import { expectError } from '../support/check';
+import { f64 as values } from '../support/fd';
+import { size as prod } from '../support/models';
 import { erf } from '../support/erf';
 
-const values = (t: st.Tensor) => Float64Array.from(t.dataSync() as ArrayLike<number>);
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 function moments(v: Float64Array): { mean: number; std: number; min: number; max: number } {
   let s = 0, min = Infinity, max = -Infinity;

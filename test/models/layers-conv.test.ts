@@ -3,19 +3,17 @@
 // build-time errors and getConfig round trips.
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
-import { SymtensorError } from '../../lib/errors';
 import { Layer } from '../../lib/models/layer';
 import { Conv1D, Conv2D, Conv2DArgs, Conv2DTranspose, DepthwiseConv2D, DepthwiseConv2DArgs, SeparableConv2D } from '../../lib/models/layers/conv';
 import { L2 } from '../../lib/models/regularizers';
-import { assertClose } from '../support/fd';
+import { assertClose, f64 } from '../support/fd';
+import { expectError } from '../support/check';
+import { randoms, runLayer, size } from '../support/models';
 import { Rng } from '../support/reference';
 
 const { T } = st;
 
 type Dims = number[];
-const size = (s: Dims) => s.reduce((a, b) => a * b, 1);
-const randoms = (rng: Rng, n: number) => Array.from({ length: n }, () => rng.uniform(-1, 1));
-const f64 = (t: st.Tensor) => Float64Array.from(t.dataSync() as ArrayLike<number>);
 
 /** Row-major index of a 4-D position. */
 const at4 = (s: Dims, a: number, b: number, c: number, d: number) => ((a * s[1] + b) * s[2] + c) * s[3] + d;
@@ -124,18 +122,6 @@ function randomizeWeights(layer: Layer, rng: Rng): Float64Array[] {
   return vals;
 }
 
-/** Applies the layer to a float64 input of unknown batch size and runs it on `x`. */
-function runLayer(layer: Layer, x: Float64Array, xs: Dims): { y: Float64Array; shape: Dims; static: (number | null)[] } {
-  const v = T.tensor('float64', [null, ...xs.slice(1)], 'x');
-  const out = layer.apply(v) as st.Variable;
-  const f = st.fn([v], out);
-  const t = f.sync(st.tensor(x, { shape: xs, dtype: 'float64' })) as st.Tensor;
-  const res = { y: f64(t), shape: t.shape.slice(), static: out.type.shape.slice() };
-  t.dispose();
-  f.dispose();
-  return res;
-}
-
 /** The static output shape and parameter count of a layer applied to a placeholder of `shape`. */
 function shapeAndParams(layer: Layer, shape: (number | null)[]): { shape: (number | null)[]; params: number } {
   const out = layer.apply(T.tensor('float32', shape)) as st.Variable;
@@ -201,15 +187,6 @@ function checkLayerGrads(label: string, layer: Layer, xs: Dims, rng: Rng): void 
   });
   gradFn.dispose();
   costFn.dispose();
-}
-
-function expectError(fn: () => unknown, code: string, parts: string[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SymtensorError, `expected a SymtensorError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} should mention ${JSON.stringify(p)}`);
-    return true;
-  });
 }
 
 // ---- tests ----

@@ -2,31 +2,15 @@
 // gradients against float64 finite differences, dropout's statistics, configs and errors.
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
-import { CallContext } from '../../lib/models/layer';
 import {
   Activation, Dense, Dropout, Embedding, Flatten, GaussianDropout, GaussianNoise, Permute, Reshape, SpatialDropout2D,
 } from '../../lib/models/layers/core';
 import { catchError } from '../support/check';
 import { assertClose, checkGrad, f64, makeTensor, uniform } from '../support/fd';
+import { collectingContext, runOnce as run } from '../support/models';
 import { Rng } from '../support/reference';
 
 const { T } = st;
-
-/** A context that keeps what a training call adds. */
-function collectingContext(training: boolean) {
-  const updates: [st.SharedVariable, st.Variable][] = [];
-  const losses: st.Variable[] = [];
-  const ctx: CallContext = { training, addUpdate: (v, value) => updates.push([v, value]), addLoss: (l) => losses.push(l) };
-  return { ctx, updates, losses };
-}
-
-/** Runs a one-input graph once on a value. */
-function run(x: st.Variable, y: st.Variable, value: st.Tensor): st.Tensor {
-  const f = st.fn([x], y);
-  const out = f.sync(value);
-  f.dispose();
-  return out;
-}
 
 /**
  * d(sum(y · R))/d(weight) by st.grad against central differences of the same compiled cost,

@@ -3,26 +3,15 @@
 // the moving averages after compiled training steps, finite-difference gradients and configs.
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
-import { CallContext } from '../../lib/models/layer';
 import { BatchNormalization, LayerNormalization } from '../../lib/models/layers/normalization';
 import { catchError } from '../support/check';
 import { assertClose, checkGrad, f64, makeTensor, uniform } from '../support/fd';
+import { collectingContext, runOnce } from '../support/models';
 import { Rng } from '../support/reference';
 
 const { T } = st;
 
-function collectingContext(training: boolean) {
-  const updates: [st.SharedVariable, st.Variable][] = [];
-  const ctx: CallContext = { training, addUpdate: (v, value) => updates.push([v, value]), addLoss: () => {} };
-  return { ctx, updates };
-}
-
-function run(x: st.Variable, y: st.Variable, value: st.Tensor): Float64Array {
-  const f = st.fn([x], y);
-  const out = f64(f.sync(value));
-  f.dispose();
-  return out;
-}
+const run = (x: st.Variable, y: st.Variable, value: st.Tensor): Float64Array => f64(runOnce(x, y, value));
 
 /** The coordinates of flat index f in a row-major array of `shape`. */
 function coords(shape: number[], f: number): number[] {

@@ -3,7 +3,6 @@
 // finite-difference gradients, build-time errors and getConfig round trips.
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
-import { SymtensorError } from '../../lib/errors';
 import { Layer } from '../../lib/models/layer';
 import {
   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D,
@@ -11,13 +10,13 @@ import {
 } from '../../lib/models/layers/pooling';
 import { UpSampling2D, ZeroPadding2D } from '../../lib/models/layers/reshaping';
 import { assertClose, checkGrad, distinct } from '../support/fd';
+import { expectError } from '../support/check';
+import { randoms, runLayer, size } from '../support/models';
 import { Rng } from '../support/reference';
 
 const { T } = st;
 
 type Dims = number[];
-const size = (s: Dims) => s.reduce((a, b) => a * b, 1);
-const randoms = (rng: Rng, n: number) => Array.from({ length: n }, () => rng.uniform(-1, 1));
 
 /** Output size and leading pad of one axis of a pooling window (TensorFlow's rules, as Keras uses them). */
 function axisGeometry(n: number, k: number, s: number, padding: string): { out: number; pad: number } {
@@ -50,27 +49,7 @@ function pool2dRef(x: Float64Array, xs: Dims, max: boolean, k: Dims, s: Dims, pa
   return { y, shape };
 }
 
-function runLayer(layer: Layer, x: ArrayLike<number>, xs: Dims): { y: Float64Array; shape: Dims; static: (number | null)[] } {
-  const v = T.tensor('float64', [null, ...xs.slice(1)], 'x');
-  const out = layer.apply(v) as st.Variable;
-  const f = st.fn([v], out);
-  const t = f.sync(st.tensor(Float64Array.from(x), { shape: xs, dtype: 'float64' })) as st.Tensor;
-  const res = { y: Float64Array.from(t.dataSync() as ArrayLike<number>), shape: t.shape.slice(), static: out.type.shape.slice() };
-  t.dispose();
-  f.dispose();
-  return res;
-}
-
 const outShape = (layer: Layer, shape: (number | null)[]) => (layer.apply(T.tensor('float32', shape)) as st.Variable).type.shape.slice();
-
-function expectError(fn: () => unknown, code: string, parts: string[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof SymtensorError, `expected a SymtensorError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} should mention ${JSON.stringify(p)}`);
-    return true;
-  });
-}
 
 describe('models/layers/pooling: windowed pooling', () => {
   it('output shapes: default 2 with strides = poolSize, explicit strides, same padding, no weights', () => {

@@ -7,6 +7,7 @@ import {
   BinaryCrossentropy, CategoricalCrossentropy, CosineSimilarity, Huber, Loss, MeanSquaredError, SparseCategoricalCrossentropy, getLoss, losses,
   reduceLoss,
 } from '../../lib/models/losses';
+import { expectError } from '../support/check';
 import { Rng } from '../support/reference';
 import { assertClose, checkGrad, makeTensor } from '../support/fd';
 
@@ -95,18 +96,6 @@ const logSumExp = (xs: number[]) => {
   const m = Math.max(...xs);
   return m + Math.log(sum(xs.map((x) => Math.exp(x - m))));
 };
-
-function expectError(f: () => unknown, code: string, ...patterns: RegExp[]): void {
-  let caught: unknown = null;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof st.SymtensorError, `expected a SymtensorError, got ${String(caught)}`);
-  assert.equal((caught as st.SymtensorError).code, code);
-  for (const p of patterns) assert.match((caught as Error).message, p);
-}
 
 describe('models/losses: regression losses match their formulas', () => {
   const shapes = [[4, 3], [2, 3, 2], [5]];
@@ -333,21 +322,21 @@ describe('models/losses: reduceLoss and getLoss', () => {
   });
 
   it('unknown names, classes, options and reductions are errors that list what is valid', () => {
-    expectError(() => getLoss('meanSquaredErrr'), 'ERR_ST_ARG', /unknown loss "meanSquaredErrr"/, /meanSquaredError/, /sparseCategoricalCrossentropy/);
-    expectError(() => getLoss({ className: 'Nope' }), 'ERR_ST_ARG', /unknown loss class "Nope"/, /CategoricalHinge/);
-    expectError(() => getLoss({ className: 'Huber', config: { reduction: 'sum' } }), 'ERR_ST_ARG', /reduction "sum"/);
-    expectError(() => losses.huber({ delt: 2 } as never), 'ERR_ST_ARG', /unknown option "delt"/, /delta/);
-    expectError(() => losses.huber({ delta: -1 }), 'ERR_ST_ARG', /delta must be a positive number/);
-    expectError(() => losses.binaryCrossentropy({ labelSmoothing: 2 }), 'ERR_ST_ARG', /labelSmoothing must be in \[0, 1\]/);
-    expectError(() => getLoss(42 as never), 'ERR_ST_ARG', /expected a loss name/);
+    expectError(() => getLoss('meanSquaredErrr'), 'ERR_ST_ARG', [/unknown loss "meanSquaredErrr"/, /meanSquaredError/, /sparseCategoricalCrossentropy/]);
+    expectError(() => getLoss({ className: 'Nope' }), 'ERR_ST_ARG', [/unknown loss class "Nope"/, /CategoricalHinge/]);
+    expectError(() => getLoss({ className: 'Huber', config: { reduction: 'sum' } }), 'ERR_ST_ARG', [/reduction "sum"/]);
+    expectError(() => losses.huber({ delt: 2 } as never), 'ERR_ST_ARG', [/unknown option "delt"/, /delta/]);
+    expectError(() => losses.huber({ delta: -1 }), 'ERR_ST_ARG', [/delta must be a positive number/]);
+    expectError(() => losses.binaryCrossentropy({ labelSmoothing: 2 }), 'ERR_ST_ARG', [/labelSmoothing must be in \[0, 1\]/]);
+    expectError(() => getLoss(42 as never), 'ERR_ST_ARG', [/expected a loss name/]);
   });
 });
 
 describe('models/losses: shape errors at build time', () => {
   it('yTrue and yPred of different shapes name the loss and both shapes', () => {
     const t = T.tensor('float32', [null, 3], 'labels'), p = T.tensor('float32', [null, 4], 'probs');
-    expectError(() => losses.categoricalCrossentropy().call(t, p), 'ERR_ST_SHAPE', /categoricalCrossentropy/, /\[\?,3\]/, /\[\?,4\]/);
-    expectError(() => losses.mse().call(T.tensor('float32', [null, 2, 3]), T.tensor('float32', [null, 3])), 'ERR_ST_SHAPE', /meanSquaredError/, /\[\?,2,3\]/, /\[\?,3\]/);
+    expectError(() => losses.categoricalCrossentropy().call(t, p), 'ERR_ST_SHAPE', [/categoricalCrossentropy/, /\[\?,3\]/, /\[\?,4\]/]);
+    expectError(() => losses.mse().call(T.tensor('float32', [null, 2, 3]), T.tensor('float32', [null, 3])), 'ERR_ST_SHAPE', [/meanSquaredError/, /\[\?,2,3\]/, /\[\?,3\]/]);
   });
 
   it('a last axis of 1 on one side only is aligned as Keras does', () => {
@@ -358,13 +347,13 @@ describe('models/losses: shape errors at build time', () => {
 
   it('sparse labels must be [batch] or [batch, 1]; predictions must be float', () => {
     const p = T.tensor('float32', [null, 5], 'probs');
-    expectError(() => losses.sparseCategoricalCrossentropy().call(T.tensor('int32', [null, 5], 'labels'), p), 'ERR_ST_SHAPE', /sparseCategoricalCrossentropy/, /\[\?,5\]/);
-    expectError(() => losses.mse().call(T.tensor('float32', [null, 2]), T.tensor('int32', [null, 2], 'counts')), 'ERR_ST_DTYPE', /meanSquaredError/, /counts/);
+    expectError(() => losses.sparseCategoricalCrossentropy().call(T.tensor('int32', [null, 5], 'labels'), p), 'ERR_ST_SHAPE', [/sparseCategoricalCrossentropy/, /\[\?,5\]/]);
+    expectError(() => losses.mse().call(T.tensor('float32', [null, 2]), T.tensor('int32', [null, 2], 'counts')), 'ERR_ST_DTYPE', [/meanSquaredError/, /counts/]);
   });
 
   it("Theano's order (one-hot labels as yPred) is reported", () => {
     const labels = T.oneHot(T.ivector('k'), 4), p = T.softmax(T.matrix('z'));
-    expectError(() => losses.categoricalCrossentropy().call(p, labels), 'ERR_ST_ARG', /labels first/);
+    expectError(() => losses.categoricalCrossentropy().call(p, labels), 'ERR_ST_ARG', [/labels first/]);
   });
 });
 

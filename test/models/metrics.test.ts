@@ -7,6 +7,7 @@ import {
   AUC, BinaryAccuracy, CategoricalAccuracy, F1Score, FBetaScore, Mean, MeanMetricWrapper, MeanSquaredError, Metric, Precision, Recall,
   SparseCategoricalAccuracy, getMetric, metrics,
 } from '../../lib/models/metrics';
+import { expectError } from '../support/check';
 import { Rng } from '../support/reference';
 import { assertClose, makeTensor } from '../support/fd';
 
@@ -51,18 +52,6 @@ function resultOf(m: Metric): number[] {
   const v = Array.from(out.dataSync() as ArrayLike<number>);
   f.dispose();
   return v;
-}
-
-function expectError(f: () => unknown, code: string, ...patterns: RegExp[]): void {
-  let caught: unknown = null;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof st.SymtensorError, `expected a SymtensorError, got ${String(caught)}`);
-  assert.equal((caught as st.SymtensorError).code, code);
-  for (const p of patterns) assert.match((caught as Error).message, p);
 }
 
 const rows = (xs: number[], n: number) => Array.from({ length: xs.length / n }, (_, i) => xs.slice(i * n, (i + 1) * n));
@@ -331,7 +320,7 @@ describe('models/metrics: F-scores', () => {
     assertClose(feed(new FBetaScore({ beta: 2, average: 'macro' }), batches, shape), fbeta(null, 2, 'macro'), 'f2', 1e-5);
     const lazy = new F1Score();
     assert.equal(lazy.variables().length, 0);
-    expectError(() => lazy.result(), 'ERR_ST_ARG', /f1_score/, /updateState/);
+    expectError(() => lazy.result(), 'ERR_ST_ARG', [/f1_score/, /updateState/]);
     assert.equal(new F1Score({ numClasses: 3 }).variables().length, 4);
     assert.equal(new F1Score({ average: 'micro' }).variables().length, 0);
   });
@@ -397,20 +386,20 @@ describe('models/metrics: getMetric', () => {
   });
 
   it('unknown names and bad options are errors that list what is valid', () => {
-    expectError(() => getMetric('accuracyy'), 'ERR_ST_ARG', /unknown metric "accuracyy"/, /accuracy/, /precision/, /auc/, /categoricalCrossentropy/);
-    expectError(() => getMetric({ className: 'Nope' }), 'ERR_ST_ARG', /unknown metric class "Nope"/, /Precision/);
-    expectError(() => getMetric(3 as never), 'ERR_ST_ARG', /expected a metric name/);
-    expectError(() => new AUC({ curve: 'XY' as never }), 'ERR_ST_ARG', /curve must be 'ROC' or 'PR'/);
-    expectError(() => new Precision({ thresholds: [0.5, 1.5] }), 'ERR_ST_ARG', /thresholds must be/);
-    expectError(() => new F1Score({ average: 'mean' as never }), 'ERR_ST_ARG', /average must be/);
-    expectError(() => metrics.topKCategoricalAccuracy({ k: 0 }), 'ERR_ST_ARG', /k must be a positive integer/);
-    expectError(() => new BinaryAccuracy({ treshold: 0.5 } as never), 'ERR_ST_ARG', /unknown option "treshold"/, /threshold/);
+    expectError(() => getMetric('accuracyy'), 'ERR_ST_ARG', [/unknown metric "accuracyy"/, /accuracy/, /precision/, /auc/, /categoricalCrossentropy/]);
+    expectError(() => getMetric({ className: 'Nope' }), 'ERR_ST_ARG', [/unknown metric class "Nope"/, /Precision/]);
+    expectError(() => getMetric(3 as never), 'ERR_ST_ARG', [/expected a metric name/]);
+    expectError(() => new AUC({ curve: 'XY' as never }), 'ERR_ST_ARG', [/curve must be 'ROC' or 'PR'/]);
+    expectError(() => new Precision({ thresholds: [0.5, 1.5] }), 'ERR_ST_ARG', [/thresholds must be/]);
+    expectError(() => new F1Score({ average: 'mean' as never }), 'ERR_ST_ARG', [/average must be/]);
+    expectError(() => metrics.topKCategoricalAccuracy({ k: 0 }), 'ERR_ST_ARG', [/k must be a positive integer/]);
+    expectError(() => new BinaryAccuracy({ treshold: 0.5 } as never), 'ERR_ST_ARG', [/unknown option "treshold"/, /threshold/]);
   });
 
   it('shape errors name the metric and both shapes', () => {
     const m = new CategoricalAccuracy();
-    expectError(() => m.updateState(T.tensor('float32', [null, 3]), T.tensor('float32', [null, 4])), 'ERR_ST_SHAPE', /categorical_accuracy/, /\[\?,3\]/, /\[\?,4\]/);
+    expectError(() => m.updateState(T.tensor('float32', [null, 3]), T.tensor('float32', [null, 4])), 'ERR_ST_SHAPE', [/categorical_accuracy/, /\[\?,3\]/, /\[\?,4\]/]);
     const f1 = new F1Score({ numClasses: 3 });
-    expectError(() => f1.updateState(T.tensor('float32', [null, 4]), T.tensor('float32', [null, 4])), 'ERR_ST_SHAPE', /built for 3 classes/);
+    expectError(() => f1.updateState(T.tensor('float32', [null, 4]), T.tensor('float32', [null, 4])), 'ERR_ST_SHAPE', [/built for 3 classes/]);
   });
 });

@@ -244,6 +244,11 @@ describe('models: saving', () => {
       await other.saveWeights(file);
       const before = m.getWeights().map((t) => Array.from(t.dataSync()));
       await assert.rejects(m.loadWeights(file), /does not match|is \[4, 2\]/);
+      // a saved model whose weights file belongs to another model
+      const md = path.join(dir, 'm');
+      await m.save(md);
+      fs.copyFileSync(file, path.join(md, 'weights.safetensors'));
+      await assert.rejects(st.loadModel(md), /the saved config and weights disagree|\[4, 2\]/);
       assert.deepEqual(
         m.getWeights().map((t) => Array.from(t.dataSync())),
         before,
@@ -270,6 +275,36 @@ describe('models: bad input', () => {
     const labels = st.tensor([0, 2, 3, 1], { dtype: 'int32' });
     await assert.rejects(m.fit(st.zeros([4, 4]), labels, { verbose: 0 }), (e: st.SymtensorError) => e.code === 'ERR_ST_VALUE' && /label 3 of sample 2 for output 'probs'/.test(e.message));
     await assert.rejects(m.evaluate(st.zeros([4, 4]), st.tensor([0, -1, 0, 0], { dtype: 'int32' })), /label -1 of sample 1/);
+  });
+
+  it('compile before the input shape is known', () => {
+    const u = new st.Sequential([st.layers.dense({ units: 2 })]);
+    assert.throws(() => u.compile({ optimizer: 'sgd', loss: 'mse' }), /input shape is unknown/);
+  });
+
+  it('an unknown optimizer, loss or metric name lists the valid ones', () => {
+    const u = new st.Sequential([st.layers.input({ shape: [2] }), st.layers.dense({ units: 2 })]);
+    assert.throws(() => u.compile({ optimizer: 'adamm', loss: 'mse' }), /adam/);
+    assert.throws(() => u.compile({ optimizer: 'adam', loss: 'meanSquaredEror' }), /meanSquaredError/);
+    assert.throws(() => u.compile({ optimizer: 'adam', loss: 'mse', metrics: ['acuracy'] }), /accuracy/);
+  });
+
+  it('terminateOnNaN stops fit at the batch whose loss is NaN', async () => {
+    const u = new st.Sequential([st.layers.input({ shape: [2] }), st.layers.dense({ units: 1 })]);
+    u.compile({ optimizer: 'sgd', loss: 'mse' });
+    const x = new Float32Array(40).fill(1);
+    x[2 * 13] = NaN; // sample 13: batch 3 with batchSize 4
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+    let batches = 0;
+    try {
+      await u.fit(st.tensor(x, { shape: [20, 2] }), st.zeros([20, 1]), { epochs: 3, batchSize: 4, shuffle: false, verbose: 0, callbacks: [st.callbacks.terminateOnNaN(), { onBatchEnd: () => void batches++ }] });
+    } finally {
+      console.log = log;
+    }
+    assert.equal(batches, 4);
+    assert.ok(lines.some((l) => /Batch 3\b.*Invalid loss, terminating training/.test(l)), lines.join('\n'));
   });
 
   it('fit before compile', async () => {

@@ -6,23 +6,11 @@ import {
   Adadelta, Adagrad, Adam, AdamW, Adamax, Lion, Nadam, Optimizer, RMSprop, SGD, getOptimizer, optimizers,
 } from '../../lib/models/optimizers';
 import { ExponentialDecay, PiecewiseConstantDecay } from '../../lib/models/schedules';
+import { expectError } from '../support/check';
 
 const { T } = st;
 type Tensor = st.Tensor;
 type Float = 'float32' | 'float64';
-
-function expectError(f: () => unknown, code: string, parts: string[]): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught, `expected a ${code} error, nothing was thrown`);
-  assert.ok(caught instanceof st.SymtensorError, `expected a SymtensorError, got ${String(caught)}`);
-  assert.equal(caught.code, code, `code of: ${caught.message}`);
-  for (const p of parts) assert.ok(caught.message.includes(p), `message ${JSON.stringify(caught.message)} should include ${JSON.stringify(p)}`);
-}
 
 const values = (v: st.SharedVariable): number[] => {
   const t = v.get();

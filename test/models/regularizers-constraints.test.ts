@@ -5,10 +5,10 @@ import * as st from '../../lib/index';
 import { Constraint, MaxNorm, constraints, getConstraint } from '../../lib/models/constraints';
 import { L1L2, L2, Regularizer, getRegularizer, regularizers } from '../../lib/models/regularizers';
 import { expectError } from '../support/check';
+import { f64 as values } from '../support/fd';
+import { size as prod } from '../support/models';
 
 const { T } = st;
-const values = (t: st.Tensor) => Float64Array.from(t.dataSync() as ArrayLike<number>);
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Deterministic test data with both signs, some zeros and a spread of magnitudes. */
 function sample(n: number, salt: number): Float64Array {

@@ -6,22 +6,10 @@ import * as st from '../../lib/index';
 import {
   CosineDecay, ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay, PolynomialDecay, scheduleFromConfig, schedules,
 } from '../../lib/models/schedules';
+import { expectError } from '../support/check';
 
 const { T } = st;
 type Tensor = st.Tensor;
-
-function expectError(f: () => unknown, code: string, parts: string[]): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught, `expected a ${code} error, nothing was thrown`);
-  assert.ok(caught instanceof st.SymtensorError, `expected a SymtensorError, got ${String(caught)}`);
-  assert.equal(caught.code, code, `code of: ${caught.message}`);
-  for (const p of parts) assert.ok(caught.message.includes(p), `message ${JSON.stringify(caught.message)} should include ${JSON.stringify(p)}`);
-}
 
 const near = (got: number, exp: number, what: string, tol: number) =>
   assert.ok(Math.abs(got - exp) <= tol * Math.max(Math.abs(exp), 1e-3), `${what}: got ${got}, expected ${exp}`);

@@ -69,7 +69,7 @@ export const EXPORT_KIND: Record<string, ExportKind> = {
   metrics: 'models', callbacks: 'models', initializers: 'models', regularizers: 'models', constraints: 'models',
   activations: 'models', saveSafetensors: 'models', loadSafetensors: 'models', encodeSafetensors: 'models',
   decodeSafetensors: 'models',
-  data: 'data',
+  data: 'data', datasets: 'data',
 };
 
 /** T's second names (Theano's, mostly) -> the T function each is, the very same function object. */

@@ -11,20 +11,12 @@ import { Constraint, getConstraint } from '../constraints';
 import { Initializer, getInitializer } from '../initializers';
 import { CallContext, Layer, LayerArgs, Shape, registerLayer, single } from '../layer';
 import { Regularizer, getRegularizer } from '../regularizers';
+import { ConstraintId, InitializerId, RegularizerId, configOrNull as serialize } from './core';
 
 // ---- option types shared by the convolution, pooling and reshaping layers ----
 
-/** A saved object: Keras's class name and its options. */
-export interface ObjectConfig {
-  className: string;
-  config?: Record<string, unknown>;
-}
-/** An initializer by name ('glorotUniform', 'zeros' …), object, or config. */
-export type InitializerId = string | Initializer | ObjectConfig;
-/** A regularizer by name ('l2' …), object, or config; null for none. */
-export type RegularizerId = string | Regularizer | ObjectConfig | null;
-/** A constraint by name ('nonNeg' …), object, or config; null for none. */
-export type ConstraintId = string | Constraint | ObjectConfig | null;
+/** Initializers, regularizers and constraints by name, object or config (as the core layers take them). */
+export type { ConstraintId, InitializerId, RegularizerId };
 /** An activation by name ('relu' …) or function; null for linear. */
 export type ActivationId = string | ActivationFn | null;
 /** Keras's data_format; only channels-last layouts are implemented. */
@@ -58,11 +50,6 @@ export function checkDataFormat(layer: string, v: unknown): DataFormat {
 export function expectRank(layer: string, shape: Shape, rank: number, layout: string): void {
   if (!Array.isArray(shape) || shape.length !== rank || Array.isArray(shape[0]))
     throw shapeError(layer, `expects an input of rank ${rank} ${layout}, got ${Array.isArray(shape) && !Array.isArray(shape[0]) ? `shape ${fmtShape(shape)} (rank ${shape.length})` : fmtValue(shape)}`);
-}
-
-/** @internal The config form of an optional initializer/regularizer/constraint. */
-export function serialize(o: { getConfig(): unknown } | null): unknown {
-  return o ? o.getConfig() : null;
 }
 
 /**

@@ -13,15 +13,16 @@ import { ActivationFn, activationName, getActivation } from '../activations';
 import { Constraint, getConstraint } from '../constraints';
 import { Initializer, getInitializer } from '../initializers';
 import { CallContext, Layer, LayerArgs, Shape, registerLayer, single } from '../layer';
+import { ClassConfig, boolValue, checkOptions } from '../options';
 import { Regularizer, getRegularizer } from '../regularizers';
 import { nextSeed, optionalSeed } from '../seed';
 
 // ---- helpers shared by the layer files ----
 
 /** An initializer, regularizer or constraint as a layer option: a name, an object or a config. */
-export type InitializerId = string | Initializer | { className: string; config?: Record<string, unknown> };
-export type RegularizerId = string | Regularizer | { className: string; config?: Record<string, unknown> } | null;
-export type ConstraintId = string | Constraint | { className: string; config?: Record<string, unknown> } | null;
+export type InitializerId = string | Initializer | ClassConfig;
+export type RegularizerId = string | Regularizer | ClassConfig | null;
+export type ConstraintId = string | Constraint | ClassConfig | null;
 
 const BASE_OPTIONS = ['name', 'trainable', 'inputShape', 'batchSize', 'dtype'];
 
@@ -30,13 +31,7 @@ const BASE_OPTIONS = ['name', 'trainable', 'inputShape', 'batchSize', 'dtype'];
  * ignored silently), listing the valid ones.
  */
 export function checkLayerOptions(cls: string, args: unknown, own: string[]): Record<string, unknown> {
-  if (args === undefined) return {};
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) throw argError(cls, `options must be an object, got ${fmtValue(args)}`);
-  const valid = [...own, ...BASE_OPTIONS];
-  for (const k of Object.keys(args)) {
-    if (!valid.includes(k)) throw argError(cls, `unknown option ${JSON.stringify(k)}; valid options: ${valid.join(', ')}`);
-  }
-  return args as Record<string, unknown>;
+  return checkOptions(cls, args, [...own, ...BASE_OPTIONS], { nullIsEmpty: false });
 }
 
 /** @internal A positive integer option. */
@@ -47,9 +42,7 @@ export function positiveInt(cls: string, what: string, v: unknown): number {
 
 /** @internal A boolean option with its default. */
 export function boolOption(cls: string, what: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw argError(cls, `${what} must be true or false, got ${fmtValue(v)}`);
-  return v;
+  return v === undefined ? fallback : boolValue(cls, what, v);
 }
 
 /**
@@ -67,8 +60,10 @@ export function numberOption(cls: string, what: string, v: unknown, fallback: nu
 
 /** @internal Config forms (JSON) of weight options. */
 export const initializerConfig = (i: Initializer) => i.getConfig();
-export const regularizerConfig = (r: Regularizer | null) => (r ? r.getConfig() : null);
-export const constraintConfig = (c: Constraint | null) => (c ? c.getConfig() : null);
+/** @internal The config form of an optional regularizer or constraint (null for none). */
+export const configOrNull = <C>(o: { getConfig(): C } | null): C | null => (o ? o.getConfig() : null);
+export const regularizerConfig = (r: Regularizer | null) => configOrNull(r);
+export const constraintConfig = (c: Constraint | null) => configOrNull(c);
 /** @internal A regularizer or constraint option, null when absent. */
 export const optRegularizer = (id: unknown) => (id === undefined || id === null ? null : getRegularizer(id as Exclude<RegularizerId, null>));
 export const optConstraint = (id: unknown) => (id === undefined || id === null ? null : getConstraint(id as Exclude<ConstraintId, null>));

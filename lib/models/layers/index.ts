@@ -1,6 +1,6 @@
 // st.layers: every built-in layer as a camelCase factory and as its class, plus the base class
 // and registry for custom layers.
-import { argError } from '../../errors';
+import { argError, fmtValue } from '../../errors';
 import { InputLayer } from '../functional';
 import type { Shape } from '../layer';
 import type { DType } from '../../dtype';
@@ -28,6 +28,6 @@ export { InputLayer } from '../functional';
  * (For functional models use `st.input()`, which returns the placeholder to apply layers to.)
  */
 export function input(args: { shape: Shape; batchSize?: number; dtype?: DType; name?: string }): InputLayer {
-  if (args === null || typeof args !== 'object' || !Array.isArray(args.shape)) throw argError('layers.input', `expects { shape: [...] }, got ${JSON.stringify(args)}`);
+  if (args === null || typeof args !== 'object' || !Array.isArray(args.shape)) throw argError('layers.input', `expects { shape: [...] }, got ${fmtValue(args)}`);
   return new InputLayer({ shape: args.shape, batchSize: args.batchSize, inputDtype: args.dtype, name: args.name });
 }

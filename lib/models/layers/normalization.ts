@@ -70,6 +70,19 @@ class Affine {
   }
 }
 
+/** The base of both layers: the getters of gamma and beta, which each subclass's Affine holds. */
+abstract class AffineNormalization extends Layer {
+  protected abstract readonly affine: Affine;
+  /** The learned scale (null when scale is false). */
+  get gamma(): SharedVariable | null {
+    return this.affine.gamma;
+  }
+  /** The learned offset (null when center is false). */
+  get beta(): SharedVariable | null {
+    return this.affine.beta;
+  }
+}
+
 /** (x - mean) / sqrt(variance + epsilon) · gamma + beta, with every statistic broadcast by `widen`. */
 function normalize(x: Variable, mean: Variable, variance: Variable, epsilon: number, affine: Affine, widen: (p: Variable) => Variable): Variable {
   let inv = T.rsqrt(T.add(variance, epsilon));
@@ -114,13 +127,13 @@ export interface BatchNormalizationArgs extends LayerArgs, AffineArgs {
  * trainable; moving_mean and moving_variance are not.
  * @example new BatchNormalization({ momentum: 0.9 }) // 4·C parameters, 2·C of them non-trainable
  */
-export class BatchNormalization extends Layer {
+export class BatchNormalization extends AffineNormalization {
   readonly axis: number;
   readonly momentum: number;
   readonly epsilon: number;
   readonly movingMeanInitializer: Initializer;
   readonly movingVarianceInitializer: Initializer;
-  private readonly affine: Affine;
+  protected readonly affine: Affine;
   movingMean!: SharedVariable;
   movingVariance!: SharedVariable;
   /** The input rank the layer was built for. */
@@ -136,13 +149,6 @@ export class BatchNormalization extends Layer {
     this.movingMeanInitializer = getInitializer((o.movingMeanInitializer ?? 'zeros') as InitializerId);
     this.movingVarianceInitializer = getInitializer((o.movingVarianceInitializer ?? 'ones') as InitializerId);
     this.affine = new Affine(this.name, o);
-  }
-
-  get gamma(): SharedVariable | null {
-    return this.affine.gamma;
-  }
-  get beta(): SharedVariable | null {
-    return this.affine.beta;
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -210,10 +216,10 @@ export interface LayerNormalizationArgs extends LayerArgs, AffineArgs {
  * in training and at inference.
  * @example new LayerNormalization({ axis: -1 })
  */
-export class LayerNormalization extends Layer {
+export class LayerNormalization extends AffineNormalization {
   readonly axis: number | number[];
   readonly epsilon: number;
-  private readonly affine: Affine;
+  protected readonly affine: Affine;
   /** The axes (non-negative, as given) for the input rank the layer was built for. */
   private axes: number[] = [];
   private rank = 0;
@@ -229,13 +235,6 @@ export class LayerNormalization extends Layer {
     this.axis = Array.isArray(axis) ? (axis as number[]).slice() : (axis as number);
     this.epsilon = numberOption(this.name, 'epsilon', o.epsilon, 1e-3, 0);
     this.affine = new Affine(this.name, o);
-  }
-
-  get gamma(): SharedVariable | null {
-    return this.affine.gamma;
-  }
-  get beta(): SharedVariable | null {
-    return this.affine.beta;
   }
 
   override build(inputShape: Shape | Shape[]): void {
