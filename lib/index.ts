@@ -54,7 +54,9 @@ export type { ShapeArg } from './graph/random';
 export { fn } from './compile/function';
 import './compile/eval';
 export type { EvalInputs } from './compile/eval';
-export type { CompiledFunction, FnOptions, ProfileEntry, ArgValue } from './compile/function';
+export type { CompiledFunction, FnOptions, ProfileEntry, ArgValue, ArgData, ArgsOf, TensorsOf } from './compile/function';
+export type { UpdatePair } from './compile/function-graph';
+export type { TypedArrayOf, ItemOf } from './tensor/tensor';
 import type { CompiledFunction } from './compile/function';
 import { debugprintGraph, toDotGraph } from './compile/print';
 

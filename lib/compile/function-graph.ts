@@ -14,9 +14,16 @@ import { PHASES, allRewrites } from './rewrites';
 /** What an update or a given may be: an expression, an eager tensor or a number. */
 export type ValueLike = Variable | Tensor | number;
 
+/**
+ * One update: [sharedVariable, newValue].  A plain array (what `params.map((p, i) => [p, …])`
+ * infers to) is accepted too; that it holds exactly a shared variable and a value is checked when
+ * the function is built.
+ */
+export type UpdatePair = readonly [SharedVariable, ValueLike] | readonly ValueLike[];
+
 export interface GraphOptions {
   /** [shared, newValue] pairs applied after the outputs are computed, all from the old values. */
-  updates?: Iterable<readonly [SharedVariable, ValueLike]>;
+  updates?: Iterable<UpdatePair>;
   /** Variables replaced by other expressions (or values) before compiling. */
   givens?: Iterable<readonly [Variable, ValueLike]>;
   /** 'raise' (default): an input the outputs do not use is an error. */
@@ -63,7 +70,7 @@ function iterate<T>(op: string, name: string, list: Iterable<T>): Iterable<T> {
   return list;
 }
 
-function checkUpdates(op: string, list: Iterable<readonly [SharedVariable, ValueLike]>): [SharedVariable, Variable][] {
+function checkUpdates(op: string, list: Iterable<UpdatePair>): [SharedVariable, Variable][] {
   const updates: [SharedVariable, Variable][] = [];
   const seen = new Set<SharedVariable>();
   for (const pair of iterate(op, 'updates', list)) {

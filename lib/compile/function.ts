@@ -8,9 +8,8 @@ import { castWith } from '../tensor/elementwise';
 import { eager } from '../tensor/emitter';
 import { Tensor } from '../tensor/tensor';
 import { FunctionGraph } from '../graph/fgraph';
-import { SharedVariable } from '../graph/shared';
 import { Variable } from '../graph/variable';
-import { BuiltGraph, GraphOptions, ValueLike, buildFunctionGraph } from './function-graph';
+import { BuiltGraph, GraphOptions, UpdatePair, buildFunctionGraph } from './function-graph';
 import { ProgramCache, Compiled } from './programs';
 import { ProgramDesc } from './lower';
 import { ProfileEntry, debugLevel, profileAtExit } from './debug';
@@ -18,8 +17,11 @@ import { ProfileEntry, debugLevel, profileAtExit } from './debug';
 export type { ProfileEntry } from './debug';
 
 export interface FnOptions extends GraphOptions {
-  /** [shared, newValue] pairs applied after the outputs are computed, all from the old values. */
-  updates?: Iterable<readonly [SharedVariable, ValueLike]>;
+  /**
+   * [shared, newValue] pairs applied after the outputs are computed, all from the old values: an
+   * array (or Map) of pairs, e.g. `params.map((p, i) => [p, p.sub(grads[i].mul(lr))])`.
+   */
+  updates?: Iterable<UpdatePair>;
   /** Accept inputs of a wider dtype than declared (float64 for float32 …) and convert them. */
   allowInputDowncast?: boolean;
   name?: string;
@@ -27,13 +29,25 @@ export interface FnOptions extends GraphOptions {
   profile?: boolean;
 }
 
-/** What a compiled function takes for each input: a tensor, or data a tensor can be made from. */
-export type ArgValue = Tensor | number | boolean | ArrayLike<unknown> | unknown[];
+/** Data a tensor can be made from: numbers or booleans, nested arrays of them, typed arrays. */
+export type ArgData = number | boolean | ArrayBufferView | readonly ArgData[];
 
-/** A compiled function: `await f(...)` runs off the event loop, `f.sync(...)` inline. */
-export interface CompiledFunction<R = Tensor | Tensor[]> {
-  (...args: ArgValue[]): Promise<R>;
-  sync(...args: ArgValue[]): R;
+/** What a compiled function takes for each input: a tensor, or data a tensor can be made from. */
+export type ArgValue = Tensor | ArgData;
+
+/** One ArgValue per input variable: the argument list of a function compiled from `inputs`. */
+export type ArgsOf<I extends readonly Variable[]> = { -readonly [K in keyof I]: ArgValue };
+
+/** One Tensor per output variable: `[a, b]` gives `[Tensor, Tensor]`, a `Variable[]` gives `Tensor[]`. */
+export type TensorsOf<O extends readonly Variable[]> = { -readonly [K in keyof O]: Tensor };
+
+/**
+ * A compiled function: `await f(...)` runs off the event loop, `f.sync(...)` inline.  `R` is what
+ * a call gives (a Tensor, or a tuple of Tensors), `A` its arguments (one per input).
+ */
+export interface CompiledFunction<R = Tensor | Tensor[], A extends readonly ArgValue[] = ArgValue[]> {
+  (...args: A): Promise<R>;
+  sync(...args: A): R;
   readonly name: string;
   /** The optimized graph. */
   readonly graph: FunctionGraph;
@@ -49,7 +63,7 @@ export interface CompiledFunction<R = Tensor | Tensor[]> {
 const LOSSLESS: Record<DType, DType[]> = { bool: [], int32: ['bool'], float32: ['bool'], float64: ['bool', 'int32', 'float32'] };
 
 /** Converts call arguments to tensors of the inputs' dtypes, checking count, dtype and static dims. */
-function argumentConverter(name: string, inputs: Variable[], allowDowncast: boolean): (args: ArgValue[]) => Tensor[] {
+function argumentConverter(name: string, inputs: readonly Variable[], allowDowncast: boolean): (args: ArgValue[]) => Tensor[] {
   const labels = inputs.map((v, i) => `input ${i} (${v.describe()})`);
   return (args) => {
     if (args.length !== inputs.length)
@@ -85,15 +99,17 @@ function argumentConverter(name: string, inputs: Variable[], allowDowncast: bool
 
 /**
  * Compiles outputs (and updates) of the symbolic inputs into a callable: one native program per
- * set of input shapes.  One output gives a Tensor, an array of outputs an array of Tensors.
+ * set of input shapes.  One output gives a Tensor, an array of outputs a tuple of Tensors (one
+ * per output, so `const [a, b] = f.sync(x)` needs no cast); the call takes one argument per input.
  * @example const train = st.fn([X, y], cost, { updates: [[w, w.sub(gw.mul(0.1))]] });
+ * @example const [loss, acc] = await st.fn([X, y], [cost, accuracy])(xb, yb);
  */
-export function fn(inputs: Variable[], outputs: Variable, opts?: FnOptions): CompiledFunction<Tensor>;
-export function fn(inputs: Variable[], outputs: Variable[], opts?: FnOptions): CompiledFunction<Tensor[]>;
-export function fn(inputs: Variable[], outputs: Variable | Variable[], opts?: FnOptions): CompiledFunction;
-export function fn(inputs: Variable[], outputs: Variable | Variable[], opts: FnOptions = {}): CompiledFunction {
+export function fn<const I extends readonly Variable[]>(inputs: I, outputs: Variable, opts?: FnOptions): CompiledFunction<Tensor, ArgsOf<I>>;
+export function fn<const I extends readonly Variable[], const O extends readonly Variable[]>(inputs: I, outputs: O, opts?: FnOptions): CompiledFunction<TensorsOf<O>, ArgsOf<I>>;
+export function fn(inputs: readonly Variable[], outputs: Variable | readonly Variable[], opts?: FnOptions): CompiledFunction;
+export function fn(inputs: readonly Variable[], outputs: Variable | readonly Variable[], opts: FnOptions = {}): CompiledFunction {
   const name = opts.name ?? 'fn';
-  const built: BuiltGraph = buildFunctionGraph(opts.name ? `fn ${opts.name}` : 'fn', inputs, Array.isArray(outputs) ? outputs : [outputs], opts);
+  const built: BuiltGraph = buildFunctionGraph(opts.name ? `fn ${opts.name}` : 'fn', inputs as Variable[], Array.isArray(outputs) ? (outputs as Variable[]) : [outputs as Variable], opts);
   const programs = new ProgramCache(name, built, !!opts.profile);
   const convert = argumentConverter(name, inputs, !!opts.allowInputDowncast);
   const { sharedVars } = built;

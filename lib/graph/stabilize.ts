@@ -1,10 +1,14 @@
 // Stabilization: forms that overflow or lose precision replaced by equivalent stable ones.  The
 // rules live in the graph layer because grad() differentiates the stable form (so gradients are
-// stable too); the compiler runs the same rules as its 'stabilize' phase.
+// stable too); the compiler runs the same rules as its 'stabilize' phase.  The first three
+// recognize formulas users write by hand (the logistic function, softplus, softmax) as the ops
+// they compute, so the log rules below reach them too.
+import { isFloat } from '../dtype';
 import { Softmax } from './ops/nn';
 import { CrossEntropySoftmax, labelsFit } from './ops/loss';
 import { ew } from './ops/elemwise';
 import { Reduce } from './ops/reduce';
+import { cast } from './ops/helpers';
 import { Variable, applyOp1 } from './variable';
 import { Rewrite, fits, localRewrite } from './rewrite';
 import { rebuild, toposort } from './traverse';
@@ -15,6 +19,97 @@ function keepShape(v: Variable, c: Variable): Variable {
   if (c.ndim <= v.ndim && c.dtype === v.dtype) return v;
   return ew('add', [v, ew('mul', [c, 0])]);
 }
+
+/** The x of `x + 1` or `1 + x` (1 a one-element constant of any dtype), with the 1; else null. */
+function onePlus(v: Variable): [Variable, Variable] | null {
+  if (ewName(v) !== 'add') return null;
+  const [a, b] = v.owner!.inputs;
+  return scalarValue(b) === 1 ? [a, b] : scalarValue(a) === 1 ? [b, a] : null;
+}
+
+/** The x of exp(x), else null. */
+function expArg(v: Variable): Variable | null {
+  return ewName(v) === 'exp' ? v.owner!.inputs[0] : null;
+}
+
+/** z when w is -z written as neg(z), z * -1 or -1 * z (with w's type); else null. */
+function negated(w: Variable): Variable | null {
+  const name = ewName(w);
+  if (name === 'neg') return w.owner!.inputs[0];
+  if (name !== 'mul') return null;
+  const [a, b] = w.owner!.inputs;
+  const z = scalarValue(b) === -1 ? a : scalarValue(a) === -1 ? b : null;
+  return z && z.dtype === w.dtype && z.ndim === w.ndim ? z : null;
+}
+
+/** True when a and b are the same variable or the same elementwise op of the same inputs. */
+function sameExpr(a: Variable, b: Variable): boolean {
+  if (a === b) return true;
+  const p = a.owner, q = b.owner;
+  return !!p && !!q && ewName(p) !== null && p.op.key() === q.op.key() && p.inputs.length === q.inputs.length && p.inputs.every((v, i) => v === q.inputs[i]);
+}
+
+/** op(x) computed in `like`'s float dtype, broadcast (v + 0·c) like each constant it replaced. */
+function floatOp(name: 'sigmoid' | 'softplus', x: Variable, like: Variable, consts: Variable[]): Variable | null {
+  if (!isFloat(like.dtype)) return null;
+  return consts.reduce((v, c) => keepShape(v, c), ew(name, [cast(x, like.dtype)]));
+}
+
+/**
+ * The logistic function written out -> sigmoid: 1 / (1 + exp(-z)), reciprocal(1 + exp(-z)) and
+ * exp(z) / (1 + exp(z)) -> sigmoid(z); 1 / (1 + exp(w)) for any other w -> sigmoid(-w).  Either
+ * operand order of the +, -z as neg(z) or z * -1.
+ */
+export const recognizeSigmoid = localRewrite({
+  name: 'recognizeSigmoid',
+  fn(node) {
+    const name = ewName(node);
+    const den = name === 'div' ? node.inputs[1] : name === 'reciprocal' ? node.inputs[0] : null;
+    const sum = den && onePlus(den);
+    const w = sum && expArg(sum[0]);
+    if (!sum || !w) return null;
+    const out = node.outputs[0];
+    const num = name === 'div' ? node.inputs[0] : null; // null: reciprocal
+    if (!num || scalarValue(num) === 1) return floatOp('sigmoid', negated(w) ?? ew('neg', [w]), out, num ? [num, sum[1]] : [sum[1]]);
+    return expArg(num) && sameExpr(num, sum[0]) ? floatOp('sigmoid', w, out, [sum[1]]) : null;
+  },
+});
+
+/** log(1 + exp(z)) (either order) and log1p(exp(z)) -> softplus(z) */
+export const recognizeSoftplus = localRewrite({
+  name: 'recognizeSoftplus',
+  fn(node) {
+    const name = ewName(node);
+    if (name === 'log1p') {
+      const z = expArg(node.inputs[0]);
+      return z && floatOp('softplus', z, node.outputs[0], []);
+    }
+    if (name !== 'log') return null;
+    const sum = onePlus(node.inputs[0]);
+    const z = sum && expArg(sum[0]);
+    return z && floatOp('softplus', z, node.outputs[0], [sum[1]]);
+  },
+});
+
+/**
+ * exp(x) / sum(exp(x), axis, true) -> softmax(x, axis), for one axis; without keepDims only for
+ * axis 0, the one axis whose removal still broadcasts back into place.
+ */
+export const recognizeSoftmax = localRewrite({
+  name: 'recognizeSoftmax',
+  fn(node) {
+    if (ewName(node) !== 'div') return null;
+    const [e, s] = node.inputs;
+    const x = expArg(e);
+    const red = s.owner;
+    if (!x || !red || !(red.op instanceof Reduce) || red.op.rop !== 'sum' || red.op.axes.length !== 1) return null;
+    const axis = red.op.axes[0];
+    if (!sameExpr(red.inputs[0], e) || (!red.op.keepDims && axis !== 0)) return null;
+    const out = node.outputs[0];
+    if (!isFloat(out.dtype) || e.dtype !== out.dtype) return null;
+    return applyOp1(new Softmax(false, axis), [cast(x, out.dtype)]);
+  },
+});
 
 /** log(softmax(x)) -> logSoftmax(x) */
 export const logSoftmax = localRewrite({
@@ -80,7 +175,7 @@ export const softmaxCrossEntropy = localRewrite({
 });
 
 /** The stabilization rules, in the order they are tried. */
-export const stabilizeRules: Rewrite[] = [logSoftmax, logSigmoid, log1mSigmoid, log1p, softmaxCrossEntropy];
+export const stabilizeRules: Rewrite[] = [recognizeSigmoid, recognizeSoftplus, recognizeSoftmax, logSoftmax, logSigmoid, log1mSigmoid, log1p, softmaxCrossEntropy];
 
 /** The stable form of an expression (no FunctionGraph needed): what grad() differentiates. */
 export function stabilize(root: Variable): Variable {

@@ -24,16 +24,39 @@ interface Storage {
 /** Anything an op takes where a tensor is expected: numbers become scalars of a fitting dtype. */
 export type TensorLike = Tensor | number | boolean | NestedArray | ArrayBufferView;
 
-export class Tensor {
+/** The typed array each dtype's data comes back in (dataSync, data). */
+export interface TypedArrayOfDType {
+  float32: Float32Array;
+  float64: Float64Array;
+  int32: Int32Array;
+  bool: Uint8Array;
+}
+
+/** The typed array of a dtype: Float32Array for 'float32' …; the union when the dtype is not known. */
+export type TypedArrayOf<D extends DType> = TypedArrayOfDType[D];
+
+/**
+ * What item() gives for a dtype: boolean for a tensor known to be bool, number otherwise.  A
+ * tensor whose dtype is not known statically (`Tensor`, the default) is typed as numeric, since
+ * losses and metrics are; a bool tensor still gives a boolean at run time — check `t.dtype`, or
+ * type it `Tensor<'bool'>`.
+ */
+export type ItemOf<D extends DType> = [D] extends ['bool'] ? boolean : number;
+
+/**
+ * An eager tensor.  `D` is its dtype where the type system knows it (`Tensor<'float32'>`), so
+ * `dataSync()` gives the matching typed array; plain `Tensor` is any dtype.
+ */
+export class Tensor<D extends DType = DType> {
   /** Dimensions, outermost first.  [] for a scalar. */
   readonly shape: number[];
-  readonly dtype: DType;
+  readonly dtype: D;
   /** Number of elements. */
   readonly size: number;
   private storage: Storage | null;
 
   /** @internal Use st.tensor() and the creation functions instead. */
-  constructor(storage: { buf: NativeBuffer; views: number }, shape: number[], dtype: DType) {
+  constructor(storage: { buf: NativeBuffer; views: number }, shape: number[], dtype: D) {
     this.storage = storage;
     storage.views++;
     this.shape = shape;
@@ -66,7 +89,7 @@ export class Tensor {
   }
 
   /** @internal A view of the same data with another shape (same size). */
-  view(shape: number[], op: string): Tensor {
+  view(shape: number[], op: string): Tensor<D> {
     this.buffer(op);
     return new Tensor(this.storage!, shape, this.dtype);
   }
@@ -79,9 +102,12 @@ export class Tensor {
     if (--s.views === 0) native.dispose(s.buf);
   }
 
-  /** The elements as a typed array (a copy): Float32Array, Float64Array, Int32Array or Uint8Array (bool). */
-  dataSync(): TypedArray {
-    return this.read('dataSync');
+  /**
+   * The elements as a typed array (a copy): Float32Array, Float64Array, Int32Array or Uint8Array
+   * (bool); typed as the one for D when the dtype is known (`Tensor<'float32'>` gives Float32Array).
+   */
+  dataSync(): TypedArrayOf<D> {
+    return this.read('dataSync') as TypedArrayOf<D>;
   }
 
   /** A copy of the data for `op`; out of memory is ERR_ST_ALLOC naming op, never a crash. */
@@ -94,9 +120,9 @@ export class Tensor {
     }
   }
 
-  /** Resolves to the elements as a typed array (a copy). */
-  async data(): Promise<TypedArray> {
-    return this.read('data');
+  /** Resolves to the elements as a typed array (a copy), typed like dataSync(). */
+  async data(): Promise<TypedArrayOf<D>> {
+    return this.read('data') as TypedArrayOf<D>;
   }
 
   /** The elements as nested arrays (booleans for bool tensors); a scalar gives a number. */
@@ -127,11 +153,14 @@ export class Tensor {
     return build(0, 0, this.size);
   }
 
-  /** The single element as a number (boolean for bool). */
-  item(): number | boolean {
+  /**
+   * The single element as a number (a boolean for bool tensors; see ItemOf for how it is typed).
+   * @example const loss = (await train(x, y)).item(); total += loss;
+   */
+  item(): ItemOf<D> {
     if (this.size !== 1) throw new SymtensorError('ERR_ST_SHAPE', 'item', `item() needs exactly one element, tensor has shape ${fmtShape(this.shape)} (${this.size} elements)`);
     const v = this.read('item')[0];
-    return this.dtype === 'bool' ? v !== 0 : v;
+    return (this.dtype === 'bool' ? v !== 0 : v) as ItemOf<D>;
   }
 
   /** numpy-like text, e.g. `tensor([[1, 2], [3, 4]], dtype=float32)`. */
@@ -149,7 +178,7 @@ export class Tensor {
 type EagerOps = typeof ew & typeof red & typeof la & typeof sh & typeof nn;
 
 // ops as methods, from the one list in method-list.ts
-export interface Tensor extends MethodsOf<EagerOps> {}
+export interface Tensor<D extends DType = DType> extends MethodsOf<EagerOps> {}
 installMethods(Tensor.prototype, () => ({ ...ew, ...red, ...la, ...sh, ...nn }));
 
 /** An output to allocate: dtype and shape. */

@@ -148,6 +148,7 @@ describe('compile: SYMTENSOR_DEBUG=3', () => {
 describe('compile: rewrite registry', () => {
   // Each of these has positive and negative tests in this folder.
   const covered: Record<string, string> = {
+    recognizeSigmoid: 'stabilize', recognizeSoftplus: 'stabilize', recognizeSoftmax: 'stabilize',
     merge: 'canonicalize,specialize,fusion',
     constantFolding: 'canonicalize',
     mulIdentity: 'canonicalize',
