@@ -45,6 +45,7 @@ export const T: typeof Traw = publicNamespace(Traw, 'T');
 export { Variable, Constant, Apply, Op } from './graph/variable';
 export type { Dim, VarType, ShapeVariable } from './graph/variable';
 export { SliceSpec } from './graph/indexing';
+export type { ScanOptions, ScanUpdates, SequenceArg, OutputInfo, LoopOptions } from './graph/scan';
 export type { Index } from './graph/indexing';
 export { shared, SharedVariable } from './graph/shared';
 export { grad, jacobian, hessian } from './graph/grad';

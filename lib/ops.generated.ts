@@ -33,9 +33,11 @@ export const Op = {
   GEMM_ACC: 28,
   MAX_POOL2D_SELECT: 29,
   CHECK_INDEX: 30,
+  LOOP: 31,
+  LOOP_END: 32,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 31;
+export const OP_COUNT = 33;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -70,6 +72,8 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'gemmAcc', nIn: 3, nOut: 1 },
   { name: 'maxPool2dSelect', nIn: 2, nOut: 1 },
   { name: 'checkIndex', nIn: 1, nOut: 1 },
+  { name: 'loop', nIn: -1, nOut: -1 },
+  { name: 'loopEnd', nIn: -1, nOut: -1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */
@@ -186,7 +190,7 @@ export const DTYPE = { float32: 0, float64: 1, int32: 2, bool: 3 } as const;
 export const DTYPE_BYTES: readonly number[] = [4, 8, 4, 1];
 
 /** Kinds of program slots (st_slot_kind). */
-export const SLOT = { input: 0, bound: 1, temp: 2, output: 3 } as const;
+export const SLOT = { input: 0, bound: 1, temp: 2, output: 3, view: 4 } as const;
 
 /** Activations of MATMUL_BIAS_ACT (st_act), named like the elementwise micro-ops they equal. */
 export const ACT = { none: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;

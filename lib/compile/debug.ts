@@ -10,7 +10,7 @@ export function debugLevel(): number {
 
 /** One instruction a line, for SYMTENSOR_DEBUG. */
 export function formatProgram(name: string, d: ProgramDesc): string {
-  const kind = ['in', 'bound', 'tmp', 'out'];
+  const kind = ['in', 'bound', 'tmp', 'out', 'view'];
   const s = (id: number) => `${kind[d.slots[id].kind]}${id}${fmtShape(d.slots[id].shape)}`;
   const lines = d.instrs.map((ins, i) => `  ${String(i).padStart(3)} ${ins.label.padEnd(24)} ${ins.outputs.map(s).join(', ')} <- ${ins.inputs.map(s).join(', ')}`);
   const copies = d.copies.map(([dst, src]) => `      update ${s(dst)} <- ${s(src)}`);

@@ -15,6 +15,7 @@ import { FunctionGraph } from '../graph/fgraph';
 import { planMemory } from './memory-plan';
 import { typeError } from './specialize';
 import { branchOwnership, inPlaceUpdates } from './placement';
+import './scan-lower'; // installs the native loop for Scan nodes
 
 export { SLOT };
 

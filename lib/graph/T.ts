@@ -560,3 +560,5 @@ const ops: OpSet<Variable> = {
 };
 
 export { applyOp, applyOp1 };
+export { scan, map, reduce, foldl, foldr } from './scan';
+export type { ScanOptions, ScanUpdates, SequenceArg, OutputInfo, LoopOptions } from './scan';

@@ -40,10 +40,28 @@ function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions)
 
   // Differentiate the stabilized expression: log(softmax) -> logSoftmax etc. give stable gradients.
   const root = stabilize(cost);
-  const order = toposort([root]);
+  const grads = backpropagate([[root, applyOp1(new BroadcastLike(), [T.constant(1, undefined, root.dtype), root])]], list);
 
+  const results = list.map((w) => {
+    const g = grads.get(w);
+    if (g) return g;
+    if (consider === 'raise')
+      throw new SymtensorError('ERR_ST_ARG', op, `cost does not depend on ${w.describe()} (pass { consider: 'zero' } or 'ignore' to allow this)`);
+    if (consider === 'ignore') return null;
+    return applyOp1(new BroadcastLike(), [T.constant(0, undefined, isFloat(w.dtype) ? w.dtype : 'float32'), w]);
+  });
+  return Array.isArray(wrt) ? results : results[0];
+}
+
+/**
+ * Reverse-mode sweep from given output gradients (seeds: [output, its gradient]): the gradient of
+ * every variable on a path from a wrt variable to a seeded output.  grad() seeds its cost with 1;
+ * scan's gradient seeds each output of its step with the incoming gradient of that output.
+ */
+export function backpropagate(seeds: [Variable, Variable][], wrt: Variable[]): Map<Variable, Variable> {
+  const order = toposort(seeds.map(([v]) => v));
   // which variables depend on some wrt (only those nodes need gradients)
-  const depends = new Set<Variable>(list);
+  const depends = new Set<Variable>(wrt);
   for (const node of order) if (node.inputs.some((v) => depends.has(v))) node.outputs.forEach((o) => depends.add(o));
 
   const grads = new Map<Variable, Variable>();
@@ -51,7 +69,7 @@ function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions)
     const prev = grads.get(v);
     grads.set(v, prev ? ew('add', [prev, g]) : g);
   };
-  accumulate(root, applyOp1(new BroadcastLike(), [T.constant(1, undefined, root.dtype), root]));
+  for (const [v, g] of seeds) accumulate(v, g);
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i];
     if (!node.inputs.some((v) => depends.has(v))) continue;
@@ -64,16 +82,7 @@ function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions)
       if (g && depends.has(v) && isFloat(v.dtype)) accumulate(v, g.dtype === v.dtype ? g : cast(g, v.dtype));
     });
   }
-
-  const results = list.map((w) => {
-    const g = grads.get(w);
-    if (g) return g;
-    if (consider === 'raise')
-      throw new SymtensorError('ERR_ST_ARG', op, `cost does not depend on ${w.describe()} (pass { consider: 'zero' } or 'ignore' to allow this)`);
-    if (consider === 'ignore') return null;
-    return applyOp1(new BroadcastLike(), [T.constant(0, undefined, isFloat(w.dtype) ? w.dtype : 'float32'), w]);
-  });
-  return Array.isArray(wrt) ? results : results[0];
+  return grads;
 }
 
 /** d y / d x for a vector (or scalar) y: a tensor of shape [len(y), ...x.shape]. */

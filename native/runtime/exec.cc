@@ -64,7 +64,9 @@ const Family *family_of(int32_t opcode) {
     case ST_OP_MATMUL_BIAS_ACT:
     case ST_OP_GEMM_ACC: return &st_epilogue_family;
     case ST_OP_JUMP:
-    case ST_OP_JUMP_IF_FALSE: return nullptr;
+    case ST_OP_JUMP_IF_FALSE:
+    case ST_OP_LOOP:
+    case ST_OP_LOOP_END: return nullptr;
   }
   return nullptr;
 }

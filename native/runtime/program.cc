@@ -52,6 +52,28 @@ struct st_program {
   std::vector<Patch> patches;
   std::vector<int32_t> copies;      // (dst, src) pairs, flattened
 
+  // Loops (LOOP ... LOOP_END): per LOOP instruction, its views and copies; per VIEW slot, where it
+  // points now and the tensors that name it.
+  struct View {
+    int32_t slot, base;
+    int64_t start, step, mod, row_bytes;
+    char *base_ptr;  // the base's data when the loop began
+  };
+  struct ByteCopy {
+    int32_t dst, src;
+    int64_t dst_off, src_off, bytes;
+  };
+  struct Loop {
+    int32_t end = -1;
+    int64_t n_steps = 0, t = 0;
+    std::vector<View> views;
+    std::vector<ByteCopy> begin_copies, end_copies;
+  };
+  std::vector<int32_t> loop_at;                  // per instruction: index into loops, or -1
+  std::vector<Loop> loops;
+  std::vector<void *> view_data;                 // per slot (VIEW slots only)
+  std::vector<std::vector<int32_t>> view_refs;   // per slot: entries of tensors naming it
+
   bool profile = false;
   std::vector<double> prof_ns;
   std::vector<int64_t> prof_counts;
@@ -64,6 +86,7 @@ struct st_program {
       case ST_SLOT_INPUT: return in[io_index[s]];
       case ST_SLOT_OUTPUT: return out[io_index[s]];
       case ST_SLOT_BOUND: return d.bound_data;
+      case ST_SLOT_VIEW: return view_data[s];
       default: return arena ? static_cast<char *>(arena) + d.arena_offset : nullptr;
     }
   }
@@ -143,6 +166,154 @@ st_code validate_instr(const st_program_instr &p, int32_t k, const st_slot_desc 
   return ST_OK;
 }
 
+// Loops: LOOP k .. LOOP_END e pairs, properly nested; each VIEW slot placed by exactly one loop and
+// named only strictly inside that loop's body; every row and copy inside its slots; no jump into a
+// body from outside, none out of a body past its LOOP_END.
+const int64_t kLoopLimit = int64_t(1) << 31;
+
+struct LoopSpec {
+  int32_t begin, end;
+  int64_t n_steps;
+};
+
+bool is_loop(const st_program_instr &p) { return p.opcode == ST_OP_LOOP; }
+
+// True when instruction i lies strictly inside the body of the loop starting at k.
+bool inside(const std::vector<int32_t> &loop_end, int32_t k, int32_t i) { return k < i && i < loop_end[k]; }
+
+st_code check_view_use(const std::vector<int32_t> &owner, const std::vector<int32_t> &loop_end, const st_slot_desc *slots,
+                       int32_t s, int32_t i, const char *what, st_status *st) {
+  if (slots[s].kind != ST_SLOT_VIEW) return ST_OK;
+  ST_REQUIRE(st, owner[s] >= 0, ST_ERR_ARG, "program: instruction %d %s view slot %d, which no loop places", (int)i,
+             what, (int)s);
+  ST_REQUIRE(st, inside(loop_end, owner[s], i), ST_ERR_ARG,
+             "program: instruction %d %s view slot %d outside the body of loop %d that places it", (int)i, what, (int)s,
+             (int)owner[s]);
+  return ST_OK;
+}
+
+st_code check_copies(const int64_t *c, int64_t n, int32_t i, const st_slot_desc *slots, int32_t n_slots,
+                     const std::vector<int32_t> &owner, const std::vector<int32_t> &loop_end, st_status *st) {
+  for (int64_t j = 0; j < n; j++, c += 5) {
+    const int64_t dst = c[0], doff = c[1], src = c[2], soff = c[3], bytes = c[4];
+    ST_REQUIRE(st, dst >= 0 && dst < n_slots && src >= 0 && src < n_slots, ST_ERR_ARG,
+               "program: loop instruction %d copy %lld names a slot outside [0, %d)", (int)i, (long long)j,
+               (int)n_slots);
+    ST_CHECK(check_view_use(owner, loop_end, slots, (int32_t)dst, i, "copies into", st));
+    ST_CHECK(check_view_use(owner, loop_end, slots, (int32_t)src, i, "copies from", st));
+    const int64_t db = slot_bytes(slots[dst]), sb = slot_bytes(slots[src]);
+    ST_REQUIRE(st, bytes >= 0 && doff >= 0 && soff >= 0 && doff <= db && bytes <= db - doff && soff <= sb &&
+                       bytes <= sb - soff,
+               ST_ERR_ARG,
+               "program: loop instruction %d copy %lld (%lld bytes from slot %lld at %lld to slot %lld at %lld) does "
+               "not fit its slots (%lld and %lld bytes)",
+               (int)i, (long long)j, (long long)bytes, (long long)src, (long long)soff, (long long)dst, (long long)doff,
+               (long long)sb, (long long)db);
+  }
+  return ST_OK;
+}
+
+st_code validate_loops(const st_program_instr *instrs, int32_t n_instrs, const st_slot_desc *slots, int32_t n_slots,
+                       st_status *st) {
+  std::vector<int32_t> loop_end((size_t)n_instrs, -1);
+  std::vector<LoopSpec> loops;
+  for (int32_t k = 0; k < n_instrs; k++) {
+    const st_program_instr &p = instrs[k];
+    if (p.opcode == ST_OP_LOOP) {
+      ST_REQUIRE(st, p.n_iattr >= 4, ST_ERR_ARG, "program: loop %d has %d int attributes (at least 4)", (int)k,
+                 (int)p.n_iattr);
+      const int64_t end = p.iattr[0], n = p.iattr[1], nv = p.iattr[2], nc = p.iattr[3];
+      ST_REQUIRE(st, nv >= 0 && nc >= 0 && nv < kLoopLimit && nc < kLoopLimit && p.n_iattr == 4 + 5 * nv + 5 * nc,
+                 ST_ERR_ARG, "program: loop %d declares %lld views and %lld copies but has %d int attributes", (int)k,
+                 (long long)nv, (long long)nc, (int)p.n_iattr);
+      ST_REQUIRE(st, n >= 0 && n < kLoopLimit, ST_ERR_ARG, "program: loop %d has %lld steps (0 to 2^31 - 1)", (int)k,
+                 (long long)n);
+      ST_REQUIRE(st, end > k && end < n_instrs && instrs[end].opcode == ST_OP_LOOP_END && instrs[end].n_iattr >= 2 &&
+                         instrs[end].iattr[0] == k,
+                 ST_ERR_ARG, "program: loop %d ends at %lld, which is not its LOOP_END", (int)k, (long long)end);
+      loop_end[k] = (int32_t)end;
+      loops.push_back({k, (int32_t)end, n});
+    } else if (p.opcode == ST_OP_LOOP_END) {
+      ST_REQUIRE(st, p.n_iattr >= 2, ST_ERR_ARG, "program: loop end %d has %d int attributes (at least 2)", (int)k,
+                 (int)p.n_iattr);
+      const int64_t b = p.iattr[0], nc = p.iattr[1];
+      ST_REQUIRE(st, b >= 0 && b < k && is_loop(instrs[b]) && instrs[b].n_iattr >= 1 && instrs[b].iattr[0] == k,
+                 ST_ERR_ARG, "program: loop end %d names %lld, which is not its LOOP", (int)k, (long long)b);
+      ST_REQUIRE(st, nc >= 0 && nc < kLoopLimit && p.n_iattr == 2 + 5 * nc, ST_ERR_ARG,
+                 "program: loop end %d declares %lld copies but has %d int attributes", (int)k, (long long)nc,
+                 (int)p.n_iattr);
+    }
+  }
+  // nesting (loops are listed by their first instruction)
+  std::vector<LoopSpec> open;
+  for (const LoopSpec &l : loops) {
+    while (!open.empty() && open.back().end < l.begin) open.pop_back();
+    ST_REQUIRE(st, open.empty() || l.end < open.back().end, ST_ERR_ARG,
+               "program: loops %d..%d and %d..%d overlap without nesting", (int)open.back().begin,
+               (int)open.back().end, (int)l.begin, (int)l.end);
+    open.push_back(l);
+  }
+  // views: one owner each
+  std::vector<int32_t> owner((size_t)n_slots, -1);
+  for (const LoopSpec &l : loops) {
+    const int64_t *v = instrs[l.begin].iattr + 4;
+    for (int64_t j = 0; j < instrs[l.begin].iattr[2]; j++, v += 5) {
+      const int64_t vs = v[0];
+      ST_REQUIRE(st, vs >= 0 && vs < n_slots && slots[vs].kind == ST_SLOT_VIEW, ST_ERR_ARG,
+                 "program: loop %d view %lld names slot %lld, which is not a view slot", (int)l.begin, (long long)j,
+                 (long long)vs);
+      ST_REQUIRE(st, owner[vs] < 0, ST_ERR_ARG, "program: view slot %lld is placed by loops %d and %d", (long long)vs,
+                 (int)owner[vs], (int)l.begin);
+      owner[vs] = l.begin;
+    }
+  }
+  for (const LoopSpec &l : loops) {
+    const st_program_instr &p = instrs[l.begin];
+    const int64_t *v = p.iattr + 4;
+    for (int64_t j = 0; j < p.iattr[2]; j++, v += 5) {
+      const int64_t vs = v[0], base = v[1], start = v[2], step = v[3], mod = v[4];
+      ST_REQUIRE(st, base >= 0 && base < n_slots && base != vs, ST_ERR_ARG,
+                 "program: loop %d view %lld has base slot %lld", (int)l.begin, (long long)j, (long long)base);
+      ST_CHECK(check_view_use(owner, loop_end, slots, (int32_t)base, l.begin, "views", st));
+      ST_REQUIRE(st, slots[vs].dtype == slots[base].dtype, ST_ERR_DTYPE,
+                 "program: loop %d view slot %lld and its base slot %lld differ in dtype", (int)l.begin, (long long)vs,
+                 (long long)base);
+      ST_REQUIRE(st, start > -kLoopLimit && start < kLoopLimit && step > -kLoopLimit && step < kLoopLimit && mod >= 0 &&
+                         mod < kLoopLimit,
+                 ST_ERR_ARG, "program: loop %d view %lld has start %lld, step %lld, mod %lld (each below 2^31)",
+                 (int)l.begin, (long long)j, (long long)start, (long long)step, (long long)mod);
+      const int64_t rb = slot_bytes(slots[vs]), bb = slot_bytes(slots[base]);
+      if (l.n_steps == 0 || rb == 0) continue;
+      const int64_t rows = bb / rb;
+      const int64_t last = start + step * (l.n_steps - 1);
+      const bool ok = mod > 0 ? mod <= rows : (start >= 0 && start < rows && last >= 0 && last < rows);
+      ST_REQUIRE(st, ok, ST_ERR_ARG,
+                 "program: loop %d view slot %lld (rows of %lld bytes; start %lld, step %lld, mod %lld, %lld steps) "
+                 "leaves its base slot %lld of %lld rows",
+                 (int)l.begin, (long long)vs, (long long)rb, (long long)start, (long long)step, (long long)mod,
+                 (long long)l.n_steps, (long long)base, (long long)rows);
+    }
+    ST_CHECK(check_copies(v, p.iattr[3], l.begin, slots, n_slots, owner, loop_end, st));
+    const st_program_instr &e = instrs[l.end];
+    ST_CHECK(check_copies(e.iattr + 2, e.iattr[1], l.end, slots, n_slots, owner, loop_end, st));
+  }
+  // every use of a view lies inside its loop's body; jumps neither enter nor leave a body
+  for (int32_t i = 0; i < n_instrs; i++) {
+    const st_program_instr &p = instrs[i];
+    for (int32_t j = 0; j < p.n_in; j++) ST_CHECK(check_view_use(owner, loop_end, slots, p.in[j], i, "reads", st));
+    for (int32_t j = 0; j < p.n_out; j++) ST_CHECK(check_view_use(owner, loop_end, slots, p.out[j], i, "writes", st));
+    if (p.opcode != ST_OP_JUMP && p.opcode != ST_OP_JUMP_IF_FALSE) continue;
+    const int64_t to = p.iattr[0];
+    for (const LoopSpec &l : loops) {
+      const bool from_in = l.begin < i && i < l.end, to_in = l.begin < to && to <= l.end;
+      ST_REQUIRE(st, from_in ? to <= l.end : !to_in, ST_ERR_ARG,
+                 "program: instruction %d jumps to %lld, %s the body of loop %d..%d", (int)i, (long long)to,
+                 from_in ? "out of" : "into", (int)l.begin, (int)l.end);
+    }
+  }
+  return ST_OK;
+}
+
 // Every check st_exec would make, once: the run then calls the kernels directly.
 st_code check_kernels(st_program *p, st_status *st) {
   const size_t n = p->instrs.size();
@@ -150,7 +321,9 @@ st_code check_kernels(st_program *p, st_status *st) {
   p->prepared.resize(n);
   for (size_t k = 0; k < n; k++) {
     const st_instr &ins = p->instrs[k];
-    if (ins.opcode == ST_OP_JUMP || ins.opcode == ST_OP_JUMP_IF_FALSE) continue;
+    if (ins.opcode == ST_OP_JUMP || ins.opcode == ST_OP_JUMP_IF_FALSE || ins.opcode == ST_OP_LOOP ||
+        ins.opcode == ST_OP_LOOP_END)
+      continue;
     // INPUT and OUTPUT data arrive with each run (and are checked then), so no data is required here.
     const st_code rc = st::check_instr(&ins, false, &p->prepared[k], st);
     if (rc != ST_OK) return fail_instr(st, (int32_t)k, rc);
@@ -165,6 +338,7 @@ st_code build(st_program *p, const st_slot_desc *slots, int32_t n_slots, int64_t
   p->slots.assign(slots, slots + n_slots);
   p->bytes.resize((size_t)n_slots);
   p->io_index.assign((size_t)n_slots, -1);
+  p->view_data.assign((size_t)n_slots, nullptr);
   for (int32_t i = 0; i < n_slots; i++) {
     st_slot_desc &s = p->slots[i];
     p->bytes[i] = slot_bytes(s);
@@ -226,9 +400,57 @@ st_code build(st_program *p, const st_slot_desc *slots, int32_t n_slots, int64_t
     for (int32_t j = 0; j < src.n_fattr; j++) p->fattr[fa++] = src.fattr[j];
   }
   p->copies.assign(copies, copies + 2 * (size_t)n_copies);
+  p->view_refs.resize((size_t)n_slots);
+  for (size_t q = 0; q < p->tensors.size(); q++)
+    if (p->slots[p->tensor_slot[q]].kind == ST_SLOT_VIEW) p->view_refs[p->tensor_slot[q]].push_back((int32_t)q);
+  p->loop_at.assign((size_t)n_instrs, -1);
+  for (int32_t k = 0; k < n_instrs; k++) {
+    if (instrs[k].opcode != ST_OP_LOOP) continue;
+    const int64_t *a = instrs[k].iattr;
+    st_program::Loop l;
+    l.end = (int32_t)a[0];
+    l.n_steps = a[1];
+    const int64_t *v = a + 4;
+    for (int64_t j = 0; j < a[2]; j++, v += 5)
+      l.views.push_back({(int32_t)v[0], (int32_t)v[1], v[2], v[3], v[4], p->bytes[v[0]], nullptr});
+    auto read_copies = [](const int64_t *c, int64_t n, std::vector<st_program::ByteCopy> &out) {
+      for (int64_t j = 0; j < n; j++, c += 5) out.push_back({(int32_t)c[0], (int32_t)c[2], c[1], c[3], c[4]});
+    };
+    read_copies(v, a[3], l.begin_copies);
+    read_copies(instrs[l.end].iattr + 2, instrs[l.end].iattr[1], l.end_copies);
+    p->loop_at[k] = p->loop_at[l.end] = (int32_t)p->loops.size();
+    p->loops.push_back(std::move(l));
+  }
   p->prof_ns.assign((size_t)n_instrs, 0.0);
   p->prof_counts.assign((size_t)n_instrs, 0);
   return check_kernels(p, st);
+}
+
+}  // namespace
+
+namespace {
+
+// Points each view of loop l at its row for step l.t.
+void place_views(st_program *p, st_program::Loop &l) {
+  for (const st_program::View &v : l.views) {
+    int64_t row = v.start + v.step * l.t;
+    if (v.mod > 0) {
+      row %= v.mod;
+      if (row < 0) row += v.mod;
+    }
+    void *ptr = v.base_ptr ? v.base_ptr + row * v.row_bytes : nullptr;
+    p->view_data[v.slot] = ptr;
+    for (int32_t q : p->view_refs[v.slot]) p->tensors[q].data = ptr;
+  }
+}
+
+void run_byte_copies(st_program *p, const std::vector<st_program::ByteCopy> &cs, void *const *in, void *const *out) {
+  for (const st_program::ByteCopy &c : cs) {
+    if (c.bytes == 0) continue;
+    char *to = static_cast<char *>(p->slot_data(c.dst, in, out)) + c.dst_off;
+    const char *from = static_cast<const char *>(p->slot_data(c.src, in, out)) + c.src_off;
+    if (to != from) std::memmove(to, from, (size_t)c.bytes);
+  }
 }
 
 }  // namespace
@@ -255,6 +477,10 @@ st_program *st_program_new(const st_slot_desc *slots, int32_t n_slots, int64_t a
       fail_instr(st, k, rc);
       return nullptr;
     }
+  }
+  {
+    st_code rc = validate_loops(instrs, n_instrs, slots, n_slots, st);
+    if (rc != ST_OK) return nullptr;
   }
   if (n_copies < 0 || (n_copies > 0 && !copies)) {
     st_fail(st, ST_ERR_ARG, "program: %d copies but no copy array", (int)n_copies);
@@ -356,6 +582,24 @@ st_code st_program_run(st_program *p, st_ctx *ctx, void *const *input_data, void
       next = (int32_t)ins.iattr[0];
     } else if (ins.opcode == ST_OP_JUMP_IF_FALSE) {
       if (first_is_zero(ins.in[0])) next = (int32_t)ins.iattr[0];
+    } else if (ins.opcode == ST_OP_LOOP) {
+      st_program::Loop &l = p->loops[p->loop_at[pc]];
+      run_byte_copies(p, l.begin_copies, input_data, output_data);
+      l.t = 0;
+      if (l.n_steps == 0) {
+        next = l.end;
+      } else {
+        for (st_program::View &v : l.views) v.base_ptr = static_cast<char *>(p->slot_data(v.base, input_data, output_data));
+        place_views(p, l);
+      }
+    } else if (ins.opcode == ST_OP_LOOP_END) {
+      st_program::Loop &l = p->loops[p->loop_at[pc]];
+      if (++l.t < l.n_steps) {
+        place_views(p, l);
+        next = (int32_t)ins.iattr[0] + 1;
+      } else {
+        run_byte_copies(p, l.end_copies, input_data, output_data);
+      }
     } else {
       rc = p->families[pc]->run(ctx, &ins, p->prepared[pc].get(), st);
     }

@@ -423,3 +423,138 @@ TEST(program_elemwise_plan_reads_each_runs_buffers) {
   }
   st_program_free(p);
 }
+
+namespace {
+
+// (view, base, start, step, mod) and (dst, dst_offset, src, src_offset, bytes) entries of LOOP.
+Ins loop_begin(int32_t end, int64_t n, std::vector<std::vector<int64_t>> views, std::vector<std::vector<int64_t>> copies,
+               std::vector<int32_t> in, std::vector<int32_t> out) {
+  Ins l{ST_OP_LOOP, in, out, {end, n, (int64_t)views.size(), (int64_t)copies.size()}, {}};
+  for (auto &v : views) l.iattr.insert(l.iattr.end(), v.begin(), v.end());
+  for (auto &c : copies) l.iattr.insert(l.iattr.end(), c.begin(), c.end());
+  return l;
+}
+
+Ins loop_end(int32_t begin, std::vector<std::vector<int64_t>> copies, std::vector<int32_t> in) {
+  Ins l{ST_OP_LOOP_END, in, {}, {begin, (int64_t)copies.size()}, {}};
+  for (auto &c : copies) l.iattr.insert(l.iattr.end(), c.begin(), c.end());
+  return l;
+}
+
+// Cumulative sums of x's rows: buf[0] = h0, buf[t + 1] = buf[t] + x[t] (or x[n - 1 - t] backwards).
+Desc cumsum_desc(int64_t n, bool backwards) {
+  Desc d;
+  d.slots = {slot(ST_SLOT_INPUT, ST_F32, {n, 4}), slot(ST_SLOT_INPUT, ST_F32, {4}), slot(ST_SLOT_OUTPUT, ST_F32, {n + 1, 4}),
+             slot(ST_SLOT_VIEW, ST_F32, {4}),     slot(ST_SLOT_VIEW, ST_F32, {4}),  slot(ST_SLOT_VIEW, ST_F32, {4})};
+  std::vector<int64_t> xs = backwards ? std::vector<int64_t>{3, 0, n - 1, -1, 0} : std::vector<int64_t>{3, 0, 0, 1, 0};
+  d.instrs = {loop_begin(2, n, {xs, {4, 2, 0, 1, 0}, {5, 2, 1, 1, 0}}, {{2, 0, 1, 0, 16}}, {0, 1}, {2}), add2(3, 4, 5),
+              loop_end(0, {}, {0, 2})};
+  return d;
+}
+
+}  // namespace
+
+TEST(program_loop_cumulative_sum) {
+  for (bool backwards : {false, true}) {
+    const int64_t n = 5;
+    Desc d = cumsum_desc(n, backwards);
+    st_status st{};
+    st_program *p = d.make(&st);
+    EXPECT(p != nullptr);
+    if (!p) return std::fprintf(stderr, "  %s\n", st.message), void();
+    float x[5 * 4], h0[4] = {1, -2, 0.5f, 3}, buf[6 * 4];
+    for (int i = 0; i < 20; i++) x[i] = 0.25f * i - 1;
+    for (int round = 0; round < 2; round++) {  // a second run starts afresh
+      std::fill(buf, buf + 24, -99.0f);
+      void *in[] = {x, h0}, *outs[] = {buf};
+      EXPECT(st_program_run(p, sttest::ctx, in, outs, &st) == ST_OK);
+      for (int j = 0; j < 4; j++) {
+        double acc = h0[j];
+        EXPECT_NEAR(buf[j], acc, 0);
+        for (int t = 0; t < n; t++) {
+          acc += x[(backwards ? n - 1 - t : t) * 4 + j];
+          EXPECT_NEAR(buf[(t + 1) * 4 + j], acc, 1e-5);
+        }
+      }
+    }
+    st_program_free(p);
+  }
+}
+
+TEST(program_loop_ping_pong_and_zero_steps) {
+  // Only the final state is kept: a 2-row buffer indexed modulo 2, copied out after the loop.
+  for (int64_t n : {0, 1, 4, 7}) {
+    Desc d;
+    const int64_t rows = n > 0 ? n : 1;
+    d.slots = {slot(ST_SLOT_INPUT, ST_F32, {rows, 4}), slot(ST_SLOT_INPUT, ST_F32, {4}), slot(ST_SLOT_TEMP, ST_F32, {2, 4}, 0),
+               slot(ST_SLOT_OUTPUT, ST_F32, {4}),      slot(ST_SLOT_VIEW, ST_F32, {4}),  slot(ST_SLOT_VIEW, ST_F32, {4}),
+               slot(ST_SLOT_VIEW, ST_F32, {4})};
+    d.arena = 64;
+    d.instrs = {loop_begin(2, n, {{4, 0, 0, 1, 0}, {5, 2, 0, 1, 2}, {6, 2, 1, 1, 2}}, {{2, 0, 1, 0, 16}}, {0, 1}, {2}),
+                add2(4, 5, 6), loop_end(0, {{3, 0, 2, (n % 2) * 16, 16}}, {0, 2})};
+    st_status st{};
+    st_program *p = d.make(&st);
+    EXPECT(p != nullptr);
+    if (!p) return std::fprintf(stderr, "  %s\n", st.message), void();
+    std::vector<float> x((size_t)rows * 4);
+    for (size_t i = 0; i < x.size(); i++) x[i] = (float)i;
+    float h0[4] = {10, 20, 30, 40}, out[4];
+    void *in[] = {x.data(), h0}, *outs[] = {out};
+    EXPECT(st_program_run(p, sttest::ctx, in, outs, &st) == ST_OK);
+    for (int j = 0; j < 4; j++) {
+      double acc = h0[j];
+      for (int64_t t = 0; t < n; t++) acc += x[(size_t)(t * 4 + j)];
+      EXPECT_NEAR(out[j], acc, 1e-4);
+    }
+    st_program_free(p);
+  }
+}
+
+TEST(program_loop_validation) {
+  struct Case {
+    const char *what;
+    void (*edit)(Desc &);
+  };
+  const Case cases[] = {
+      {"row past the end", [](Desc &d) { d.instrs[0].iattr[4 + 2] = 1; }},
+      {"backwards past the start", [](Desc &d) { d.instrs[0].iattr[4 + 3] = -1; }},
+      {"modulus larger than the base", [](Desc &d) { d.instrs[0].iattr[4 + 5 + 4] = 7; }},
+      {"view not a view slot", [](Desc &d) { d.instrs[0].iattr[4] = 1; }},
+      {"view placed twice", [](Desc &d) { d.instrs[0].iattr[4 + 5] = 3; }},
+      {"view used outside its body", [](Desc &d) { d.instrs.push_back(add2(3, 4, 1)); }},
+      {"dtype differs", [](Desc &d) { d.slots[3].dtype = ST_F64; }},
+      {"copy too long", [](Desc &d) { d.instrs[0].iattr[4 + 15 + 4] = 20; }},
+      {"copy from a view", [](Desc &d) { d.instrs[0].iattr[4 + 15 + 2] = 3; }},
+      {"end is not LOOP_END", [](Desc &d) { d.instrs[0].iattr[0] = 1; }},
+      {"LOOP_END names another loop", [](Desc &d) { d.instrs[2].iattr[0] = 1; }},
+      {"attribute count", [](Desc &d) { d.instrs[0].iattr.pop_back(); }},
+      {"negative steps", [](Desc &d) { d.instrs[0].iattr[1] = -1; }},
+      {"jump into the body",
+       [](Desc &d) {
+         d.instrs.insert(d.instrs.begin(), Ins{ST_OP_JUMP, {}, {}, {2}, {}});
+         d.instrs[1].iattr[0] = 3;
+         d.instrs[3].iattr[0] = 1;
+       }},
+      {"jump out of the body",
+       [](Desc &d) {
+         d.instrs.insert(d.instrs.begin() + 1, Ins{ST_OP_JUMP, {}, {}, {4}, {}});  // to the program's end
+         d.instrs[0].iattr[0] = 3;
+       }},
+  };
+  {
+    Desc ok = cumsum_desc(5, false);
+    st_status st{};
+    st_program *p = ok.make(&st);
+    EXPECT(p != nullptr);
+    st_program_free(p);
+  }
+  for (const Case &c : cases) {
+    Desc d = cumsum_desc(5, false);
+    c.edit(d);
+    st_status st{};
+    st_program *p = d.make(&st);
+    if (p != nullptr) std::fprintf(stderr, "  accepted: %s\n", c.what);
+    EXPECT(p == nullptr && st.code != ST_OK);
+    st_program_free(p);
+  }
+}

@@ -64,5 +64,5 @@ TEST(tables_from_ops_def) {
   std::set<std::string> names;
   for (int c = 1; c < ST_CODE_COUNT; c++) names.insert(st_code_name(c));
   EXPECT((int)names.size() == ST_CODE_COUNT - 1);
-  EXPECT(ST_MAX_DIMS == 16 && ST_ACT_COUNT == 4 && ST_SLOT_KIND_COUNT == 4);
+  EXPECT(ST_MAX_DIMS == 16 && ST_ACT_COUNT == 4 && ST_SLOT_KIND_COUNT == 5);
 }

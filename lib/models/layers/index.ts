@@ -19,6 +19,10 @@ export {
   globalMaxPooling1d, globalMaxPooling2d,
 } from './pooling';
 export { ZeroPadding2D, UpSampling2D, zeroPadding2d, upSampling2d } from './reshaping';
+export {
+  Attention, MultiHeadAttention, PositionalEmbedding, SinePositionEncoding, attention, multiHeadAttention, positionalEmbedding, sinePositionEncoding,
+} from './attention';
+export type { AttentionArgs, MultiHeadAttentionArgs, PositionalEmbeddingArgs, SinePositionEncodingArgs } from './attention';
 export { Layer, KerasTensor, registerLayer } from '../layer';
 export type { CallContext, LayerArgs, Shape, WeightOptions } from '../layer';
 export { InputLayer } from '../functional';
