@@ -237,6 +237,18 @@ void check_pool(int32_t dt, Pool g, unsigned seed, bool ties) {
 
 bool names(const std::string &msg, const char *op) { return msg.find(op) == 0; }
 
+// The tests' instructions run on a pool of n threads for the duration of a scope.
+struct ThreadScope {
+  st_pool *pool;
+  st_ctx ctx;
+  st_ctx *saved;
+  explicit ThreadScope(int n) : pool(st_pool_new(n)), ctx{pool}, saved(sttest::ctx) { sttest::ctx = &ctx; }
+  ~ThreadScope() {
+    sttest::ctx = saved;
+    st_pool_free(pool);
+  }
+};
+
 }  // namespace
 
 TEST(conv2d_vs_direct_loops) {
@@ -314,6 +326,54 @@ TEST(conv2d_chunked) {
   // Big enough for several column chunks, some starting in the middle of an image.
   check_conv(ST_F64, Conv{8, 64, 64, 16, 3, 3, 4, 1, 1, 1, 1, true}, 600);
   check_conv(ST_F32, Conv{5, 61, 66, 12, 3, 3, 6, 2, 2, 2, 1, true}, 601);
+}
+
+TEST(conv2d_paths_on_one_and_two_threads) {
+  // Shapes that take each route of conv.cc, each with enough work (>= 2^20 multiply-adds) that a
+  // 2-thread pool splits it:
+  //   forward: direct when F >= 8, else im2col + GEMM
+  //   input gradient: direct (flipped filter) for stride 1 and C >= 8, else GEMM + col2im
+  //   filter gradient: direct when F >= 8 and (C < 16 or KH*KW*C*F <= 32768), else im2col + GEMM
+  const Conv shapes[] = {
+      {6, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, false},   // direct forward and filter gradient; col2im (C = 1)
+      {3, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, false},  // all three direct
+      {3, 14, 14, 24, 3, 3, 20, 1, 1, 1, 1, true},   // all three direct, padded views, F tail
+      {3, 16, 15, 16, 3, 3, 48, 2, 2, 1, 1, true},   // stride 2: direct forward, col2im
+      {2, 12, 12, 32, 3, 3, 130, 1, 1, 2, 2, true},  // dilated; filter gradient through GEMM
+      {4, 32, 32, 8, 3, 3, 5, 1, 1, 1, 1, true},     // F < 8: im2col and GEMM; direct input gradient
+  };
+  unsigned seed = 1500;
+  for (int threads : {1, 2}) {
+    ThreadScope scope(threads);
+    for (const Conv &c : shapes) {
+      Conv g = c;
+      g.init();
+      EXPECT(g.N * g.OH * g.OW * g.F * g.KH * g.KW * g.C >= (int64_t(1) << 20));
+      for (int32_t dt : {ST_F32, ST_F64}) check_conv(dt, g, seed++, true);
+    }
+  }
+}
+
+TEST(pool2d_disjoint_windows_on_one_and_two_threads) {
+  // Windows that do not overlap (kh <= stride_h, kw <= stride_w) write dx in one pass; >= 2^20
+  // cells so that 2 threads split the rows.  Channel counts past the 64-channel block.
+  const Pool shapes[] = {
+      {4, 64, 64, 64, 2, 2, 2, 2, false},
+      {5, 65, 63, 66, 2, 2, 2, 2, true},   // odd sizes: padded windows, a channel tail
+      {4, 63, 62, 70, 2, 3, 3, 3, false},  // gaps between windows, uncovered last rows
+      {3, 40, 50, 200, 1, 2, 2, 2, true},  // 1-row windows
+  };
+  unsigned seed = 6100;
+  for (int threads : {1, 2}) {
+    ThreadScope scope(threads);
+    for (const Pool &p : shapes) {
+      EXPECT(p.N * p.H * p.W * p.C >= (int64_t(1) << 20));
+      for (int32_t dt : {ST_F32, ST_F64}) {
+        check_pool(dt, p, seed, seed % 2 == 0);
+        seed++;
+      }
+    }
+  }
 }
 
 TEST(conv2d_adjoint_identity) {

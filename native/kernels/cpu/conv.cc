@@ -1,11 +1,20 @@
-// CONV2D and its gradients, NHWC input and [KH,KW,C,F] filter, through im2col + GEMM.
+// CONV2D and its gradients, NHWC input and [KH,KW,C,F] filter.  Two routes:
+//
+// Direct kernels (conv_direct.cc) read the input in place, with no column matrix; they win where
+// im2col would starve or flood the GEMM (few input channels, where K = KH*KW*C is tiny, and the
+// usual 3x3 layers, where the column matrix is 9x the input and col2im a second pass):
+//   forward:      when F >= 8
+//   grad input:   for stride 1, when C >= 8: a forward pass over dy (padded by the window minus
+//                 the forward pad) with the filter flipped and transposed, so no col2im
+//   grad filter:  when F >= 8 and the filter is small (C < 16 or KH*KW*C*F <= 32768)
+// im2col + GEMM otherwise:
 //   forward:      col [P, KH*KW*C] (one row per output position) . W [KH*KW*C, F] -> y [P, F]
 //   grad input:   dcol = dy [P, F] . W^T, then col2im adds dcol back into dx
 //   grad filter:  dW = col^T . dy, accumulated over chunks
 // P = N*OH*OW positions are processed in chunks of whole output rows so the column buffer stays
 // bounded (a few MB, so it is still in cache when the GEMM reads it).  im2col/col2im run on the
 // thread pool; the GEMM threads by itself (OpenBLAS or the built-in one), outside any pool task.
-// A 1x1, stride-1, unpadded convolution skips im2col: x itself is the column matrix.
+// A 1x1, stride-1, unpadded convolution skips both: x itself is the column matrix.
 // col2im is a gather: every dx row (n, ih) is owned by one task and sums the dcol entries of the
 // windows that cover it, so there are no write races.
 #include <algorithm>
@@ -13,6 +22,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "conv_direct.h"
 #include "gemm.h"
 
 namespace {
@@ -120,6 +130,27 @@ void col2im_add(st_ctx *ctx, const Geom &g, const T *dcol, int64_t q0, int64_t q
   });
 }
 
+// The direct kernels' view of the forward convolution (source x) and of the stride-1 input gradient
+// (source dy, flipped filter, output dx).
+st::conv::DGeom forward_view(const Geom &g) {
+  return {g.N, g.H, g.W, g.C, g.OH, g.OW, g.F, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl};
+}
+st::conv::DGeom grad_input_view(const Geom &g) {
+  return {g.N, g.OH, g.OW, g.F, g.H, g.W, g.C, g.KH, g.KW, 1, 1, g.dh, g.dw, (g.KH - 1) * g.dh - g.pt,
+          (g.KW - 1) * g.dw - g.pl};
+}
+
+// When the direct kernels beat im2col + GEMM (measured on an AVX2 machine, one and two threads).
+// Their tiles are 16 float32 (8 float64) output channels wide, so a few output channels waste
+// most of each tile.  The filter gradient of a large filter is a GEMM with a long K (the
+// positions), where OpenBLAS keeps the edge.
+bool use_direct_forward(const st::conv::DGeom &v) {
+  return st::conv::direct_ok(v) && v.F >= 8;
+}
+bool use_direct_grad_filter(const st::conv::DGeom &v) {
+  return st::conv::direct_ok(v) && v.F >= 8 && (v.C < 16 || v.kkc() * v.F <= 32768);
+}
+
 template <class T>
 st_code alloc_col(const char *op, const Geom &g, int64_t rows, Buffer &buf, st_status *st) {
   const size_t bytes = (size_t)(rows * g.OW * g.kkc()) * sizeof(T);
@@ -134,6 +165,8 @@ st_code conv_forward(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, con
   const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc();
   if (P == 0 || g.F == 0) return ST_OK;
   if (g.direct() || kkc == 0) return st_gemm(ctx, dt, false, false, P, g.F, kkc, 1.0, x, kkc, w, g.F, 0.0, y, g.F, st);
+  const st::conv::DGeom v = forward_view(g);
+  if (use_direct_forward(v)) return st::conv::direct_forward(ctx, op, dt, v, x, w, st::conv::WLayout::kHWCF, y, st);
   const int64_t rows = chunk_rows(g, sizeof(T));
   Buffer buf;
   ST_CHECK(alloc_col<T>(op, g, rows, buf, st));
@@ -152,6 +185,10 @@ st_code conv_grad_input(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, 
   const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc(), nx = g.N * g.H * g.W * g.C;
   if (nx == 0) return ST_OK;
   if (g.direct()) return st_gemm(ctx, dt, false, true, P, g.C, g.F, 1.0, dy, g.F, w, g.F, 0.0, dx, g.C, st);
+  if (g.sh == 1 && g.sw == 1 && P > 0) {
+    const st::conv::DGeom v = grad_input_view(g);
+    if (use_direct_forward(v)) return st::conv::direct_forward(ctx, op, dt, v, dy, w, st::conv::WLayout::kFlipped, dx, st);
+  }
   st::kern::zero_fill(ctx, dx, nx);
   if (P == 0 || g.F == 0) return ST_OK;
   const int64_t rows = chunk_rows(g, sizeof(T));
@@ -172,6 +209,8 @@ st_code conv_grad_filter(st_ctx *ctx, const char *op, int32_t dt, const Geom &g,
   const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc();
   if (kkc == 0 || g.F == 0) return ST_OK;
   if (g.direct() || P == 0) return st_gemm(ctx, dt, true, false, kkc, g.F, P, 1.0, x, kkc, dy, g.F, 0.0, dw, g.F, st);
+  const st::conv::DGeom v = forward_view(g);
+  if (use_direct_grad_filter(v)) return st::conv::direct_grad_filter(ctx, op, dt, v, x, dy, dw, st);
   const int64_t rows = chunk_rows(g, sizeof(T));
   Buffer buf;
   ST_CHECK(alloc_col<T>(op, g, rows, buf, st));

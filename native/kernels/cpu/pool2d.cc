@@ -8,7 +8,9 @@
 //   MAX_POOL2D_SELECT reads g at that same cell for each window (the adjoint of the gradient in dy).
 // Forward passes split over the N*OH output rows.  Backward passes scatter into dx: output rows
 // are split over tasks when windows do not overlap vertically (kh <= stride_h), otherwise images
-// and channel blocks are, so no two tasks ever write the same dx element.
+// and channel blocks are, so no two tasks ever write the same dx element.  When windows overlap
+// in neither direction (the usual 2x2 / stride 2), max pooling's gradient writes each dx element
+// once, without a separate clearing pass over dx.
 #include <algorithm>
 #include <type_traits>
 
@@ -121,8 +123,76 @@ void window_argmax(const PGeom &g, const T *xb, int64_t h0, int64_t h1, int64_t 
     }
 }
 
+// One window of the disjoint case: for channels [0, cn) (cn <= kChannelBlock) of the window whose
+// first cell is xw / dxw (row stride rs, window kh x kw cells), dx = dy at the cell the gradient
+// goes to and 0 at the others.  Integer cell numbers of the element's width keep the loops
+// vectorizable.
+template <class T>
+ST_INLINE void window_grad_disjoint(const T *xw, const T *d, T *dxw, int64_t rs, int64_t C, int64_t kh, int64_t kw,
+                                    int64_t cn) {
+  typedef typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type I;
+  T best[kChannelBlock];
+  I arg[kChannelBlock];
+  for (int64_t c = 0; c < cn; c++) best[c] = xw[c], arg[c] = 0;
+  I j = 0;
+  for (int64_t ih = 0; ih < kh; ih++)
+    for (int64_t iw = 0; iw < kw; iw++, j++) {
+      if (j == 0) continue;
+      const T *p = xw + ih * rs + iw * C;
+      for (int64_t c = 0; c < cn; c++) {
+        const bool take = max_takes(p[c], best[c]);
+        best[c] = take ? p[c] : best[c];
+        arg[c] = take ? j : arg[c];
+      }
+    }
+  j = 0;
+  for (int64_t ih = 0; ih < kh; ih++)
+    for (int64_t iw = 0; iw < kw; iw++, j++) {
+      T *o = dxw + ih * rs + iw * C;
+      for (int64_t c = 0; c < cn; c++) o[c] = arg[c] == j ? d[c] : T(0);
+    }
+}
+
+// Max-pool gradient when windows do not overlap (kh <= stride_h, kw <= stride_w): every dx cell
+// lies in at most one window, so dx is written in one pass, band by band (input rows
+// [oh*sh - pt, (oh+1)*sh - pt) belong to output row oh; the last band runs to the bottom), each
+// band cleared while it is in cache and then its windows written.
+template <class T>
+ST_HOT void grad_disjoint_rows(const PGeom &g, const T *x, const T *dy, T *dx, int64_t b, int64_t e) {
+  const int64_t C = g.C, rs = g.W * C;
+  for (int64_t r = b; r < e; r++) {
+    const int64_t n = r / g.OH, oh = r % g.OH;
+    const int64_t b0 = oh == 0 ? 0 : std::min(g.H, oh * g.sh - g.pt);
+    const int64_t b1 = oh == g.OH - 1 ? g.H : std::min(g.H, (oh + 1) * g.sh - g.pt);
+    if (b1 > b0) std::memset(dx + (n * g.H + b0) * rs, 0, sizeof(T) * (size_t)((b1 - b0) * rs));
+    for (int64_t ow = 0; ow < g.OW; ow++) {
+      int64_t h0, h1, w0, w1;
+      g.window(oh, ow, &h0, &h1, &w0, &w1);
+      if (h1 <= h0 || w1 <= w0) continue;
+      const int64_t cell = (n * g.H + h0) * rs + w0 * C;
+      const T *d = dy + (r * g.OW + ow) * C;
+      for (int64_t cs = 0; cs < C; cs += kChannelBlock)
+        window_grad_disjoint(x + cell + cs, d + cs, dx + cell + cs, rs, C, h1 - h0, w1 - w0,
+                             std::min(kChannelBlock, C - cs));
+    }
+  }
+}
+
+template <class T>
+void max_pool_grad_disjoint(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
+  const int64_t rows = g.N * g.OH;
+  st::parallel(ctx, g.N * g.H * g.W * g.C, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(rows, ith, nth, &b, &e);
+    grad_disjoint_rows(g, x, dy, dx, b, e);
+  });
+}
+
 template <class T>
 void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
+  const int64_t max_cells = int64_t(1) << 20;  // window cells are numbered in 32-bit integers
+  if (g.kh <= g.sh && g.kw <= g.sw && g.OH > 0 && g.OW > 0 && g.kw <= max_cells && g.kh <= max_cells / g.kw)
+    return max_pool_grad_disjoint(ctx, g, x, dy, dx);
   st::kern::zero_fill(ctx, dx, g.N * g.H * g.W * g.C);
   const int64_t C = g.C;
   for_grad_windows(ctx, g, [&](int64_t n, int64_t oh, int64_t ow, int64_t c0, int64_t c1) {

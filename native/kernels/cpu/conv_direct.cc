@@ -1,0 +1,493 @@
+// Direct convolution kernels (see conv_direct.h).
+//
+// Forward: an output tile is kMR positions x NR filters (two vectors) held in registers; for every
+// filter row k = (kh, kw, c) it broadcasts the kMR input values P[pos + off[k]] and multiplies them
+// with the k-th row of a packed filter panel (NR filters, zero-padded).  That is the GEMM
+// micro-kernel with A read in place from the input, so no column matrix is written or read.
+// Work items are blocks of output rows of one image, taken by threads from a shared counter (a
+// thread that the OS descheduled on a busy machine holds up one item, not a fixed share).  When the view needs padding, each item copies
+// the input rows it reads into a zero-padded buffer private to its thread (a few KB, still in cache
+// when the tiles read it); otherwise the tiles read the input directly.  A tile skips the filter
+// rows kh that read only padding rows (the borders of 'same' convolutions, and the wide padding
+// of an input gradient computed as a convolution of dy).
+//
+// Filter gradient: a tile is kTK filter rows x NR filters held in registers while it runs over all
+// positions of a block of output rows.  Threads take groups of tiles from a shared counter and
+// walk all blocks for each, so each dw element is summed in one fixed order whatever the thread
+// count.
+#include "conv_direct.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace st {
+namespace conv {
+namespace {
+
+typedef float vec_f __attribute__((vector_size(32)));
+typedef double vec_d __attribute__((vector_size(32)));
+template <class T>
+struct Vec;
+template <>
+struct Vec<float> {
+  typedef vec_f V;
+  static constexpr int L = 8;
+};
+template <>
+struct Vec<double> {
+  typedef vec_d V;
+  static constexpr int L = 4;
+};
+
+constexpr int kMR = 6;  // output positions per forward tile
+constexpr int kTK = 6;  // filter rows per grad-filter tile
+constexpr int64_t kViewBytes = int64_t(48) << 10;  // target size of one item's input rows
+constexpr int64_t kDyBytes = int64_t(32) << 10;    // target size of one grad-filter block of dy
+constexpr int64_t kBlockPositions = 256;            // at most this many positions per block sum
+
+// Scratch limits: direct_ok refuses problems whose per-thread buffers would exceed them.
+constexpr int64_t kMaxViewElems = int64_t(1) << 22;
+constexpr int64_t kMaxPanelElems = int64_t(1) << 26;
+
+// (Vectors go through memory arguments, never by value: portable builds compile these helpers
+// for targets without 32-byte registers too.)
+template <class V, class T>
+ST_INLINE void load_v(V *v, const T *p) {
+  std::memcpy(v, p, sizeof *v);
+}
+template <class V, class T>
+ST_INLINE void store_v(T *p, const V &v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+struct Scratch {
+  void *p = nullptr;
+  ~Scratch() { std::free(p); }
+};
+
+int64_t threads_of(st_ctx *ctx) { return ctx && ctx->pool ? st_pool_threads(ctx->pool) : 1; }
+
+// Multiply-adds of the convolution, saturated (only a hint for how many threads to wake).
+int64_t work_of(const DGeom &g) {
+  int64_t w = 1;
+  const int64_t f[] = {g.N, g.OH, g.OW, g.F, g.KH, g.KW, g.C};
+  for (int64_t v : f)
+    if (__builtin_mul_overflow(w, v, &w)) return INT64_MAX;
+  return w;
+}
+
+// Rows [r0, r1) of image n's padded view, row stride WP*C, into buf.
+template <class T>
+ST_INLINE void fill_view(const DGeom &g, const T *src, int64_t n, int64_t r0, int64_t r1, T *buf) {
+  const int64_t C = g.C, WP = g.WP(), rs = WP * C;
+  const int64_t qa = std::min(WP, std::max<int64_t>(0, g.pl)), qb = std::max(qa, std::min(WP, g.pl + g.WS));
+  for (int64_t r = r0; r < r1; r++, buf += rs) {
+    const int64_t sr = r - g.pt;
+    if (sr < 0 || sr >= g.HS || qb == qa) {
+      std::memset(buf, 0, sizeof(T) * (size_t)rs);
+      continue;
+    }
+    std::memset(buf, 0, sizeof(T) * (size_t)(qa * C));
+    std::memcpy(buf + qa * C, src + ((n * g.HS + sr) * g.WS + (qa - g.pl)) * C, sizeof(T) * (size_t)((qb - qa) * C));
+    std::memset(buf + qb * C, 0, sizeof(T) * (size_t)((WP - qb) * C));
+  }
+}
+
+// Offsets of the filter rows k = (kh, kw, c) in a view with row stride rs.
+void tap_offsets(const DGeom &g, int64_t rs, int64_t *off) {
+  int64_t k = 0;
+  for (int64_t kh = 0; kh < g.KH; kh++)
+    for (int64_t kw = 0; kw < g.KW; kw++)
+      for (int64_t c = 0; c < g.C; c++) off[k++] = kh * g.dh * rs + kw * g.dw * g.C + c;
+}
+
+// ---- forward ----
+
+// y[i*ldy + j] = sum_k base[pofs[i] + off[k]] * panel[k*NR + j] for i < MR, j < nr.
+template <class T, int MR>
+ST_INLINE void fwd_tile(const T *base, const int64_t *pofs, const int64_t *off, int64_t kkc, const T *panel, T *y,
+                        int64_t ldy, int nr) {
+  typedef typename Vec<T>::V V;
+  constexpr int L = Vec<T>::L, NR = 2 * L;
+  const T *p[MR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) p[i] = base + pofs[i];
+  V acc[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) acc[i][0] = V{}, acc[i][1] = V{};
+  for (int64_t k = 0; k < kkc; k++, panel += NR) {
+    const int64_t o = off[k];
+    V w0, w1;
+    load_v(&w0, panel), load_v(&w1, panel + L);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) {
+      const T a = p[i][o];
+      acc[i][0] += a * w0;
+      acc[i][1] += a * w1;
+    }
+  }
+  if (nr == NR) {
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++) store_v(y + i * ldy, acc[i][0]), store_v(y + i * ldy + L, acc[i][1]);
+  } else {
+    for (int i = 0; i < MR; i++) {
+      T tmp[NR];
+      std::memcpy(tmp, acc[i], sizeof tmp);
+      std::memcpy(y + i * ldy, tmp, sizeof(T) * (size_t)nr);
+    }
+  }
+}
+
+// ceil(a / d) for d > 0 and any sign of a.
+inline int64_t ceil_div(int64_t a, int64_t d) { return a > 0 ? (a + d - 1) / d : -((-a) / d); }
+
+// The filter rows kh for which output row oh reads a row of src (not padding): [kh_lo, kh_hi),
+// both non-increasing in oh.
+inline int64_t kh_lo(const DGeom &g, int64_t oh) {
+  return std::min(g.KH, std::max<int64_t>(0, ceil_div(g.pt - oh * g.sh, g.dh)));
+}
+inline int64_t kh_hi(const DGeom &g, int64_t oh) {
+  return std::min(g.KH, std::max<int64_t>(0, ceil_div(g.HS + g.pt - oh * g.sh, g.dh)));
+}
+
+template <class T>
+struct Fwd {
+  const DGeom *g;
+  const T *src;
+  T *out;
+  const T *panel;      // FB blocks of kkc x NR
+  const int64_t *off;  // kkc tap offsets in the view
+  bool pad;            // read through a padded buffer (else src directly)
+  int64_t rs;          // row stride of the view
+  int64_t rb;          // output rows per item
+  int64_t ipi;         // items per image
+};
+
+template <class T>
+ST_INLINE void fwd_item(const Fwd<T> &f, int64_t item, T *buf, int64_t *pofs) {
+  constexpr int NR = 2 * Vec<T>::L;
+  const DGeom &g = *f.g;
+  const int64_t n = item / f.ipi, oh0 = (item % f.ipi) * f.rb, oh1 = std::min(g.OH, oh0 + f.rb);
+  const int64_t r0 = oh0 * g.sh;
+  const T *base;
+  if (f.pad) {
+    fill_view(g, f.src, n, r0, (oh1 - 1) * g.sh + (g.KH - 1) * g.dh + 1, buf);
+    base = buf;
+  } else {
+    base = f.src + ((n * g.HS + r0 - g.pt) * g.WS - g.pl) * g.C;
+  }
+  int64_t np = 0;
+  for (int64_t oh = oh0; oh < oh1; oh++)
+    for (int64_t ow = 0; ow < g.OW; ow++) pofs[np++] = (oh - oh0) * g.sh * f.rs + ow * g.sw * g.C;
+  T *y = f.out + (n * g.OH + oh0) * g.OW * g.F;
+  const int64_t kkc = g.kkc(), F = g.F, krow = g.KW * g.C;
+  for (int64_t f0 = 0; f0 < F; f0 += NR) {
+    const int nr = (int)std::min<int64_t>(NR, F - f0);
+    const T *panel = f.panel + (f0 / NR) * kkc * NR;
+    for (int64_t j = 0; j < np; j += kMR) {
+      const int m = (int)std::min<int64_t>(kMR, np - j);
+      // filter rows kh whose input row is inside src for some position of the tile; the others
+      // read only padding and are skipped
+      int64_t k0 = 0, k1 = kkc;
+      if (f.pad) {
+        const int64_t lo = kh_lo(g, oh0 + (j + m - 1) / g.OW), hi = kh_hi(g, oh0 + j / g.OW);
+        k0 = lo * krow, k1 = std::max(lo, hi) * krow;
+      }
+      const int64_t *off = f.off + k0, kc = k1 - k0;
+      const T *pk = panel + k0 * NR;
+      T *yt = y + j * F + f0;
+      switch (m) {
+        case 6: fwd_tile<T, 6>(base, pofs + j, off, kc, pk, yt, F, nr); break;
+        case 5: fwd_tile<T, 5>(base, pofs + j, off, kc, pk, yt, F, nr); break;
+        case 4: fwd_tile<T, 4>(base, pofs + j, off, kc, pk, yt, F, nr); break;
+        case 3: fwd_tile<T, 3>(base, pofs + j, off, kc, pk, yt, F, nr); break;
+        case 2: fwd_tile<T, 2>(base, pofs + j, off, kc, pk, yt, F, nr); break;
+        default: fwd_tile<T, 1>(base, pofs + j, off, kc, pk, yt, F, nr); break;
+      }
+    }
+  }
+}
+static_assert(kMR == 6, "fwd_item dispatches tile widths 1..6");
+
+// Non-template entry points so that ST_HOT (function multi-versioning) applies.
+ST_HOT void fwd_items_f32(const Fwd<float> &f, int64_t b, int64_t e, float *buf, int64_t *pofs) {
+  for (int64_t it = b; it < e; it++) fwd_item<float>(f, it, buf, pofs);
+}
+ST_HOT void fwd_items_f64(const Fwd<double> &f, int64_t b, int64_t e, double *buf, int64_t *pofs) {
+  for (int64_t it = b; it < e; it++) fwd_item<double>(f, it, buf, pofs);
+}
+inline void fwd_items(const Fwd<float> &f, int64_t b, int64_t e, float *buf, int64_t *pofs) {
+  fwd_items_f32(f, b, e, buf, pofs);
+}
+inline void fwd_items(const Fwd<double> &f, int64_t b, int64_t e, double *buf, int64_t *pofs) {
+  fwd_items_f64(f, b, e, buf, pofs);
+}
+
+// panel[fb][k][j] = w(k, fb*NR + j), zero past F.
+template <class T>
+void pack_panel(const DGeom &g, const T *w, WLayout layout, T *panel) {
+  constexpr int NR = 2 * Vec<T>::L;
+  const int64_t kkc = g.kkc(), F = g.F, C = g.C;
+  for (int64_t f0 = 0; f0 < F; f0 += NR) {
+    T *pb = panel + (f0 / NR) * kkc * NR;
+    for (int64_t k = 0; k < kkc; k++, pb += NR) {
+      const int64_t tap = k / C, c = k % C, kh = tap / g.KW, kw = tap % g.KW;
+      for (int j = 0; j < NR; j++) {
+        const int64_t f = f0 + j;
+        if (f >= F)
+          pb[j] = T(0);
+        else if (layout == WLayout::kHWCF)
+          pb[j] = w[k * F + f];
+        else
+          pb[j] = w[(((g.KH - 1 - kh) * g.KW + (g.KW - 1 - kw)) * F + f) * C + c];
+      }
+    }
+  }
+}
+
+// Output rows per item: the input rows an item reads stay near kViewBytes, and there are enough
+// items for every thread.
+int64_t rows_per_item(const DGeom &g, size_t es, int64_t threads) {
+  const int64_t row_bytes = std::max<int64_t>(1, g.sh * g.WP() * g.C * (int64_t)es);
+  int64_t rb = std::max<int64_t>(1, std::min(g.OH, kViewBytes / row_bytes));
+  while (rb > 1 && g.N * ((g.OH + rb - 1) / rb) < 4 * threads) rb = (rb + 1) / 2;
+  return rb;
+}
+
+int64_t view_rows(const DGeom &g, int64_t rb) { return (rb - 1) * g.sh + (g.KH - 1) * g.dh + 1; }
+
+template <class T>
+st_code forward_t(st_ctx *ctx, const char *op, const DGeom &g, const T *src, const T *w, WLayout layout, T *out,
+                  st_status *st) {
+  constexpr int NR = 2 * Vec<T>::L;
+  const int64_t kkc = g.kkc(), fb = (g.F + NR - 1) / NR, threads = threads_of(ctx);
+  const bool pad = g.needs_pad();
+  const int64_t rs = (pad ? g.WP() : g.WS) * g.C;
+  const int64_t rb = rows_per_item(g, sizeof(T), threads), ipi = (g.OH + rb - 1) / rb;
+  const int64_t view_elems = pad ? view_rows(g, rb) * g.WP() * g.C : 0;
+  const int64_t panel_elems = fb * kkc * NR;
+  // per thread: the positions' offsets, then the padded view (rounded up so the next stays aligned)
+  const size_t thread_bytes = (sizeof(int64_t) * (size_t)(rb * g.OW) + sizeof(T) * (size_t)view_elems + 63) & ~size_t(63);
+  const size_t bytes = sizeof(T) * (size_t)panel_elems + sizeof(int64_t) * (size_t)kkc + (size_t)threads * thread_bytes;
+  Scratch s;
+  s.p = std::malloc(bytes);
+  ST_REQUIRE(st, s.p, ST_ERR_ALLOC, "%s: cannot allocate %zu bytes of scratch", op, bytes);
+  T *panel = static_cast<T *>(s.p);
+  int64_t *off = reinterpret_cast<int64_t *>(panel + panel_elems);
+  char *thread_base = reinterpret_cast<char *>(off + kkc);
+  pack_panel(g, w, layout, panel);
+  tap_offsets(g, rs, off);
+  const Fwd<T> f{&g, src, out, panel, off, pad, rs, rb, ipi};
+  const int64_t items = g.N * ipi;
+  std::atomic<int64_t> next{0};
+  st::parallel(ctx, work_of(g), [&](int ith, int) {
+    char *mine = thread_base + (size_t)ith * thread_bytes;
+    // the int64 part first keeps it aligned whatever T's size
+    int64_t *pofs = reinterpret_cast<int64_t *>(mine);
+    T *buf = reinterpret_cast<T *>(pofs + rb * g.OW);
+    for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < items;) fwd_items(f, it, it + 1, buf, pofs);
+  });
+  return ST_OK;
+}
+
+// ---- filter gradient ----
+
+// dw[t*F + j] = (first ? 0 : dw[t*F + j]) + sum over the positions of a block of
+// base[toff[t] + pos] * dy[pos*ldd + j], for t < TK and j < nr (FULL: nr == NR).  dy has NR
+// readable columns (zero past nr).
+template <class T, int TK, bool FULL>
+ST_INLINE void gf_tile(const T *base, const int64_t *toff, int64_t rows, int64_t row_step, int64_t OW, int64_t ps,
+                       const T *dy, int64_t ldd, int64_t F, T *dw, int nr, bool first) {
+  typedef typename Vec<T>::V V;
+  constexpr int L = Vec<T>::L, NR = 2 * L;
+  const T *q[TK];
+#pragma GCC unroll 8
+  for (int t = 0; t < TK; t++) q[t] = base + toff[t];
+  V acc[TK][2];
+#pragma GCC unroll 8
+  for (int t = 0; t < TK; t++) acc[t][0] = V{}, acc[t][1] = V{};
+  for (int64_t r = 0; r < rows; r++) {
+    const T *d = dy + r * OW * ldd;
+    int64_t po = r * row_step;
+    for (int64_t ow = 0; ow < OW; ow++, po += ps, d += ldd) {
+      V d0, d1;
+      load_v(&d0, d), load_v(&d1, d + L);
+#pragma GCC unroll 8
+      for (int t = 0; t < TK; t++) {
+        const T a = q[t][po];
+        acc[t][0] += a * d0;
+        acc[t][1] += a * d1;
+      }
+    }
+  }
+  // the block's sum is added to the running total (two-level summation keeps float32 accurate)
+  for (int t = 0; t < TK; t++) {
+    if (FULL) {
+      if (!first) {
+        V a0, a1;
+        load_v(&a0, dw + t * F), load_v(&a1, dw + t * F + L);
+        acc[t][0] += a0, acc[t][1] += a1;
+      }
+      store_v(dw + t * F, acc[t][0]), store_v(dw + t * F + L, acc[t][1]);
+    } else {
+      T tmp[NR];
+      std::memcpy(tmp, acc[t], sizeof tmp);
+      if (!first)
+        for (int j = 0; j < nr; j++) tmp[j] += dw[t * F + j];
+      std::memcpy(dw + t * F, tmp, sizeof(T) * (size_t)nr);
+    }
+  }
+}
+
+template <class T>
+struct Gf {
+  const DGeom *g;
+  const T *src, *dy;
+  T *dw;
+  const int64_t *off;
+  bool pad;
+  int64_t rs, rb, fb;  // view row stride, output rows per block, filter blocks
+  int64_t ldd;         // row stride of the dy a tile reads: F, or F rounded up to NR (a copy)
+};
+
+template <class T, int TK>
+ST_INLINE void gf_tile_any(const Gf<T> &f, const T *base, int64_t k0, int64_t f0, int64_t rows, const T *dy, bool first) {
+  constexpr int NR = 2 * Vec<T>::L;
+  const DGeom &g = *f.g;
+  const int nr = (int)std::min<int64_t>(NR, g.F - f0);
+  T *dw = f.dw + k0 * g.F + f0;
+  const int64_t rstep = g.sh * f.rs, ps = g.sw * g.C;
+  if (nr == NR)
+    gf_tile<T, TK, true>(base, f.off + k0, rows, rstep, g.OW, ps, dy + f0, f.ldd, g.F, dw, nr, first);
+  else
+    gf_tile<T, TK, false>(base, f.off + k0, rows, rstep, g.OW, ps, dy + f0, f.ldd, g.F, dw, nr, first);
+}
+
+// Tiles [tb, te) (tile = filter block * row blocks + filter-row block) over all blocks of output
+// rows.
+template <class T>
+ST_INLINE void gf_tiles(const Gf<T> &f, int64_t tb, int64_t te, T *buf, T *dybuf) {
+  constexpr int NR = 2 * Vec<T>::L;
+  const DGeom &g = *f.g;
+  const int64_t kkc = g.kkc();
+  for (int64_t n = 0; n < g.N; n++)
+    for (int64_t oh0 = 0; oh0 < g.OH; oh0 += f.rb) {
+      const int64_t oh1 = std::min(g.OH, oh0 + f.rb), r0 = oh0 * g.sh;
+      const T *base;
+      if (f.pad) {
+        fill_view(g, f.src, n, r0, (oh1 - 1) * g.sh + (g.KH - 1) * g.dh + 1, buf);
+        base = buf;
+      } else {
+        base = f.src + ((n * g.HS + r0 - g.pt) * g.WS - g.pl) * g.C;
+      }
+      const T *dy = f.dy + (n * g.OH + oh0) * g.OW * g.F;
+      if (f.ldd != g.F) {  // F is not a multiple of NR: tiles read whole vectors from a padded copy
+        const int64_t np = (oh1 - oh0) * g.OW;
+        for (int64_t p = 0; p < np; p++) std::memcpy(dybuf + p * f.ldd, dy + p * g.F, sizeof(T) * (size_t)g.F);
+        dy = dybuf;
+      }
+      const bool first = n == 0 && oh0 == 0;
+      for (int64_t t = tb; t < te; t++) {
+        // filter-block major: one block's columns of dy stay in L1 while the filter rows vary
+        const int64_t kb = (kkc + kTK - 1) / kTK, k0 = (t % kb) * kTK, f0 = (t / kb) * NR;
+        switch (std::min<int64_t>(kTK, kkc - k0)) {
+          case 6: gf_tile_any<T, 6>(f, base, k0, f0, oh1 - oh0, dy, first); break;
+          case 5: gf_tile_any<T, 5>(f, base, k0, f0, oh1 - oh0, dy, first); break;
+          case 4: gf_tile_any<T, 4>(f, base, k0, f0, oh1 - oh0, dy, first); break;
+          case 3: gf_tile_any<T, 3>(f, base, k0, f0, oh1 - oh0, dy, first); break;
+          case 2: gf_tile_any<T, 2>(f, base, k0, f0, oh1 - oh0, dy, first); break;
+          default: gf_tile_any<T, 1>(f, base, k0, f0, oh1 - oh0, dy, first); break;
+        }
+      }
+    }
+}
+static_assert(kTK == 6, "gf_tiles dispatches tile heights 1..6");
+
+ST_HOT void gf_tiles_f32(const Gf<float> &f, int64_t tb, int64_t te, float *buf, float *dybuf) {
+  gf_tiles<float>(f, tb, te, buf, dybuf);
+}
+ST_HOT void gf_tiles_f64(const Gf<double> &f, int64_t tb, int64_t te, double *buf, double *dybuf) {
+  gf_tiles<double>(f, tb, te, buf, dybuf);
+}
+inline void run_gf_tiles(const Gf<float> &f, int64_t tb, int64_t te, float *buf, float *dybuf) {
+  gf_tiles_f32(f, tb, te, buf, dybuf);
+}
+inline void run_gf_tiles(const Gf<double> &f, int64_t tb, int64_t te, double *buf, double *dybuf) {
+  gf_tiles_f64(f, tb, te, buf, dybuf);
+}
+
+template <class T>
+st_code grad_filter_t(st_ctx *ctx, const char *op, const DGeom &g, const T *src, const T *dy, T *dw, st_status *st) {
+  constexpr int NR = 2 * Vec<T>::L;
+  const int64_t kkc = g.kkc(), fb = (g.F + NR - 1) / NR, kb = (kkc + kTK - 1) / kTK, threads = threads_of(ctx);
+  const bool pad = g.needs_pad();
+  const int64_t rs = (pad ? g.WP() : g.WS) * g.C;
+  const int64_t dy_row = std::max<int64_t>(1, g.OW * g.F * (int64_t)sizeof(T));
+  const int64_t view_row = std::max<int64_t>(1, g.sh * g.WP() * g.C * (int64_t)sizeof(T));
+  const int64_t rb =
+      std::max<int64_t>(1, std::min({g.OH, kDyBytes / dy_row, 4 * kViewBytes / view_row, kBlockPositions / g.OW}));
+  const int64_t view_elems = pad ? view_rows(g, rb) * g.WP() * g.C : 0;
+  const int64_t ldd = g.F % NR ? fb * NR : g.F, dy_elems = ldd != g.F ? rb * g.OW * ldd : 0;
+  const int64_t per_thread = view_elems + dy_elems;
+  // zeroed: the padded copy of dy writes only its first F columns, the rest must read as 0
+  const size_t bytes = sizeof(int64_t) * (size_t)kkc + (size_t)threads * sizeof(T) * (size_t)per_thread;
+  Scratch s;
+  s.p = std::calloc(bytes, 1);
+  ST_REQUIRE(st, s.p, ST_ERR_ALLOC, "%s: cannot allocate %zu bytes of scratch", op, bytes);
+  int64_t *off = static_cast<int64_t *>(s.p);
+  T *bufs = reinterpret_cast<T *>(off + kkc);
+  tap_offsets(g, rs, off);
+  const Gf<T> f{&g, src, dy, dw, off, pad, rs, rb, fb, ldd};
+  const int64_t tiles = kb * fb;
+  const int64_t groups = std::min(tiles, 4 * threads);
+  std::atomic<int64_t> next{0};
+  st::parallel(ctx, work_of(g), [&](int ith, int) {
+    T *mine = bufs + (size_t)ith * (size_t)per_thread;
+    for (int64_t j; (j = next.fetch_add(1, std::memory_order_relaxed)) < groups;) {
+      int64_t b, e;
+      st::split_range(tiles, (int)j, (int)groups, &b, &e);
+      if (b < e) run_gf_tiles(f, b, e, mine, mine + view_elems);
+    }
+  });
+  return ST_OK;
+}
+
+}  // namespace
+
+bool direct_ok(const DGeom &g) {
+  if (g.N <= 0 || g.OH <= 0 || g.OW <= 0 || g.F <= 0 || g.C <= 0 || g.KH <= 0 || g.KW <= 0) return false;
+  if (g.sh <= 0 || g.sw <= 0 || g.dh <= 0 || g.dw <= 0) return false;
+  // Bound every factor first, so that the products below (and HP, WP) cannot overflow.
+  const int64_t lim = int64_t(1) << 30;
+  const int64_t f[] = {g.OH, g.OW, g.F, g.C, g.KH, g.KW, g.sh, g.sw, g.dh, g.dw};
+  for (int64_t v : f)
+    if (v > lim) return false;
+  if (g.HP() > lim || g.WP() > lim) return false;
+  if (g.KH * g.KW > kMaxPanelElems / 16 / g.C) return false;
+  const int64_t kkc = g.kkc(), row = g.WP() * g.C, window_rows = (g.KH - 1) * g.dh + 1;
+  if (row > kMaxViewElems / (window_rows + g.sh)) return false;
+  return g.F <= kMaxPanelElems / kkc;
+}
+
+st_code direct_forward(st_ctx *ctx, const char *op, int32_t dtype, const DGeom &g, const void *src, const void *w,
+                       WLayout layout, void *out, st_status *st) {
+  if (dtype == ST_F64)
+    return forward_t<double>(ctx, op, g, static_cast<const double *>(src), static_cast<const double *>(w), layout,
+                             static_cast<double *>(out), st);
+  return forward_t<float>(ctx, op, g, static_cast<const float *>(src), static_cast<const float *>(w), layout,
+                          static_cast<float *>(out), st);
+}
+
+st_code direct_grad_filter(st_ctx *ctx, const char *op, int32_t dtype, const DGeom &g, const void *src,
+                           const void *dy, void *dw, st_status *st) {
+  if (dtype == ST_F64)
+    return grad_filter_t<double>(ctx, op, g, static_cast<const double *>(src), static_cast<const double *>(dy),
+                                 static_cast<double *>(dw), st);
+  return grad_filter_t<float>(ctx, op, g, static_cast<const float *>(src), static_cast<const float *>(dy),
+                              static_cast<float *>(dw), st);
+}
+
+}  // namespace conv
+}  // namespace st
