@@ -31,6 +31,7 @@ const cases: [file: string, goal: RegExp, env?: Record<string, string>][] = [
   ['minibatch-mlp.ts', /accuracy [\d.]+% before training, (9\d|100)\.\d% after/],
   ['hessian-jacobian.ts', /minimum found at \[1\.000000, 1\.000000, 1\.000000\]/],
   ['async-training-server.ts', /the server answered \d{2,} requests meanwhile/],
+  ['char-lstm.ts', /loss [3-9]\.\d\d -> (0|1)\.\d\d/],
   ['transformer-reverse.ts', /token accuracy (9[5-9]|100)\.\d%/],
   ['minibatch-givens/main.ts', /held-out accuracy [\d.]+% before training, (9\d|100)\.\d% after/],
   // one epoch each (the examples default to more): Fashion-MNIST's test accuracy passes 80% after one

@@ -380,7 +380,7 @@ export class Embedding extends Layer {
     this.inputDim = positiveInt(this.name, 'inputDim', o.inputDim);
     this.outputDim = positiveInt(this.name, 'outputDim', o.outputDim);
     if (boolOption(this.name, 'maskZero', o.maskZero, false))
-      throw argError(this.name, 'maskZero is not supported: symtensor layers do not propagate masks; leave it false (and, if needed, weight the loss by a padding mask yourself)');
+      throw argError(this.name, 'maskZero is not supported: layers do not pass masks along; leave it false and give recurrent or attention layers the mask as an extra input, e.g. lstm.apply([embedded, st.layers.tokenMask(ids)])');
     this.embeddingsInitializer = getInitializer((o.embeddingsInitializer ?? 'uniform') as InitializerId);
     this.embeddingsRegularizer = optRegularizer(o.embeddingsRegularizer);
     this.embeddingsConstraint = optConstraint(o.embeddingsConstraint);

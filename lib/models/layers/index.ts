@@ -23,6 +23,12 @@ export {
   Attention, MultiHeadAttention, PositionalEmbedding, SinePositionEncoding, attention, multiHeadAttention, positionalEmbedding, sinePositionEncoding,
 } from './attention';
 export type { AttentionArgs, MultiHeadAttentionArgs, PositionalEmbeddingArgs, SinePositionEncodingArgs } from './attention';
+export {
+  SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell, RecurrentCell, Masking, simpleRNN, lstm, gru, rnn, masking, sequenceMask, tokenMask,
+} from './recurrent';
+export type { SimpleRNNArgs, LSTMArgs, GRUArgs, RNNArgs, RNNOptions, CellLike, SimpleRNNCellArgs, LSTMCellArgs, GRUCellArgs, MaskingArgs } from './recurrent';
+export { Bidirectional, TimeDistributed, bidirectional, timeDistributed } from './wrappers';
+export type { BidirectionalArgs, TimeDistributedArgs, MergeMode } from './wrappers';
 export { Layer, KerasTensor, registerLayer } from '../layer';
 export type { CallContext, LayerArgs, Shape, WeightOptions } from '../layer';
 export { InputLayer } from '../functional';
