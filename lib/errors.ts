@@ -55,13 +55,18 @@ export function fmtValue(v: unknown, depth = 0): string {
         const items = v.slice(0, 8).map((x) => fmtValue(x, depth + 1));
         return `[${items.join(',')}${v.length > 8 ? `,… (${v.length} entries)` : ''}]`;
       }
-      if (ArrayBuffer.isView(v)) return `a ${v.constructor?.name ?? 'typed array'} of ${v.byteLength} bytes`;
+      if (ArrayBuffer.isView(v)) return `${article(v.constructor?.name ?? 'typed array')} of ${v.byteLength} bytes`;
       const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
-      return typeof name === 'string' && name !== 'Object' ? `a ${name}` : 'an object';
+      return typeof name === 'string' && name && name !== 'Object' ? article(name) : 'an object';
     }
     default:
       return String(v);
   }
+}
+
+/** "a Tensor", "an InputVariable". */
+function article(name: string): string {
+  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 export function shapeError(op: string, message: string, shapes?: number[][]): SymtensorError {
@@ -74,6 +79,16 @@ export function argError(op: string, message: string): SymtensorError {
 
 export function dtypeError(op: string, message: string): SymtensorError {
   return new SymtensorError('ERR_ST_DTYPE', op, message);
+}
+
+/**
+ * The same failure reported as `op`'s (the function the user called, when the error came from a
+ * step inside it): the code, shapes and location stay, the message is `message` (by default the
+ * inner error's whole message, its op name included, so the detail is kept).
+ * @example relabel(e, 'std', e.message) // "std: variance: axis must be an integer, got …"
+ */
+export function relabel(e: SymtensorError, op: string, message: string = e.message): SymtensorError {
+  return new SymtensorError(e.code, op, message, { shapes: e.shapes, where: e.where });
 }
 
 /** Re-throws an error from the addon as a SymtensorError with the op's context added. */

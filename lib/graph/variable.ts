@@ -1,6 +1,6 @@
 // The graph's nodes: Variable (typed, maybe unknown dims), Apply (op + inputs + outputs) and Op.
 import { DType } from '../dtype';
-import { SymtensorError, fmtShape } from '../errors';
+import { SymtensorError, fmtShape, fmtValue } from '../errors';
 import { packageRoot } from '../native';
 import type { Emitter, Val } from '../tensor/emitter';
 import type { Tensor } from '../tensor/tensor';
@@ -237,6 +237,25 @@ function describeInputs(inputs: Variable[]): string {
  * fit) and returns the outputs.
  */
 export function applyOp(op: Op, inputs: Variable[]): Variable[] {
+  checkApply('applyOp', op, inputs);
+  return apply(op, inputs);
+}
+
+/** applyOp for an op with one output: that output. */
+export function applyOp1(op: Op, inputs: Variable[]): Variable {
+  checkApply('applyOp1', op, inputs);
+  return apply(op, inputs)[0];
+}
+
+/** The arguments of applyOp: an Op and an array of Variables (user code may build nodes itself). */
+function checkApply(fn: string, op: unknown, inputs: unknown): void {
+  if (!(op instanceof Op)) throw new SymtensorError('ERR_ST_ARG', fn, `op must be an Op, got ${op instanceof Variable ? `a Variable (${op.describe()})` : fmtValue(op)}`);
+  if (!Array.isArray(inputs)) throw new SymtensorError('ERR_ST_ARG', fn, `inputs must be an array of Variables, got ${inputs instanceof Variable ? `a Variable (${inputs.describe()})` : fmtValue(inputs)}`);
+  for (let i = 0; i < inputs.length; i++)
+    if (!(inputs[i] instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', fn, `inputs[${i}] of ${op.name} must be a Variable, got ${fmtValue(inputs[i])}`);
+}
+
+function apply(op: Op, inputs: Variable[]): Variable[] {
   let types: VarType[];
   try {
     types = op.infer(inputs.map((v) => v.type));
@@ -248,8 +267,4 @@ export function applyOp(op: Op, inputs: Variable[]): Variable[] {
     throw e;
   }
   return new Apply(op, inputs, types, captureTrace()).outputs;
-}
-
-export function applyOp1(op: Op, inputs: Variable[]): Variable {
-  return applyOp(op, inputs)[0];
 }

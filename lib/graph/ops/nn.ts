@@ -79,6 +79,8 @@ export class Conv2dGradInput extends Op {
     return this.opts;
   }
   infer([dy, w, like]: VarType[]): VarType[] {
+    if (dy.shape.length !== 4 || w.shape.length !== 4 || like.shape.length !== 4)
+      throw shapeError(this.name, `dy, filter and like must be 4-D (NHWC, [kh,kw,in,out], NHWC), got ${fmtShape(dy.shape)}, ${fmtShape(w.shape)} and ${fmtShape(like.shape)}`);
     return [{ dtype: nnPairDtype(this.name, dy.dtype, w.dtype), shape: like.shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [dy, w, like]: V[]): V[] {
@@ -101,6 +103,8 @@ export class Conv2dGradFilter extends Op {
     return this.opts;
   }
   infer([x, dy, like]: VarType[]): VarType[] {
+    if (x.shape.length !== 4 || dy.shape.length !== 4 || like.shape.length !== 4)
+      throw shapeError(this.name, `x, dy and like must be 4-D (NHWC, NHWC, [kh,kw,in,out]), got ${fmtShape(x.shape)}, ${fmtShape(dy.shape)} and ${fmtShape(like.shape)}`);
     return [{ dtype: nnPairDtype(this.name, x.dtype, dy.dtype), shape: like.shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [x, dy, like]: V[]): V[] {
@@ -149,6 +153,7 @@ export class Pool2dGrad extends Op {
     return this.opts;
   }
   infer([x, dy]: VarType[]): VarType[] {
+    if (x.shape.length !== 4 || dy.shape.length !== 4) throw shapeError(this.name, `x and dy must be 4-D [batch, height, width, channels], got ${fmtShape(x.shape)} and ${fmtShape(dy.shape)}`);
     return [{ dtype: this.max ? nnPairDtype(this.name, x.dtype, dy.dtype) : nnDtype(dy.dtype), shape: x.shape }];
   }
   lower<V extends Val>(em: Emitter<V>, [x, dy]: V[]): V[] {
