@@ -2,7 +2,7 @@
 // instantiate them with the eager ops (lib/tensor/eager-ops.ts) and the symbolic ones (T.variance …)
 // with the graph-building ops, so the two can never compute different things.
 import { DType, isFloat } from '../dtype';
-import { argError, fmtShape, shapeError } from '../errors';
+import { argError, fmtShape, fmtValue, shapeError } from '../errors';
 import { whereNeedsBoolCondition, weakDtypes } from './elementwise';
 import { normAxes, normAxis } from './shape-util';
 
@@ -202,11 +202,12 @@ function splitSizes(shape: readonly Dim[], numOrSizes: number | number[], a: num
       throw shapeError(op, `cannot split axis ${a} of size ${dim} of ${fmtShape(shape)} into ${numOrSizes} equal parts`);
     return new Array<number>(numOrSizes).fill(dim / numOrSizes);
   }
-  if (!Array.isArray(numOrSizes)) throw argError(op, `expected a number of parts or an array of sizes, got ${String(numOrSizes)}`);
+  if (!Array.isArray(numOrSizes)) throw argError(op, `expected a number of parts or an array of sizes, got ${fmtValue(numOrSizes)}`);
+  if (numOrSizes.some((s) => !isInt(s) || s < -1)) throw argError(op, `sizes must be integers >= 0 (one may be -1), got ${fmtValue(numOrSizes)}`);
   const free = numOrSizes.filter((s) => s === -1).length;
   const known = numOrSizes.filter((s) => s !== -1).reduce((p, q) => p + q, 0);
   if (free > 1 || numOrSizes.some((s) => !isInt(s) || s < -1) || (dim !== null && (known > dim || (!free && known !== dim))))
-    throw shapeError(op, `sizes ${JSON.stringify(numOrSizes)} do not add up to ${dim ?? '?'} (axis ${a} of ${fmtShape(shape)})`);
+    throw shapeError(op, `sizes ${fmtValue(numOrSizes)} do not add up to ${dim ?? '?'} (axis ${a} of ${fmtShape(shape)})`);
   if (dim !== null) return numOrSizes.map((s) => (s === -1 ? dim - known : s));
   return numOrSizes.slice();
 }
