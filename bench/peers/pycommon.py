@@ -13,20 +13,31 @@ import sys
 import time
 
 
+class Skip(Exception):
+    """Raised by a maker whose case cannot run here (e.g. its data set is absent): reported as skipped."""
+
+
 def measure(run, st):
-    """st: warmup, reps, min_reps, max_case_s, min_sample_ms and optionally inner (calls a sample)."""
+    """st: warmup, reps, min_reps, max_case_s, min_sample_ms and optionally inner (calls a sample).
+
+    A run with a `warmup` attribute has its warm-up calls go to that instead (a short run that
+    prepares the same state).  A fractional inner f < 1 means one call does f of the unit timed:
+    each sample is one call's time divided by f (the bench's workloads scale a few steps to an epoch so).
+    """
     warmup = int(st.get("warmup", 3))
     reps = int(st.get("reps", 15))
     min_reps = min(reps, int(st.get("min_reps", 5)))
     max_case_s = float(st.get("max_case_s", 6))
     min_sample = float(st.get("min_sample_ms", 20))
     first = 0.0
+    warm = getattr(run, "warmup", run)
     for _ in range(max(1, warmup)):
         t0 = time.perf_counter()
-        run()
+        warm()
         first = (time.perf_counter() - t0) * 1e3
     if st.get("inner"):
-        inner = int(st["inner"])
+        inner = float(st["inner"])
+        inner = int(inner) if inner >= 1 else inner
     elif 0 < first < min_sample:
         inner = min(1000, int(-(-min_sample // max(first, 1e-3))))
     else:
@@ -35,7 +46,7 @@ def measure(run, st):
     start = time.perf_counter()
     while len(samples) < reps:
         t0 = time.perf_counter()
-        for _ in range(inner):
+        for _ in range(max(1, int(inner))):
             run()
         samples.append((time.perf_counter() - t0) * 1e3 / inner)
         if len(samples) >= min_reps and time.perf_counter() - start > max_case_s:
@@ -122,6 +133,9 @@ def run_peer(kinds, info, gemm_check=None):
                         current["run"] = make(spec)
                         current["id"] = req["id"]
                     result = measure(current["run"], req["settings"])
+            except Skip as e:
+                current["id"], current["run"] = None, None
+                result = {"skipped": str(e)}
             except Exception as e:  # report and go on with the other cases
                 current["id"], current["run"] = None, None
                 result = {"error": repr(e)}

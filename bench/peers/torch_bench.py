@@ -5,12 +5,16 @@ threads spin on the cores OpenBLAS's threads need) and as 'torch-default' withou
 torch.set_num_threads(2) (or SYMTENSOR_BENCH_TORCH_THREADS).  Results are left as fresh tensors and
 dropped; nothing is read back.
 """
+import gzip
 import os
 
 import torch
 import torch.nn.functional as F
 
-from pycommon import run_peer
+from pycommon import Skip, run_peer
+
+# Where Debian's dataset-fashion-mnist installs Fashion-MNIST (the fit_epoch cases' data).
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 torch.set_num_threads(int(os.environ.get("SYMTENSOR_BENCH_TORCH_THREADS", "2")))
 
@@ -114,7 +118,133 @@ def make_mlp_infer(spec):
     return run
 
 
+def read_idx(path):
+    """An IDX file (gzipped or not) as a uint8 tensor of its shape."""
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return torch.frombuffer(bytearray(raw), dtype=torch.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+_fashion = {}
+
+
+def fashion_train():
+    """Fashion-MNIST's training images (float32 in [0, 1], [60000, 28, 28]) and labels (int64), once."""
+    if not _fashion:
+        paths = []
+        for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+            found = [p for p in (os.path.join(FASHION_MNIST_DIR, name + e) for e in (".gz", "")) if os.path.exists(p)]
+            if not found:
+                raise Skip("Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)" % FASHION_MNIST_DIR)
+            paths.append(found[0])
+        _fashion["x"] = read_idx(paths[0]).float().div_(255)
+        _fashion["y"] = read_idx(paths[1]).long()
+    return _fashion["x"], _fashion["y"]
+
+
+def fit_net(spec):
+    """The fit_epoch network; the softmax is in the loss (F.cross_entropy of the logits)."""
+    layers = []
+    if spec["net"] == "mlp":
+        sizes = spec["sizes"]
+        for i, (fin, fout) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(torch.nn.Linear(fin, fout))
+            if i < len(sizes) - 2:
+                layers.append(torch.nn.ReLU())
+    else:
+        cin, side = 1, 28
+        for k, cout in spec["conv"]:
+            layers += [torch.nn.Conv2d(cin, cout, k), torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+            cin, side = cout, (side - k + 1) // 2
+        layers.append(torch.nn.Flatten())
+        fin = cin * side * side
+        for i, fout in enumerate(spec["dense"]):
+            layers.append(torch.nn.Linear(fin, fout))
+            if i < len(spec["dense"]) - 1:
+                layers.append(torch.nn.ReLU())
+            fin = fout
+    return torch.nn.Sequential(*layers)
+
+
+def make_fit_epoch(spec):
+    """A plain training loop over Fashion-MNIST: each call shuffles (torch.randperm) and trains
+    spec["steps"] batches, each gathered by index_select; its warm-up trains spec["warmup_steps"].
+    spec["layout"] "channels_last" runs the CNN in that memory format."""
+    torch.manual_seed(int(spec.get("seed", 1)))
+    x, y = fashion_train()
+    n = x.shape[0]
+    channels_last = spec.get("layout") == "channels_last"
+    x = x.reshape(n, -1) if spec["net"] == "mlp" else x.reshape(n, 1, 28, 28)
+    model = fit_net(spec)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    betas = (float(spec["beta1"]), float(spec["beta2"]))
+    opt = torch.optim.Adam(model.parameters(), lr=float(spec["lr"]), betas=betas, eps=float(spec["eps"]))
+    batch = int(spec["batch"])
+    gen = torch.Generator().manual_seed(int(spec.get("seed", 1)))
+
+    def train(steps):
+        order = torch.randperm(n, generator=gen)
+        for s in range(steps):
+            rows = order[s * batch : (s + 1) * batch]
+            xb = x.index_select(0, rows)
+            if channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(model(xb), y.index_select(0, rows))
+            loss.backward()
+            opt.step()
+
+    def run():
+        train(int(spec["steps"]))
+
+    run.warmup = lambda: train(int(spec["warmup_steps"]))
+    return run
+
+
+def make_rnn_scan(spec):
+    steps, batch, units = int(spec["steps"]), int(spec["batch"]), int(spec["units"])
+    x = torch.randn(steps, batch, units, generator=gen(3))
+    h0 = torch.zeros(batch, units)
+    wx = (torch.randn(units, units, generator=gen(1)) * 0.05).requires_grad_()
+    wh = (torch.randn(units, units, generator=gen(2)) * 0.05).requires_grad_()
+    b = torch.zeros(units, requires_grad=True)
+
+    def run():
+        h, hs = h0, []
+        for t in range(steps):
+            h = torch.tanh(x[t] @ wx + h @ wh + b)
+            hs.append(h)
+        loss = torch.stack(hs).square().mean()
+        wx.grad = wh.grad = b.grad = None
+        loss.backward()
+
+    return run
+
+
+def make_lstm_adam(spec):
+    steps, batch, inputs, units = int(spec["steps"]), int(spec["batch"]), int(spec["inputs"]), int(spec["units"])
+    torch.manual_seed(1)
+    lstm = torch.nn.LSTM(inputs, units, batch_first=True)
+    opt = torch.optim.Adam(
+        lstm.parameters(), lr=float(spec["lr"]), betas=(float(spec["beta1"]), float(spec["beta2"])), eps=float(spec["eps"])
+    )
+    x = torch.randn(batch, steps, inputs, generator=gen(3))
+
+    def run():
+        opt.zero_grad(set_to_none=True)
+        y, _ = lstm(x)
+        y.square().mean().backward()
+        opt.step()
+
+    return run
+
+
 KINDS = {
+    "rnn_scan": make_rnn_scan,
+    "lstm_adam": make_lstm_adam,
     "sgemm": make_sgemm,
     "tanh_affine": make_tanh_affine,
     "call_overhead": make_call_overhead,
@@ -122,6 +252,7 @@ KINDS = {
     "mlp_sgd": make_mlp_sgd,
     "mlp_adam": make_mlp_adam,
     "mlp_infer": make_mlp_infer,
+    "fit_epoch": make_fit_epoch,
 }
 
 
