@@ -43,7 +43,13 @@ function printProfiles(): void {
   for (const ref of profiled) {
     const f = ref.deref();
     if (!f) continue;
-    const rows = f.profile().filter((r) => r.calls > 0);
+    let all: ProfileEntry[];
+    try {
+      all = f.profile();
+    } catch {
+      continue; // disposed (fit disposes its steps): nothing left to read
+    }
+    const rows = all.filter((r) => r.calls > 0);
     if (!rows.length) continue;
     const total = rows.reduce((a, r) => a + r.ms, 0);
     process.stderr.write(`[symtensor] profile of ${f.name} (${total.toFixed(3)} ms in ${rows[0].calls} calls)\n`);
