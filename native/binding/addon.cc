@@ -1,10 +1,96 @@
 // N-API glue: argument checks, native buffers owned by JS externals, and instruction execution.
 // Only native/binding/ includes napi.h.  Everything here re-checks what lib/ already validated,
 // cheaply: counts, dtype codes, byte lengths, disposed buffers.
+#include <algorithm>
 #include <thread>
 #include <vector>
 
 #include "buffers.h"
+
+namespace stb {
+
+// ---- reclaiming buffers the GC found dead ----
+//
+// V8 clears a weak reference during the collection that finds its object dead, scavenges
+// included, while Node runs finalizers only later from the event loop.  So a sweep, not a
+// finalizer, frees a dropped tensor's memory: it runs inside allocations, once enough buffers or
+// bytes were allocated since the last one (amortized O(1) per allocation), and hands the memory
+// straight back to the block cache, so the next allocation of that size reuses it warm.
+//
+// Every buffer is reported to V8 as external memory, so V8 starts (incremental) collections as
+// it grows, the same as for its own heap.  They can lag behind a loop that allocates large
+// tensors fast; as a backstop, when the memory held still exceeds max(kCollectFloor, twice what
+// was live after the last forced collection) after a sweep, the sweep forces one: reporting more
+// external memory than V8's hard limit makes it collect at once; that report is withdrawn right
+// after.
+
+namespace {
+constexpr size_t kSweepMinCount = 1024;                 // allocations between sweeps, at least
+constexpr int64_t kSweepMinBytes = int64_t(32) << 20;   // bytes allocated between sweeps, at least
+constexpr int64_t kCollectFloor = int64_t(256) << 20;   // held bytes that never force a collection
+constexpr int64_t kPressure = int64_t(1) << 42;         // beyond any heap's external hard limit
+
+void force_collection(napi_env env) {
+  int64_t ignored;
+  napi_adjust_external_memory(env, kPressure, &ignored);
+  napi_adjust_external_memory(env, -kPressure, &ignored);
+}
+}  // namespace
+
+BufferRegistry::BufferRegistry()
+    : sweep_every(kSweepMinCount), sweep_bytes(kSweepMinBytes), collect_at(kCollectFloor) {}
+
+// Environment teardown: no JS runs any more.  The weak references belong to the environment,
+// which releases them itself.
+BufferRegistry::~BufferRegistry() {
+  for (NativeBuffer *b : all) {
+    if (!b->freed && b->data) st_block_release(cache.get(), b->data, b->bytes);
+    delete b;
+  }
+}
+
+void sweep_buffers(napi_env env, BufferRegistry &r) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  size_t kept = 0;
+  for (NativeBuffer *b : r.all) {
+    bool dead = true;
+    if (b->weak) {
+      napi_value v = nullptr;
+      dead = napi_get_reference_value(env, b->weak, &v) == napi_ok && v == nullptr;
+    }
+    if (dead && b->pins == 0) {
+      free_storage(env, b);
+      if (b->weak) napi_delete_reference(env, b->weak);
+      delete b;
+    } else {
+      r.all[kept++] = b;
+    }
+  }
+  r.all.resize(kept);
+  napi_close_handle_scope(env, scope);
+  r.allocs_since_sweep = 0;
+  r.bytes_since_sweep = 0;
+  r.sweep_every = std::max(kSweepMinCount, kept / 2);
+  r.sweep_bytes = std::max(kSweepMinBytes, r.bytes / 2);
+}
+
+void before_alloc(napi_env env, BufferRegistry &r, size_t incoming) {
+  r.allocs_since_sweep++;
+  r.bytes_since_sweep += (int64_t)incoming;
+  if (r.allocs_since_sweep < r.sweep_every && r.bytes_since_sweep < r.sweep_bytes) return;
+  sweep_buffers(env, r);
+  const int64_t held = r.bytes + (int64_t)incoming;
+  if (held > r.collect_at) {
+    force_collection(env);
+    sweep_buffers(env, r);
+    r.collect_at = std::max(kCollectFloor, 2 * (r.bytes + (int64_t)incoming));
+  } else {
+    r.collect_at = std::min(r.collect_at, std::max(kCollectFloor, 2 * held));
+  }
+}
+
+}  // namespace stb
 
 namespace {
 using namespace stb;
@@ -34,26 +120,30 @@ Napi::Value FromTyped(const Napi::CallbackInfo &info) {
   return ext;
 }
 
-// read(buffer) -> a new typed array with a copy of the data.  The copy's memory is ours (malloc, no
-// zero-filling first), handed to V8 as an external ArrayBuffer: when memory is short this throws
-// ERR_ST_ALLOC, where an ArrayBuffer V8 allocates itself would abort the process.
+// read(buffer) -> a new typed array with a copy of the data, in an ArrayBuffer V8 allocates: V8
+// frees that memory itself when the array dies (an external ArrayBuffer's finalizer would wait
+// for the event loop, so a synchronous loop of dataSync() calls would keep every copy).  V8
+// aborts the process when it cannot allocate one, so a large copy is first tried with malloc:
+// when memory is short that throws ERR_ST_ALLOC instead.
 Napi::Value Read(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 1, "read: expected (buffer)");
   NativeBuffer *b = unwrap(env, info[0], "read");
   const size_t n = (size_t)b->numel;
-  void *copy = std::malloc(b->bytes ? b->bytes : 1);
-  if (!copy)
+  const auto oom = [&]() {
     throw_error(env, ST_ERR_ALLOC, "read: out of memory copying " + std::to_string(n) + " elements of " +
                                        st_dtype_name(b->dtype) + " (" + std::to_string(b->bytes) + " bytes) to JS");
-  if (b->bytes) std::memcpy(copy, b->data, b->bytes);
-  napi_value ab_v;
-  napi_status s = napi_create_external_arraybuffer(
-      env, copy, b->bytes, [](napi_env, void *data, void *) { std::free(data); }, nullptr, &ab_v);
-  if (s != napi_ok) {
-    std::free(copy);
-    throw_error(env, ST_ERR_ALLOC, "read: could not hand " + std::to_string(b->bytes) + " bytes to JS");
+  };
+  constexpr size_t kProbeAbove = 64 * 1024;
+  if (b->bytes > kProbeAbove) {
+    void *probe = std::malloc(b->bytes);
+    if (!probe) oom();
+    std::free(probe);
   }
+  void *copy = nullptr;
+  napi_value ab_v;
+  if (napi_create_arraybuffer(env, b->bytes, &copy, &ab_v) != napi_ok) oom();
+  if (b->bytes) std::memcpy(copy, b->data, b->bytes);
   auto ab = Napi::ArrayBuffer(env, ab_v);
   switch (b->dtype) {
     case ST_F64: return Napi::Float64Array::New(env, n, ab, 0);
@@ -112,10 +202,11 @@ Napi::Value IsDisposed(const Napi::CallbackInfo &info) {
 
 Napi::Value Memory(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  AddonData *ad = env.GetInstanceData<AddonData>();
+  BufferRegistry &r = *env.GetInstanceData<AddonData>()->buffers;
+  sweep_buffers(env, r);  // what the GC already collected is not live
   Napi::Object o = Napi::Object::New(env);
-  o.Set("numTensors", Napi::Number::New(env, (double)ad->stats->tensors.load()));
-  o.Set("numBytes", Napi::Number::New(env, (double)ad->stats->bytes.load()));
+  o.Set("numTensors", Napi::Number::New(env, (double)r.tensors));
+  o.Set("numBytes", Napi::Number::New(env, (double)r.bytes));
   return o;
 }
 

@@ -16,36 +16,62 @@
 
 namespace stb {
 
-struct Stats {
-  std::atomic<int64_t> tensors{0};
-  std::atomic<int64_t> bytes{0};
-};
+struct BufferRegistry;
 
-// A native buffer owned by a JS external.  The finalizer frees it unless dispose() already did.
+// A native buffer owned by a JS external.  The external has no finalizer: Node defers finalizers
+// to the event loop, so a loop that never yields would never free anything.  Instead the buffer
+// holds a weak reference to its external, which V8 clears during the collection that finds it
+// dead, and the registry's sweep (native/binding/addon.cc) frees the memory of every buffer whose
+// reference was cleared — from inside the allocation that needs it, no yielding required.
 struct NativeBuffer {
   void *data = nullptr;
   size_t bytes = 0;
   int32_t dtype = ST_F32;
   int64_t numel = 0;
   bool disposed = false;
+  bool freed = false;  // the memory went back (dispose, or the sweep found the external dead)
   // Pinned by programs (bound buffers) and in-flight async runs (inputs): dispose() then only
-  // marks the buffer disposed, and the memory goes when the last pin does.
+  // marks the buffer disposed, and the memory goes when the last pin does.  Whoever pins also
+  // holds the external, so a pinned buffer is never found dead; the sweep skips it regardless.
   int pins = 0;
   bool free_pending = false;
-  bool orphaned = false;  // its external was collected while pinned: the last unpin deletes it
-  std::shared_ptr<Stats> stats;
-  std::shared_ptr<st_block_cache> cache;  // where the memory goes back to (outlives the addon data)
+  napi_ref weak = nullptr;  // to the external; empty once the GC collected it
+  BufferRegistry *reg = nullptr;
+};
+
+// Every buffer of one environment (main thread only).  The records live here rather than with
+// their externals, so the registry outlives them all: programs hold it too, since their finalizers
+// unpin buffers during teardown.
+struct BufferRegistry {
+  std::vector<NativeBuffer *> all;
+  std::shared_ptr<st_block_cache> cache{st_block_cache_new(), st_block_cache_free};
+  int64_t tensors = 0;  // buffers still holding memory
+  int64_t bytes = 0;    // and that memory (reported to V8 as external memory)
+  // When the next allocation sweeps (counts since the last sweep) and forces a collection.
+  size_t allocs_since_sweep = 0;
+  int64_t bytes_since_sweep = 0;
+  size_t sweep_every = 0;
+  int64_t sweep_bytes = 0;
+  int64_t collect_at = 0;
+
+  BufferRegistry();
+  ~BufferRegistry();
+  BufferRegistry(const BufferRegistry &) = delete;
+  BufferRegistry &operator=(const BufferRegistry &) = delete;
 };
 
 inline const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ace0ULL};
 
 struct AddonData {
   st_pool *pool = nullptr;
-  std::shared_ptr<Stats> stats = std::make_shared<Stats>();
-  // Recycles large tensor buffers (native/runtime/block_cache.cc); main thread only.
-  std::shared_ptr<st_block_cache> cache{st_block_cache_new(), st_block_cache_free};
+  std::shared_ptr<BufferRegistry> buffers = std::make_shared<BufferRegistry>();
   ~AddonData() { st_pool_free(pool); }
 };
+
+// Frees the memory of buffers whose externals the GC collected, and forgets them (addon.cc).
+// Before allocating `incoming` more bytes it may also force a full collection first: see there.
+void sweep_buffers(napi_env env, BufferRegistry &r);
+void before_alloc(napi_env env, BufferRegistry &r, size_t incoming);
 
 inline int32_t get_dtype(Napi::Env env, const Napi::Value &v, const char *what) {
   ST_REQUIRE_ARG(env, v.IsNumber(), "%s: dtype code must be a number", what);
@@ -72,16 +98,18 @@ inline NativeBuffer *unwrap(Napi::Env env, const Napi::Value &v, const char *wha
   return b;
 }
 
-inline void free_storage(Napi::Env env, NativeBuffer *b) {
-  if (b->data) st_block_release(b->cache.get(), b->data, b->bytes);
+inline void free_storage(napi_env env, NativeBuffer *b) {
+  if (b->freed) return;
+  b->freed = true;
+  if (b->data) st_block_release(b->reg->cache.get(), b->data, b->bytes);
   b->data = nullptr;
-  b->stats->tensors--;
-  b->stats->bytes -= (int64_t)b->bytes;
+  b->reg->tensors--;
+  b->reg->bytes -= (int64_t)b->bytes;
   int64_t ignored;
   if (b->bytes) napi_adjust_external_memory(env, -(int64_t)b->bytes, &ignored);
 }
 
-inline void release(Napi::Env env, NativeBuffer *b) {
+inline void release(napi_env env, NativeBuffer *b) {
   if (b->disposed) return;
   b->disposed = true;
   if (b->pins > 0) {
@@ -93,26 +121,26 @@ inline void release(Napi::Env env, NativeBuffer *b) {
 
 inline void pin(NativeBuffer *b) { b->pins++; }
 
-inline void unpin(Napi::Env env, NativeBuffer *b) {
+inline void unpin(napi_env env, NativeBuffer *b) {
   if (--b->pins > 0) return;
   if (b->free_pending) {
     b->free_pending = false;
     free_storage(env, b);
   }
-  if (b->orphaned) delete b;
 }
 
 inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, int64_t numel, const char *what) {
-  AddonData *ad = env.GetInstanceData<AddonData>();
+  BufferRegistry &reg = *env.GetInstanceData<AddonData>()->buffers;
   size_t esize = st_dtype_size(dtype);
   const int64_t max_elems = (int64_t(1) << ST_MAX_BYTES_LOG2) / (int64_t)esize;
   if (numel < 0 || numel > max_elems)
     throw_error(env, ST_ERR_ALLOC,
                 std::string(what) + ": cannot allocate " + std::to_string(numel) + " elements of " + st_dtype_name(dtype));
   size_t bytes = (size_t)numel * esize;
+  before_alloc(env, reg, bytes);
   void *data = nullptr;
   if (bytes) {
-    data = st_block_alloc(ad->cache.get(), bytes);
+    data = st_block_alloc(reg.cache.get(), bytes);
     if (!data)
       throw_error(env, ST_ERR_ALLOC,
                   std::string(what) + ": out of memory allocating " + std::to_string(numel) + " elements of " +
@@ -123,19 +151,24 @@ inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, in
   b->bytes = bytes;
   b->dtype = dtype;
   b->numel = numel;
-  b->stats = ad->stats;
-  b->cache = ad->cache;
-  b->stats->tensors++;
-  b->stats->bytes += (int64_t)bytes;
+  b->reg = &reg;
+  try {
+    reg.all.push_back(b);
+  } catch (...) {
+    st_block_release(reg.cache.get(), data, bytes);
+    delete b;
+    throw;
+  }
+  // From here on the registry owns b: a failure below leaves it without a weak reference, which
+  // the next sweep treats as dead.
+  reg.tensors++;
+  reg.bytes += (int64_t)bytes;
   if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
-  auto ext = Napi::External<NativeBuffer>::New(env, b, [](Napi::Env env, NativeBuffer *b) {
-    release(env, b);
-    if (b->pins > 0)
-      b->orphaned = true;  // only possible during environment teardown
-    else
-      delete b;
-  });
+  auto ext = Napi::External<NativeBuffer>::New(env, b);
   ext.TypeTag(&kBufferTag);
+  napi_ref weak = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_create_reference(env, ext, 0, &weak), Napi::External<NativeBuffer>());
+  b->weak = weak;
   return ext;
 }
 

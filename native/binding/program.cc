@@ -29,6 +29,7 @@ class RunWorker;
 
 struct ProgramState {
   st_program *prog = nullptr;
+  std::shared_ptr<BufferRegistry> buffers;  // its bound buffers' records, unpinned at teardown too
   std::mutex run_mu;  // one st_program_run at a time (sync calls and the async worker)
   std::vector<BoundRef> bound;
   std::vector<IoSlot> inputs, outputs;
@@ -258,6 +259,7 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
 
   auto state = std::make_shared<ProgramState>();
   state->prog = prog;
+  state->buffers = env.GetInstanceData<AddonData>()->buffers;
   state->arena_bytes = (int64_t)arena_d;
   state->opcodes = std::move(opcodes);
   for (uint32_t i = 0; i < n_slots; i++) {
