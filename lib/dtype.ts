@@ -6,6 +6,7 @@ import { DTYPE, DTYPE_NAMES } from './ops.generated';
  */
 export type DType = (typeof DTYPE_NAMES)[number];
 
+/** The typed arrays tensor data comes in: Float32Array, Float64Array, Int32Array, and Uint8Array for bool. */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = DTYPE_NAMES;

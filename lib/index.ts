@@ -40,6 +40,7 @@ import { publicNamespace } from './graph/namespace';
 /**
  * The symbolic namespace (see lib/graph/T.ts): every function reports the user's line on error,
  * and a name T does not have is an error listing the closest ones.
+ * @namespace
  */
 export const T: typeof Traw = publicNamespace(Traw, 'T');
 export { Variable, Constant, Apply, Op } from './graph/variable';
@@ -81,6 +82,7 @@ export function memory(): { numTensors: number; numBytes: number } {
   return native.memory();
 }
 
+/** What st.backendInfo() reports about the native addon. */
 export interface BackendInfo {
   /** 'openblas <version>' or 'builtin'. */
   gemm: string;
@@ -99,6 +101,9 @@ export function backendInfo(): BackendInfo {
 }
 
 // ---- models (Keras) ----
+/**
+ * st.layers: every built-in layer as a camelCase factory (`st.layers.dense({...})`) and as its class, plus the Layer base class and registerLayer for custom layers.
+ */
 export * as layers from './models/layers';
 export { Model, Sequential, model, input } from './models/model';
 export type { ModelArgs } from './models/model';
@@ -108,7 +113,9 @@ export type { FitOptions, EvaluateOptions } from './models/loops';
 export type { CompileArgs } from './models/training';
 export { setRandomSeed } from './models/seed';
 export { optimizers, schedules, losses, metrics, callbacks, initializers, regularizers, constraints, activations } from './models/api';
+/** st.data: file loaders (IDX, .npy, CSV), ready-made datasets and batching, returning tensors. */
 export * as data from './data';
+/** st.datasets: ready-made datasets as train/test tensors (generated shapes, MNIST, Fashion-MNIST). */
 export * as datasets from './data/datasets-api';
 export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors } from './models/safetensors';
 export type { NamedTensors, Safetensors } from './models/safetensors';

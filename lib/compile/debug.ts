@@ -17,6 +17,9 @@ export function formatProgram(name: string, d: ProgramDesc): string {
   return `[symtensor] program ${name}: ${d.instrs.length} instructions, arena ${d.arenaBytes} bytes\n${[...lines, ...copies].join('\n')}\n`;
 }
 
+/**
+ * One instruction's timing from f.profile(): its index in the program, its op, total milliseconds and number of runs.
+ */
 export interface ProfileEntry {
   index: number;
   op: string;

@@ -21,6 +21,7 @@ export type ValueLike = Variable | Tensor | number;
  */
 export type UpdatePair = readonly [SharedVariable, ValueLike] | readonly ValueLike[];
 
+/** How fn builds its graph: updates, givens, and what to do with unused inputs. */
 export interface GraphOptions {
   /** [shared, newValue] pairs applied after the outputs are computed, all from the old values. */
   updates?: Iterable<UpdatePair>;

@@ -16,6 +16,10 @@ import { ProfileEntry, debugLevel, profileAtExit } from './debug';
 
 export type { ProfileEntry } from './debug';
 
+/**
+ * The options of st.fn.
+ * @example const step = st.fn([X, y], cost, { updates: [[w, w.sub(gw.mul(0.1))]], name: 'step' });
+ */
 export interface FnOptions extends GraphOptions {
   /**
    * [shared, newValue] pairs applied after the outputs are computed, all from the old values: an
@@ -47,6 +51,7 @@ export type TensorsOf<O extends readonly Variable[]> = { -readonly [K in keyof O
  */
 export interface CompiledFunction<R = Tensor | Tensor[], A extends readonly ArgValue[] = ArgValue[]> {
   (...args: A): Promise<R>;
+  /** Runs the program inline, on the calling thread. */
   sync(...args: A): R;
   readonly name: string;
   /** The optimized graph. */

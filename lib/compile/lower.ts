@@ -31,11 +31,13 @@ export class Slot implements Val {
   ) {}
   /** The values, where specialization knows them (VarType.known). */
   known?: number[];
+  /** The size of the slot's data in bytes. */
   get bytes(): number {
     return sizeOf(this.shape) * (this.dtype === 'float64' ? 8 : this.dtype === 'bool' ? 1 : 4);
   }
 }
 
+/** One instruction of a lowered program: opcode, slot ids and attributes. */
 export interface Instr {
   opcode: number;
   inputs: number[];
@@ -47,6 +49,9 @@ export interface Instr {
   label: string;
 }
 
+/**
+ * A lowered program, as f.program() shows it: slots, instructions, the memory plan and the bindings of inputs, outputs and shared variables.
+ */
 export interface ProgramDesc {
   slots: Slot[];
   instrs: Instr[];

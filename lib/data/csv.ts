@@ -5,6 +5,7 @@ import { SymtensorError, argError, fmtValue } from '../errors';
 import { Tensor } from '../tensor/tensor';
 import { tensor } from '../tensor/creation';
 
+/** The options of readCsv and parseCsv. */
 export interface CsvOptions {
   /** The first line names the columns (default true). */
   header?: boolean;

@@ -37,6 +37,7 @@ export interface Split {
   y: Tensor;
 }
 
+/** A dataset's training and test splits. */
 export interface ImageDataset {
   train: Split;
   test: Split;

@@ -149,25 +149,50 @@ function inputVar(op: string, dtype: DType, ndimOrShape: number | Dim[], name?: 
   return new InputVariable({ dtype, shape }, null, 0, name);
 }
 
+/** A symbolic scalar input (rank 0, every dimension unknown until the call), float32 unless dtype says otherwise. */
 export const scalar = (name?: string, dtype: DType = 'float32') => inputVar('T.scalar', dtype, 0, name);
+/** A symbolic vector input (rank 1, every dimension unknown until the call), float32 unless dtype says otherwise. */
 export const vector = (name?: string, dtype: DType = 'float32') => inputVar('T.vector', dtype, 1, name);
+/**
+ * A symbolic matrix input (rank 2, every dimension unknown until the call), float32 unless dtype says otherwise.
+ * @example const X = T.matrix('X'); const f = st.fn([X], T.sum(X));
+ */
 export const matrix = (name?: string, dtype: DType = 'float32') => inputVar('T.matrix', dtype, 2, name);
+/**
+ * A symbolic rank-3 tensor input (rank 3, every dimension unknown until the call), float32 unless dtype says otherwise.
+ */
 export const tensor3 = (name?: string, dtype: DType = 'float32') => inputVar('T.tensor3', dtype, 3, name);
+/**
+ * A symbolic rank-4 tensor input (rank 4, every dimension unknown until the call), float32 unless dtype says otherwise.
+ */
 export const tensor4 = (name?: string, dtype: DType = 'float32') => inputVar('T.tensor4', dtype, 4, name);
 // Theano's typed constructors: f float32, d float64, i int32; l (Theano's int64) is int32 here,
 // the widest integer dtype symtensor has.
+/** A symbolic int32 scalar input (Theano's iscalar). */
 export const iscalar = (name?: string) => inputVar('T.iscalar', 'int32', 0, name);
+/** A symbolic int32 vector input (Theano's ivector). */
 export const ivector = (name?: string) => inputVar('T.ivector', 'int32', 1, name);
+/** A symbolic int32 matrix input (Theano's imatrix). */
 export const imatrix = (name?: string) => inputVar('T.imatrix', 'int32', 2, name);
+/** A symbolic float32 scalar input (Theano's fscalar). */
 export const fscalar = (name?: string) => inputVar('T.fscalar', 'float32', 0, name);
+/** A symbolic float32 vector input (Theano's fvector). */
 export const fvector = (name?: string) => inputVar('T.fvector', 'float32', 1, name);
+/** A symbolic float32 matrix input (Theano's fmatrix). */
 export const fmatrix = (name?: string) => inputVar('T.fmatrix', 'float32', 2, name);
+/** A symbolic float32 rank-3 tensor input (Theano's ftensor3). */
 export const ftensor3 = (name?: string) => inputVar('T.ftensor3', 'float32', 3, name);
+/** A symbolic float32 rank-4 tensor input (Theano's ftensor4). */
 export const ftensor4 = (name?: string) => inputVar('T.ftensor4', 'float32', 4, name);
+/** A symbolic float64 scalar input (Theano's dscalar). */
 export const dscalar = (name?: string) => inputVar('T.dscalar', 'float64', 0, name);
+/** A symbolic float64 vector input (Theano's dvector). */
 export const dvector = (name?: string) => inputVar('T.dvector', 'float64', 1, name);
+/** A symbolic float64 matrix input (Theano's dmatrix). */
 export const dmatrix = (name?: string) => inputVar('T.dmatrix', 'float64', 2, name);
+/** A symbolic float64 rank-3 tensor input (Theano's dtensor3). */
 export const dtensor3 = (name?: string) => inputVar('T.dtensor3', 'float64', 3, name);
+/** A symbolic float64 rank-4 tensor input (Theano's dtensor4). */
 export const dtensor4 = (name?: string) => inputVar('T.dtensor4', 'float64', 4, name);
 /** Theano's int64 scalar; symtensor's widest integer is int32, so this is T.iscalar. */
 export const lscalar = iscalar;
@@ -197,57 +222,102 @@ export const matrices = (...names: string[]) => namesOf('T.matrices', names).map
 const un = (name: EwName) => named(name, (x: VarLike): Variable => ew(name, [checkVar(name, 'x', x)]));
 const bin = (name: EwName) => named(name, (x: VarLike, y: VarLike): Variable => ew(name, [checkArg(name, 'x', x), checkArg(name, 'y', y)]));
 
+/** Elementwise negation, -x. */
 export const neg = un('neg');
+/** Elementwise absolute value |x|. */
 export const abs = un('abs');
+/** Elementwise sign: -1, 0 or 1. */
 export const sign = un('sign');
+/** Elementwise e^x. */
 export const exp = un('exp');
+/** Elementwise e^x - 1, accurate for small x. */
 export const expm1 = un('expm1');
+/** Elementwise natural logarithm. */
 export const log = un('log');
+/** Elementwise log(1 + x), accurate for small x. */
 export const log1p = un('log1p');
+/** Elementwise square root. */
 export const sqrt = un('sqrt');
+/** Elementwise 1 / sqrt(x). */
 export const rsqrt = un('rsqrt');
+/** Elementwise x². */
 export const square = un('square');
+/** Elementwise 1 / x. */
 export const reciprocal = un('reciprocal');
+/** Elementwise sine. */
 export const sin = un('sin');
+/** Elementwise cosine. */
 export const cos = un('cos');
+/** Elementwise hyperbolic tangent. */
 export const tanh = un('tanh');
+/** Elementwise logistic sigmoid 1 / (1 + e^-x). */
 export const sigmoid = un('sigmoid');
+/** Elementwise max(x, 0). */
 export const relu = un('relu');
+/** Elementwise scaled exponential linear unit (Klambauer et al.'s fixed scale and alpha). */
 export const selu = un('selu');
+/** Elementwise Gaussian error linear unit, x·Φ(x). */
 export const gelu = un('gelu');
+/** Elementwise log(1 + e^x), computed stably. */
 export const softplus = un('softplus');
+/** Elementwise Gauss error function. */
 export const erf = un('erf');
+/** Elementwise floor. */
 export const floor = un('floor');
+/** Elementwise ceiling. */
 export const ceil = un('ceil');
+/** Elementwise rounding to the nearest integer, halves to even. */
 export const round = un('round');
+/** Elementwise test for NaN (a bool result). */
 export const isNaN = un('isNaN');
+/** Elementwise test for a finite value (a bool result). */
 export const isFinite = un('isFinite');
+/** Elementwise logical not of a bool value. */
 export const logicalNot = un('logicalNot');
+/** x + y, elementwise with numpy broadcasting. */
 export const add = bin('add');
+/** x - y, elementwise with broadcasting. */
 export const sub = bin('sub');
+/** x · y, elementwise with broadcasting. */
 export const mul = bin('mul');
+/** x / y, elementwise with broadcasting (true division; integers give a float result). */
 export const div = bin('div');
+/** x to the power y, elementwise with broadcasting. */
 export const pow = bin('pow');
+/** The larger of x and y, elementwise with broadcasting. */
 export const maximum = bin('maximum');
+/** The smaller of x and y, elementwise with broadcasting. */
 export const minimum = bin('minimum');
+/** x modulo y with the sign of y (Python's %), elementwise with broadcasting. */
 export const mod = bin('mod');
+/** x == y, elementwise with broadcasting (a bool result). */
 export const equal = bin('equal');
+/** x != y, elementwise with broadcasting (a bool result). */
 export const notEqual = bin('notEqual');
+/** x < y, elementwise with broadcasting (a bool result). */
 export const less = bin('less');
+/** x <= y, elementwise with broadcasting (a bool result). */
 export const lessEqual = bin('lessEqual');
+/** x > y, elementwise with broadcasting (a bool result). */
 export const greater = bin('greater');
+/** x >= y, elementwise with broadcasting (a bool result). */
 export const greaterEqual = bin('greaterEqual');
+/** x && y for bool values, elementwise with broadcasting. */
 export const logicalAnd = bin('logicalAnd');
+/** x || y for bool values, elementwise with broadcasting. */
 export const logicalOr = bin('logicalOr');
 // Theano's short names for the same functions
 export { equal as eq, notEqual as neq, less as lt, greater as gt, lessEqual as le, greaterEqual as ge, square as sqr };
 
+/** Elementwise x for x > 0, alpha·x otherwise. */
 export function leakyRelu(x: VarLike, alpha = 0.2): Variable {
   return ew('leakyRelu', [checkVar('leakyRelu', 'x', x)], [checkNum('leakyRelu', 'alpha', alpha)]);
 }
+/** Elementwise exponential linear unit: x for x > 0, alpha·(e^x - 1) otherwise. */
 export function elu(x: VarLike, alpha = 1): Variable {
   return ew('elu', [checkVar('elu', 'x', x)], [checkNum('elu', 'alpha', alpha)]);
 }
+/** x limited to [min, max], elementwise (min must not exceed max). */
 export function clip(x: VarLike, min: number, max: number): Variable {
   const v = checkVar('clip', 'x', x);
   checkNum('clip', 'min', min);
@@ -262,6 +332,7 @@ export function where(cond: VarLike, a: VarLike, b: VarLike): Variable {
 }
 export { where as switch };
 
+/** x converted to dtype (float to integer truncates toward zero). */
 export function cast(x: VarLike, dtype: DType): Variable {
   const v = checkVar('cast', 'x', x);
   checkDtype('cast', dtype);
@@ -276,12 +347,19 @@ function reducer(rop: ReduceOp) {
     return applyOp1(new Reduce(rop, normAxes(rop, axis, v.ndim), keepDims), [v]);
   });
 }
+/** The sum over axis (one axis, several, or all when omitted or null); keepDims keeps the reduced axes as size 1. */
 export const sum = reducer('sum');
+/** The mean over axis (all axes when omitted); keepDims keeps the reduced axes as size 1. */
 export const mean = reducer('mean');
+/** The product over axis (all axes when omitted); keepDims keeps the reduced axes as size 1. */
 export const prod = reducer('prod');
+/** The largest element over axis (all axes when omitted); keepDims keeps the reduced axes as size 1. */
 export const max = reducer('max');
+/** The smallest element over axis (all axes when omitted); keepDims keeps the reduced axes as size 1. */
 export const min = reducer('min');
+/** Whether every element over axis is true (all axes when omitted). */
 export const all = reducer('all');
+/** Whether any element over axis is true (all axes when omitted). */
 export const any = reducer('any');
 
 /** Index of the largest element along axis (of the flattened value when omitted). */
@@ -364,6 +442,7 @@ export function reshape(x: VarLike, shape: ShapeArg): Variable {
   if (p.numbers) return applyOp1(new Reshape(p.numbers), [v]);
   return applyOp1(new ReshapeTo(p.owners.map((o) => (o && o.of === v ? o.axis : null))), [v, p.vector()]);
 }
+/** x as a vector of all its elements, in row-major order. */
 export function flatten(x: VarLike): Variable {
   return reshape(checkVar('flatten', 'x', x), [-1]);
 }
@@ -380,6 +459,7 @@ export function dimshuffle(x: VarLike, ...patternArgs: ((number | 'x')[] | numbe
   if (pattern.every((p, i) => p === i) && pattern.length === v.ndim) return v;
   return applyOp1(new DimShuffle(pattern.slice()), [v]);
 }
+/** x with its axes permuted by perm (reversed when omitted). */
 export function transpose(x: VarLike, perm?: number[]): Variable {
   const v = checkVar('transpose', 'x', x);
   if (perm !== undefined && !Array.isArray(perm)) throw argError('transpose', `perm must be an array of axes, got ${fmtValue(perm)}`);
@@ -387,6 +467,7 @@ export function transpose(x: VarLike, perm?: number[]): Variable {
   return applyOp1(new Transpose(p.map((a) => normAxis('transpose', a, v.ndim))), [v]);
 }
 export { transpose as permute };
+/** x with a new axis of size 1 inserted at axis. */
 export function expandDims(x: VarLike, axis = 0): Variable {
   const v = checkVar('expandDims', 'x', x);
   const a = normAxis('expandDims', axis, v.ndim + 1);
@@ -394,6 +475,7 @@ export function expandDims(x: VarLike, axis = 0): Variable {
   pattern.splice(a, 0, 'x');
   return dimshuffle(v, pattern);
 }
+/** x without the given size-1 axes (every size-1 axis when omitted). */
 export function squeeze(x: VarLike, axis?: number | number[]): Variable {
   const v = checkVar('squeeze', 'x', x);
   const drop = squeezeAxes('squeeze', v.staticShape, axis);
@@ -525,11 +607,13 @@ export function arange(start: number | Variable, stop?: number | Variable, step:
   for (const v of vars) if (v.dtype !== 'int32' || v.ndim !== 0) throw dtypeError('arange', `symbolic bounds must be int32 scalars, got ${v.describe()}`);
   return applyOp1(new Arange(d), vars);
 }
+/** Elements from begin to end (exclusive) with strides, per axis; null takes the axis's default bound. */
 export function stridedSlice(x: VarLike, begin: (number | null)[], end: (number | null)[], strides: (number | null)[] = []): Variable {
   const v = checkVar('stridedSlice', 'x', x);
   const op = 'stridedSlice';
   return applyOp1(new StridedSlice(checkInts(op, 'begin', begin, true), checkInts(op, 'end', end, true), checkInts(op, 'strides', strides, true)), [v]);
 }
+/** The inputs joined along axis; their other dimensions must agree. */
 export function concat(xs: VarLike[], axis = 0): Variable {
   if (!Array.isArray(xs) || !xs.length) throw argError('concat', 'expected a non-empty array of tensors');
   const vs = xs.map((x, i) => checkVar('concat', `xs[${i}]`, x));
@@ -548,10 +632,12 @@ export function split(x: VarLike, numOrSizes: number | number[], axis = 0): Vari
     throw argError('split', `expected a number of parts or an array of sizes (integers), got ${fmtValue(numOrSizes)}`);
   return composites.split(ops, v, numOrSizes, axis);
 }
+/** x repeated reps[i] times along each axis i. */
 export function tile(x: VarLike, reps: number[]): Variable {
   const v = checkVar('tile', 'x', x);
   return applyOp1(new Tile(checkInts('tile', 'reps', reps)), [v]);
 }
+/** x padded with value: paddings[i] = [before, after] for axis i. */
 export function pad(x: VarLike, paddings: [number, number][], value = 0): Variable {
   const v = checkVar('pad', 'x', x);
   if (!Array.isArray(paddings) || paddings.some((p) => !Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isSafeInteger(n))))
@@ -564,11 +650,13 @@ function indexConstant(op: string, indices: VarLike): Constant {
   const t = indexTensor(op, indices);
   return t === indices ? constant(t) : new Constant(t);
 }
+/** The slices of x at the given indices along axis (an int32 Variable, or integers as a constant). */
 export function gather(x: VarLike, indices: VarLike, axis = 0): Variable {
   const v = checkVar('gather', 'x', x);
   const idx = indices instanceof Variable ? indices : indexConstant('gather', indices);
   return applyOp1(new Gather(axis), [v, idx]);
 }
+/** One-hot rows: a new last axis of size depth, onValue at each index and offValue elsewhere. */
 export function oneHot(indices: VarLike, depth: number, onValue = 1, offValue = 0, dtype: DType = 'float32'): Variable {
   const idx = indices instanceof Variable ? indices : indexConstant('oneHot', indices);
   if (!Number.isInteger(depth) || depth < 0) throw argError('oneHot', `depth must be a non-negative integer, got ${fmtValue(depth)}`);
@@ -579,12 +667,17 @@ export function oneHot(indices: VarLike, depth: number, onValue = 1, offValue = 
 }
 
 // ---- nn ----
+/** exp(x) normalized to sum to 1 along axis (the last by default), computed stably. */
 export function softmax(x: VarLike, axis = -1): Variable {
   return applyOp1(new Softmax(false, axis), [checkVar('softmax', 'x', x)]);
 }
+/** log(softmax(x)) along axis, computed stably. */
 export function logSoftmax(x: VarLike, axis = -1): Variable {
   return applyOp1(new Softmax(true, axis), [checkVar('logSoftmax', 'x', x)]);
 }
+/**
+ * 2-D convolution (cross-correlation) of NHWC input x with an HWIO filter; see Conv2dOptions for strides, padding and dilations.
+ */
 export function conv2d(x: VarLike, filter: VarLike, opts: Conv2dOptions = {}): Variable {
   const op = 'conv2d';
   return applyOp1(new Conv2d({ ...checkOptions(op, opts) }), [checkVar(op, 'x', x), checkVar(op, 'filter', filter)]);
@@ -599,16 +692,20 @@ export function conv2dGradFilter(x: VarLike, dy: VarLike, like: Variable, opts: 
   const op = 'conv2dGradFilter';
   return applyOp1(new Conv2dGradFilter({ ...checkOptions(op, opts) }), [checkVar(op, 'x', x), checkVar(op, 'dy', dy), checkVar(op, 'like', like)]);
 }
+/** 2-D max pooling of NHWC input x; see Pool2dOptions. */
 export function maxPool2d(x: VarLike, opts: Pool2dOptions = {}): Variable {
   return applyOp1(new Pool2d(true, { ...checkOptions('maxPool2d', opts) }), [checkVar('maxPool2d', 'x', x)]);
 }
+/** 2-D average pooling of NHWC input x; see Pool2dOptions. */
 export function avgPool2d(x: VarLike, opts: Pool2dOptions = {}): Variable {
   return applyOp1(new Pool2d(false, { ...checkOptions('avgPool2d', opts) }), [checkVar('avgPool2d', 'x', x)]);
 }
+/** maxPool2d's input gradient, given its input x and the output gradient dy. */
 export function maxPool2dGrad(x: VarLike, dy: VarLike, opts: Pool2dOptions = {}): Variable {
   const op = 'maxPool2dGrad';
   return applyOp1(new Pool2dGrad(true, { ...checkOptions(op, opts) }), [checkVar(op, 'x', x), checkVar(op, 'dy', dy)]);
 }
+/** avgPool2d's input gradient, given its input x and the output gradient dy. */
 export function avgPool2dGrad(x: VarLike, dy: VarLike, opts: Pool2dOptions = {}): Variable {
   const op = 'avgPool2dGrad';
   return applyOp1(new Pool2dGrad(false, { ...checkOptions(op, opts) }), [checkVar(op, 'x', x), checkVar(op, 'dy', dy)]);
@@ -641,10 +738,28 @@ export function categoricalCrossentropy(yTrue: VarLike, yPred: VarLike): Variabl
 /**
  * Theano's T.nnet names for the same functions.  The losses keep symtensor's (yTrue, yPred) order
  * (Theano's categorical_crossentropy took the predictions first).
+ * @namespace
  */
 export const nnet = Object.freeze({
-  sigmoid, softmax, logSoftmax, logsoftmax: logSoftmax, relu, elu, selu, softplus, conv2d,
-  categoricalCrossentropy, binaryCrossentropy, sparseCategoricalCrossentropy,
+  sigmoid,
+  /** T.softmax. */
+  softmax,
+  /** T.logSoftmax. */
+  logSoftmax,
+  /** T.logSoftmax, under Theano's spelling. */
+  logsoftmax: logSoftmax,
+  relu,
+  /** T.elu. */
+  elu,
+  selu, softplus,
+  /** T.conv2d. */
+  conv2d,
+  /** T.categoricalCrossentropy, (yTrue, yPred) order. */
+  categoricalCrossentropy,
+  /** T.binaryCrossentropy, (yTrue, yPred) order. */
+  binaryCrossentropy,
+  /** T.sparseCategoricalCrossentropy, (yTrue, yPred) order. */
+  sparseCategoricalCrossentropy,
 });
 
 /** categoricalCrossentropy with integer class labels. */
@@ -706,6 +821,9 @@ export { applyOp, applyOp1 };
 export type { ScanOptions, ScanUpdates, SequenceArg, OutputInfo, LoopOptions } from './scan';
 
 // ---- loops (lib/graph/scan.ts), with their options checked here ----
+/**
+ * A loop's step function: the current sequence elements, previous outputs and non-sequences in, the new outputs out.
+ */
 type Step<R> = (...args: Variable[]) => R;
 
 /** A loop's options object; its name, if any, is a string (errors in the loop are reported under it). */

@@ -25,6 +25,9 @@ export interface GraphWork {
   sorts: number;
 }
 
+/**
+ * A graph being optimized: its inputs and outputs, the nodes between them and who reads each variable; rewrites change it only through replace().
+ */
 export class FunctionGraph {
   inputs: Variable[];
   outputs: Variable[];

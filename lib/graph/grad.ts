@@ -10,6 +10,7 @@ import { stabilize } from './stabilize';
 import { toposort } from './traverse';
 import * as T from './T';
 
+/** The options of st.grad. */
 export interface GradOptions {
   /**
    * What to do when a wrt variable does not affect the cost: 'raise' (default) throws, 'zero'

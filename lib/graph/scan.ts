@@ -15,6 +15,7 @@ import { SharedVariable } from './shared';
 import { toposort } from './traverse';
 import * as T from './T';
 
+/** A value a loop takes: a Variable, or what a constant is made of (number, boolean, Tensor, nested array). */
 type Value = Variable | number | boolean | Tensor | NestedArray;
 
 /** A sequence: a variable iterated over its first axis, or one with taps (offsets, default [0]). */
@@ -27,6 +28,7 @@ export type SequenceArg = Value | { input: Value; taps?: number[] };
  */
 export type OutputInfo = Value | null | { initial: Value; taps?: number[] };
 
+/** The options of T.scan (Theano's scan arguments, in camelCase). */
 export interface ScanOptions {
   /** Variables iterated over their first axis; the step gets one row of each per step. */
   sequences?: SequenceArg | SequenceArg[];

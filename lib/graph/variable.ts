@@ -9,6 +9,7 @@ import * as path from 'node:path';
 /** A dimension: a number, or null when only known at run time. */
 export type Dim = number | null;
 
+/** What a Variable's type is: its dtype and shape (null dims unknown until a call). */
 export interface VarType {
   dtype: DType;
   shape: Dim[];
@@ -77,6 +78,7 @@ export interface ShapeVariable extends Variable {
   readonly [axis: number]: Variable;
   /** The rank of the shaped variable (a number: ranks are always static). */
   readonly length: number;
+  /** The sizes of the axes in order: `const [n, m] = x.shape`. */
   [Symbol.iterator](): IterableIterator<Variable>;
 }
 
@@ -123,10 +125,12 @@ export class Variable {
     return shapeBuilder(this);
   }
 
+  /** The rank (always known while building). */
   get ndim(): number {
     return this.staticShape.length;
   }
 
+  /** The dtype and static shape (and known values) as one object. */
   get type(): VarType {
     return this.known ? { dtype: this.dtype, shape: this.staticShape, known: this.known } : { dtype: this.dtype, shape: this.staticShape };
   }
@@ -136,6 +140,7 @@ export class Variable {
     return `${this.name ?? (this.owner ? this.owner.op.name : 'variable')} ${fmtShape(this.staticShape)} ${this.dtype}`;
   }
 
+  /** `Variable(name shape dtype)`. */
   toString(): string {
     return `Variable(${this.describe()})`;
   }

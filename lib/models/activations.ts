@@ -52,7 +52,13 @@ export const exponential = (x: Variable): Variable => T.exp(x);
  */
 export const activations = {
   linear, relu, relu6, leakyRelu, elu, selu, gelu, sigmoid, hardSigmoid, tanh, softmax, logSoftmax, softplus, softsign,
-  silu, swish: silu, hardSilu, hardSwish: hardSilu, mish, exponential,
+  silu,
+  /** Another name of silu. */
+  swish: silu,
+  hardSilu,
+  /** Another name of hardSilu. */
+  hardSwish: hardSilu,
+  mish, exponential,
 } as const satisfies Record<string, ActivationFn>;
 
 const TABLE = activations as Record<string, ActivationFn>;

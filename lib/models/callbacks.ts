@@ -25,9 +25,15 @@ export interface CallbackModel {
   /** Set to true to stop fit after the current batch/epoch. */
   stopTraining: boolean;
   /** null before compile. */
-  optimizer: { getLearningRate(): number; setLearningRate(lr: number): void } | null;
+  optimizer: {
+    /** The learning rate the next step will use. */
+    getLearningRate(): number;
+    /** Sets the learning rate of the following steps. */
+    setLearningRate(lr: number): void;
+  } | null;
   /** Copies of all weights, in a fixed order. */
   getWeights(): Tensor[];
+  /** Replaces all weights, in getWeights' order. */
   setWeights(values: Tensor[]): void;
   /** Saves a model directory (atomically). */
   save(path: string): Promise<void>;
@@ -53,43 +59,61 @@ export const HOOK_NAMES = [
   'onTestBegin', 'onTestEnd', 'onTestBatchBegin', 'onTestBatchEnd',
   'onPredictBegin', 'onPredictEnd', 'onPredictBatchBegin', 'onPredictBatchEnd',
 ] as const;
+/** The name of one callback hook ('onEpochEnd', …). */
 export type HookName = (typeof HOOK_NAMES)[number];
 
+/** What a hook returns: nothing, or a promise fit awaits before going on. */
 type Ret = void | Promise<void>;
 
 /**
  * Base of the callbacks: subclass it and define the hooks you need (each optional, each may be
  * async; fit awaits it before going on).  `model` and `params` are set before training begins.
  * @example
- *   class Printer extends st.Callback {
- *     onEpochEnd(epoch: number, logs?: st.Logs) { console.log(`epoch ${epoch + 1}`, logs); }
+ *   class Printer extends st.callbacks.Callback {
+ *     onEpochEnd(epoch: number, logs?: Record<string, number>) { console.log(`epoch ${epoch + 1}`, logs); }
  *   }
  */
 export abstract class Callback {
   model: CallbackModel | null = null;
   params: FitParams | null = null;
+  /** Attaches the model being trained (fit does this before onTrainBegin). */
   setModel(m: CallbackModel): void {
     this.model = m;
   }
+  /** Records what fit tells its callbacks about the run (epochs, steps, metrics). */
   setParams(p: FitParams): void {
     this.params = p;
   }
 }
 // The hooks, optional, declared on the class so subclasses and calls type-check.
 export interface Callback {
+  /** Called once when fit starts. */
   onTrainBegin?(logs?: Logs): Ret;
+  /** Called once when fit ends, with the last epoch's logs. */
   onTrainEnd?(logs?: Logs): Ret;
+  /** Called at the start of each epoch (counted from 0). */
   onEpochBegin?(epoch: number, logs?: Logs): Ret;
+  /** Called at the end of each epoch with its metrics (val_ ones included when validating). */
   onEpochEnd?(epoch: number, logs?: Logs): Ret;
+  /** Called before each training batch (counted from 0 in each epoch). */
   onBatchBegin?(batch: number, logs?: Logs): Ret;
+  /** Called after each training batch with the running metrics. */
   onBatchEnd?(batch: number, logs?: Logs): Ret;
+  /** Called when evaluate (or fit's validation) starts. */
   onTestBegin?(logs?: Logs): Ret;
+  /** Called when evaluate (or fit's validation) ends, with its metrics. */
   onTestEnd?(logs?: Logs): Ret;
+  /** Called before each evaluation batch. */
   onTestBatchBegin?(batch: number, logs?: Logs): Ret;
+  /** Called after each evaluation batch with the running metrics. */
   onTestBatchEnd?(batch: number, logs?: Logs): Ret;
+  /** Called when predict starts. */
   onPredictBegin?(logs?: Logs): Ret;
+  /** Called when predict ends. */
   onPredictEnd?(logs?: Logs): Ret;
+  /** Called before each predict batch. */
   onPredictBatchBegin?(batch: number, logs?: Logs): Ret;
+  /** Called after each predict batch. */
   onPredictBatchEnd?(batch: number, logs?: Logs): Ret;
 }
 
@@ -127,19 +151,33 @@ export class CallbackList {
     }
   }
 
+  /** Calls every callback's onTrainBegin, in order. */
   onTrainBegin(logs: Logs = {}): Promise<void> { return this.call('onTrainBegin', [logs]); }
+  /** Calls every callback's onTrainEnd, in order. */
   onTrainEnd(logs: Logs = {}): Promise<void> { return this.call('onTrainEnd', [logs]); }
+  /** Calls every callback's onEpochBegin, in order. */
   onEpochBegin(epoch: number, logs: Logs = {}): Promise<void> { return this.call('onEpochBegin', [epoch, logs]); }
+  /** Calls every callback's onEpochEnd, in order. */
   onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> { return this.call('onEpochEnd', [epoch, logs]); }
+  /** Calls every callback's onBatchBegin, in order. */
   onBatchBegin(batch: number, logs: Logs = {}): Promise<void> { return this.call('onBatchBegin', [batch, logs]); }
+  /** Calls every callback's onBatchEnd, in order. */
   onBatchEnd(batch: number, logs: Logs = {}): Promise<void> { return this.call('onBatchEnd', [batch, logs]); }
+  /** Calls every callback's onTestBegin, in order. */
   onTestBegin(logs: Logs = {}): Promise<void> { return this.call('onTestBegin', [logs]); }
+  /** Calls every callback's onTestEnd, in order. */
   onTestEnd(logs: Logs = {}): Promise<void> { return this.call('onTestEnd', [logs]); }
+  /** Calls every callback's onTestBatchBegin, in order. */
   onTestBatchBegin(batch: number, logs: Logs = {}): Promise<void> { return this.call('onTestBatchBegin', [batch, logs]); }
+  /** Calls every callback's onTestBatchEnd, in order. */
   onTestBatchEnd(batch: number, logs: Logs = {}): Promise<void> { return this.call('onTestBatchEnd', [batch, logs]); }
+  /** Calls every callback's onPredictBegin, in order. */
   onPredictBegin(logs: Logs = {}): Promise<void> { return this.call('onPredictBegin', [logs]); }
+  /** Calls every callback's onPredictEnd, in order. */
   onPredictEnd(logs: Logs = {}): Promise<void> { return this.call('onPredictEnd', [logs]); }
+  /** Calls every callback's onPredictBatchBegin, in order. */
   onPredictBatchBegin(batch: number, logs: Logs = {}): Promise<void> { return this.call('onPredictBatchBegin', [batch, logs]); }
+  /** Calls every callback's onPredictBatchEnd, in order. */
   onPredictBatchEnd(batch: number, logs: Logs = {}): Promise<void> { return this.call('onPredictBatchEnd', [batch, logs]); }
 }
 
@@ -204,6 +242,7 @@ function verboseOpt(op: string, v: unknown): number {
   return v;
 }
 
+/** Whether a monitored quantity should go down ('min'), up ('max'), or as its name says ('auto'). */
 type Mode = 'auto' | 'min' | 'max';
 function modeOpt(op: string, v: unknown): Mode {
   if (v === undefined) return 'auto';
@@ -367,6 +406,7 @@ export class History extends Callback {
   }
 }
 
+/** Options of ProgbarLogger. */
 export interface ProgbarLoggerOptions {
   /** Where to write (default process.stdout); a progress bar is drawn only when it is a TTY. */
   stream?: NodeJS.WritableStream;
@@ -399,6 +439,7 @@ function progMetrics(logs: Logs): string[] {
   return [...lossFirst(train, 'loss'), ...lossFirst(val, 'val_loss')].map((k) => `${k}: ${progNumber(logs[k])}`);
 }
 
+/** The progress of one epoch (or evaluate/predict run) being drawn. */
 interface ProgRun {
   title: string;
   steps: number | null;
@@ -511,6 +552,7 @@ export class ProgbarLogger extends Callback {
   }
 }
 
+/** Options of EarlyStopping (Keras's, in camelCase). */
 export interface EarlyStoppingOptions {
   /** The logs key watched (default 'val_loss'). */
   monitor?: string;
@@ -620,6 +662,7 @@ export class EarlyStopping extends Callback {
   }
 }
 
+/** Options of ModelCheckpoint (Keras's, in camelCase). */
 export interface ModelCheckpointOptions {
   /** Where to save; may name logs keys and the 1-based epoch: 'ckpt/model-{epoch:02d}-{val_loss:.4f}'. */
   filepath: string;
@@ -728,6 +771,7 @@ export class ModelCheckpoint extends Callback {
   }
 }
 
+/** Options of ReduceLROnPlateau (Keras's, in camelCase). */
 export interface ReduceLROnPlateauOptions {
   monitor?: string;
   /** New rate = rate * factor (default 0.1; must be < 1). */
@@ -825,6 +869,7 @@ export class ReduceLROnPlateau extends Callback {
  * @example st.callbacks.learningRateScheduler((epoch, lr) => (epoch < 10 ? lr : lr * Math.exp(-0.1)))
  */
 export class LearningRateScheduler extends Callback {
+  /** The function giving each epoch's learning rate from the epoch (from 0) and the current rate. */
   readonly schedule: (epoch: number, lr: number) => number;
   readonly verbose: number;
 
@@ -851,6 +896,7 @@ export class LearningRateScheduler extends Callback {
   }
 }
 
+/** Options of CSVLogger. */
 export interface CSVLoggerOptions {
   filename: string;
   /** Between cells (default ','). */
@@ -939,6 +985,7 @@ export class TerminateOnNaN extends Callback {
   }
 }
 
+/** The hooks of a LambdaCallback: any of the callback hooks, as plain functions. */
 export type LambdaCallbackOptions = Partial<Record<HookName, (...a: any[]) => unknown>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**

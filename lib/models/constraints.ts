@@ -22,6 +22,7 @@ export abstract class Constraint {
   protected params(): Record<string, unknown> {
     return {};
   }
+  /** The class name and options, as getConstraint() takes them back (what saved models store). */
   getConfig(): { className: string; config: Record<string, unknown> } {
     return { className: this.className, config: this.params() };
   }

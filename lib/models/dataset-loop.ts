@@ -15,6 +15,7 @@ export interface Batch {
 /** Batches: an iterable or async iterable (iterated once per epoch), or a function returning one. */
 export type DataSource = Iterable<Batch> | AsyncIterable<Batch> | (() => Iterable<Batch> | AsyncIterable<Batch>);
 
+/** The options of model.fitDataset. */
 export interface FitDatasetOptions {
   epochs?: number;
   /** Batches per epoch; by default the iterable is read to its end. */

@@ -5,6 +5,7 @@ import { SymtensorError, argError, fmtShape, fmtValue } from '../errors';
 import { Variable } from '../graph/variable';
 import { CallContext, KerasTensor, Layer, LayerArgs, Node, Shape, registerLayer, single } from './layer';
 
+/** The arguments of st.input: the shape and dtype of a model input. */
 export interface InputArgs {
   /** The shape without the batch dimension; null for dims known only at run time. */
   shape: Shape;

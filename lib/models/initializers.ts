@@ -29,6 +29,7 @@ export abstract class Initializer {
   protected params(): Record<string, unknown> {
     return {};
   }
+  /** The class name and options, as getInitializer() takes them back (what saved models store). */
   getConfig(): InitializerConfig {
     return { className: this.className, config: this.params() };
   }

@@ -30,6 +30,7 @@ export function inferenceContext(): CallContext {
   return { training: false, addUpdate() {}, addLoss() {} };
 }
 
+/** The options every layer takes (Keras's base Layer arguments, in camelCase). */
 export interface LayerArgs {
   name?: string;
   /** False freezes every weight of the layer (the optimizer leaves them alone). */
@@ -42,6 +43,7 @@ export interface LayerArgs {
   dtype?: DType;
 }
 
+/** How a layer's weight is made and trained: its initializer, regularizer, constraint, trainability and dtype. */
 export interface WeightOptions {
   initializer?: string | Initializer | { className: string; config?: Record<string, unknown> };
   regularizer?: string | Regularizer | { className: string; config?: Record<string, unknown> } | null;
@@ -84,9 +86,11 @@ export class KerasTensor {
     readonly index: number,
     readonly name: string,
   ) {}
+  /** The rank, batch axis included. */
   get ndim(): number {
     return this.shape.length;
   }
+  /** `KerasTensor(name, shape=…, dtype=…)`. */
   toString(): string {
     return `KerasTensor(${this.name}, shape=${fmtShape(this.shape)}, dtype=${this.dtype})`;
   }
@@ -106,6 +110,7 @@ function snakeCase(s: string): string {
   return s.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase();
 }
 
+/** A layer class that can be rebuilt from its config (what registerLayer takes). */
 type LayerClass = new (config: any) => Layer;
 const registry = new Map<string, LayerClass>();
 
@@ -188,6 +193,7 @@ export abstract class Layer {
   get trainable(): boolean {
     return this._trainable;
   }
+  /** False freezes the layer's weights: the optimizer leaves them alone. */
   set trainable(v: boolean) {
     this._trainable = v;
   }
@@ -379,6 +385,7 @@ export abstract class Layer {
     return this._args;
   }
 
+  /** `ClassName(layerName)`. */
   toString(): string {
     return `${classNameOf(this)}(${this.name})`;
   }

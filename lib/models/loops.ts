@@ -27,6 +27,10 @@ export interface LoopModel extends TrainableModel {
   snapshot(): { restore(): void; release(): void };
 }
 
+/**
+ * The options of `model.fit` (Keras's, in camelCase).
+ * @example await model.fit(x, y, { epochs: 5, batchSize: 32, validationSplit: 0.1 })
+ */
 export interface FitOptions {
   epochs?: number;
   batchSize?: number;
@@ -48,6 +52,7 @@ export interface FitOptions {
   seed?: number;
 }
 
+/** The options of `model.evaluate`. */
 export interface EvaluateOptions {
   batchSize?: number;
   verbose?: 0 | 1 | 2 | 'auto';

@@ -513,6 +513,7 @@ export class CosineSimilarity extends Loss {
 export class LossFunctionWrapper extends Loss {
   readonly className = 'LossFunctionWrapper';
   constructor(
+    /** The per-sample function this loss averages. */
     readonly fn: (yTrue: Variable, yPred: Variable) => Variable,
     name?: string,
   ) {
@@ -583,26 +584,47 @@ function dual<C extends new (opts?: any) => Loss>(Cls: C): LossFactory<LossOpts<
  * @example model.compile({ loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), … })
  */
 export const losses = Object.freeze({
+  /** Mean of (yTrue - yPred)² over the last axis. */
   meanSquaredError: dual(MeanSquaredError),
+  /** Mean of |yTrue - yPred| over the last axis. */
   meanAbsoluteError: dual(MeanAbsoluteError),
+  /** 100 · mean of |yTrue - yPred| / |yTrue| over the last axis. */
   meanAbsolutePercentageError: dual(MeanAbsolutePercentageError),
+  /** Mean of (log(1 + yTrue) - log(1 + yPred))² over the last axis. */
   meanSquaredLogarithmicError: dual(MeanSquaredLogarithmicError),
+  /** Quadratic for errors up to delta, linear beyond (less sensitive to outliers than MSE). */
   huber: dual(Huber),
+  /** Mean of log(cosh(yPred - yTrue)) over the last axis. */
   logCosh: dual(LogCosh),
+  /** Binary cross-entropy of 0/1 targets and probabilities (or logits with fromLogits). */
   binaryCrossentropy: dual(BinaryCrossentropy),
+  /** Cross-entropy of one-hot (or soft) targets and class probabilities (or logits with fromLogits). */
   categoricalCrossentropy: dual(CategoricalCrossentropy),
+  /** Cross-entropy of integer class labels and class probabilities (or logits with fromLogits). */
   sparseCategoricalCrossentropy: dual(SparseCategoricalCrossentropy),
+  /** Kullback-Leibler divergence, sum of yTrue · log(yTrue / yPred) over the last axis. */
   klDivergence: dual(KLDivergence),
+  /** Mean of yPred - yTrue · log(yPred) over the last axis. */
   poisson: dual(Poisson),
+  /** Mean of max(1 - yTrue · yPred, 0) for -1/1 (or 0/1) targets. */
   hinge: dual(Hinge),
+  /** Mean of max(1 - yTrue · yPred, 0)² for -1/1 (or 0/1) targets. */
   squaredHinge: dual(SquaredHinge),
+  /** max(neg - pos + 1, 0) with pos the true class's score and neg the largest other one. */
   categoricalHinge: dual(CategoricalHinge),
+  /** Negative cosine similarity of yTrue and yPred along axis (-1 when aligned). */
   cosineSimilarity: dual(CosineSimilarity),
+  /** Keras's alias of meanSquaredError. */
   mse: dual(MeanSquaredError),
+  /** Keras's alias of meanAbsoluteError. */
   mae: dual(MeanAbsoluteError),
+  /** Keras's alias of meanAbsolutePercentageError. */
   mape: dual(MeanAbsolutePercentageError),
+  /** Keras's alias of meanSquaredLogarithmicError. */
   msle: dual(MeanSquaredLogarithmicError),
+  /** Keras's alias of klDivergence. */
   kld: dual(KLDivergence),
+  /** Keras's alias of klDivergence. */
   kullbackLeiblerDivergence: dual(KLDivergence),
 });
 

@@ -27,6 +27,7 @@ import {
 import { ClassRegistry, checkNamedOptions as checkOptions, checkVariable, configOptions, finiteNumber, nameKey, toSnakeCase } from './options';
 
 type Opts = Record<string, unknown>;
+/** The state updates of one metric step: [shared variable, new value] pairs. */
 type Updates = [SharedVariable, Variable][];
 
 /** a / b, and 0 where b is 0 (Keras's divide_no_nan). */
@@ -153,6 +154,7 @@ export class Mean extends MeanState {
 export class MeanMetricWrapper extends MeanState {
   readonly className: string = 'MeanMetricWrapper';
   constructor(
+    /** The per-sample function whose mean this metric tracks. */
     readonly fn: (yTrue: Variable, yPred: Variable) => Variable,
     name?: string,
   ) {
@@ -402,7 +404,9 @@ export class Recall extends Metric {
   }
 }
 
+/** The curve AUC integrates: ROC (true vs false positive rate) or PR (precision vs recall). */
 export type AucCurve = 'ROC' | 'PR';
+/** How AUC sums the area between thresholds (Keras's summation_method). */
 export type AucSummation = 'interpolation' | 'minoring' | 'majoring';
 
 /**
@@ -499,6 +503,7 @@ export class AUC extends Metric {
   }
 }
 
+/** How FBetaScore combines per-class scores: null keeps one per class; micro, macro or weighted averages them. */
 export type F1Average = null | 'micro' | 'macro' | 'weighted';
 
 /**
@@ -662,10 +667,15 @@ type MetricOpts<C> = C extends new (opts?: infer O) => Metric ? O : never;
  */
 export const metrics = Object.freeze({
   accuracy,
+  /** The fraction of predictions on the right side of threshold (default 0.5) for 0/1 targets. */
   binaryAccuracy: dual(BinaryAccuracy),
+  /** The fraction of samples whose largest prediction is at the one-hot target's class. */
   categoricalAccuracy: dual(CategoricalAccuracy),
+  /** The fraction of samples whose largest prediction is at the integer label. */
   sparseCategoricalAccuracy: dual(SparseCategoricalAccuracy),
+  /** The fraction of samples whose one-hot target's class is among the k largest predictions. */
   topKCategoricalAccuracy: dual(TopKCategoricalAccuracy),
+  /** The fraction of samples whose integer label is among the k largest predictions. */
   sparseTopKCategoricalAccuracy: dual(SparseTopKCategoricalAccuracy),
   precision: (o?: MetricOpts<typeof Precision>) => new Precision(o),
   recall: (o?: MetricOpts<typeof Recall>) => new Recall(o),
@@ -673,10 +683,14 @@ export const metrics = Object.freeze({
   f1Score: (o?: MetricOpts<typeof F1Score>) => new F1Score(o),
   f1: (o?: MetricOpts<typeof F1Score>) => new F1Score(o),
   fbetaScore: (o?: MetricOpts<typeof FBetaScore>) => new FBetaScore(o),
+  /** The mean over samples of the mean squared error. */
   meanSquaredError: dual(MeanSquaredError),
+  /** The mean over samples of the mean absolute error. */
   meanAbsoluteError: dual(MeanAbsoluteError),
   rootMeanSquaredError: (o?: MetricOpts<typeof RootMeanSquaredError>) => new RootMeanSquaredError(o),
+  /** Keras's alias of meanSquaredError. */
   mse: dual(MeanSquaredError),
+  /** Keras's alias of meanAbsoluteError. */
   mae: dual(MeanAbsoluteError),
   rmse: (o?: MetricOpts<typeof RootMeanSquaredError>) => new RootMeanSquaredError(o),
   mean: (o?: MetricOpts<typeof Mean>) => new Mean(o),

@@ -17,6 +17,9 @@ import { saveModelTo, saveWeightsTo, loadWeightsFrom } from './saving';
 import { DataSource, FitDatasetOptions, fitDatasetLoop } from './dataset-loop';
 import type { History } from './callbacks';
 
+/**
+ * The arguments of a functional model: its input placeholders (from `st.input()`), its outputs, and optionally a name.
+ */
 export interface ModelArgs {
   inputs: KerasTensor | KerasTensor[];
   outputs: KerasTensor | KerasTensor[];
@@ -92,16 +95,20 @@ export class Model extends Layer {
     return this.layers;
   }
 
+  /** The names of the input layers, in order. */
   inputNames(): string[] {
     return this.inputs.map((t) => t.node.layer.name);
   }
+  /** The names of the outputs (their layers' names, suffixed by position where one layer gives several). */
   outputNames(): string[] {
     const names = this.outputs.map((t) => t.node.layer.name);
     return names.map((n, i) => (names.indexOf(n) !== i || names.lastIndexOf(n) !== i ? `${n}_${i}` : n));
   }
+  /** The shapes of the inputs, batch axis (null) first. */
   inputShapes(): Shape[] {
     return this.inputs.map((t) => t.shape.slice());
   }
+  /** The dtypes of the inputs. */
   inputDtypes(): DType[] {
     return this.inputs.map((t) => t.dtype);
   }

@@ -70,6 +70,7 @@ interface StepOutput {
   slots: Record<string, Variable>;
 }
 
+/** A per-weight state an optimizer keeps (Adam's moments …): its name and initial value. */
 interface SlotSpec {
   name: string;
   init: number;
@@ -84,6 +85,7 @@ class Opts {
     readonly o: Record<string, unknown>,
   ) {}
 
+  /** Option key as a finite number in [lo, hi] (or [lo, hi) with hiOpen), dflt when absent. */
   num(key: string, dflt: number, lo = -Infinity, hi = Infinity, hiOpen = false): number {
     const v = finiteNumber(this.op, key, this.o[key] ?? dflt);
     if (v < lo || v > hi || (hiOpen && v === hi)) throw argError(this.op, `${key} must be in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${v}`);
@@ -98,6 +100,7 @@ class Opts {
     return v;
   }
 
+  /** Option key as a boolean, dflt when absent. */
   bool(key: string, dflt: boolean): boolean {
     return boolValue(this.op, key, this.o[key] ?? dflt);
   }

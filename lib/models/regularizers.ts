@@ -16,6 +16,7 @@ export abstract class Regularizer {
   abstract call(w: Variable): Variable;
   /** The constructor options. */
   protected abstract params(): Record<string, unknown>;
+  /** The class name and options, as getRegularizer() takes them back (what saved models store). */
   getConfig(): { className: string; config: Record<string, unknown> } {
     return { className: this.className, config: this.params() };
   }

@@ -73,6 +73,7 @@ abstract class Decay extends LearningRateSchedule {
   }
 }
 
+/** The options of ExponentialDecay. */
 export interface ExponentialDecayOptions {
   initialLearningRate: number;
   decaySteps: number;
@@ -115,6 +116,7 @@ export class ExponentialDecay extends Decay {
   }
 }
 
+/** The options of CosineDecay. */
 export interface CosineDecayOptions {
   initialLearningRate: number;
   decaySteps: number;
@@ -177,6 +179,7 @@ export class CosineDecay extends Decay {
   }
 }
 
+/** The options of PiecewiseConstantDecay. */
 export interface PiecewiseConstantDecayOptions {
   /** Non-decreasing step boundaries. */
   boundaries: number[];
@@ -226,6 +229,7 @@ export class PiecewiseConstantDecay extends LearningRateSchedule {
   }
 }
 
+/** The options of PolynomialDecay. */
 export interface PolynomialDecayOptions {
   initialLearningRate: number;
   decaySteps: number;

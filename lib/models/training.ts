@@ -21,6 +21,10 @@ type LossId = Parameters<typeof getLoss>[0];
 type MetricId = Parameters<typeof getMetric>[0];
 type OptimizerId = Parameters<typeof getOptimizer>[0];
 
+/**
+ * The arguments of `model.compile`: optimizer, loss(es), metrics and loss weights, with Keras's meanings.
+ * @example model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] })
+ */
 export interface CompileArgs {
   /** 'adam', 'sgd' … or an optimizer object (default 'rmsprop', as Keras). */
   optimizer?: OptimizerId;
@@ -68,14 +72,31 @@ export interface TrainableModel {
   name: string;
   inputs: KerasTensor[];
   outputs: KerasTensor[];
+  /** The names of the model's outputs, in order (the keys of per-output losses and metrics). */
   outputNames(): string[];
+  /** The names of the model's inputs, in order. */
   inputNames(): string[];
+  /** The model's symbolic forward pass over its inputs. */
   call(inputs: Variable[], ctx: CallContext): Variable | Variable[];
   /** A custom training step defined on a Model subclass. */
   trainStep?: TrainStep;
-  weightEntries(): { variable: SharedVariable; trainable: boolean; layerTrainable: boolean; regularizer: { call(w: Variable): Variable } | null; constraint: { call(w: Variable): Variable } | null }[];
+  /** Every weight with whether it is trained, and its regularizer and constraint. */
+  weightEntries(): {
+    variable: SharedVariable;
+    trainable: boolean;
+    layerTrainable: boolean;
+    regularizer: {
+      /** The penalty of weight w, added to the loss. */
+      call(w: Variable): Variable;
+    } | null;
+    constraint: {
+      /** w projected back into the allowed set after a step. */
+      call(w: Variable): Variable;
+    } | null;
+  }[];
 }
 
+/** A compiled metric and the output and history key it reports under. */
 interface TrackedMetric {
   output: number;
   key: string;
@@ -86,10 +107,12 @@ interface TrackedMetric {
 class LossTracker {
   readonly total = shared(tensor(0, { dtype: 'float32' }), 'loss/total');
   readonly count = shared(tensor(0, { dtype: 'float32' }), 'loss/count');
+  /** Restarts the running mean (at each epoch, and before evaluate). */
   reset(): void {
     this.total.set(tensor(0, { dtype: 'float32' }));
     this.count.set(tensor(0, { dtype: 'float32' }));
   }
+  /** The updates adding one batch's mean loss, weighted by its size, and the new running mean. */
   update(loss: Variable, batch: Variable): { updates: [SharedVariable, Variable][]; result: Variable } {
     const total = this.total.add(T.cast(loss, 'float32').mul(batch));
     const count = this.count.add(batch);

@@ -2,7 +2,9 @@
 import { DType, TypedArray, dtypeOfTypedArray, typedArrayFor } from '../dtype';
 import { SymtensorError, argError, fmtValue } from '../errors';
 
+/** A number, a boolean, or (nested) arrays of them: the JS form of tensor values. */
 export type NestedArray = number | boolean | NestedArray[] | readonly NestedArray[];
+/** What tensors are made from: nested arrays or a typed array. */
 export type TensorData = NestedArray | ArrayBufferView;
 
 export interface Flat {

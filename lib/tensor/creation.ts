@@ -124,10 +124,15 @@ function fill(op: string, shape: number[], value: number | boolean, dtype?: DTyp
   return execOp(op, Op.FILL, [], [{ dtype: d, shape }], [], [Number(value)])[0];
 }
 
+/**
+ * A tensor of zeros (float32 unless dtype says otherwise).
+ * @example st.zeros([2, 3])
+ */
 export function zeros(shape: number[], dtype: DType = 'float32'): Tensor {
   return fill('zeros', shape, 0, checkDType('zeros', dtype, 'float32'));
 }
 
+/** A tensor of ones (float32 unless dtype says otherwise). */
 export function ones(shape: number[], dtype: DType = 'float32'): Tensor {
   return fill('ones', shape, 1, checkDType('ones', dtype, 'float32'));
 }
@@ -137,6 +142,7 @@ export function zerosLike(x: Tensor): Tensor {
   const t = asTensor('zerosLike', x);
   return fill('zerosLike', t.shape, 0, t.dtype);
 }
+/** A tensor of ones with x's shape and dtype. */
 export function onesLike(x: Tensor): Tensor {
   const t = asTensor('onesLike', x);
   return fill('onesLike', t.shape, 1, t.dtype);

@@ -168,31 +168,60 @@ function binary(name: EwName) {
   return (x: TensorLike, y: TensorLike): Tensor => applyEw(name, [asArg(name, x), asArg(name, y)]);
 }
 
+/** Elementwise negation, -x. */
 export const neg = unary('neg');
+/**
+ * Elementwise absolute value |x|.
+ * @example st.abs([-1, 2]).arraySync()  // [1, 2]
+ */
 export const abs = unary('abs');
+/** Elementwise sign: -1, 0 or 1. */
 export const sign = unary('sign');
+/** Elementwise x². */
 export const square = unary('square');
+/** Elementwise max(x, 0). */
 export const relu = unary('relu');
+/** Elementwise floor. */
 export const floor = unary('floor');
+/** Elementwise ceiling. */
 export const ceil = unary('ceil');
+/** Elementwise rounding to the nearest integer, halves to even. */
 export const round = unary('round');
+/** Elementwise e^x. */
 export const exp = unary('exp');
+/** Elementwise e^x - 1, accurate for small x. */
 export const expm1 = unary('expm1');
+/** Elementwise natural logarithm. */
 export const log = unary('log');
+/** Elementwise log(1 + x), accurate for small x. */
 export const log1p = unary('log1p');
+/** Elementwise square root. */
 export const sqrt = unary('sqrt');
+/** Elementwise 1 / sqrt(x). */
 export const rsqrt = unary('rsqrt');
+/** Elementwise 1 / x. */
 export const reciprocal = unary('reciprocal');
+/** Elementwise sine. */
 export const sin = unary('sin');
+/** Elementwise cosine. */
 export const cos = unary('cos');
+/** Elementwise hyperbolic tangent. */
 export const tanh = unary('tanh');
+/** Elementwise logistic sigmoid 1 / (1 + e^-x). */
 export const sigmoid = unary('sigmoid');
+/** Elementwise scaled exponential linear unit (Klambauer et al.'s fixed scale and alpha). */
 export const selu = unary('selu');
+/** Elementwise Gaussian error linear unit, x·Φ(x). */
 export const gelu = unary('gelu');
+/** Elementwise log(1 + e^x), computed stably. */
 export const softplus = unary('softplus');
+/** Elementwise Gauss error function. */
 export const erf = unary('erf');
+/** Elementwise test for NaN (a bool result). */
 export const isNaN = unary('isNaN');
+/** Elementwise test for a finite value (a bool result). */
 export const isFinite = unary('isFinite');
+/** Elementwise logical not of a bool tensor. */
 export const logicalNot = unary('logicalNot');
 
 export function checkNum(op: string, name: string, v: unknown): number {
@@ -218,21 +247,40 @@ export function clip(x: TensorLike, min: number, max: number): Tensor {
   return applyEw('clip', [asArg('clip', x)], [min, max]);
 }
 
+/**
+ * x + y, elementwise with numpy broadcasting; numbers are weak scalars that keep the tensor's dtype.
+ * @example st.add(st.ones([2, 3]), st.tensor([1, 2, 3]))  // rows [2, 3, 4]
+ */
 export const add = binary('add');
+/** x - y, elementwise with broadcasting. */
 export const sub = binary('sub');
+/** x · y, elementwise with broadcasting. */
 export const mul = binary('mul');
+/** x / y, elementwise with broadcasting (true division; integers give a float result). */
 export const div = binary('div');
+/** x to the power y, elementwise with broadcasting. */
 export const pow = binary('pow');
+/** The larger of x and y, elementwise with broadcasting. */
 export const maximum = binary('maximum');
+/** The smaller of x and y, elementwise with broadcasting. */
 export const minimum = binary('minimum');
+/** x modulo y with the sign of y (Python's %), elementwise with broadcasting. */
 export const mod = binary('mod');
+/** x == y, elementwise with broadcasting (a bool result). */
 export const equal = binary('equal');
+/** x != y, elementwise with broadcasting (a bool result). */
 export const notEqual = binary('notEqual');
+/** x < y, elementwise with broadcasting (a bool result). */
 export const less = binary('less');
+/** x <= y, elementwise with broadcasting (a bool result). */
 export const lessEqual = binary('lessEqual');
+/** x > y, elementwise with broadcasting (a bool result). */
 export const greater = binary('greater');
+/** x >= y, elementwise with broadcasting (a bool result). */
 export const greaterEqual = binary('greaterEqual');
+/** x && y for bool tensors, elementwise with broadcasting. */
 export const logicalAnd = binary('logicalAnd');
+/** x || y for bool tensors, elementwise with broadcasting. */
 export const logicalOr = binary('logicalOr');
 
 /** cond ? a : b, elementwise with broadcasting (see composites.where). */

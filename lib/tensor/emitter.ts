@@ -15,6 +15,9 @@ export interface Val {
   readonly known?: (number | null)[];
 }
 
+/**
+ * Where op functions write their instructions: run at once on tensors (eager) or recorded into a program (lowering), so each op's instructions are written once.
+ */
 export interface Emitter<V extends Val> {
   /** Runs or records one instruction; returns its outputs. */
   emit(op: string, opcode: number, inputs: V[], outs: OutSpec[], iattr?: number[], fattr?: number[]): V[];

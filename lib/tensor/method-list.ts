@@ -3,6 +3,7 @@
 // it, so the two cannot drift apart, and a name missing from either namespace fails to compile.
 import { SymtensorError } from '../errors';
 
+/** The op functions that are also methods of Tensor and Variable. */
 export const METHOD_NAMES = [
   // elementwise
   'neg', 'abs', 'sign', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tanh',
@@ -20,12 +21,16 @@ export const METHOD_NAMES = [
   'softmax', 'logSoftmax', 'conv2d', 'maxPool2d', 'avgPool2d',
 ] as const;
 
+/** One of METHOD_NAMES. */
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** The method form of op function F: its first parameter becomes `this`. */
 export type AsMethod<F> = F extends (x: never, ...rest: infer R) => infer O ? (...rest: R) => O : never;
 
-/** The methods a namespace of op functions gives its values (every listed name must be in it). */
+/**
+ * The methods a namespace of op functions gives its values (every listed name must be in it).
+ * @typeParam NS - the namespace (`typeof T` for Variable, the eager op modules for Tensor)
+ */
 export type MethodsOf<NS extends { [K in MethodName]: (x: never, ...rest: never[]) => unknown }> = {
   [K in MethodName]: AsMethod<NS[K]>;
 };

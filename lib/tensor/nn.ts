@@ -63,8 +63,12 @@ export const softmax = softmaxLike('softmax');
 /** x - logSumExp(x) along axis, computed stably. */
 export const logSoftmax = softmaxLike('logSoftmax');
 
+/**
+ * How convolution and pooling pad the input: 'valid' (none), 'same' (output size ⌈input / stride⌉, TensorFlow's rule) or a symmetric number of pixels.
+ */
 export type Padding = 'same' | 'valid' | number;
 
+/** The geometry of a 2-D convolution (NHWC input, [kh, kw, in, out] filter). */
 export interface Conv2dOptions {
   /** One number for both axes, or [height, width].  Default 1. */
   strides?: number | [number, number];
@@ -73,6 +77,7 @@ export interface Conv2dOptions {
   dilations?: number | [number, number];
 }
 
+/** The geometry of a 2-D pooling window over NHWC input. */
 export interface Pool2dOptions {
   poolSize?: number | [number, number];
   /** Defaults to poolSize. */

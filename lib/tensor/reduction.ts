@@ -11,7 +11,9 @@ import { eagerOps } from './eager-ops';
 import { Emitter, Val, eager } from './emitter';
 import { asTensor } from './creation';
 
+/** The native REDUCE instruction's code for each reduction. */
 const ROP = { sum: 0, mean: 1, prod: 2, max: 3, min: 4, all: 5, any: 6 } as const;
+/** The name of a reduction (sum, mean, prod, max, min, all, any). */
 type Rop = keyof typeof ROP;
 
 
@@ -73,8 +75,11 @@ function reducer(name: Rop) {
 export const sum = reducer('sum');
 /** Arithmetic mean (ints give float32). */
 export const mean = reducer('mean');
+/** Product over axes (all when omitted). */
 export const prod = reducer('prod');
+/** Largest element over axes (all when omitted). */
 export const max = reducer('max');
+/** Smallest element over axes (all when omitted). */
 export const min = reducer('min');
 /** True where every element along the axes is nonzero. */
 export const all = reducer('all');

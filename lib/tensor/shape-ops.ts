@@ -96,6 +96,7 @@ export function normPerm(op: string, perm: number[] | undefined, rank: number, s
   if (new Set(norm).size !== rank) throw bad();
   return norm;
 }
+/** The same as transpose (Keras's name). */
 export const permute = transpose;
 
 /**

@@ -74,10 +74,12 @@ export class Tensor<D extends DType = DType> {
     return this.shape;
   }
 
+  /** The number of dimensions. */
   get rank(): number {
     return this.shape.length;
   }
 
+  /** True once dispose() was called (or the memory was reclaimed). */
   get isDisposed(): boolean {
     return this.storage === null;
   }
@@ -130,6 +132,7 @@ export class Tensor<D extends DType = DType> {
     return this.nested('arraySync');
   }
 
+  /** The values as nested JS arrays (numbers, or booleans for bool tensors). */
   async array(): Promise<NestedArray> {
     return this.nested('array');
   }

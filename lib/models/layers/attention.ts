@@ -130,6 +130,7 @@ function seededStream(name: string, seed: unknown): [number | null, RandomStream
 
 // ---- Attention ----
 
+/** The options of Attention (Keras's, in camelCase). */
 export interface AttentionArgs extends LayerArgs {
   /** Multiply the scores by a learned scalar `scale` (default false). */
   useScale?: boolean;
@@ -233,6 +234,7 @@ export const attention = (o: AttentionArgs = {}) => new Attention(o);
 
 // ---- MultiHeadAttention ----
 
+/** The options of MultiHeadAttention (Keras's, in camelCase). */
 export interface MultiHeadAttentionArgs extends LayerArgs {
   /** Number of attention heads. */
   numHeads: number;
@@ -427,6 +429,7 @@ export const multiHeadAttention = (o: MultiHeadAttentionArgs) => new MultiHeadAt
 
 // ---- position information ----
 
+/** The options of PositionalEmbedding. */
 export interface PositionalEmbeddingArgs extends LayerArgs {
   /** The longest sequence: rows of the position table. */
   sequenceLength: number;
@@ -508,6 +511,7 @@ registerLayer('PositionalEmbedding', PositionalEmbedding);
 /** @example st.layers.positionalEmbedding({ sequenceLength: 128, inputDim: 5000, outputDim: 64 }) */
 export const positionalEmbedding = (o: PositionalEmbeddingArgs) => new PositionalEmbedding(o);
 
+/** The options of SinePositionEncoding. */
 export interface SinePositionEncodingArgs extends LayerArgs {
   /** The longest wavelength of the sinusoids (default 10000). */
   maxWavelength?: number;

@@ -171,6 +171,7 @@ export abstract class BaseConv extends Layer {
     return c;
   }
 
+  /** Adds the bias weight of this size (when useBias). */
   protected addBias(size: number): void {
     if (!this.useBias) return;
     this.bias = this.addWeight('bias', [size], { initializer: this.biasInitializer, regularizer: this.biasRegularizer, constraint: this.biasConstraint });
@@ -243,6 +244,7 @@ abstract class FilterConv extends BaseConv {
     this.kernelConstraint = args.kernelConstraint ? getConstraint(args.kernelConstraint) : null;
   }
 
+  /** Adds the kernel weight of this shape, with the layer's initializer, regularizer and constraint. */
   protected addKernel(shape: number[]): void {
     this.kernel = this.addWeight('kernel', shape, { initializer: this.kernelInitializer, regularizer: this.kernelRegularizer, constraint: this.kernelConstraint });
   }

@@ -21,7 +21,9 @@ import { nextSeed, optionalSeed } from '../seed';
 
 /** An initializer, regularizer or constraint as a layer option: a name, an object or a config. */
 export type InitializerId = string | Initializer | ClassConfig;
+/** A regularizer as a layer option: a name ('l2'), a Regularizer, a config, or null for none. */
 export type RegularizerId = string | Regularizer | ClassConfig | null;
+/** A constraint as a layer option: a name ('maxNorm'), a Constraint, a config, or null for none. */
 export type ConstraintId = string | Constraint | ClassConfig | null;
 
 const BASE_OPTIONS = ['name', 'trainable', 'inputShape', 'batchSize', 'dtype'];
@@ -106,6 +108,7 @@ export function dataFormatOption(cls: string, v: unknown): DataFormat {
 
 // ---- Dense ----
 
+/** The options of Dense (Keras's, in camelCase). */
 export interface DenseArgs extends LayerArgs {
   /** Size of the last axis of the output. */
   units: number;
@@ -202,6 +205,7 @@ export const dense = (o: DenseArgs) => new Dense(o);
 
 // ---- Activation ----
 
+/** The options of Activation. */
 export interface ActivationArgs extends LayerArgs {
   activation: string | ActivationFn;
 }
@@ -226,10 +230,15 @@ export class Activation extends Layer {
   }
 }
 registerLayer('Activation', Activation);
+/**
+ * An Activation layer: applies an activation function to its input.
+ * @example st.layers.activation({ activation: 'relu' })
+ */
 export const activation = (o: ActivationArgs) => new Activation(o);
 
 // ---- Flatten, Reshape, Permute ----
 
+/** The options of Flatten. */
 export interface FlattenArgs extends LayerArgs {
   /** 'channelsFirst' inputs are put in channels-last order before flattening, as in Keras. */
   dataFormat?: DataFormat | 'channels_last' | 'channels_first';
@@ -257,8 +266,10 @@ export class Flatten extends Layer {
   }
 }
 registerLayer('Flatten', Flatten);
+/** A Flatten layer: each sample's features as one axis ([batch, ...] to [batch, n]). */
 export const flatten = (o: FlattenArgs = {}) => new Flatten(o);
 
+/** The options of Reshape. */
 export interface ReshapeArgs extends LayerArgs {
   /** The output shape without the batch axis; one entry may be -1 (inferred). */
   targetShape: number[];
@@ -305,8 +316,13 @@ export class Reshape extends Layer {
   }
 }
 registerLayer('Reshape', Reshape);
+/**
+ * A Reshape layer: each sample reshaped to targetShape (the batch axis is kept).
+ * @example st.layers.reshape({ targetShape: [28, 28, 1] })
+ */
 export const reshape = (o: ReshapeArgs) => new Reshape(o);
 
+/** The options of Permute. */
 export interface PermuteArgs extends LayerArgs {
   /** A permutation of 1…rank-1: the new order of the non-batch axes (1-based, as in Keras). */
   dims: number[];
@@ -338,10 +354,12 @@ export class Permute extends Layer {
   }
 }
 registerLayer('Permute', Permute);
+/** A Permute layer: each sample's axes permuted (dims counts from 1, the batch axis is kept). */
 export const permute = (o: PermuteArgs) => new Permute(o);
 
 // ---- Embedding ----
 
+/** The options of Embedding. */
 export interface EmbeddingArgs extends LayerArgs {
   /** Number of rows: indices must lie in [0, inputDim). */
   inputDim: number;
@@ -419,6 +437,10 @@ export class Embedding extends Layer {
   }
 }
 registerLayer('Embedding', Embedding);
+/**
+ * An Embedding layer: integer indices in [0, inputDim) to trained vectors of size outputDim.
+ * @example st.layers.embedding({ inputDim: 10000, outputDim: 64 })
+ */
 export const embedding = (o: EmbeddingArgs) => new Embedding(o);
 
 // ---- random layers: active only in training ----
@@ -434,6 +456,7 @@ function maskShape(x: Variable, ones: boolean[]): ShapeArg {
   return ones.some(Boolean) ? ones.map((one, i) => (one ? 1 : x.shape[i])) : x.shape;
 }
 
+/** The options of Dropout. */
 export interface DropoutArgs extends LayerArgs {
   /** Fraction of the entries set to zero in training, in [0, 1). */
   rate: number;
@@ -504,8 +527,13 @@ export class Dropout extends Layer {
   }
 }
 registerLayer('Dropout', Dropout);
+/**
+ * A Dropout layer: in training, zeroes each input with probability rate and scales the rest by 1 / (1 - rate).
+ * @example st.layers.dropout({ rate: 0.5 })
+ */
 export const dropout = (o: DropoutArgs) => new Dropout(o);
 
+/** The options of SpatialDropout1D/2D/3D. */
 export interface SpatialDropoutArgs extends LayerArgs {
   rate: number;
   /** Where the channels are (default 'channelsLast'); not used by SpatialDropout1D. */
@@ -548,10 +576,14 @@ export class SpatialDropout3D extends SpatialDropout {
 registerLayer('SpatialDropout1D', SpatialDropout1D);
 registerLayer('SpatialDropout2D', SpatialDropout2D);
 registerLayer('SpatialDropout3D', SpatialDropout3D);
+/** A SpatialDropout1D layer: drops whole channels of [batch, steps, channels] input. */
 export const spatialDropout1d = (o: SpatialDropoutArgs) => new SpatialDropout1D(o);
+/** A SpatialDropout2D layer: drops whole feature maps of 4-D input. */
 export const spatialDropout2d = (o: SpatialDropoutArgs) => new SpatialDropout2D(o);
+/** A SpatialDropout3D layer: drops whole feature volumes of 5-D input. */
 export const spatialDropout3d = (o: SpatialDropoutArgs) => new SpatialDropout3D(o);
 
+/** The options of GaussianNoise. */
 export interface GaussianNoiseArgs extends LayerArgs {
   /** Standard deviation of the added noise. */
   stddev: number;
@@ -584,8 +616,10 @@ export class GaussianNoise extends Layer {
   }
 }
 registerLayer('GaussianNoise', GaussianNoise);
+/** A GaussianNoise layer: in training, adds zero-mean normal noise of the given stddev. */
 export const gaussianNoise = (o: GaussianNoiseArgs) => new GaussianNoise(o);
 
+/** The options of GaussianDropout. */
 export interface GaussianDropoutArgs extends LayerArgs {
   /** The equivalent dropout rate, in [0, 1): the noise has stddev sqrt(rate / (1 - rate)). */
   rate: number;
@@ -620,4 +654,5 @@ export class GaussianDropout extends Layer {
   }
 }
 registerLayer('GaussianDropout', GaussianDropout);
+/** A GaussianDropout layer: in training, multiplies by normal noise of mean 1 and variance rate / (1 - rate). */
 export const gaussianDropout = (o: GaussianDropoutArgs) => new GaussianDropout(o);

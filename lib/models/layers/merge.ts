@@ -118,6 +118,7 @@ export class Minimum extends ElementwiseMerge {
   }
 }
 
+/** The options of Concatenate. */
 export interface ConcatenateArgs extends LayerArgs {
   /** The axis to join along (default -1, the last). */
   axis?: number;
@@ -172,9 +173,18 @@ for (const [name, cls] of [['Add', Add], ['Subtract', Subtract], ['Multiply', Mu
 
 /** @example const sum = st.layers.add().apply([a, b]) */
 export const add = (o: LayerArgs = {}) => new Add(o);
+/** A Subtract layer: the first of two inputs minus the second. */
 export const subtract = (o: LayerArgs = {}) => new Subtract(o);
+/** A Multiply layer: the elementwise product of its inputs. */
 export const multiply = (o: LayerArgs = {}) => new Multiply(o);
+/** An Average layer: the elementwise mean of its inputs. */
 export const average = (o: LayerArgs = {}) => new Average(o);
+/** A Maximum layer: the elementwise maximum of its inputs. */
 export const maximum = (o: LayerArgs = {}) => new Maximum(o);
+/** A Minimum layer: the elementwise minimum of its inputs. */
 export const minimum = (o: LayerArgs = {}) => new Minimum(o);
+/**
+ * A Concatenate layer: its inputs joined along axis (the last by default).
+ * @example const both = st.layers.concatenate().apply([a, b])
+ */
 export const concatenate = (o: ConcatenateArgs = {}) => new Concatenate(o);

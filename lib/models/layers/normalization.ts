@@ -56,6 +56,7 @@ class Affine {
     if (this.scale) this.gamma = layer.addWeight('gamma', shape, { initializer: this.gammaInitializer, regularizer: this.gammaRegularizer, constraint: this.gammaConstraint });
     if (this.center) this.beta = layer.addWeight('beta', shape, { initializer: this.betaInitializer, regularizer: this.betaRegularizer, constraint: this.betaConstraint });
   }
+  /** The gamma/beta options as they go into the layer's config. */
   config(): Record<string, unknown> {
     return {
       center: this.center,

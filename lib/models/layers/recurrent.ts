@@ -89,6 +89,7 @@ export class Masking extends Layer {
   }
 }
 registerLayer('Masking', Masking);
+/** Zeroes the steps whose features all equal `maskValue` (Keras's Masking); see {@link Masking}. */
 export const masking = (o: MaskingArgs = {}) => new Masking(o);
 
 // ---- cells ----
@@ -104,6 +105,7 @@ interface StepParts {
 /** Column block k (of width n) of the last axis of a 2-D value. */
 const cols = (x: V, k: number, n: number) => T.slice(x, [0, k * n], [-1, n]);
 
+/** Options shared by the built-in cells: activations, initializers, regularizers, constraints and dropout. */
 interface CellWeightArgs {
   units: number;
   activation?: string | ActivationFn | null;
@@ -178,6 +180,7 @@ export abstract class RecurrentCell extends Layer {
     this.seed = optionalSeed(this.name, o.seed) ?? null;
   }
 
+  /** Width of the cell's output (its units). */
   get outputSize(): number {
     return this.units;
   }
@@ -207,6 +210,7 @@ export abstract class RecurrentCell extends Layer {
     const b = this.inputBias();
     return b ? T.add(z, b) : z;
   }
+  /** The bias added to the input projection before the loop (null when there is none). */
   protected inputBias(): V | null {
     return this.bias;
   }
@@ -254,6 +258,7 @@ export abstract class RecurrentCell extends Layer {
 
 const masked = (h: V, m: V | null) => (m ? T.mul(h, m) : h);
 
+/** Options of a SimpleRNN cell. */
 export type SimpleRNNCellArgs = CellWeightArgs & LayerArgs;
 
 /** Keras's SimpleRNNCell: h = activation(x·kernel + h₋₁·recurrentKernel + bias). */
@@ -350,6 +355,7 @@ export class GRUCell extends RecurrentCell {
   protected override biasShape(): number[] {
     return this.resetAfter ? [2, 3 * this.units] : [3 * this.units];
   }
+  /** The part of the bias added to the input projection (with resetAfter, the input half). */
   protected override inputBias(): V | null {
     return this.bias && this.resetAfter ? this.bias.get([0]) : this.bias;
   }
@@ -662,8 +668,11 @@ export const rnn = (o: RNNArgs) => new RNN(o);
 
 // ---- SimpleRNN, LSTM, GRU ----
 
+/** Options of {@link SimpleRNN}: the cell's and the recurrent layer's. */
 export type SimpleRNNArgs = SimpleRNNCellArgs & RNNOptions & { activityRegularizer?: RegularizerId };
+/** Options of {@link LSTM}: the cell's and the recurrent layer's. */
 export type LSTMArgs = LSTMCellArgs & RNNOptions & { activityRegularizer?: RegularizerId };
+/** Options of {@link GRU}: the cell's and the recurrent layer's. */
 export type GRUArgs = GRUCellArgs & RNNOptions & { activityRegularizer?: RegularizerId };
 
 /** The cell's options out of a layer's options. */

@@ -8,6 +8,7 @@ import { checkLayerOptions } from './core';
 import { RNN } from './recurrent';
 
 type V = Variable;
+/** A layer, or a saved layer config ({className, config}). */
 type LayerId = Layer | { className: string; config?: Record<string, unknown> };
 
 function makeLayer(owner: string, what: string, l: unknown): Layer {
@@ -21,6 +22,7 @@ function makeLayer(owner: string, what: string, l: unknown): Layer {
 
 const layerConfig = (l: Layer) => ({ className: classNameOf(l), config: l.getConfig() });
 
+/** How Bidirectional combines the forward and backward outputs (null: return both). */
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 const MERGE_MODES = ['concat', 'sum', 'mul', 'ave'];
 
@@ -108,6 +110,7 @@ export class Bidirectional extends Layer {
   }
 }
 registerLayer('Bidirectional', Bidirectional);
+/** Runs a recurrent layer forwards and backwards and merges the outputs; see {@link Bidirectional}. */
 export const bidirectional = (o: BidirectionalArgs) => new Bidirectional(o);
 
 export interface TimeDistributedArgs extends LayerArgs {
@@ -153,4 +156,5 @@ export class TimeDistributed extends Layer {
   }
 }
 registerLayer('TimeDistributed', TimeDistributed);
+/** Applies a layer to every step of a sequence; see {@link TimeDistributed}. */
 export const timeDistributed = (o: TimeDistributedArgs) => new TimeDistributed(o);
