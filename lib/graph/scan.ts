@@ -40,7 +40,7 @@ export interface ScanOptions {
   nSteps?: number | Variable;
   /** Iterate the sequences from the last row to the first (outputs still in step order). */
   goBackwards?: boolean;
-  /** Backpropagation through at most this many steps; -1 (default): all (only -1 is supported yet). */
+  /** Backpropagation through the last this-many iterations only (truncated BPTT); -1 (default): all. */
   truncateGradient?: number;
   name?: string;
 }

@@ -187,6 +187,27 @@ describe('gradients through T.scan', () => {
     });
   }
 
+  it('truncateGradient K: only the last K iterations pass gradients back (truncated BPTT)', () => {
+    // h_t = a·h_{t-1} + x_t, cost = Σ_t c_t·h_t.  The backward pass visits iterations n-K … n-1
+    // only: with g_t = Σ_{u ≥ t} c_u a^{u-t}, dcost/dx_t = g_t there and 0 before; dcost/da sums
+    // g_t·h_{t-1} over the visited iterations; h0 gets nothing when K < n.
+    const n = 6, av = 0.7, h0v = 0.4;
+    const xv = [0.5, -1, 2, 0.3, -0.7, 1.1], cv = [1, -2, 0.5, 3, -1, 2];
+    const x = T.dvector('x'), c = T.dvector('c'), h0 = T.dscalar('h0'), a = T.dscalar('a');
+    for (const K of [2, 4, 6, 10]) {
+      const [hs] = T.scan((xt: V, h: V, aa: V) => h.mul(aa).add(xt), { sequences: x, outputsInfo: h0, nonSequences: a, truncateGradient: K });
+      const cost = T.sum(hs.mul(c));
+      const [gx, gh, ga] = st.fn([x, c, h0, a], st.grad(cost, [x, h0, a])).sync(f64(xv), f64(cv), f64(h0v), f64(av));
+      const h: number[] = [];
+      xv.reduce((prev, xt) => (h.push(prev * av + xt), prev * av + xt), h0v);
+      const g = xv.map((_, t) => cv.slice(t).reduce((acc, cu, j) => acc + cu * av ** j, 0));
+      const first = Math.max(0, n - K);
+      close(data(gx), g.map((gt, t) => (t >= first ? gt : 0)), 1e-12);
+      close(data(gh), [first === 0 ? g[0] * av : 0], 1e-12);
+      close(data(ga), [g.reduce((acc, gt, t) => (t >= first ? acc + gt * (t === 0 ? h0v : h[t - 1]) : acc), 0)], 1e-12);
+    }
+  });
+
   it('taps -1 and -2, a sequence tap, a per-step output and T.reduce', () => {
     // a_t = sin(a_{t-1}) * x_{t+1} + 0.5 a_{t-2} * x_t; y_t = a_t * x_t; cost = sum(a) + sum(y^2) + last(reduce)
     const step = (a2: number, a1: number, xt: number, xn: number) => Math.sin(a1) * xn + 0.5 * a2 * xt;

@@ -242,6 +242,35 @@ describe('models/layers/conv: shapes and parameter counts (Keras formulas)', () 
 });
 
 describe('models/layers/conv: forward values against loops (float64)', () => {
+  it('Conv2D with channel groups: each group of filters sees only its group of channels', () => {
+    const rng = new Rng(12);
+    const xs: Dims = [2, 5, 4, 6];
+    const l = new Conv2D({ filters: 4, kernelSize: 3, groups: 2, padding: 'same', dtype: 'float64' });
+    assert.deepEqual(shapeAndParams(new Conv2D({ filters: 4, kernelSize: 3, groups: 2, padding: 'same' }), [null, 5, 4, 6]), { shape: [null, 5, 4, 4], params: 3 * 3 * 3 * 4 + 4 });
+    l.apply(T.tensor('float64', [null, 5, 4, 6]));
+    const x = Float64Array.from(randoms(rng, size(xs)));
+    const [k, bias] = randomizeWeights(l, rng);
+    // reference: group g convolves channels [3g, 3g+3) with filters [2g, 2g+2), in plain loops
+    const y = new Float64Array(2 * 5 * 4 * 4);
+    for (let n = 0; n < 2; n++)
+      for (let i = 0; i < 5; i++)
+        for (let j = 0; j < 4; j++)
+          for (let f = 0; f < 4; f++) {
+            const g = Math.floor(f / 2);
+            let acc = bias[f];
+            for (let a = 0; a < 3; a++)
+              for (let b = 0; b < 3; b++) {
+                const ii = i + a - 1, jj = j + b - 1;
+                if (ii < 0 || ii >= 5 || jj < 0 || jj >= 4) continue;
+                for (let c = 0; c < 3; c++) acc += x[((n * 5 + ii) * 4 + jj) * 6 + 3 * g + c] * k[((a * 3 + b) * 3 + c) * 4 + f];
+              }
+            y[((n * 5 + i) * 4 + j) * 4 + f] = acc;
+          }
+    const got = runLayer(l, x, xs);
+    assert.deepEqual(got.shape, [2, 5, 4, 4]);
+    assertClose(got.y, y, 'grouped conv2d', 1e-12, 1e-12);
+  });
+
   it('Conv2D valid, same with strides, and dilation (with bias and relu)', () => {
     const rng = new Rng(11);
     const cases: { opts: Partial<Conv2DArgs>; xs: Dims; g: Geo }[] = [
@@ -355,6 +384,11 @@ describe('models/layers/conv: gradients against finite differences (float64)', (
   const rng = new Rng(21);
   const f64Layer = <A>(Cls: new (a: A) => Layer, a: object) => new Cls({ ...a, dtype: 'float64' } as A);
 
+  it('grouped Conv2D and Conv1D (groups 2 and 3)', () => {
+    checkLayerGrads('conv2d groups 2', f64Layer(Conv2D, { filters: 4, kernelSize: 2, groups: 2 }), [2, 3, 3, 4], rng);
+    checkLayerGrads('conv1d groups 3', f64Layer(Conv1D, { filters: 3, kernelSize: 2, groups: 3, padding: 'same' }), [2, 4, 6], rng);
+  });
+
   it('Conv2D (strided same, tanh) and Conv1D (causal)', () => {
     checkLayerGrads('conv2d', f64Layer(Conv2D, { filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'tanh' }), [2, 5, 4, 2], rng);
     checkLayerGrads('conv1d', f64Layer(Conv1D, { filters: 2, kernelSize: 3, padding: 'causal', dilationRate: 2 }), [2, 7, 2], rng);
@@ -415,7 +449,9 @@ describe('models/layers/conv: errors', () => {
     expectError(() => new Conv2D({ filters: 2, kernelSize: 3, padding: 'full' as 'same', name: 'o_c' }), 'ERR_ST_ARG', ['o_c', "'valid', 'same'"]);
     expectError(() => new Conv2D({ filters: 2, kernelSize: 3, strides: 2, dilationRate: 2, name: 'o_d' }), 'ERR_ST_ARG', ['o_d', 'dilationRate']);
     expectError(() => new Conv2D({ filters: 2, kernelSize: 3, dataFormat: 'channels_first' as 'channels_last', name: 'o_e' }), 'ERR_ST_ARG', ['o_e', 'channels_first']);
-    expectError(() => new Conv2D({ filters: 2, kernelSize: 3, groups: 2, name: 'o_f' }), 'ERR_ST_ARG', ['o_f', 'groups']);
+    expectError(() => new Conv2D({ filters: 2, kernelSize: 3, groups: 3, name: 'o_f' }), 'ERR_ST_ARG', ['o_f', 'divisible by groups']);
+    expectError(() => new Conv2D({ filters: 4, kernelSize: 3, groups: 2, name: 'o_i' }).apply(T.tensor('float32', [null, 8, 8, 3])), 'ERR_ST_SHAPE', ['o_i', '3 input channels']);
+    expectError(() => new Conv2DTranspose({ filters: 2, kernelSize: 3, groups: 2, name: 'o_j' }), 'ERR_ST_ARG', ['o_j', 'groups']);
     expectError(() => new Conv2DTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 2, name: 'o_g' }), 'ERR_ST_ARG', ['o_g', 'outputPadding']);
     expectError(() => new DepthwiseConv2D({ kernelSize: 3, depthMultiplier: 0, name: 'o_h' }), 'ERR_ST_ARG', ['o_h', 'depthMultiplier']);
   });

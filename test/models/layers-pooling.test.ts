@@ -200,9 +200,65 @@ describe('models/layers/reshaping: ZeroPadding2D and UpSampling2D', () => {
     checkGrad('upSampling2d', [{ shape: xs, value: x }], (v) => new UpSampling2D({ size: [2, 3], dtype: 'float64' }).apply(v) as st.Variable);
   });
 
-  it('errors: bilinear is not implemented, bad padding, wrong rank, two unknown spatial sizes', () => {
-    expectError(() => new UpSampling2D({ interpolation: 'bilinear' as 'nearest', name: 'up_b' }), 'ERR_ST_ARG', ['up_b', "'bilinear' is not implemented", "'nearest'"]);
-    expectError(() => new UpSampling2D({ interpolation: 'cubic' as 'nearest', name: 'up_c' }), 'ERR_ST_ARG', ['up_c', 'unknown interpolation', "'nearest'"]);
+  it('UpSampling2D: bilinear matches the half-pixel formula (known answer [0, 1] -> [0, .25, .75, 1])', () => {
+    const one = runLayer(new UpSampling2D({ size: [1, 2], interpolation: 'bilinear', dtype: 'float64' }), [0, 1], [1, 1, 2, 1]);
+    assertClose(one.y, [0, 0.25, 0.75, 1], 'bilinear [0, 1]', 1e-15, 1e-15);
+    // TensorFlow's resize_bilinear with half-pixel centres: in = (o + ½)/s − ½, lerp between the
+    // clamped floor and ceil
+    const lerp1d = (v: number[], s: number) =>
+      Array.from({ length: v.length * s }, (_, o) => {
+        const inF = (o + 0.5) / s - 0.5;
+        const lo = Math.max(Math.floor(inF), 0);
+        const hi = Math.min(Math.ceil(inF), v.length - 1);
+        return v[lo] + (v[hi] - v[lo]) * (inF - Math.floor(inF));
+      });
+    const rng = new Rng(48);
+    const xs = [2, 3, 4, 2];
+    const x = randoms(rng, size(xs));
+    const got = runLayer(new UpSampling2D({ size: [2, 3], interpolation: 'bilinear', dtype: 'float64' }), x, xs);
+    assert.deepEqual(got.shape, [2, 6, 12, 2]);
+    const ref = new Float64Array(2 * 6 * 12 * 2);
+    for (let b = 0; b < 2; b++)
+      for (let c = 0; c < 2; c++) {
+        const rows = Array.from({ length: 3 }, (_, i) => lerp1d(Array.from({ length: 4 }, (_, j) => x[((b * 3 + i) * 4 + j) * 2 + c]), 3));
+        for (let j = 0; j < 12; j++) {
+          const col = lerp1d(rows.map((r) => r[j]), 2);
+          for (let i = 0; i < 6; i++) ref[((b * 6 + i) * 12 + j) * 2 + c] = col[i];
+        }
+      }
+    assertClose(got.y, ref, 'bilinear', 1e-12, 1e-12);
+    checkGrad('upSampling2d bilinear', [{ shape: xs, value: x }], (v) => new UpSampling2D({ size: 2, interpolation: 'bilinear', dtype: 'float64' }).apply(v) as st.Variable);
+  });
+
+  it('UpSampling2D: bicubic (Keys, a = -0.5) and lanczos3 weight the taps inside the image, renormalized', () => {
+    const keys = (t: number) => {
+      const a = Math.abs(t);
+      return a <= 1 ? 1.5 * a ** 3 - 2.5 * a ** 2 + 1 : a < 2 ? -0.5 * a ** 3 + 2.5 * a ** 2 - 4 * a + 2 : 0;
+    };
+    const lanczos3 = (t: number) => (t === 0 ? 1 : Math.abs(t) < 3 ? (3 * Math.sin(Math.PI * t) * Math.sin((Math.PI * t) / 3)) / (Math.PI * t) ** 2 : 0);
+    // one axis by a factor s: output o sits at input coordinate (o + ½)/s − ½; tap i has weight k(i − that)
+    const resample1d = (v: number[], s: number, k: (t: number) => number) =>
+      Array.from({ length: v.length * s }, (_, o) => {
+        const at = (o + 0.5) / s - 0.5;
+        let num = 0;
+        let den = 0;
+        v.forEach((vi, i) => {
+          num += k(i - at) * vi;
+          den += k(i - at);
+        });
+        return num / den;
+      });
+    const v = [1, 4, 2, 8, 5];
+    for (const [interp, k] of [['bicubic', keys], ['lanczos3', lanczos3]] as const) {
+      const got = runLayer(new UpSampling2D({ size: [1, 3], interpolation: interp, dtype: 'float64' }), v, [1, 1, 5, 1]);
+      assert.deepEqual(got.shape, [1, 1, 15, 1]);
+      assertClose(got.y, resample1d(v, 3, k), interp, 1e-12, 1e-12);
+    }
+  });
+
+  it('errors: bad interpolation, bad padding, wrong rank, two unknown spatial sizes', () => {
+    expectError(() => new UpSampling2D({ interpolation: 'cubic' as 'nearest', name: 'up_c' }), 'ERR_ST_ARG', ['up_c', 'unknown interpolation', "'nearest'", "'bilinear'"]);
+    expectError(() => new UpSampling2D({ interpolation: 'bilinear', name: 'up_h' }).apply(T.tensor('float32', [1, null, 4, 1])), 'ERR_ST_SHAPE', ['up_h', 'height and width known']);
     expectError(() => new ZeroPadding2D({ padding: [1, -1], name: 'zp_n' }), 'ERR_ST_ARG', ['zp_n', 'padding']);
     expectError(() => new ZeroPadding2D({ padding: [1, 2, 3] as unknown as number, name: 'zp_3' }), 'ERR_ST_ARG', ['zp_3', 'padding']);
     expectError(() => new ZeroPadding2D({ name: 'zp_r' }).apply(T.tensor('float32', [null, 4, 4])), 'ERR_ST_SHAPE', ['zp_r', 'rank 4', '[?,4,4]']);

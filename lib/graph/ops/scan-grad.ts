@@ -2,15 +2,16 @@
 // time).  Each backward step differentiates the forward step (its graph, with the stored forward
 // states substituted for the recomputed ones), carries the gradients of the states it reads to
 // the steps before, and sums the non-sequences' gradients over the steps.
-import { SymtensorError } from '../../errors';
 import { backpropagate } from '../grad';
 import { SliceSpec, incSubtensor, subtensor } from '../indexing';
 import { shapeDim } from '../symbolic-shape';
 import { toposort } from '../traverse';
-import { Apply, InputVariable, Variable, applyOp } from '../variable';
+import { Apply, Constant, InputVariable, Variable, applyOp } from '../variable';
+import { tensor } from '../../tensor/creation';
 import { ew } from './elemwise';
 import { zerosLike } from './subtensor';
-import { Concat, DimShuffle } from './shape';
+import { Cast, Concat, DimShuffle } from './shape';
+import { Arange } from './shape-values';
 import { Scan, ScanSpec, SeqSpec, StateSpec, mOf, setScanGrad } from './scan';
 import { isFloat } from '../../dtype';
 import { applyOp1 } from '../variable';
@@ -30,6 +31,7 @@ export function cloneWith(outputs: Variable[], map: Map<Variable, Variable>): Va
   return outputs.map((o) => map.get(o) ?? o);
 }
 
+const intConst = (n: number) => new Constant(tensor(n, { dtype: 'int32' }));
 const expand = (v: Variable) => applyOp1(new DimShuffle(['x', ...v.staticShape.map((_, i) => i)]), [v]);
 const row = (v: Variable, i: number) => subtensor(v, [i]);
 
@@ -37,7 +39,6 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
   const op = node.op as Scan;
   const s = op.spec;
   const { seq0, init0, nonSeq0 } = op.layout;
-  if (s.truncateGradient >= 0) throw new SymtensorError('ERR_ST_ARG', s.name, `truncateGradient is not supported yet (got ${s.truncateGradient}); leave it at -1`);
   const R = s.states.length;
   // every forward state is needed, not only the last: a scan that keeps only its final states is run again keeping all
   let full = node.outputs.slice(0, R);
@@ -53,7 +54,7 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
 
   // the backward step's inputs, in Scan's order: sequences, states' taps, non-sequences
   const seqOuter: Variable[] = [], seqSpecs: SeqSpec[] = [], seqInner: Variable[] = [];
-  const addSeq = (outer: Variable, spec: SeqSpec, like: Variable, name: string) => {
+  const addSeq = (outer: Variable, spec: SeqSpec, like: { dtype: Variable['dtype']; staticShape: Variable['staticShape'] }, name: string) => {
     const p = placeholder(like, name);
     seqOuter.push(outer), seqSpecs.push(spec), seqInner.push(p);
     return p;
@@ -73,6 +74,15 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
     const g = gOut[R + y];
     return g ? addSeq(g, { offset: 0, fromEnd: false }, op.innerOutputs[R + y], `gy${y}`) : null;
   });
+  // truncated backpropagation through time (Theano's truncate_gradient = K): only the last K
+  // iterations pass gradients back; a per-iteration 0/1 sequence scales each backward step's seeds
+  let keep: Variable | null = null;
+  if (s.truncateGradient >= 0) {
+    const iteration = applyOp1(new Arange('int32'), [intConst(0), nSteps, intConst(1)]);
+    const mask = applyOp1(new Cast('float64'), [ew('greaterEqual', [iteration, ew('sub', [nSteps, intConst(s.truncateGradient)])])]);
+    keep = addSeq(mask, { offset: 0, fromEnd: false }, { dtype: 'float64', staticShape: [] }, 'keep');
+  }
+  const kept = (g: Variable) => (keep ? ew('mul', [g, applyOp1(new Cast(g.dtype), [keep])]) : g);
 
   // carried states: per forward state, the pending gradients of its next m rows; per float
   // non-sequence, the sum of its gradients so far
@@ -94,9 +104,9 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
   s.states.forEach((st, r) => {
     const c = mOf(st) === 1 ? carry[r] : row(carry[r], mOf(st) - 1);
     const g = gRow[r];
-    seeds.push([again[r], g ? ew('add', [g, c]) : c]);
+    seeds.push([again[r], kept(g ? ew('add', [g, c]) : c)]);
   });
-  gY.forEach((g, y) => g && seeds.push([again[R + y], g]));
+  gY.forEach((g, y) => g && seeds.push([again[R + y], kept(g)]));
   const wrt = [...s.seqs.map((_, i) => map.get(op.innerInputs[i])!), ...s.states.flatMap((st, r) => st.taps.map((_, t) => map.get(op.innerInputs[op.tapBase(r) + t])!)), ...nonSeqNew];
   const grads = backpropagate(seeds, wrt);
   // read the stored states instead of recomputing them

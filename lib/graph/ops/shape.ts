@@ -196,7 +196,14 @@ export class Slice extends Op {
   }
   infer([x]: VarType[]): VarType[] {
     if (known(x.shape)) return [{ dtype: x.dtype, shape: slicePlan(this.name, x.shape, this.begin, this.size).size }];
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i >= this.size.length ? d : this.size[i] !== -1 ? this.size[i] : null)) }];
+    // other axes may be unknown: a size of -1 on a known axis still has a known length
+    const dims = x.shape.map((d, i) => {
+      if (i >= this.size.length || this.size[i] !== -1) return i >= this.size.length ? d : this.size[i];
+      if (d === null) return null;
+      const b = this.begin[i] ?? 0;
+      return b < 0 ? -b : d - b;
+    });
+    return [{ dtype: x.dtype, shape: dims }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
     return [sliceWith(em, x, this.begin, this.size)];

@@ -6,6 +6,7 @@ import type { SharedVariable } from '../../graph/shared';
 import * as T from '../../graph/T';
 import type { Variable } from '../../graph/variable';
 import { tensor } from '../../tensor/creation';
+import type { Conv2dOptions } from '../../tensor/nn';
 import { ActivationFn, activationName, getActivation } from '../activations';
 import { Constraint, getConstraint } from '../constraints';
 import { Initializer, getInitializer } from '../initializers';
@@ -116,7 +117,10 @@ export interface FilterConvArgs extends BaseConvArgs {
   kernelInitializer?: InitializerId;
   kernelRegularizer?: RegularizerId;
   kernelConstraint?: ConstraintId;
-  /** Only 1 (grouped convolution is not implemented). */
+  /**
+   * Channel groups (Conv1D and Conv2D; default 1): input channels and filters are cut into this
+   * many contiguous groups and group g's filters see only group g's channels, as in Keras.
+   */
   groups?: number;
 }
 
@@ -228,6 +232,7 @@ export abstract class BaseConv extends Layer {
 /** The base of Conv1D, Conv2D and Conv2DTranspose: a kernel with `filters` output channels. */
 abstract class FilterConv extends BaseConv {
   readonly filters: number;
+  readonly groups: number;
   readonly kernelInitializer: Initializer;
   readonly kernelRegularizer: Regularizer | null;
   readonly kernelConstraint: Constraint | null;
@@ -236,12 +241,32 @@ abstract class FilterConv extends BaseConv {
   constructor(rank: number, args: FilterConvArgs, paddings?: readonly string[]) {
     super(rank, args, paddings);
     if (!Number.isInteger(args.filters) || args.filters < 1) throw argError(this.name, `filters must be a positive integer, got ${fmtValue(args.filters)}`);
-    if (args.groups !== undefined && args.groups !== 1)
-      throw argError(this.name, `groups ${fmtValue(args.groups)} is not supported (only 1); for one group per channel use DepthwiseConv2D`);
+    const groups = args.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1) throw argError(this.name, `groups must be a positive integer, got ${fmtValue(args.groups)}`);
+    if (args.filters % groups !== 0) throw argError(this.name, `filters (${args.filters}) must be divisible by groups (${groups})`);
+    this.groups = groups;
     this.filters = args.filters;
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorotUniform');
     this.kernelRegularizer = args.kernelRegularizer ? getRegularizer(args.kernelRegularizer) : null;
     this.kernelConstraint = args.kernelConstraint ? getConstraint(args.kernelConstraint) : null;
+  }
+
+  /** Input channels each filter sees: all of them, or its group's share. */
+  protected groupChannels(): number {
+    if (this.inChannels % this.groups !== 0)
+      throw shapeError(this.name, `its ${this.inChannels} input channels cannot be cut into groups (${this.groups}) of equal size`);
+    return this.inChannels / this.groups;
+  }
+
+  /**
+   * conv2d of x with the kernel, per channel group: each group's channels with its share of the
+   * filters, the results concatenated in group order.
+   */
+  protected groupedConv2d(x: Variable, kernel: Variable, opts: Conv2dOptions): Variable {
+    if (this.groups === 1) return T.conv2d(x, kernel, opts);
+    const xs = T.split(x, this.groups, 3);
+    const ks = T.split(kernel, this.groups, 3);
+    return T.concat(xs.map((xg, g) => T.conv2d(xg, ks[g], opts)), 3);
   }
 
   /** Adds the kernel weight of this shape, with the layer's initializer, regularizer and constraint. */
@@ -253,7 +278,7 @@ abstract class FilterConv extends BaseConv {
     return {
       ...super.getConfig(),
       filters: this.filters,
-      groups: 1,
+      groups: this.groups,
       kernelInitializer: this.kernelInitializer.getConfig(),
       kernelRegularizer: serialize(this.kernelRegularizer),
       kernelConstraint: serialize(this.kernelConstraint),
@@ -278,14 +303,14 @@ export class Conv2D extends FilterConv {
   override build(inputShape: Shape | Shape[]): void {
     this.inChannels = this.inputChannels(inputShape);
     this.checkFits(inputShape as Shape);
-    this.addKernel([...this.kernelSize, this.inChannels, this.filters]);
+    this.addKernel([...this.kernelSize, this.groupChannels(), this.filters]);
     this.addBias(this.filters);
     this.built = true;
   }
   call(inputs: Variable | Variable[], ctx: CallContext): Variable {
     const x = this.input(inputs);
     this.checkFits(x.type.shape);
-    const y = T.conv2d(x, this.kernel, { strides: this.strides as [number, number], padding: this.padding as 'valid' | 'same', dilations: this.dilationRate as [number, number] });
+    const y = this.groupedConv2d(x, this.kernel, { strides: this.strides as [number, number], padding: this.padding as 'valid' | 'same', dilations: this.dilationRate as [number, number] });
     return this.finish(y, ctx);
   }
 }
@@ -308,7 +333,7 @@ export class Conv1D extends FilterConv {
   override build(inputShape: Shape | Shape[]): void {
     this.inChannels = this.inputChannels(inputShape);
     this.checkFits(inputShape as Shape);
-    this.addKernel([this.kernelSize[0], this.inChannels, this.filters]);
+    this.addKernel([this.kernelSize[0], this.groupChannels(), this.filters]);
     this.addBias(this.filters);
     this.built = true;
   }
@@ -321,7 +346,7 @@ export class Conv1D extends FilterConv {
       if (left > 0) x = T.pad(x, [[0, 0], [left, 0], [0, 0]]);
       padding = 'valid';
     }
-    const y = T.conv2d(T.expandDims(x, 1), T.expandDims(this.kernel, 0), {
+    const y = this.groupedConv2d(T.expandDims(x, 1), T.expandDims(this.kernel, 0), {
       strides: [1, this.strides[0]],
       padding,
       dilations: [1, this.dilationRate[0]],
@@ -364,6 +389,7 @@ export class Conv2DTranspose extends FilterConv {
   readonly outputPadding: number[] | null;
   constructor(args: Conv2DTransposeArgs) {
     super(2, args);
+    if (this.groups !== 1) throw argError(this.name, `has no groups option (as Keras's Conv2DTranspose), got groups ${fmtValue(args.groups)}`);
     const op = args.outputPadding ?? null;
     this.outputPadding = op === null ? null : intTuple(this.name, 'outputPadding', op, 2, 0);
     if (this.outputPadding) {

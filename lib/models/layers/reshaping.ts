@@ -2,6 +2,7 @@
 import { argError, fmtShape, fmtValue, shapeError } from '../../errors';
 import * as T from '../../graph/T';
 import type { Variable } from '../../graph/variable';
+import { tensor } from '../../tensor/creation';
 import { CallContext, Layer, LayerArgs, Shape, registerLayer, single } from '../layer';
 import { DataFormat, checkDataFormat, expectRank, intTuple } from './conv';
 
@@ -60,8 +61,51 @@ export interface UpSampling2DArgs extends LayerArgs {
   /** Repeats of each row and column: one number or [rows, cols].  Default 2. */
   size?: number | [number, number];
   dataFormat?: DataFormat;
-  /** Only 'nearest' (each pixel repeated); 'bilinear' and the others are not implemented. */
-  interpolation?: 'nearest';
+  /**
+   * 'nearest' (default: each pixel repeated), or Keras's resampling kernels 'bilinear', 'bicubic'
+   * (Keys, a = −0.5), 'lanczos3', 'lanczos5' with half-pixel centres; samples that would fall outside
+   * the image get no weight and the others are renormalized, as TensorFlow's resize does.
+   */
+  interpolation?: Interpolation;
+}
+
+/** UpSampling2D's interpolations. */
+export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos3' | 'lanczos5';
+
+/** The resampling kernels and their radii (in input pixels). */
+const KERNELS: Record<Exclude<Interpolation, 'nearest'>, { radius: number; k: (x: number) => number }> = {
+  bilinear: { radius: 1, k: (x) => Math.max(0, 1 - Math.abs(x)) },
+  bicubic: {
+    radius: 2,
+    k: (x) => {
+      const a = Math.abs(x);
+      return a < 1 ? (1.5 * a - 2.5) * a * a + 1 : a < 2 ? ((-0.5 * a + 2.5) * a - 4) * a + 2 : 0;
+    },
+  },
+  lanczos3: { radius: 3, k: (x) => lanczos(x, 3) },
+  lanczos5: { radius: 5, k: (x) => lanczos(x, 5) },
+};
+
+function lanczos(x: number, r: number): number {
+  if (x === 0) return 1;
+  if (Math.abs(x) >= r) return 0;
+  const px = Math.PI * x;
+  return (r * Math.sin(px) * Math.sin(px / r)) / (px * px);
+}
+
+/**
+ * The [n·scale, n] matrix resampling one axis: output o samples the input at (o + ½)/scale (in
+ * pixel-edge coordinates), weighting input i by k(i + ½ − that point) over the pixels inside the
+ * image, normalized to sum 1.
+ */
+export function resampleMatrix(n: number, scale: number, interp: Exclude<Interpolation, 'nearest'>): number[][] {
+  const { radius, k } = KERNELS[interp];
+  return Array.from({ length: n * scale }, (_, o) => {
+    const at = (o + 0.5) / scale;
+    const row = Array.from({ length: n }, (_, i) => (Math.abs(i + 0.5 - at) < radius ? k(i + 0.5 - at) : 0));
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((w) => w / total);
+  });
 }
 
 /**
@@ -71,19 +115,16 @@ export interface UpSampling2DArgs extends LayerArgs {
  */
 export class UpSampling2D extends Layer {
   readonly size: [number, number];
-  readonly interpolation = 'nearest';
+  readonly interpolation: Interpolation;
 
   constructor(args: UpSampling2DArgs = {}) {
     super(args);
     const a = args ?? {};
     this.size = intTuple(this.name, 'size', a.size ?? 2, 2) as [number, number];
     const interp = a.interpolation ?? 'nearest';
-    if (interp !== 'nearest') {
-      const known = ['bilinear', 'bicubic', 'lanczos3', 'lanczos5', 'area'];
-      throw argError(this.name, known.includes(interp as string)
-        ? `interpolation '${interp}' is not implemented; only 'nearest' is supported`
-        : `unknown interpolation ${fmtValue(interp)}; valid values: 'nearest' (Keras's ${known.map((k) => `'${k}'`).join(', ')} are not implemented)`);
-    }
+    const valid = ['nearest', ...Object.keys(KERNELS)];
+    if (!valid.includes(interp as string)) throw argError(this.name, `unknown interpolation ${fmtValue(interp)}; valid values: ${valid.map((k) => `'${k}'`).join(', ')}`);
+    this.interpolation = interp;
     checkDataFormat(this.name, a.dataFormat);
   }
   override build(inputShape: Shape | Shape[]): void {
@@ -104,9 +145,25 @@ export class UpSampling2D extends Layer {
     const target = this.outputShapeFor(x.type.shape);
     const [sh, sw] = this.size;
     if (sh === 1 && sw === 1) return x;
+    if (this.interpolation !== 'nearest') return this.resample(x, this.interpolation);
     // [b, h, 1, w, 1, c] tiled to [b, h, sh, w, sw, c]: row i·sh + a and column j·sw + k read x[i, j]
     const repeated = T.tile(T.dimshuffle(x, [0, 1, 'x', 2, 'x', 3]), [1, 1, sh, 1, sw, 1]);
     return T.reshape(repeated, target);
+  }
+
+  /** Separable resampling: a constant matrix along the height, then along the width. */
+  private resample(x: Variable, interp: Exclude<Interpolation, 'nearest'>): Variable {
+    const [, h, w] = x.type.shape;
+    if (h === null || w === null)
+      throw shapeError(this.name, `interpolation '${interp}' needs the height and width known when the layer is applied, got shape ${fmtShape(x.type.shape)}`);
+    const [sh, sw] = this.size;
+    const dtype = x.dtype === 'float64' ? 'float64' : 'float32';
+    const matrix = (n: number, s: number) => T.constant(tensor(resampleMatrix(n, s, interp), { dtype })).dimshuffle(1, 0);
+    const v = x.dtype === dtype ? x : T.cast(x, dtype);
+    // [b, h, w, c] -> [b, w, c, h]·[h, H] -> [b, H, c, w]·[w, W] -> [b, H, W, c]
+    const rows = T.matmul(T.transpose(v, [0, 2, 3, 1]), matrix(h, sh));
+    const cols = T.matmul(T.transpose(rows, [0, 3, 2, 1]), matrix(w, sw));
+    return T.transpose(cols, [0, 1, 3, 2]);
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), size: this.size.slice(), dataFormat: 'channels_last', interpolation: this.interpolation };
