@@ -12,6 +12,8 @@
 // TensorFlow.js trains the same Sequential model with its own model.fit.  The PyTorch version is
 // bench/peers/torch_bench.py's fit_epoch.
 
+import { epochOrder } from '../../lib/data/batches';
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
@@ -74,24 +76,6 @@ export function fashionTrain(st: Any, net: Net): Promise<{ x: Any; y: Any }> {
     cache = { net, data };
   }
   return cache!.data;
-}
-
-/** A seeded permutation of 0..n-1 (xorshift32 and Fisher-Yates), as the epoch's batch order. */
-export function permutation(n: number, seed: number): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0 || 0x2545f491;
-  for (let i = n - 1; i > 0; i--) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    const j = s % (i + 1);
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
 }
 
 // ---- symtensor: model.fit ----
@@ -185,12 +169,12 @@ export function stGraph(st: Any, net: Net, data: { x: Any; y: Any }, seed = 1): 
   const updates = opt.getUpdates(params, st.grad(loss, params));
   const step = st.fn([idx], loss, { updates, name: `${net}_step` });
   const batch = BATCH[net];
-  let order = permutation(N_TRAIN, seed);
+  let order = epochOrder(N_TRAIN, seed, 0);
   let epoch = 0;
   const rows = (s: number) => order.subarray(s * batch, Math.min(N_TRAIN, (s + 1) * batch));
   return {
     train(steps, readLoss = false) {
-      order = permutation(N_TRAIN, seed * 1000 + ++epoch);
+      order = epochOrder(N_TRAIN, seed, ++epoch);
       let last: number | null = null;
       for (let s = 0; s < steps; s++) {
         const l = step.sync(rows(s));
@@ -232,7 +216,7 @@ export function tfModel(tf: Any, net: Net): Any {
 
 /** `rows` rows of the symtensor data (a random subset, seeded) as TensorFlow.js tensors. */
 export function tfSubset(tf: Any, data: { x: Any; y: Any }, rows: number, seed: number): { x: Any; y: Any } {
-  const pick = permutation(N_TRAIN, seed).subarray(0, rows);
+  const pick = epochOrder(N_TRAIN, seed, 0).subarray(0, rows);
   const per = data.x.size / N_TRAIN;
   const X = data.x.dataSync() as Float32Array;
   const Y = data.y.dataSync() as Int32Array;

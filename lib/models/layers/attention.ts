@@ -20,7 +20,7 @@ import { Constraint } from '../constraints';
 import { Regularizer } from '../regularizers';
 import { nextSeed, optionalSeed } from '../seed';
 import {
-  ConstraintId, InitializerId, RegularizerId, addActivityLoss, asDtype, boolOption, checkLayerOptions, constraintConfig, initializerConfig,
+  ConstraintId, InitializerId, KernelBiasArgs, RegularizerId, addActivityLoss, asDtype, boolOption, checkLayerOptions, constraintConfig, initializerConfig,
   numberOption, optConstraint, optRegularizer, positiveInt, regularizerConfig,
 } from './core';
 
@@ -235,7 +235,7 @@ export const attention = (o: AttentionArgs = {}) => new Attention(o);
 // ---- MultiHeadAttention ----
 
 /** The options of MultiHeadAttention (Keras's, in camelCase). */
-export interface MultiHeadAttentionArgs extends LayerArgs {
+export interface MultiHeadAttentionArgs extends LayerArgs, KernelBiasArgs {
   /** Number of attention heads. */
   numHeads: number;
   /** Size of each head's query and key projections. */
@@ -250,14 +250,8 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
   outputShape?: number | number[] | null;
   /** Only the default (null, or [1]: attention over the sequence axis) is supported. */
   attentionAxes?: number | number[] | null;
-  kernelInitializer?: InitializerId;
-  biasInitializer?: InitializerId;
-  kernelRegularizer?: RegularizerId;
-  biasRegularizer?: RegularizerId;
   /** A penalty on the outputs of the four projections (as Keras passes it to its sublayers). */
   activityRegularizer?: RegularizerId;
-  kernelConstraint?: ConstraintId;
-  biasConstraint?: ConstraintId;
   /** Seed of the dropout stream (default: the next global seed). */
   seed?: number | null;
   /** Query step i attends only to key steps j <= i (Keras's useCausalMask call argument). */

@@ -109,20 +109,26 @@ export function dataFormatOption(cls: string, v: unknown): DataFormat {
 // ---- Dense ----
 
 /** The options of Dense (Keras's, in camelCase). */
-export interface DenseArgs extends LayerArgs {
+/** The weight options of a layer with a kernel and a bias (Keras's names). */
+export interface KernelBiasArgs {
+  kernelInitializer?: InitializerId;
+  biasInitializer?: InitializerId;
+  kernelRegularizer?: RegularizerId;
+  biasRegularizer?: RegularizerId;
+  /** A penalty on the layer's output. */
+  activityRegularizer?: RegularizerId;
+  kernelConstraint?: ConstraintId;
+  biasConstraint?: ConstraintId;
+}
+
+export interface DenseArgs extends LayerArgs, KernelBiasArgs {
   /** Size of the last axis of the output. */
   units: number;
   /** Applied to the output (default none: linear). */
   activation?: string | ActivationFn | null;
   useBias?: boolean;
-  kernelInitializer?: InitializerId;
-  biasInitializer?: InitializerId;
-  kernelRegularizer?: RegularizerId;
-  biasRegularizer?: RegularizerId;
   /** A penalty on the output, divided by the batch size. */
   activityRegularizer?: RegularizerId;
-  kernelConstraint?: ConstraintId;
-  biasConstraint?: ConstraintId;
 }
 
 /**
