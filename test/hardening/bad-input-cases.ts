@@ -1,7 +1,8 @@
 // The generated bad-input calls, run inside a child process (test/hardening/bad-input.test.ts): every
 // exported `st` and `T` function, called with each bad value at each of its first argument positions
-// (the others well-formed).  Each call prints one JSON line as it finishes, so a crash still shows
-// which call it was.
+// (the others well-formed).  Each call writes one JSON line to a file before it starts and one as it
+// finishes, so a crash still shows which call it was.
+import { openSync, writeSync } from 'node:fs';
 import * as st from '../../lib/index';
 
 /** How a call ended. */
@@ -78,7 +79,10 @@ function describe(e: unknown): string {
 }
 
 /** Runs the calls of the functions of namespace `ns` and prints one JSON line per call. */
-export function run(ns: 'st' | 'T'): void {
+export function run(ns: 'st' | 'T', outFile: string): void {
+  // a file, written synchronously: a pipe's writes may still be queued when the child exits
+  const fd = openSync(outFile, 'w');
+  const emit = (o: object): void => void writeSync(fd, JSON.stringify(o) + '\n');
   const fns = functions().filter(([full]) => full.startsWith(`${ns}.`));
   const bad = badValues();
   for (const [full, name, f] of fns) {
@@ -87,7 +91,7 @@ export function run(ns: 'st' | 'T'): void {
         const args = goodArgs(ns);
         args[pos] = value;
         const line: Outcome = { fn: full, args: `#${pos}=${label}`, kind: 'ok' };
-        process.stdout.write(JSON.stringify({ start: `${full} ${line.args}` }) + '\n');
+        emit({ start: `${full} ${line.args}` });
         try {
           const r = f(...args.slice(0, Math.max(pos + 1, Math.min(f.length, 3))));
           if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).catch(() => undefined);
@@ -95,7 +99,7 @@ export function run(ns: 'st' | 'T'): void {
           line.kind = names(e, name) ? 'named' : 'bad';
           if (line.kind === 'bad') line.detail = describe(e);
         }
-        process.stdout.write(JSON.stringify(line) + '\n');
+        emit(line);
       }
     }
   }

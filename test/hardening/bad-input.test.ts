@@ -5,6 +5,9 @@
 // function (never a TypeError or RangeError, never an inner step's name).
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { repoRoot } from '../support/child';
 import { T_ALIASES } from '../support/exports';
 import type { Outcome } from './bad-input-cases';
@@ -42,16 +45,25 @@ function runBatch(ns: 'st' | 'T'): Batch {
   // 6 GB of address space: node and the addon start, an allocation of many GB fails at once.  The
   // explicit exit: under the limit the TypeScript loader's optional WebAssembly parser fails to
   // start, which would otherwise set the exit status on its own.
-  const script = `const m = require('./test/hardening/bad-input-cases'); m.run('${ns}'); process.exit(0);`;
+  const dir = mkdtempSync(join(tmpdir(), 'symtensor-bad-input-'));
+  const file = join(dir, 'outcomes.jsonl');
+  const script = `const m = require('./test/hardening/bad-input-cases'); m.run('${ns}', ${JSON.stringify(file)}); process.exit(0);`;
   const r = spawnSync('bash', ['-c', `ulimit -v 6000000; exec "${process.execPath}" --import tsx -e "$0"`, script], {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 240000,
     maxBuffer: 256 * 1024 * 1024,
   });
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // no file: the child died before its first call; the status check reports it
+  }
+  rmSync(dir, { recursive: true, force: true });
   const outcomes: Outcome[] = [];
   let unfinished: string | null = null;
-  for (const line of (r.stdout ?? '').split('\n')) {
+  for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const o = JSON.parse(line) as Outcome & { start?: string };
     if (o.start !== undefined) unfinished = o.start;
