@@ -7,7 +7,9 @@
 //      but no compiler and no cmake, so the install script must take the prebuild;
 //   4. there, `require('symtensor')` and `import * as st from 'symtensor'` multiply two matrices,
 //      and the process must have loaded the prebuilt addon (with SYMTENSOR_EXPECT_GEMM=openblas,
-//      one that links OpenBLAS).
+//      one that links OpenBLAS);
+//   5. `npx symtensor bench --only sgemm/n=256 --quick --peers none` runs the compiled benchmark
+//      suite there and writes its JSON report, which is checked.
 // Temporary folders are removed at the end (SYMTENSOR_KEEP_PACK_TMP=1 keeps them for debugging).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -133,6 +135,8 @@ try {
     };
     walk([pkg.main ?? 'index.js', pkg.types, pkg.exports]);
     for (const t of targets) if (t && !t.includes('*')) required.push(path.posix.normalize(t).replace(/^\.\//, ''));
+    // `symtensor bench`: the compiled suite and the Python peers it starts
+    required.push('bin/symtensor.js', 'dist/cli/main.js', 'dist/bench/run.js', 'bench/peers/pycommon.py', 'bench/peers/numpy_bench.py', 'bench/peers/torch_bench.py');
   }
   // Every native source CMake and binding.gyp compile must ship, or a from-source install breaks.
   const sources = JSON.parse(execFileSync(process.execPath, ['-p', "JSON.stringify(require('./native/sources.json'))"], { cwd: root, encoding: 'utf8' }));
@@ -141,8 +145,9 @@ try {
   if (missing.length) fail(`the tarball lacks: ${missing.join(', ')} (check "files" in package.json)`);
   // No tests, no build trees, no source maps (their lib/*.ts sources do not ship), and no binding.gyp:
   // with it npm would report `node-gyp rebuild` as the install script.
-  const unwanted = [...files].filter((f) => /^(build|build-[^/]*|node_modules|test|bench|examples|\.ci|native\/test)\//.test(f) ||
-    /\.map$/.test(f) || f === 'binding.gyp');
+  // Of bench/, only the Python peer scripts ship (`symtensor bench` runs them).
+  const unwanted = [...files].filter((f) => (/^(build|build-[^/]*|node_modules|test|bench|examples|\.ci|native\/test)\//.test(f) &&
+    !/^bench\/peers\/[\w-]+\.py$/.test(f)) || /\.map$/.test(f) || f === 'binding.gyp');
   if (unwanted.length) fail(`the tarball should not contain: ${unwanted.slice(0, 10).join(', ')}`);
   log(`tarball contents ok (${required.length} required files: entry points, prebuild, native sources, CMakeLists.txt, install script; no tests, maps or binding.gyp)`);
 
@@ -157,6 +162,10 @@ try {
   const npmTarget = npmPre.length ? npmPre[0] : which('npm');
   if (!npmTarget) fail('npm not found');
   const links = { node: process.execPath, npm: realpathSync(npmTarget), sh: which('sh') ?? '/bin/sh' };
+  // npx, for `npx symtensor bench`: npm's npx-cli.js beside npm-cli.js
+  const npxTarget = path.join(path.dirname(links.npm), 'npx-cli.js');
+  if (existsSync(npxTarget)) links.npx = npxTarget;
+  else if (which('npx')) links.npx = realpathSync(which('npx'));
   for (const tool of ['env', 'cat', 'ls', 'rm', 'mkdir']) {
     const p = which(tool);
     if (p) links[tool] = p;
@@ -248,6 +257,34 @@ ${loadedCheck}`;
     log(`node ${file}`);
     mustSucceed(spawnSync(path.join(bin, 'node'), [file], { cwd: app, env, stdio: 'inherit' }), `node ${file}`);
   }
+  // ---- 6. the benchmark suite from the installed package ----
+  if (hasTsEntry) {
+    if (!links.npx) fail('npx not found (needed for `npx symtensor bench`)');
+    const benchCase = 'sgemm/n=256';
+    const benchOut = path.join(app, 'bench.json');
+    log(`npx symtensor bench --only ${benchCase} --quick --peers none --out bench.json`);
+    const b = spawnSync(path.join(bin, 'npx'), ['--no', 'symtensor', 'bench', '--only', benchCase, '--quick', '--peers', 'none', '--out', 'bench.json'],
+      { cwd: app, env, encoding: 'utf8', timeout: 300_000 });
+    process.stdout.write(b.stdout ?? '');
+    process.stderr.write(b.stderr ?? '');
+    mustSucceed(b, 'npx symtensor bench');
+    if (!existsSync(benchOut)) fail('symtensor bench wrote no bench.json');
+    let rep;
+    try {
+      rep = JSON.parse(readFileSync(benchOut, 'utf8'));
+    } catch (e) {
+      fail(`bench.json is not JSON: ${e.message}`);
+    }
+    const c = rep.cases?.find((x) => x.id === benchCase);
+    const t = c?.results?.symtensor;
+    if (!c || rep.cases.length !== 1) fail(`bench.json should hold exactly the case ${benchCase}; it has ${JSON.stringify(rep.cases?.map((x) => x.id))}`);
+    if (!t || !(t.medianMs > 0) || !Number.isFinite(t.medianMs)) fail(`bench.json has no symtensor time for ${benchCase}: ${JSON.stringify(c.results)}`);
+    const gflops = (2 * 256 ** 3) / (t.medianMs * 1e6);
+    if (!(Math.abs(t.gflops - gflops) <= 1e-9 * gflops)) fail(`bench.json's GFLOP/s ${t.gflops} disagrees with 2n³ / time = ${gflops}`);
+    if (Object.keys(c.results).join() !== 'symtensor') fail(`--peers none ran ${Object.keys(c.results).join(', ')}`);
+    if (!/^symtensor bench /.test(rep.command)) fail(`bench.json records the command ${rep.command}`);
+    log(`bench.json ok: ${benchCase} symtensor ${t.medianMs.toFixed(3)} ms (${t.gflops.toFixed(1)} GFLOP/s)`);
+  }
   ok = true;
 } catch (e) {
   if (!(e instanceof Failure)) throw e;
@@ -258,5 +295,5 @@ ${loadedCheck}`;
 }
 if (!ok) process.exit(1);
 console.log(hasTsEntry
-  ? 'test:pack: ok (packed, installed without a compiler, require and import work on the prebuild)'
+  ? 'test:pack: ok (packed, installed without a compiler, require and import work on the prebuild, symtensor bench runs)'
   : 'test:pack: ok for the addon (packed, installed without a compiler, prebuild loads); the API check waits for lib/index.ts');

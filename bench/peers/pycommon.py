@@ -2,7 +2,7 @@
 
 A peer script is a small server for run.ts: JSON requests and replies, one a line (see run_peer).
 
-Timing mirrors bench/harness.ts: warm-up calls, then repetitions (fast calls batched so a sample
+Timing mirrors lib/bench/harness.ts: warm-up calls, then repetitions (fast calls batched so a sample
 lasts at least min_sample_ms unless the case fixes "inner"), median reported.
 """
 import ctypes

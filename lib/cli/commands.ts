@@ -151,3 +151,29 @@ export function infoCommand(json: boolean): void {
   if (json) process.stdout.write(JSON.stringify(info, null, 2) + '\n');
   else for (const [k, v] of Object.entries(info)) process.stdout.write(`${k.padEnd(10)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
 }
+
+export interface BenchFlags {
+  /** Case ids or workload names (see `npm run bench`'s README); empty: every case. */
+  only: string[];
+  /** Implementations chosen by --peers (symtensor's always among them). */
+  impls: import('../bench/harness').ImplName[];
+  /** The JSON file to write. */
+  out: string;
+  quick: boolean;
+  keepOpenblasEnv: boolean;
+  /** The command line as given (for re-running without the OpenBLAS overrides, and for the JSON). */
+  argv: string[];
+}
+
+/**
+ * The benchmark suite (the one `npm run bench` runs in a checkout) from the installed package:
+ * symtensor beside the peers this machine has, a table on stdout and the numbers in `out`.
+ */
+export async function benchCommand(f: BenchFlags): Promise<void> {
+  const { reexecWithoutOverrides, runBench } = await import('../bench/run');
+  reexecWithoutOverrides(f.argv, f.keepOpenblasEnv);
+  await runBench({
+    only: f.only, impls: f.impls, quick: f.quick, keepEnv: f.keepOpenblasEnv, out: path.resolve(f.out),
+    command: ['symtensor', ...f.argv].join(' '),
+  });
+}

@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './errors';
 import { CHECKPOINT_UNITS, DATASETS, BUILTIN_MODELS, loadJob } from './job';
+import { PEER_NAMES, selectImpls } from '../bench/options';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -23,6 +24,20 @@ function positiveNumber(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
   return n;
+}
+
+function commaList(v: string): string[] {
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!names.length) throw new InvalidArgumentError('expected a comma-separated list');
+  return names;
+}
+
+function peerList(v: string) {
+  try {
+    return selectImpls(commaList(v), { withSymtensor: true });
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/^bench: /, ''));
+  }
 }
 
 /** Sets the thread count for the kernel pool and OpenBLAS, before the addon loads. */
@@ -75,8 +90,25 @@ Examples:
   symtensor train job.json --resume
 `;
 
+const BENCH_HELP = `
+Runs symtensor's benchmark suite (the one \`npm run bench\` runs in a checkout) with the peers found
+on this machine: numpy and PyTorch through a python3 that imports them (SYMTENSOR_BENCH_PYTHON
+picks one), TensorFlow.js when @tensorflow/tfjs (and @tensorflow/tfjs-backend-wasm) resolve from
+this folder.  Peers that are absent are skipped with a note.  Prints the table of medians and
+ratios ("speedup" = the peer's time / symtensor's; above 1: symtensor is faster) and the targets,
+and writes every number to the JSON file.
+
+Workloads: sgemm, elementwise, conv2d, call-overhead, mlp-sgd, mlp-adam, mlp-infer, mlp-rss,
+compile-time, fit-epoch (Debian's dataset-fashion-mnist), rnn-scan, lstm, natural-drop.
+
+Examples:
+  symtensor bench --quick                            # every workload, fewer repetitions
+  symtensor bench --only sgemm,mlp-sgd --peers numpy,pytorch --out bench.json
+  symtensor bench --only call-overhead --quick --peers none
+`;
+
 /** The program, its commands and options. */
-export function buildProgram(state: { verbose: boolean; code: number }): Command {
+export function buildProgram(state: { verbose: boolean; code: number; argv?: string[] }): Command {
   const program = new Command('symtensor')
     .description('Train, evaluate and inspect symtensor models from the command line.')
     .version(require('../../package.json').version as string, '-V, --version')
@@ -167,6 +199,28 @@ export function buildProgram(state: { verbose: boolean; code: number }): Command
     });
 
   program
+    .command('bench')
+    .description('benchmarks: symtensor side by side with numpy, PyTorch and TensorFlow.js where present')
+    .option('--only <names>', 'cases whose id contains, or whose workload is, one of these (comma-separated)', commaList)
+    .option('--peers <list>', `peers to run beside symtensor (comma-separated): ${PEER_NAMES.filter((p) => p !== 'symtensor').join(', ')}`, peerList)
+    .option('--out <file.json>', 'where to write the JSON report', 'symtensor-bench.json')
+    .option('--quick', 'fewer sizes and repetitions (a smoke run)')
+    .option('--keep-openblas-env', 'keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (by default the run restarts without them)')
+    .addHelpText('after', BENCH_HELP)
+    .action(async (o: Record<string, unknown>) => {
+      const { benchCommand } = await import('./commands');
+      const { IMPLS } = await import('../bench/harness');
+      await benchCommand({
+        only: (o.only as string[] | undefined) ?? [],
+        impls: (o.peers as typeof IMPLS | undefined) ?? [...IMPLS],
+        out: o.out as string,
+        quick: Boolean(o.quick),
+        keepOpenblasEnv: Boolean(o.keepOpenblasEnv),
+        argv: state.argv ?? process.argv.slice(2),
+      });
+    });
+
+  program
     .command('info')
     .description('backend, threads and versions')
     .option('--threads <n>', 'kernel and OpenBLAS threads', positiveInt)
@@ -186,7 +240,7 @@ export function buildProgram(state: { verbose: boolean; code: number }): Command
  * @example process.exitCode = await main(['train', 'job.json', '--epochs', '2'])
  */
 export async function main(argv: string[]): Promise<number> {
-  const state = { verbose: argv.includes('--verbose'), code: EXIT.ok as number };
+  const state = { verbose: argv.includes('--verbose'), code: EXIT.ok as number, argv };
   const program = buildProgram(state);
   try {
     await program.parseAsync(argv, { from: 'user' });

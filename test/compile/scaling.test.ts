@@ -1,6 +1,6 @@
 // Deep graphs compile and compute the right values (no pass recurses over graph depth), the
 // graph bookkeeping does work proportional to what a rewrite changes, and a function built twice
-// is lowered once.  Timings are the bench's business (bench/workloads/compile-time.ts); these
+// is lowered once.  Timings are the bench's business (lib/bench/workloads/compile-time.ts); these
 // tests count work instead.
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';

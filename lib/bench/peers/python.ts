@@ -1,5 +1,5 @@
-// The Python peers (bench/peers/numpy_bench.py, torch_bench.py), each a child process that serves
-// measurement requests one at a time, so that run.ts can interleave them with the JS
+// The Python peers (bench/peers/numpy_bench.py, torch_bench.py in the package), each a child process
+// that serves measurement requests one at a time, so that run.ts can interleave them with the JS
 // implementations case by case.  Debian's numpy and PyTorch live in the system interpreter
 // (/usr/bin/python3), which may not be the first python3 on PATH; SYMTENSOR_BENCH_PYTHON picks the
 // interpreter explicitly.  The child gets this process's environment (so the same OpenBLAS
@@ -8,6 +8,7 @@ import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_pro
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { MeasureOptions } from '../harness';
+import { pythonPeersDir } from '../paths';
 
 export interface PyResult {
   median_ms?: number;
@@ -58,7 +59,7 @@ export class PyPeer {
       if (v === null) delete env[k];
       else env[k] = v;
     }
-    this.child = spawn(python, [path.join(__dirname, script)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(python, [path.join(pythonPeersDir, script)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       if (this.waiting) {
         const w = this.waiting;

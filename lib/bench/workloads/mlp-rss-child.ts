@@ -4,7 +4,7 @@
 // collects garbage and samples the RSS, so that a steady leak (a slope) can be told apart from the
 // heap's and the allocator's ups and downs.
 import { performance } from 'node:perf_hooks';
-import * as st from '../../lib/index';
+import * as st from '../../index';
 import { BATCH, stMlp } from './mlp-model';
 
 const { steps, warmup } = JSON.parse(process.argv[2] ?? '{}') as { steps: number; warmup: number };

@@ -4,7 +4,6 @@
 // before (each after forced collections), the RSS trend (least-squares slope over 11 samples, each
 // after collections), the JS heap's growth and the native tensors held.
 // Target: growth < 5 MB.
-import path from 'node:path';
 import type { Workload } from '../harness';
 import { runJsonChild } from '../harness';
 
@@ -53,5 +52,5 @@ interface ChildResult {
 }
 
 function runChild(args: { steps: number; warmup: number }): Promise<ChildResult> {
-  return runJsonChild<ChildResult>('rss child', path.join(__dirname, 'mlp-rss-child.ts'), args, ['--expose-gc']);
+  return runJsonChild<ChildResult>('rss child', __dirname, 'mlp-rss-child', args, ['--expose-gc']);
 }

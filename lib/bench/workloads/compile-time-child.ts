@@ -5,7 +5,7 @@
 // shared variables and times st.grad + st.fn + first call of that copy (the program cache's
 // case).  Prints one JSON line.
 import { performance } from 'node:perf_hooks';
-import * as st from '../../lib/index';
+import * as st from '../../index';
 
 const { T } = st;
 const { kind, size } = JSON.parse(process.argv[2] ?? '{}') as { kind: 'mlp' | 'chain'; size: number };

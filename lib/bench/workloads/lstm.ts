@@ -5,7 +5,7 @@
 // Target: time <= 1.0x PyTorch's (OMP_WAIT_POLICY=PASSIVE).
 import { Case, Workload, ms } from '../harness';
 import { ADAM } from './mlp-model';
-import * as recurrent from '../../lib/models/layers/recurrent';
+import * as recurrent from '../../models/layers/recurrent';
 
 const BATCH = 64, STEPS = 100, INPUTS = 128, UNITS = 256;
 // GEMMs: input projection (forward, weight gradient), recurrent product (forward, input gradient, weight gradient)

@@ -1,10 +1,34 @@
 // TensorFlow.js peers: the pure-JS 'cpu' backend and the single-threaded 'wasm' backend (in Node the
 // wasm backend runs one thread).  Both share one tfjs instance; run.ts switches backends per case.
+// @tensorflow/tfjs is not a dependency of symtensor: it is taken from the user's project (the
+// working directory) when it resolves there, else from the checkout's bench/node_modules
+// (`npm run bench:install`).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { packageRoot } from '../paths';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Tf = any;
 
 let tfPromise: Promise<{ tf: Tf; version: string; backends: string[]; notes: string[] }> | null = null;
+
+/**
+ * A require function for the first of the places tfjs may be installed that resolves
+ * @tensorflow/tfjs; throws an error with code MODULE_NOT_FOUND naming the places otherwise.
+ */
+export function tfjsRequire(): NodeJS.Require {
+  const places = [process.cwd(), path.join(packageRoot, 'bench')];
+  for (const dir of places) {
+    const req = createRequire(path.join(dir, 'package.json'));
+    try {
+      req.resolve('@tensorflow/tfjs');
+      return req;
+    } catch { /* try the next place */ }
+  }
+  const e = new Error(`@tensorflow/tfjs is not installed in ${places.join(' or ')}`) as NodeJS.ErrnoException;
+  e.code = 'MODULE_NOT_FOUND';
+  throw e;
+}
 
 /** Loads @tensorflow/tfjs (and the wasm backend when available) once, quietly. */
 export function loadTfjs(): Promise<{ tf: Tf; version: string; backends: string[]; notes: string[] }> {
@@ -16,11 +40,13 @@ export function loadTfjs(): Promise<{ tf: Tf; version: string; backends: string[
     console.warn = () => {};
     console.log = () => {};
     let tf: Tf;
+    const req = tfjsRequire();
     try {
-      tf = await import('@tensorflow/tfjs');
+      tf = req('@tensorflow/tfjs');
       tf = tf.default ?? tf;
       try {
-        await import('@tensorflow/tfjs-backend-wasm');
+        // from the same place, so that it registers its backend with this tfjs instance
+        req('@tensorflow/tfjs-backend-wasm');
       } catch (e) {
         notes.push(`tfjs-backend-wasm not loaded: ${(e as Error).message.split('\n')[0]}`);
       }

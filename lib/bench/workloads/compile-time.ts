@@ -6,7 +6,6 @@
 // 3 runs (--quick: 1).  The MLP child also builds the same model again over the same shared
 // variables: `rebuilt` is that copy's grad + fn + first call (its program comes from the cache).
 // Targets: compile time linear in depth (1,000 layers <= 12x the time of 100), 400 layers < 4 s.
-import path from 'node:path';
 import type { Case, Workload } from '../harness';
 import { median, runJsonChild } from '../harness';
 
@@ -82,5 +81,5 @@ async function medianOf(runs: number, args: { kind: 'mlp' | 'chain'; size: numbe
 }
 
 function runChild(args: { kind: 'mlp' | 'chain'; size: number }): Promise<ChildTiming> {
-  return runJsonChild<ChildTiming>(`compile-time child (${args.kind} ${args.size})`, path.join(__dirname, 'compile-time-child.ts'), args, []);
+  return runJsonChild<ChildTiming>(`compile-time child (${args.kind} ${args.size})`, __dirname, 'compile-time-child', args, []);
 }

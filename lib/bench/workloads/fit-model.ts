@@ -12,7 +12,7 @@
 // TensorFlow.js trains the same Sequential model with its own model.fit.  The PyTorch version is
 // bench/peers/torch_bench.py's fit_epoch.
 
-import { epochOrder } from '../../lib/data/batches';
+import { epochOrder } from '../../data/batches';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;

@@ -299,7 +299,7 @@ function tfjsImpl(net: Net, steps: number, reps: number): Impl {
     inner: steps / stepsPerEpoch(net),
     async setup({ st, tf }: Libs): Promise<Runner> {
       // the data come through symtensor's loader (loaded even when only tfjs runs)
-      const lib = st ?? (await import('../../lib/index'));
+      const lib = st ?? (await import('../../index'));
       const data = await fashionTrain(lib.data ? lib : lib.default, net);
       const model = tfModel(tf, net);
       const sub = tfSubset(tf, data, steps * BATCH[net], 7);
