@@ -6,6 +6,10 @@
 # built-in GEMM.  Environment knobs at configure time:
 #   SYMTENSOR_NO_BLAS=1    ignore OpenBLAS
 #   SYMTENSOR_PORTABLE=1   generic x86-64 code (no -march=native; hot kernels dispatch at run time)
+#
+# This route does not build the optional MPI addon (symtensor_mpi.node, native/sources.json's "mpi"
+# list): st.distributed then runs single-process only.  For multi-process training build with
+# cmake-js, which builds it wherever CMake finds MPI.
 {
   "variables": {
     # "<include dir>" of an OpenBLAS installation whose library sits next to it, or "".

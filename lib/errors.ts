@@ -98,3 +98,33 @@ export function wrapNativeError(e: unknown, op: string, context: string): never 
   const msg = String(err?.message ?? e);
   throw new SymtensorError(code, op, context ? `${msg.replace(/^[\w]+: /, '')} (${context})` : msg);
 }
+
+/**
+ * f(), with a SymtensorError thrown by one of its inner steps (another op's name on it) reported
+ * as `op`'s, the inner message kept as its detail; errors that already name `op` pass unchanged.
+ * For public functions built from other public functions (st.std from variance, st.dot from matmul).
+ * @example reportedAs('std', () => composites.std(ops, x, axis)) // "std: variance: axis must be …"
+ */
+export function reportedAs<R>(op: string, f: () => R): R {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SymtensorError && e.op !== op) throw relabel(e, op);
+    throw e;
+  }
+}
+
+/**
+ * An options argument checked up front: undefined gives {}; anything but a plain object, or an
+ * object with a key outside `valid`, is an ERR_ST_ARG naming `op` and listing the valid keys.
+ * @example const o = checkOptionKeys('shared', opts, ['dtype']);
+ */
+export function checkOptionKeys(op: string, opts: unknown, valid: readonly string[], what = 'options'): Record<string, unknown> {
+  if (opts === undefined) return {};
+  const proto = opts !== null && typeof opts === 'object' ? Object.getPrototypeOf(opts) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw argError(op, `${what} must be an object, got ${fmtValue(opts)}`);
+  const extra = Object.keys(opts as object).filter((k) => !valid.includes(k));
+  if (extra.length)
+    throw argError(op, `unknown ${what === 'options' ? 'option' : `key in ${what}`}${extra.length > 1 ? 's' : ''} ${extra.map((k) => fmtValue(k)).join(', ')}; valid: ${valid.join(', ') || '(none)'}`);
+  return opts as Record<string, unknown>;
+}

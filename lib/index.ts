@@ -59,20 +59,12 @@ export type { EvalInputs } from './compile/eval';
 export type { CompiledFunction, FnOptions, ProfileEntry, ArgValue, ArgData, ArgsOf, TensorsOf } from './compile/function';
 export type { UpdatePair } from './compile/function-graph';
 export type { TypedArrayOf, ItemOf } from './tensor/tensor';
-import type { CompiledFunction } from './compile/function';
-import { debugprintGraph, toDotGraph } from './compile/print';
+export { debugprint, toDot } from './compile/print';
 
-/** Prints (and returns) the optimized graph of a compiled function, one node a line with shapes. */
-export function debugprint(f: CompiledFunction, opts: { print?: boolean } = {}): string {
-  const text = debugprintGraph(f.graph);
-  if (opts.print !== false) console.log(text);
-  return text;
-}
-
-/** Graphviz source of a compiled function's optimized graph. */
-export function toDot(f: CompiledFunction): string {
-  return toDotGraph(f.graph, f.name);
-}
+// ---- data-parallel training (MPI) ----
+export { distributed } from './distributed';
+export type { ReduceOp, AllreduceOptions, BroadcastOptions } from './distributed';
+export type { AllreduceGraphOptions } from './graph/ops/collective';
 
 /** The package version. */
 export const version: string = require('../package.json').version;

@@ -56,6 +56,26 @@ export interface NativeAddon {
     iattr: number[],
     fattr: number[],
   ): NativeBuffer[];
+  /**
+   * Registers the collectives table of the MPI addon (an External from MpiAddon.init) for the
+   * ALLREDUCE / BROADCAST / ALLGATHER instructions, or removes it (null): a world of one.
+   */
+  setCollectives(table: CollectivesTable | null): void;
+}
+
+/** The collectives table the MPI addon hands to the main addon (an N-API external); opaque to JS. */
+export type CollectivesTable = { readonly __collectivesTable: unique symbol };
+
+/** The optional MPI addon (symtensor_mpi.node), built only where CMake found MPI. */
+export interface MpiAddon {
+  /** Initializes MPI once per process (idempotent) and describes the world. */
+  init(): { rank: number; size: number; threadLevel: string; library: string; version: string; table: CollectivesTable };
+  barrier(): void;
+  /** MPI_Finalize, when this addon initialized MPI and it is not finalized yet. */
+  finalize(): void;
+  /** Leaves MPI unfinalized at exit (a failing process: the launcher then ends the job). */
+  skipFinalize(): void;
+  collectivesVersion: number;
 }
 
 export const packageRoot = path.join(__dirname, '..');
@@ -85,3 +105,26 @@ function load(): NativeAddon {
 }
 
 export const native: NativeAddon = load();
+
+/**
+ * Loads the MPI addon from where the main addon's build puts it (build/Release, build/Debug,
+ * prebuilds/<platform>-<arch>), or says where it looked and why nothing loaded.  Only
+ * st.distributed.init() under an MPI launcher calls it, so libmpi is never loaded otherwise.
+ */
+export function loadMpiAddon(): { addon: MpiAddon } | { tried: string[] } {
+  const tried: string[] = [];
+  for (const dir of ['build/Release', 'build/Debug', `prebuilds/${process.platform}-${process.arch}`]) {
+    const file = path.join(packageRoot, dir, 'symtensor_mpi.node');
+    if (!fs.existsSync(file)) {
+      tried.push(`  ${dir}/symtensor_mpi.node: not there`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return { addon: require(file) as MpiAddon };
+    } catch (e) {
+      tried.push(`  ${dir}/symtensor_mpi.node: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  }
+  return { tried };
+}

@@ -35,9 +35,12 @@ export const Op = {
   CHECK_INDEX: 30,
   LOOP: 31,
   LOOP_END: 32,
+  ALLREDUCE: 33,
+  BROADCAST: 34,
+  ALLGATHER: 35,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 33;
+export const OP_COUNT = 36;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -74,6 +77,9 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'checkIndex', nIn: 1, nOut: 1 },
   { name: 'loop', nIn: -1, nOut: -1 },
   { name: 'loopEnd', nIn: -1, nOut: -1 },
+  { name: 'allreduce', nIn: -1, nOut: -1 },
+  { name: 'broadcast', nIn: 1, nOut: 1 },
+  { name: 'allgather', nIn: 1, nOut: 1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */

@@ -77,6 +77,7 @@ const args = [
   '--out', outDir,
   '--CDSYMTENSOR_STATIC_OPENBLAS=ON',
   '--CDSYMTENSOR_PORTABLE=ON',
+  '--CDSYMTENSOR_NO_MPI=ON', // a prebuild never links a distribution's libmpi
 ];
 console.log(`prebuild-cmake: $ cmake-js ${args.slice(1).join(' ')}`);
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });

@@ -1,6 +1,6 @@
 // Building a function's graph: the argument checks of fn(), updates and givens, and the optimized
 // FunctionGraph that every per-shape program is lowered from.
-import { SymtensorError, fmtShape, fmtValue } from '../errors';
+import { SymtensorError, fmtShape, fmtValue, relabel } from '../errors';
 import { Tensor } from '../tensor/tensor';
 import { FunctionGraph } from '../graph/fgraph';
 import { optimize } from '../graph/rewrite';
@@ -47,20 +47,34 @@ export interface BuiltGraph {
   unoptimized(): FunctionGraph;
 }
 
-function toVariable(v: ValueLike): Variable {
-  return v instanceof Variable ? v : T.constant(v);
+/** A value of an update or a given as a graph variable; anything else is an error about `what`. */
+function toVariable(op: string, what: string, v: unknown): Variable {
+  if (v instanceof Variable) return v;
+  if (!(v instanceof Tensor || typeof v === 'number' || typeof v === 'boolean' || Array.isArray(v)))
+    throw new SymtensorError('ERR_ST_ARG', op, `${what} must be a symbolic variable, a Tensor or a number, got ${fmtValue(v)}`);
+  try {
+    return T.constant(v as number);
+  } catch (e) {
+    if (!(e instanceof SymtensorError)) throw e;
+    throw relabel(e, op, `${what}: ${e.message}`);
+  }
+}
+
+/** A value for a message: a variable by its name, shape and dtype. */
+function show(v: unknown): string {
+  return v instanceof Variable ? v.describe() : fmtValue(v);
 }
 
 function checkInputs(op: string, inputs: Variable[], outList: Variable[]): void {
-  if (!Array.isArray(inputs)) throw new SymtensorError('ERR_ST_ARG', op, 'inputs must be an array of symbolic variables');
+  if (!Array.isArray(inputs)) throw new SymtensorError('ERR_ST_ARG', op, `inputs must be an array of symbolic variables, got ${show(inputs)}`);
   inputs.forEach((v, i) => {
-    if (!(v instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', op, `input ${i} is not a symbolic variable`);
+    if (!(v instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', op, `input ${i} is not a symbolic variable, got ${fmtValue(v)}`);
     if (v instanceof SharedVariable || v instanceof Constant) throw new SymtensorError('ERR_ST_ARG', op, `input ${i} (${v.describe()}) is a ${v instanceof SharedVariable ? 'shared variable' : 'constant'}; shared variables are used implicitly, not passed`);
     if (v.owner) throw new SymtensorError('ERR_ST_ARG', op, `input ${i} (${v.describe()}) is computed from other variables; inputs must be free variables (T.matrix …)`);
     if (inputs.indexOf(v) !== i) throw new SymtensorError('ERR_ST_ARG', op, `input ${v.describe()} is listed twice`);
   });
   outList.forEach((v, i) => {
-    if (!(v instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', op, `output ${i} is not a symbolic variable`);
+    if (!(v instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', op, `output ${i} is not a symbolic variable, got ${fmtValue(v)}`);
   });
 }
 
@@ -74,12 +88,14 @@ function iterate<T>(op: string, name: string, list: Iterable<T>): Iterable<T> {
 function checkUpdates(op: string, list: Iterable<UpdatePair>): [SharedVariable, Variable][] {
   const updates: [SharedVariable, Variable][] = [];
   const seen = new Set<SharedVariable>();
+  let i = 0;
   for (const pair of iterate(op, 'updates', list)) {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new SymtensorError('ERR_ST_ARG', op, 'updates must be [sharedVariable, expression] pairs');
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw new SymtensorError('ERR_ST_ARG', op, `updates must be [sharedVariable, expression] pairs; update ${i} is ${show(pair)}`);
     const [sv, expr] = pair as [unknown, ValueLike];
-    if (!(sv instanceof SharedVariable)) throw new SymtensorError('ERR_ST_ARG', op, `updates: ${sv instanceof Variable ? sv.describe() : String(sv)} is not a shared variable (only st.shared variables can be updated)`);
+    if (!(sv instanceof SharedVariable)) throw new SymtensorError('ERR_ST_ARG', op, `updates: ${show(sv)} (update ${i}) is not a shared variable (only st.shared variables can be updated)`);
     if (seen.has(sv)) throw new SymtensorError('ERR_ST_ARG', op, `updates: ${sv.describe()} is updated twice`);
-    let e = toVariable(expr);
+    let e = toVariable(op, `update of ${sv.describe()}`, expr);
     if (e.dtype !== sv.dtype) {
       if (e instanceof Constant) e = T.cast(e, sv.dtype);
       else throw new SymtensorError('ERR_ST_DTYPE', op, `update of ${sv.describe()}: the new value is ${e.dtype} (cast it with T.cast(expr, '${sv.dtype}'))`);
@@ -88,6 +104,7 @@ function checkUpdates(op: string, list: Iterable<UpdatePair>): [SharedVariable, 
       throw new SymtensorError('ERR_ST_SHAPE', op, `update of ${sv.describe()}: the new value has shape ${fmtShape(e.staticShape)}`);
     updates.push([sv, e]);
     seen.add(sv);
+    i++;
   }
   return updates;
 }
@@ -95,10 +112,11 @@ function checkUpdates(op: string, list: Iterable<UpdatePair>): [SharedVariable, 
 function checkGivens(op: string, list: Iterable<readonly [Variable, ValueLike]>): Map<Variable, Variable> {
   const givens = new Map<Variable, Variable>();
   for (const pair of iterate(op, 'givens', list)) {
-    if (!Array.isArray(pair) || pair.length !== 2) throw new SymtensorError('ERR_ST_ARG', op, 'givens must be [variable, replacement] pairs');
+    if (!Array.isArray(pair) || pair.length !== 2) throw new SymtensorError('ERR_ST_ARG', op, `givens must be [variable, replacement] pairs, got ${show(pair)}`);
     const [k, v] = pair as [unknown, ValueLike];
-    if (!(k instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', op, 'givens keys must be symbolic variables');
-    const rep = toVariable(v);
+    if (!(k instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', op, `givens keys must be symbolic variables, got ${show(k)}`);
+    if (givens.has(k)) throw new SymtensorError('ERR_ST_ARG', op, `givens: ${k.describe()} is given twice`);
+    const rep = toVariable(op, `givens: the replacement of ${k.describe()}`, v);
     if (rep.dtype !== k.dtype || rep.ndim !== k.ndim) throw new SymtensorError('ERR_ST_DTYPE', op, `givens: ${k.describe()} cannot be replaced by ${rep.describe()}`);
     // the graph was checked with k's static dims: a replacement must not contradict them
     const clash = k.staticShape.findIndex((d, i) => d !== null && rep.staticShape[i] !== null && rep.staticShape[i] !== d);

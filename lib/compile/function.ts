@@ -1,7 +1,7 @@
 // fn(): the callable.  Converts arguments, picks the program for their shapes, and runs it inline
 // (f.sync) or on a worker thread (await f), keeping calls that share state in call order.
 import { DType, dtypeOfTypedArray } from '../dtype';
-import { SymtensorError, fmtShape } from '../errors';
+import { SymtensorError, argError, checkOptionKeys, fmtShape, fmtValue, reportedAs } from '../errors';
 import { native } from '../native';
 import { asTensor, indexTensor } from '../tensor/creation';
 import { castWith } from '../tensor/elementwise';
@@ -64,6 +64,23 @@ export interface CompiledFunction<R = Tensor | Tensor[], A extends readonly ArgV
   dispose(): void;
 }
 
+/** Every key of FnOptions (GraphOptions included): any other key is a misspelling. */
+const FN_OPTIONS = ['updates', 'givens', 'onUnusedInput', 'excludeRewrites', 'allowInputDowncast', 'name', 'profile'] as const;
+
+/** fn's options checked up front: a plain object of known keys, each of the right type (undefined: the default). */
+function checkFnOptions(opts: unknown): FnOptions {
+  const o = checkOptionKeys('fn', opts, FN_OPTIONS);
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) throw argError('fn', `name must be a non-empty string, got ${fmtValue(o.name)}`);
+  for (const k of ['allowInputDowncast', 'profile'] as const)
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw argError('fn', `${k} must be true or false, got ${fmtValue(o[k])}`);
+  if (o.onUnusedInput !== undefined && o.onUnusedInput !== 'raise' && o.onUnusedInput !== 'ignore')
+    throw argError('fn', `onUnusedInput must be 'raise' or 'ignore', got ${fmtValue(o.onUnusedInput)}`);
+  const ex = o.excludeRewrites;
+  if (ex !== undefined && (!Array.isArray(ex) || ex.some((r) => typeof r !== 'string')))
+    throw argError('fn', `excludeRewrites must be an array of rewrite names, got ${fmtValue(ex)}`);
+  return o as FnOptions;
+}
+
 // dtypes an input converts from without losing information
 const LOSSLESS: Record<DType, DType[]> = { bool: [], int32: ['bool'], float32: ['bool'], float64: ['bool', 'int32', 'float32'] };
 
@@ -112,9 +129,13 @@ function argumentConverter(name: string, inputs: readonly Variable[], allowDownc
 export function fn<const I extends readonly Variable[]>(inputs: I, outputs: Variable, opts?: FnOptions): CompiledFunction<Tensor, ArgsOf<I>>;
 export function fn<const I extends readonly Variable[], const O extends readonly Variable[]>(inputs: I, outputs: O, opts?: FnOptions): CompiledFunction<TensorsOf<O>, ArgsOf<I>>;
 export function fn(inputs: readonly Variable[], outputs: Variable | readonly Variable[], opts?: FnOptions): CompiledFunction;
-export function fn(inputs: readonly Variable[], outputs: Variable | readonly Variable[], opts: FnOptions = {}): CompiledFunction {
+export function fn(inputs: readonly Variable[], outputs: Variable | readonly Variable[], options?: FnOptions): CompiledFunction {
+  const opts = checkFnOptions(options);
   const name = opts.name ?? 'fn';
-  const built: BuiltGraph = buildFunctionGraph(opts.name ? `fn ${opts.name}` : 'fn', inputs as Variable[], Array.isArray(outputs) ? (outputs as Variable[]) : [outputs as Variable], opts);
+  const op = opts.name ? `fn ${opts.name}` : 'fn';
+  const outList = Array.isArray(outputs) ? (outputs as Variable[]) : [outputs as Variable];
+  // errors of the steps inside (constants made from update values, casts, rewrites) are fn's
+  const built: BuiltGraph = reportedAs(op, () => buildFunctionGraph(op, inputs as Variable[], outList, opts));
   const programs = new ProgramCache(name, built, !!opts.profile);
   const convert = argumentConverter(name, inputs, !!opts.allowInputDowncast);
   const { sharedVars } = built;

@@ -1,5 +1,6 @@
 // debugprint (one node a line, with shapes) and Graphviz export of a compiled function's graph.
-import { fmtShape } from '../errors';
+import { argError, checkOptionKeys, fmtShape, fmtValue } from '../errors';
+import type { CompiledFunction } from './function';
 import { Constant, Variable } from '../graph/variable';
 import { SharedVariable } from '../graph/shared';
 import { FunctionGraph } from '../graph/fgraph';
@@ -37,8 +38,9 @@ export function debugprintGraph(fg: FunctionGraph): string {
 /** Graphviz source of the optimized graph. */
 export function toDotGraph(fg: FunctionGraph, name = 'symtensor'): string {
   const ids = new Map<Variable, string>();
-  const out: string[] = [`digraph "${name.replace(/"/g, "'")}" {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=10];'];
-  const esc = (s: string) => s.replace(/"/g, '\\"');
+  const esc = (s: string) => s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\r?\n/g, '\\n');
+  // the graph's name keeps a readable quote (a'b) rather than an escaped one
+  const out: string[] = [`digraph "${esc(name.replace(/"/g, "'"))}" {`, '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=10];'];
   const vid = (v: Variable) => {
     let s = ids.get(v);
     if (!s) {
@@ -61,4 +63,33 @@ export function toDotGraph(fg: FunctionGraph, name = 'symtensor'): string {
   });
   out.push('}');
   return out.join('\n') + '\n';
+}
+
+/** f's optimized graph, or an error naming `op` when f is not a compiled function. */
+function graphOf(op: string, f: unknown): FunctionGraph {
+  const g = typeof f === 'function' ? (f as { graph?: unknown }).graph : undefined;
+  if (!(g instanceof FunctionGraph)) throw argError(op, `expected a compiled function (made by st.fn), got ${f instanceof Variable ? `a Variable (${f.describe()})` : fmtValue(f)}`);
+  return g;
+}
+
+/**
+ * Prints (unless `print: false`) and returns the optimized graph of a compiled function, one node
+ * a line with shapes and dtypes.
+ * @example st.debugprint(st.fn([x], T.exp(x).mul(2)), { print: false })
+ */
+export function debugprint(f: CompiledFunction, opts?: { print?: boolean }): string {
+  const g = graphOf('debugprint', f);
+  const o = checkOptionKeys('debugprint', opts, ['print']);
+  if (o.print !== undefined && typeof o.print !== 'boolean') throw argError('debugprint', `print must be true or false, got ${fmtValue(o.print)}`);
+  const text = debugprintGraph(g);
+  if (o.print !== false) console.log(text);
+  return text;
+}
+
+/**
+ * Graphviz source of a compiled function's optimized graph (`dot -Tsvg` draws it).
+ * @example writeFileSync('f.dot', st.toDot(f))
+ */
+export function toDot(f: CompiledFunction): string {
+  return toDotGraph(graphOf('toDot', f), (f as { name: string }).name);
 }

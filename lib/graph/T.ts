@@ -863,3 +863,10 @@ export function foldl<R extends Variable | Variable[]>(fn: Step<R>, sequences: S
 export function foldr<R extends Variable | Variable[]>(fn: Step<R>, sequences: SequenceArg | SequenceArg[], outputsInfo: OutputInfo | OutputInfo[], nonSequences?: VarLike | VarLike[], opts: { name?: string } = {}): [ScanOutputs<R>, ScanUpdates] {
   return loops.foldr(fn, sequences, outputsInfo, nonSequences, loopOptions('foldr', opts));
 }
+/**
+ * The elementwise reduction of each variable over every MPI process (data-parallel training): one
+ * ALLREDUCE instruction packing the variables into buckets of at most `bucketBytes`; outside MPI the
+ * outputs equal the inputs.  Options: `op` ('sum' | 'mean' | 'max' | 'min'), `bucketBytes`.
+ * @example const [gw, gb] = T.allreduce(st.grad(cost, [w, b]), { op: 'mean' });
+ */
+export { allreduce } from './ops/collective';

@@ -1,7 +1,7 @@
 // Reverse-mode differentiation.  Every op's gradient is itself a graph, so gradients are
 // optimized with the rest and can be differentiated again.
 import { isFloat } from '../dtype';
-import { SymtensorError, argError, fmtShape } from '../errors';
+import { SymtensorError, argError, checkOptionKeys, fmtShape, fmtValue, reportedAs } from '../errors';
 import { Apply, Variable, applyOp1, captureTrace, withTrace } from './variable';
 import { ew } from './ops/elemwise';
 import { BroadcastLike } from './ops/shape';
@@ -32,12 +32,14 @@ export function grad(cost: Variable, wrt: Variable | Variable[], opts: GradOptio
 
 function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions): Variable | (Variable | null)[] | null {
   const op = 'grad';
-  if (!(cost instanceof Variable)) throw argError(op, 'cost must be a symbolic variable');
+  const consider = checkGradOptions(op, opts);
+  if (!(cost instanceof Variable)) throw argError(op, `cost must be a symbolic variable, got ${fmtValue(cost)}`);
   if (cost.staticShape.some((d) => d !== 1)) throw new SymtensorError('ERR_ST_SHAPE', op, `cost must be a scalar, got ${cost.describe()} (take T.sum or T.mean first)`);
   if (!isFloat(cost.dtype)) throw new SymtensorError('ERR_ST_DTYPE', op, `cost must be float32 or float64, got ${cost.dtype}`);
   const list = Array.isArray(wrt) ? wrt : [wrt];
-  for (const w of list) if (!(w instanceof Variable)) throw argError(op, 'wrt must be symbolic variables');
-  const consider = opts.consider ?? 'raise';
+  list.forEach((w, i) => {
+    if (!(w instanceof Variable)) throw argError(op, `wrt must be symbolic variables; ${Array.isArray(wrt) ? `wrt[${i}]` : 'wrt'} is ${fmtValue(w)}`);
+  });
 
   // Differentiate the stabilized expression: log(softmax) -> logSoftmax etc. give stable gradients.
   const root = stabilize(cost);
@@ -52,6 +54,23 @@ function gradImpl(cost: Variable, wrt: Variable | Variable[], opts: GradOptions)
     return applyOp1(new BroadcastLike(), [T.constant(0, undefined, isFloat(w.dtype) ? w.dtype : 'float32'), w]);
   });
   return Array.isArray(wrt) ? results : results[0];
+}
+
+const CONSIDER = ['raise', 'zero', 'ignore'] as const;
+
+/** GradOptions checked up front (known keys, a known `consider`); returns `consider`. */
+function checkGradOptions(op: string, opts: unknown): 'raise' | 'zero' | 'ignore' {
+  const o = checkOptionKeys(op, opts, ['consider']);
+  const c = o.consider ?? 'raise';
+  if (!(CONSIDER as readonly unknown[]).includes(c)) throw argError(op, `consider must be one of ${CONSIDER.map((k) => `'${k}'`).join(', ')}, got ${fmtValue(c)}`);
+  return c as 'raise' | 'zero' | 'ignore';
+}
+
+/** A symbolic float argument of jacobian/hessian, or an error naming it. */
+function checkFloatVar(op: string, what: string, v: unknown): Variable {
+  if (!(v instanceof Variable)) throw argError(op, `${what} must be a symbolic variable, got ${fmtValue(v)}`);
+  if (!isFloat(v.dtype)) throw new SymtensorError('ERR_ST_DTYPE', op, `${what} must be float32 or float64, got ${v.describe()}`);
+  return v;
 }
 
 /**
@@ -86,16 +105,47 @@ export function backpropagate(seeds: [Variable, Variable][], wrt: Variable[]): M
   return grads;
 }
 
-/** d y / d x for a vector (or scalar) y: a tensor of shape [len(y), ...x.shape]. */
+/** jacobian/hessian's `consider`: as grad's, but 'ignore' has no place in a matrix of derivatives. */
+function checkMatrixConsider(op: string, opts: unknown): 'raise' | 'zero' | undefined {
+  checkGradOptions(op, opts);
+  const c = (opts as GradOptions | undefined)?.consider;
+  if (c === 'ignore') throw argError(op, `consider: 'ignore' would leave holes in the result; pass 'zero' or 'raise'`);
+  return c;
+}
+
+/**
+ * d y / d x for a vector (or scalar) y of known length: a tensor of shape [len(y), ...x.shape]
+ * (for a scalar y, the gradient).  Elements of y that do not depend on x give zero rows unless
+ * `consider: 'raise'`.
+ * @example const J = st.jacobian(T.tanh(x), x); // x a vector: J has shape [n, n]
+ */
 export function jacobian(y: Variable, x: Variable, opts: GradOptions = {}): Variable {
-  if (y.ndim === 0) return grad(y, x, opts);
-  if (y.ndim !== 1 || y.staticShape[0] === null) throw new SymtensorError('ERR_ST_SHAPE', 'jacobian', `y must be a vector of known length, got ${y.describe()} ${fmtShape(y.staticShape)}`);
-  const rows = [...Array(y.staticShape[0]).keys()].map((i) => grad(T.reshape(T.slice(y, [i], [1]), []), x, { consider: opts.consider ?? 'zero' }));
+  const op = 'jacobian';
+  checkFloatVar(op, 'y', y);
+  checkFloatVar(op, 'x', x);
+  const consider = checkMatrixConsider(op, opts);
+  if (y.ndim !== 0 && (y.ndim !== 1 || y.staticShape[0] === null))
+    throw new SymtensorError('ERR_ST_SHAPE', op, `y must be a scalar or a vector of known length, got ${y.describe()}`);
+  // errors of the steps inside (grad's "does not depend on") are jacobian's
+  return reportedAs(op, () => withTrace(captureTrace(), () => jacobianOf(y, x, consider)));
+}
+
+function jacobianOf(y: Variable, x: Variable, consider: 'raise' | 'zero' | undefined): Variable {
+  if (y.ndim === 0) return grad(y, x, { consider: consider ?? 'raise' });
+  const rows = [...Array(y.staticShape[0]!).keys()].map((i) => grad(T.reshape(T.slice(y, [i], [1]), []), x, { consider: consider ?? 'zero' }));
   return T.stack(rows, 0);
 }
 
-/** Second derivatives of a scalar cost with respect to a vector x. */
+/**
+ * Second derivatives of a float scalar cost with respect to a vector x of known length: [n, n].
+ * @example const H = st.hessian(T.sum(x.mul(x).mul(x)), x);
+ */
 export function hessian(cost: Variable, x: Variable, opts: GradOptions = {}): Variable {
-  if (x.ndim !== 1) throw new SymtensorError('ERR_ST_SHAPE', 'hessian', `x must be a vector, got ${x.describe()}`);
-  return jacobian(grad(cost, x, opts), x, { consider: 'zero' });
+  const op = 'hessian';
+  checkFloatVar(op, 'cost', cost);
+  checkFloatVar(op, 'x', x);
+  const consider = checkMatrixConsider(op, opts);
+  if (cost.staticShape.some((d) => d !== 1)) throw new SymtensorError('ERR_ST_SHAPE', op, `cost must be a scalar, got ${cost.describe()} (take T.sum or T.mean first)`);
+  if (x.ndim !== 1 || x.staticShape[0] === null) throw new SymtensorError('ERR_ST_SHAPE', op, `x must be a vector of known length, got ${x.describe()}`);
+  return reportedAs(op, () => withTrace(captureTrace(), () => jacobianOf(grad(cost, x, { consider: consider ?? 'raise' }), x, 'zero')));
 }

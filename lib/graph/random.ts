@@ -4,7 +4,7 @@
 // of a stream owns a disjoint range of Philox counters, so draws never repeat one another, and
 // element i of a draw depends only on (seed, call, draw, i): any thread count gives the same bits.
 import { DType, isDType } from '../dtype';
-import { argError, dtypeError, shapeError } from '../errors';
+import { argError, checkOptionKeys, dtypeError, fmtValue, shapeError } from '../errors';
 import { Op as NativeOp } from '../ops.generated';
 import type { Emitter, Val } from '../tensor/emitter';
 import { tensor } from '../tensor/creation';
@@ -61,7 +61,7 @@ export class RandomDraw extends Op {
 export type { ShapeArg };
 
 function checkNumber(op: string, what: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${what} must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw argError(op, `${what} must be a finite number, got ${fmtValue(v)}`);
   return v;
 }
 
@@ -83,7 +83,7 @@ export class RandomStreams {
   }
 
   private static checkSeed(seed: number): number {
-    if (!Number.isInteger(seed) || seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw argError('randomStreams', `seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw argError('randomStreams', `seed must be a non-negative integer up to 2^53 - 1, got ${fmtValue(seed)}`);
     return seed;
   }
 
@@ -93,7 +93,7 @@ export class RandomStreams {
   }
 
   private draw(op: string, dist: 'uniform' | 'normal', shape: ShapeArg, p0: number, p1: number, dtype: DType): Variable {
-    if (!isDType(dtype)) throw dtypeError(op, `unknown dtype ${JSON.stringify(dtype)}`);
+    if (!isDType(dtype)) throw dtypeError(op, `unknown dtype ${fmtValue(dtype)}`);
     const parsed = parseShape(op, shape);
     if (this.draws >= MAX_DRAWS) throw argError(op, `a stream gives at most ${MAX_DRAWS} draws; create another with st.randomStreams(seed)`);
     const offset = this.draws * DRAW_SPAN;
@@ -103,27 +103,29 @@ export class RandomStreams {
   }
 
   /** Uniform samples in [low, high). */
-  uniform(shape: ShapeArg, opts: { low?: number; high?: number; dtype?: DType } = {}): Variable {
+  uniform(shape: ShapeArg, options?: { low?: number; high?: number; dtype?: DType }): Variable {
+    const opts = checkOptionKeys('uniform', options, ['low', 'high', 'dtype']) as { low?: number; high?: number; dtype?: DType };
     const low = checkNumber('uniform', 'low', opts.low ?? 0), high = checkNumber('uniform', 'high', opts.high ?? 1);
     if (!(low <= high)) throw argError('uniform', `low (${low}) must not exceed high (${high})`);
     const dtype = opts.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'float64') throw dtypeError('uniform', `uniform samples need a float dtype, got ${dtype} (use randint for integers)`);
+    if (dtype !== 'float32' && dtype !== 'float64') throw dtypeError('uniform', `uniform samples need a float dtype, got ${fmtValue(dtype)} (use randint for integers)`);
     return this.draw('uniform', 'uniform', shape, low, high, dtype);
   }
 
   /** Normal samples with the given mean and standard deviation. */
-  normal(shape: ShapeArg, opts: { mean?: number; stddev?: number; dtype?: DType } = {}): Variable {
+  normal(shape: ShapeArg, options?: { mean?: number; stddev?: number; dtype?: DType }): Variable {
+    const opts = checkOptionKeys('normal', options, ['mean', 'stddev', 'dtype']) as { mean?: number; stddev?: number; dtype?: DType };
     const mean = checkNumber('normal', 'mean', opts.mean ?? 0), stddev = checkNumber('normal', 'stddev', opts.stddev ?? 1);
     if (!(stddev >= 0)) throw argError('normal', `stddev must be >= 0, got ${stddev}`);
     const dtype = opts.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'float64') throw dtypeError('normal', `normal samples need a float dtype, got ${dtype}`);
+    if (dtype !== 'float32' && dtype !== 'float64') throw dtypeError('normal', `normal samples need a float dtype, got ${fmtValue(dtype)}`);
     return this.draw('normal', 'normal', shape, mean, stddev, dtype);
   }
 
   /** Integers uniform in [low, high), int32. */
   randint(shape: ShapeArg, low: number, high: number): Variable {
     if (!Number.isInteger(low) || !Number.isInteger(high) || !(low < high) || low < -(2 ** 31) || high > 2 ** 31)
-      throw argError('randint', `low and high must be int32 integers with low < high, got ${low} and ${high}`);
+      throw argError('randint', `low and high must be int32 integers with low < high, got ${fmtValue(low)} and ${fmtValue(high)}`);
     return this.draw('randint', 'uniform', shape, low, high, 'int32');
   }
 
@@ -131,6 +133,7 @@ export class RandomStreams {
   bernoulli(shape: ShapeArg, p = 0.5, dtype: DType = 'float32'): Variable {
     checkNumber('bernoulli', 'p', p);
     if (p < 0 || p > 1) throw argError('bernoulli', `p must be in [0, 1], got ${p}`);
+    if (!isDType(dtype)) throw dtypeError('bernoulli', `unknown dtype ${fmtValue(dtype)}`);
     const hit = ew('less', [this.draw('bernoulli', 'uniform', shape, 0, 1, 'float64'), p]);
     return dtype === 'bool' ? hit : applyOp1(new Cast(dtype), [hit]);
   }
@@ -142,6 +145,7 @@ export class RandomStreams {
   dropoutMask(shape: ShapeArg, rate: number, dtype: 'float32' | 'float64' = 'float32'): Variable {
     checkNumber('dropoutMask', 'rate', rate);
     if (rate < 0 || rate >= 1) throw argError('dropoutMask', `rate must be in [0, 1), got ${rate}`);
+    if (dtype !== 'float32' && dtype !== 'float64') throw dtypeError('dropoutMask', `dtype must be 'float32' or 'float64', got ${fmtValue(dtype)}`);
     const keep = this.bernoulli(shape, 1 - rate, dtype);
     return rate === 0 ? keep : ew('mul', [keep, 1 / (1 - rate)]);
   }

@@ -1,8 +1,8 @@
 // Shared variables: values that live natively between calls of compiled functions.
-import { DType } from '../dtype';
-import { SymtensorError, fmtShape } from '../errors';
+import { DTYPES, DType, isDType } from '../dtype';
+import { SymtensorError, argError, checkOptionKeys, dtypeError, fmtShape, fmtValue, reportedAs } from '../errors';
 import { native } from '../native';
-import { tensor } from '../tensor/creation';
+import { asTensor, tensor } from '../tensor/creation';
 import { castWith } from '../tensor/elementwise';
 import { eager } from '../tensor/emitter';
 import { Tensor } from '../tensor/tensor';
@@ -61,13 +61,22 @@ export class SharedVariable extends Variable {
 }
 
 /**
- * A variable whose value persists natively between calls (Theano's shared).
+ * A variable whose value persists natively between calls (Theano's shared).  `value` is a Tensor
+ * or data a tensor can be made from (it is copied); `opts.dtype` converts it.
  * @example const w = st.shared(st.zeros([784, 10]), 'w');
+ * @example const b = st.shared([0, 0, 0], 'b', { dtype: 'float64' });
  */
-export function shared(value: Tensor | TensorData, name?: string, opts: { dtype?: DType } = {}): SharedVariable {
-  const src = value instanceof Tensor ? value : tensor(value as TensorData, opts.dtype ? { dtype: opts.dtype } : {});
+export function shared(value: Tensor | TensorData, name?: string, opts?: { dtype?: DType }): SharedVariable {
+  const op = 'shared';
+  if (name !== undefined && name !== null && typeof name !== 'string') throw argError(op, `the name must be a string, got ${fmtValue(name)}`);
+  const o = checkOptionKeys(op, opts, ['dtype']);
+  if (o.dtype !== undefined && !isDType(o.dtype)) throw dtypeError(op, `unknown dtype ${fmtValue(o.dtype)}; valid: ${DTYPES.join(', ')}`);
+  const dtype = o.dtype as DType | undefined;
+  if (value instanceof Tensor && value.isDisposed) throw new SymtensorError('ERR_ST_DISPOSED', op, `the value${name ? ` of ${name}` : ''} is a disposed Tensor`);
+  // errors converting the value (ragged arrays, strings …) are shared's, about the value
+  const src = asTensor(op, value, dtype, name ? `the value of ${name}` : 'value');
   // own a private copy so later changes to `value` do not leak in
-  const own = castWith(eager, src, opts.dtype ?? src.dtype);
+  const own = reportedAs(op, () => castWith(eager, src, dtype ?? src.dtype));
   if (src !== value) src.dispose();
-  return new SharedVariable(own, name);
+  return new SharedVariable(own, name ?? undefined);
 }

@@ -1,6 +1,6 @@
 // matmul (batched, broadcasting batch dims), dot, outer.
 import { upcast } from '../dtype';
-import { fmtShape, shapeError } from '../errors';
+import { argError, fmtShape, fmtValue, reportedAs, shapeError } from '../errors';
 import { Op } from '../ops.generated';
 import { broadcastShapes } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
@@ -10,14 +10,20 @@ import * as composites from './composites';
 import { eagerOps } from './eager-ops';
 import { asTensor } from './creation';
 
-
 /**
  * Matrix product of the last two axes, batched over the others (numpy broadcasting).  A 1-D
  * operand is a row (a) or column (b) vector and its axis is dropped from the result.
  * @example st.matmul(x, w); st.matmul(q, k, false, true)
  */
 export function matmul(x: TensorLike, y: TensorLike, transposeA = false, transposeB = false): Tensor {
+  checkFlag('matmul', 'transposeA', transposeA);
+  checkFlag('matmul', 'transposeB', transposeB);
   return matmulWith(eager, asTensor('matmul', x, undefined, 'a'), asTensor('matmul', y, undefined, 'b'), transposeA, transposeB);
+}
+
+/** A true/false argument: anything else (1, 'yes') is an error rather than a guess. */
+function checkFlag(op: string, name: string, v: unknown): void {
+  if (typeof v !== 'boolean') throw argError(op, `${name} must be true or false, got ${fmtValue(v)}`);
 }
 
 export function matmulWith<V extends Val>(em: Emitter<V>, origA: V, origB: V, transposeA = false, transposeB = false): V {
@@ -45,9 +51,12 @@ export function matmulWith<V extends Val>(em: Emitter<V>, origA: V, origB: V, tr
   return res;
 }
 
-/** numpy's dot (see composites.dot): vector·vector is a scalar, N-D·M-D contracts a's last axis with b's second-to-last. */
+/**
+ * numpy's dot (see composites.dot): vector·vector is a scalar, N-D·M-D contracts a's last axis with
+ * b's second-to-last.  Its errors name dot (the matmul inside is a detail).
+ */
 export function dot(x: TensorLike, y: TensorLike): Tensor {
-  return composites.dot(eagerOps, asTensor('dot', x, undefined, 'a'), asTensor('dot', y, undefined, 'b'));
+  return reportedAs('dot', () => composites.dot(eagerOps, asTensor('dot', x, undefined, 'a'), asTensor('dot', y, undefined, 'b')));
 }
 
 /** numpy's outer product: both operands are flattened; out[i, j] = x[i] * y[j]. */

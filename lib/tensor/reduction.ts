@@ -1,6 +1,6 @@
 // Reductions over one or several axes, with keepDims.
 import { DType, floatOf } from '../dtype';
-import { argError } from '../errors';
+import { argError, reportedAs } from '../errors';
 import { Op } from '../ops.generated';
 import { normAxes, sizeOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
@@ -110,9 +110,9 @@ export function variance(x: TensorLike, axis?: number | number[] | null, keepDim
   return composites.variance(eagerOps, asTensor('variance', x), axis, keepDims);
 }
 
-/** Population standard deviation. */
+/** Population standard deviation, sqrt(variance); its errors (axis, keepDims) name std. */
 export function std(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
-  return composites.std(eagerOps, asTensor('std', x), axis, keepDims);
+  return reportedAs('std', () => composites.std(eagerOps, asTensor('std', x), axis, keepDims));
 }
 
 /** log(sum(exp(x))) computed stably (see composites.logSumExp). */

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "buffers.h"
+#include "symtensor_collectives.h"
 
 namespace stb {
 
@@ -318,6 +319,25 @@ Napi::Value Exec(const Napi::CallbackInfo &info) {
   return result;
 }
 
+// setCollectives(table | null): registers the collectives table another addon (the MPI one) built,
+// carried in a type-tagged External, or removes it.  The table is checked (version, layout, every
+// function, rank/size) before it is used.
+Napi::Value SetCollectives(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1, "setCollectives: expected (table or null), got %zu arguments", info.Length());
+  char err[256] = {0};
+  if (info[0].IsNull() || info[0].IsUndefined()) {
+    st_set_collectives(nullptr, err, sizeof err);
+    return env.Undefined();
+  }
+  static const napi_type_tag kTag = {ST_COLLECTIVES_TAG_LOWER, ST_COLLECTIVES_TAG_UPPER};
+  ST_REQUIRE_ARG(env, info[0].IsExternal() && info[0].As<Napi::External<st_collectives>>().CheckTypeTag(&kTag),
+                 "setCollectives: expected the collectives table External of a symtensor collectives addon");
+  const int32_t rc = st_set_collectives(info[0].As<Napi::External<st_collectives>>().Data(), err, sizeof err);
+  if (rc != ST_OK) throw_error(env, rc > 0 && rc < ST_CODE_COUNT ? (st_code)rc : ST_ERR_INTERNAL, std::string("setCollectives: ") + err);
+  return env.Undefined();
+}
+
 int default_threads() {
   const char *s = std::getenv("SYMTENSOR_NUM_THREADS");
   if (s && *s) {
@@ -343,6 +363,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("exec", Napi::Function::New(env, Exec, "exec"));
+  exports.Set("setCollectives", Napi::Function::New(env, SetCollectives, "setCollectives"));
   init_program(env, exports);
   return exports;
 }

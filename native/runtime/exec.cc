@@ -63,6 +63,9 @@ const Family *family_of(int32_t opcode) {
     case ST_OP_SCATTER_STRIDED: return &st_adjoint_family;
     case ST_OP_MATMUL_BIAS_ACT:
     case ST_OP_GEMM_ACC: return &st_epilogue_family;
+    case ST_OP_ALLREDUCE:
+    case ST_OP_BROADCAST:
+    case ST_OP_ALLGATHER: return &st_collective_family;
     case ST_OP_JUMP:
     case ST_OP_JUMP_IF_FALSE:
     case ST_OP_LOOP:

@@ -62,7 +62,7 @@ export const EXPORT_KIND: Record<string, ExportKind> = {
   SharedVariable: 'graph', grad: 'graph', jacobian: 'graph', hessian: 'graph', randomStreams: 'graph',
   RandomStreams: 'graph', SliceSpec: 'graph', fn: 'graph', debugprint: 'graph', toDot: 'graph',
 
-  Tensor: 'runtime', SymtensorError: 'runtime', version: 'runtime', memory: 'runtime', backendInfo: 'runtime',
+  Tensor: 'runtime', distributed: 'runtime', SymtensorError: 'runtime', version: 'runtime', memory: 'runtime', backendInfo: 'runtime',
 
   layers: 'models', Model: 'models', Sequential: 'models', model: 'models', input: 'models', KerasTensor: 'models',
   loadModel: 'models', setRandomSeed: 'models', optimizers: 'models', schedules: 'models', losses: 'models',

@@ -1,0 +1,114 @@
+// The process's place in the world: rank and size, and init(), which loads the MPI addon only
+// when an MPI launcher started this process.  Everything else in lib/distributed reads the world
+// from here; with no launcher it is a world of one (rank 0, size 1) and MPI is never loaded.
+import { SymtensorError } from '../errors';
+import { MpiAddon, loadMpiAddon, native } from '../native';
+
+/** Environment variables a launcher sets in every process it starts (Open MPI, PMIx, MPICH's PMI). */
+const LAUNCHER_VARS = ['OMPI_COMM_WORLD_SIZE', 'PMIX_RANK', 'PMI_RANK', 'PMI_SIZE'] as const;
+
+/** @internal The world as init() found it. */
+export interface WorldState {
+  initialized: boolean;
+  rank: number;
+  size: number;
+  mpi: MpiAddon | null;
+  threadLevel: string | null;
+}
+
+const state: WorldState = { initialized: false, rank: 0, size: 1, mpi: null, threadLevel: null };
+
+/** The launcher variable that says this process runs under an MPI launcher, e.g. 'OMPI_COMM_WORLD_SIZE=2', or null. */
+export function launcherVariable(env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const v of LAUNCHER_VARS) if (env[v] !== undefined && env[v] !== '') return `${v}=${env[v]}`;
+  return null;
+}
+
+/**
+ * Joins the world (idempotent).  Outside a launcher: nothing to join, rank 0 of 1, and MPI is not
+ * loaded.  Under mpirun (or another launcher): loads symtensor_mpi.node, initializes MPI and
+ * registers its collectives with the native runtime, so compiled programs' allreduce instructions
+ * and the eager collectives span every process.
+ */
+export function init(): void {
+  if (!state.initialized) Object.assign(state, joinWorld(process.env, loadMpiAddon));
+}
+
+/**
+ * @internal What init() does, given the environment and the addon loader (tests pass a loader that
+ * finds nothing): the world to record, after loading and initializing MPI when a launcher is there.
+ */
+export function joinWorld(env: NodeJS.ProcessEnv, load: typeof loadMpiAddon): WorldState {
+  const launcher = launcherVariable(env);
+  if (!launcher) return { initialized: true, rank: 0, size: 1, mpi: null, threadLevel: null };
+  const found = load();
+  if (!('addon' in found))
+    throw new SymtensorError(
+      'ERR_ST_LOAD',
+      'st.distributed.init',
+      `this process runs under an MPI launcher (${launcher}) but symtensor was built without MPI: ` +
+        `no symtensor_mpi.node could be loaded.\nLooked in:\n${found.tried.join('\n')}\n` +
+        `To fix: install an MPI with its headers (Debian/Ubuntu: apt-get install libopenmpi-dev openmpi-bin) and ` +
+        `rebuild symtensor from source (\`SYMTENSOR_BUILD_FROM_SOURCE=1 npm rebuild symtensor\`); CMake builds the MPI ` +
+        `addon when it finds MPI.  Prebuilt binaries do not include it.`,
+    );
+  const mpi = found.addon;
+  let info: ReturnType<MpiAddon['init']>;
+  try {
+    info = mpi.init();
+    native.setCollectives(info.table);
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    throw new SymtensorError(err.code === 'ERR_ST_ARG' ? 'ERR_ST_ARG' : 'ERR_ST_INTERNAL', 'st.distributed.init', String(err.message ?? e));
+  }
+  // A rank that fails must not leave the others waiting in a collective: it exits without
+  // finalizing (MPI_Finalize would wait for them), and the launcher, seeing a process end early,
+  // ends the job; the failing rank's own error message still reaches the output.  A normal end
+  // finalizes MPI (the addon also does at exit, should this handler not run).
+  process.once('exit', (code) => {
+    if (code !== 0) mpi.skipFinalize();
+    else mpi.finalize();
+  });
+  return { initialized: true, rank: info.rank, size: info.size, mpi, threadLevel: info.threadLevel };
+}
+
+/** True once init() ran. */
+export function isInitialized(): boolean {
+  return state.initialized;
+}
+
+/** This process's rank: 0 before init() and outside MPI. */
+export function worldRank(): number {
+  return state.rank;
+}
+
+/** The number of processes: 1 before init() and outside MPI. */
+export function worldSize(): number {
+  return state.size;
+}
+
+/** True when init() ran and the world has more than one process. */
+export function isDistributed(): boolean {
+  return state.initialized && state.size > 1;
+}
+
+/** The thread level MPI provides ('MPI_THREAD_SERIALIZED' …), or null when MPI is not loaded. */
+export function mpiThreadLevel(): string | null {
+  return state.threadLevel;
+}
+
+/**
+ * Refuses a collective under a launcher before init(): it would silently act on this process
+ * alone while the other ranks expect to take part.
+ */
+export function requireWorld(op: string): void {
+  if (state.initialized) return;
+  const launcher = launcherVariable();
+  if (launcher)
+    throw new SymtensorError('ERR_ST_ARG', op, `this process runs under an MPI launcher (${launcher}): call st.distributed.init() before any collective`);
+}
+
+/** @internal The MPI addon once init() loaded it. */
+export function mpiAddon(): MpiAddon | null {
+  return state.mpi;
+}
