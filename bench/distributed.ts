@@ -42,17 +42,25 @@ async function worker(kind: ModelKind, batchSize: number, steps: number): Promis
   const t0 = performance.now();
   await model.fit(x, y, { epochs: 1, batchSize, verbose: 0 });
   const secs = (performance.now() - t0) / 1000;
-  if (worldRank() === 0) console.log(JSON.stringify({ stepsPerSec: steps / secs, ranks: worldSize() }));
+  // the collective alone: one allreduce of as many floats as the model has trainable weights
+  const { allreduce } = await import('../lib/distributed/index');
+  const params = model.trainableWeights.reduce((a, w) => a + (w.type.shape as number[]).reduce((p, d) => p * d, 1), 0);
+  const buf = st.zeros([params]);
+  for (let i = 0; i < 3; i++) allreduce(buf).dispose();
+  const t1 = performance.now();
+  for (let i = 0; i < 10; i++) allreduce(buf).dispose();
+  const allreduceMs = (performance.now() - t1) / 10;
+  if (worldRank() === 0) console.log(JSON.stringify({ stepsPerSec: steps / secs, ranks: worldSize(), params, allreduceMs }));
 }
 
-/** Runs the worker for one case (under mpirun when ranks > 1) and returns its rate. */
-function measure(kind: ModelKind, ranks: number, batchSize: number, steps: number): number {
+/** Runs the worker for one case (under mpirun when ranks > 1) and returns what it measured. */
+function measure(kind: ModelKind, ranks: number, batchSize: number, steps: number): { stepsPerSec: number; params: number; allreduceMs: number } {
   const node = [process.execPath, '--import', 'tsx', path.join('bench', 'distributed.ts'), '--worker', `--kind=${kind}`, `--batch=${batchSize}`, `--steps=${steps}`];
   const cmd = ranks > 1 ? ['mpirun', '--allow-run-as-root', '--oversubscribe', '-np', String(ranks), ...node] : node;
   const r = spawnSync(cmd[0], cmd.slice(1), { cwd: root, encoding: 'utf8', env: { ...process.env, SYMTENSOR_NUM_THREADS: '1', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' }, timeout: 600_000 });
   const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status !== 0 || !line) throw new Error(`${kind} with ${ranks} ranks failed (status ${r.status}):\n${r.stderr}`);
-  return (JSON.parse(line) as { stepsPerSec: number }).stepsPerSec;
+  return JSON.parse(line) as { stepsPerSec: number; params: number; allreduceMs: number };
 }
 
 async function main(): Promise<void> {
@@ -65,11 +73,17 @@ async function main(): Promise<void> {
     // the same per-rank work as a 2-rank step, without any collective
     const half = measure(kind, 1, 64, steps);
     out[kind] = {
-      stepsPerSec1: round(one),
-      stepsPerSec2: round(two),
-      speedup: round(two / one),
-      perRankBatchStepsPerSec: round(half),
-      allreduceShare: round(Math.max(0, 1 - two / half)),
+      params: two.params,
+      stepsPerSec1: round(one.stepsPerSec),
+      stepsPerSec2: round(two.stepsPerSec),
+      speedup: round(two.stepsPerSec / one.stepsPerSec),
+      perRankBatchStepsPerSec: round(half.stepsPerSec),
+      // two estimates of the allreduce's share of a 2-rank step: the slowdown against the same
+      // per-rank work alone (it also counts the ranks' contention for the cores), and the
+      // gradient-sized allreduce timed by itself
+      overheadShare: round(Math.max(0, 1 - two.stepsPerSec / half.stepsPerSec)),
+      allreduceMs: round(two.allreduceMs),
+      allreduceShare: round((two.allreduceMs / 1000) * two.stepsPerSec),
     };
   }
   console.log(JSON.stringify(out, null, 2));

@@ -84,6 +84,17 @@ function fsyncDir(dir: string): void {
 
 const nameOf = (step: number) => `${PREFIX}${String(step).padStart(9, '0')}`;
 
+/** The folder of the checkpoint taken at `step` in `root` (whether or not it exists). */
+export function checkpointDir(root: string, step: number): string {
+  return path.join(root, nameOf(step));
+}
+
+/** The position a verified checkpoint was taken at. */
+export function readPosition(dir: string): RunPosition {
+  const pos = JSON.parse(fs.readFileSync(path.join(dir, 'position.json'), 'utf8')) as RunPosition;
+  return { epoch: pos.epoch, batch: pos.batch, globalStep: pos.globalStep };
+}
+
 /** Checkpoint folders in `root`, newest (highest step) first. */
 export function listCheckpoints(root: string): string[] {
   if (!fs.existsSync(root)) return [];
@@ -155,8 +166,7 @@ export function newestValidCheckpoint(root: string, warn: (msg: string) => void)
       warn(`skipping checkpoint ${dir}: ${why}`);
       continue;
     }
-    const pos = JSON.parse(fs.readFileSync(path.join(dir, 'position.json'), 'utf8')) as RunPosition;
-    return { dir, position: { epoch: pos.epoch, batch: pos.batch, globalStep: pos.globalStep } };
+    return { dir, position: readPosition(dir) };
   }
   return null;
 }

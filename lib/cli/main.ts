@@ -83,11 +83,17 @@ as one that was never stopped.
 
 Exit codes: 0 done, 1 failed, 2 bad usage, 130 SIGINT, 143 SIGTERM.
 
+Under mpirun (Open MPI) one model trains data-parallel: batchSize is the global batch, split evenly
+among the ranks; rank 0 alone writes the output folder; --threads applies per rank; --resume makes
+every rank read rank 0's newest checkpoint. For a clean stop send SIGUSR1 to mpirun (it forwards it;
+mpirun answers SIGINT/SIGTERM by killing the ranks).
+
 Examples:
   symtensor train                              # the built-in job: a cnn on generated shapes
   symtensor train --data fashion-mnist         # the same on Debian's Fashion-MNIST
   symtensor train job.json --epochs 3 --out runs/a --checkpoint-every 200 --checkpoint-unit steps
   symtensor train job.json --resume
+  mpirun -np 4 symtensor train job.json --out runs/a   # data-parallel on 4 processes
 `;
 
 const BENCH_HELP = `

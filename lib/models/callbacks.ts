@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { SymtensorError, argError, fmtValue } from '../errors';
 import type { Tensor } from '../tensor/tensor';
+import { worldRank } from '../distributed/index';
 
 /** Loss and metric values by name ('loss', 'accuracy', 'val_loss' …). */
 export type Logs = Record<string, number>;
@@ -271,8 +272,9 @@ function isImprovement(current: number, reference: number | null, dir: 'min' | '
   return dir === 'min' ? current + minDelta < reference : current - minDelta > reference;
 }
 
+/** A callback's message; under MPI only rank 0 prints (the logs, hence the decisions, agree on every rank). */
 function say(msg: string): void {
-  console.log(msg);
+  if (worldRank() === 0) console.log(msg);
 }
 
 function needModel(op: string, model: CallbackModel | null): CallbackModel {
@@ -682,7 +684,8 @@ export interface ModelCheckpointOptions {
 /**
  * Saves the model (or its weights) after every epoch or every `saveFreq` batches, optionally
  * only when the monitored value improves.  The path is a Python format template filled with
- * `epoch` (1-based), `batch` (1-based, batch-level saving) and the logs' keys.
+ * `epoch` (1-based), `batch` (1-based, batch-level saving) and the logs' keys.  Under MPI only
+ * rank 0 writes (every rank keeps the same best value, from the logs reduced across ranks).
  * @example st.callbacks.modelCheckpoint({ filepath: 'ckpt/epoch-{epoch:02d}', saveBestOnly: true })
  */
 export class ModelCheckpoint extends Callback {
@@ -764,6 +767,8 @@ export class ModelCheckpoint extends Callback {
     } else if (this.verbose > 0) {
       say(`Epoch ${epoch + 1}: saving model to ${file}`);
     }
+    // under MPI the ranks hold the same weights: rank 0 alone writes them
+    if (worldRank() !== 0) return;
     const dir = path.dirname(file);
     if (dir && dir !== '.') await fs.promises.mkdir(dir, { recursive: true });
     const model = needModel('ModelCheckpoint', this.model);
@@ -908,7 +913,8 @@ export interface CSVLoggerOptions {
 /**
  * Writes each epoch's logs as a CSV row: 'epoch' (0-based), then the first epoch's keys sorted
  * (plus the val_ keys fit will report, when the first epoch had none), numbers as Python writes
- * them, 'NA' for a missing key.  Each row is on disk when the epoch ends.
+ * them, 'NA' for a missing key.  Each row is on disk when the epoch ends.  Under MPI only rank 0
+ * writes the file.
  * @example st.callbacks.csvLogger({ filename: 'training.csv' })
  */
 export class CSVLogger extends Callback {
@@ -959,6 +965,8 @@ export class CSVLogger extends Callback {
   }
 
   private async io(f: () => Promise<unknown>): Promise<void> {
+    // under MPI every rank sees the same (reduced) logs: rank 0 alone writes the file
+    if (worldRank() !== 0) return;
     try {
       await f();
     } catch (e) {

@@ -4,6 +4,7 @@ import { SymtensorError, argError, fmtValue } from '../errors';
 import { CallbackLike, CallbackList, History, ProgbarLogger } from './callbacks';
 import type { DataArgs } from './data-args';
 import type { CompiledModel } from './training';
+import { worldRank } from '../distributed/index';
 
 /** One batch: inputs, targets and optional per-sample weights. */
 export interface Batch {
@@ -54,12 +55,18 @@ function toLogs(keys: string[], v: number | number[]): Record<string, number> {
   return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
 }
 
+/**
+ * Keras's fit over batches from an (async) iterable.  Under MPI every step is collective: each
+ * rank's source gives that rank's share of the global batch (the step weights each rank by its
+ * share), and every rank must give the same number of batches per epoch.
+ */
 export async function fitDatasetLoop(model: BatchModel, data: DataSource, opts: FitDatasetOptions = {}): Promise<History> {
   const op = `${model.name}.fitDataset`;
   if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
   const epochs = opts.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw argError(op, `epochs must be a positive integer, got ${String(epochs)}`);
-  const verbose = opts.verbose === undefined || opts.verbose === 'auto' ? 1 : opts.verbose;
+  // under MPI only rank 0 reports progress, unless a rank is given a verbosity of its own
+  const verbose = opts.verbose === undefined ? (worldRank() === 0 ? 1 : 0) : opts.verbose === 'auto' ? 1 : opts.verbose;
   const keys = model.compiled.logKeys();
   const history = new History();
   const list = new CallbackList([...(opts.callbacks ?? []), history, ...(verbose ? [new ProgbarLogger()] : [])], model as never, {

@@ -17,6 +17,7 @@ import { nextSeed } from './seed';
 import { epochOrder } from '../data/batches';
 import { SparseCategoricalCrossentropy } from './losses';
 import { CompiledModel, TrainableModel, targetPlaceholder } from './training';
+import { allgather, broadcast, init as initWorld, worldRank, worldSize } from '../distributed/index';
 
 /** A model as the loops see it. */
 export interface LoopModel extends TrainableModel {
@@ -33,6 +34,7 @@ export interface LoopModel extends TrainableModel {
  */
 export interface FitOptions {
   epochs?: number;
+  /** Samples per step (default 32); under MPI the global batch, split evenly among the ranks. */
   batchSize?: number;
   /** 0 silent, 1 progress bar (one line per epoch without a terminal), 2 one line per epoch. */
   verbose?: 0 | 1 | 2 | 'auto';
@@ -212,11 +214,15 @@ function logsOf(keys: string[], outs: Tensor[], prefix = ''): Record<string, num
   return logs;
 }
 
-async function runBatches(f: CompiledFunction<Tensor[]>, keys: string[], rows: Int32Array, batchSize: number, onBatch?: (b: number, logs: Record<string, number>) => Promise<void> | void): Promise<Record<string, number>> {
+/**
+ * Runs the step over `rows` in global batches of `batchSize`; under MPI each rank runs its
+ * contiguous share of every batch (the step sums what must agree across ranks).
+ */
+async function runBatches(world: World, f: CompiledFunction<Tensor[]>, keys: string[], rows: Int32Array, batchSize: number, onBatch?: (b: number, logs: Record<string, number>) => Promise<void> | void): Promise<Record<string, number>> {
   let logs: Record<string, number> = {};
   const steps = Math.ceil(rows.length / batchSize);
   for (let b = 0; b < steps; b++) {
-    const ids = rows.subarray(b * batchSize, Math.min(rows.length, (b + 1) * batchSize));
+    const ids = shardOf(rows.subarray(b * batchSize, Math.min(rows.length, (b + 1) * batchSize)), world);
     const outs = await f(ids, ids.length);
     logs = logsOf(keys, outs);
     for (const t of outs) t.dispose();
@@ -233,13 +239,15 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
   if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
   if (opts === null || typeof opts !== 'object') throw argError(op, 'options must be an object');
   const epochs = checkPositiveInt(op, 'epochs', opts.epochs, 1);
-  const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
+  const world = startWorld();
+  const batchSize = globalBatchSize(op, 'batchSize', checkPositiveInt(op, 'batchSize', opts.batchSize, 32), world);
   const initialEpoch = opts.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw argError(op, `initialEpoch must be a non-negative integer, got ${String(initialEpoch)}`);
   const split = opts.validationSplit ?? 0;
   if (typeof split !== 'number' || !(split >= 0 && split < 1)) throw argError(op, `validationSplit must be in [0, 1), got ${String(split)}`);
   if (split > 0 && opts.validationData) throw argError(op, 'give validationSplit or validationData, not both');
-  const verbose = verbosity(opts.verbose);
+  // under MPI only rank 0 reports progress, unless a rank is given a verbosity of its own
+  const verbose = world.rank !== 0 && opts.verbose === undefined ? 0 : verbosity(opts.verbose);
   const ds = makeDataset(model, op, x, y, opts.sampleWeight, opts.classWeight);
   let vds: Dataset | null = null;
   const snap = model.snapshot();
@@ -255,15 +263,25 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
     }
     const train = gatherStep(model, ds, 'train');
     const test = valRows ? gatherStep(model, vds ?? ds, 'test') : null;
+    if (world.size > 1) {
+      // the ranks must train the same model from the same start (the step built the optimizer's state)
+      checkSameModel(op, model.weightEntries().map((w) => w.variable), world);
+      broadcastVariables([...model.weightEntries().map((w) => w.variable), ...model.compiled.optimizer.variables()]);
+    }
     const trainRows = range(0, nTrain);
     const stepsFull = Math.ceil(nTrain / batchSize);
     const steps = opts.stepsPerEpoch ? Math.min(checkPositiveInt(op, 'stepsPerEpoch', opts.stepsPerEpoch, 1), stepsFull) : stepsFull;
+    // a rank with no sample in a training step would average its batch statistics over nothing
+    const last = Math.min(nTrain, steps * batchSize) % batchSize;
+    if (world.size > 1 && last > 0 && last < world.size)
+      throw argError(op, `the last batch of each epoch has ${last} sample${last > 1 ? 's' : ''}, fewer than the ${world.size} ranks (${nTrain} training samples, batchSize ${batchSize}): every rank needs a share of every batch; change batchSize or the number of samples`);
     const history = new History();
     // Keras's order: the user's callbacks first, so History and the progress line see what they add to the logs
     const cbs: CallbackLike[] = [...(opts.callbacks ?? []), history, ...(verbose > 0 ? [new ProgbarLogger()] : [])];
     const keys = [...train.keys, ...(test ? test.keys.map((k) => `val_${k}`) : [])];
     const list = new CallbackList(cbs, model as never, { epochs, steps, samples: nTrain, batchSize, verbose, metrics: keys });
-    const seed = opts.seed ?? nextSeed();
+    // every rank walks the same epoch order: rank 0's seed
+    const seed = agreedSeed(opts.seed ?? nextSeed(), world);
     model.stopTraining = false;
     await list.onTrainBegin({});
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
@@ -271,7 +289,7 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
       await list.onEpochBegin(epoch, {});
       let rows = opts.shuffle === false ? trainRows : epochOrder(nTrain, seed, epoch);
       if (steps < stepsFull) rows = rows.subarray(0, Math.min(rows.length, steps * batchSize));
-      let logs = await runBatches(train.f, train.keys, rows, batchSize, async (b, l) => {
+      let logs = await runBatches(world, train.f, train.keys, rows, batchSize, async (b, l) => {
         await list.onBatchBegin(b, {});
         await list.onBatchEnd(b, l);
         if (model.stopTraining) throw STOP;
@@ -283,7 +301,7 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
       if (test && valRows && !model.stopTraining) {
         model.compiled.resetMetrics();
         const vb = opts.validationBatchSize ?? batchSize;
-        const vl = await runBatches(test.f, test.keys, valRows, vb);
+        const vl = await runBatches(world, test.f, test.keys, valRows, vb);
         for (const k of Object.keys(vl)) logs[`val_${k}`] = vl[k];
       }
       await list.onEpochEnd(epoch, logs);
@@ -308,12 +326,13 @@ const STOP = Symbol('stop');
 export async function evaluateLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
   const op = `${model.name}.evaluate`;
   if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
+  const world = startWorld();
   const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
   const ds = makeDataset(model, op, x, y, opts.sampleWeight, undefined);
   try {
     const test = gatherStep(model, ds, 'test');
     model.compiled.resetMetrics();
-    const logs = await runBatches(test.f, test.keys, range(0, ds.n), batchSize);
+    const logs = await runBatches(world, test.f, test.keys, range(0, ds.n), batchSize);
     test.f.dispose();
     if (opts.returnDict) return logs;
     const vals = test.keys.map((k) => logs[k]);
@@ -346,5 +365,125 @@ export async function predictLoop(model: LoopModel, x: DataArgs, opts: { batchSi
     return results.length === 1 ? results[0] : results;
   } finally {
     ds.dispose();
+  }
+}
+
+// ---- data parallelism under MPI (Horovod's scheme, with the reductions inside the step) ----
+
+/** This process's place among the ranks (rank 0 of 1 outside mpirun). */
+export interface World {
+  rank: number;
+  size: number;
+}
+
+/** Starts the collectives (a no-op outside mpirun) and says where this process stands. */
+export function startWorld(): World {
+  initWorld();
+  return { rank: worldRank(), size: worldSize() };
+}
+
+/**
+ * Rank `world.rank`'s contiguous share of one global batch, split as evenly as possible (the first
+ * `rows.length % size` ranks take one row more).
+ * @example shardOf(Int32Array.of(0, 1, 2, 3, 4), { rank: 1, size: 2 }) // [3, 4]
+ */
+export function shardOf(rows: Int32Array, world: World): Int32Array {
+  if (world.size === 1) return rows;
+  const s = shareOf(rows.length, world);
+  return rows.subarray(s.start, s.start + s.count);
+}
+
+/** Where rank `world.rank`'s share of a batch of `length` rows starts, and its size (see shardOf). */
+export function shareOf(length: number, world: World): { start: number; count: number } {
+  const base = Math.floor(length / world.size);
+  const rem = length % world.size;
+  return { start: world.rank * base + Math.min(world.rank, rem), count: base + (world.rank < rem ? 1 : 0) };
+}
+
+/** A global batch size checked to split evenly across the ranks. */
+export function globalBatchSize(op: string, name: string, batchSize: number, world: World): number {
+  if (batchSize % world.size !== 0)
+    throw argError(op, `${name} ${batchSize} is the global batch under MPI and must divide evenly among the ${world.size} ranks (use a multiple of ${world.size}, e.g. ${Math.max(world.size, Math.round(batchSize / world.size) * world.size)})`);
+  return batchSize;
+}
+
+/** Rank 0's seed, on every rank (seeds are integers below 2^53, exact in float64). */
+export function agreedSeed(seed: number, world: World): number {
+  if (world.size === 1) return seed;
+  const t = tensor([seed], { dtype: 'float64' });
+  const b = broadcast(t, { root: 0 });
+  const v = Number(b.dataSync()[0]);
+  t.dispose();
+  b.dispose();
+  return v;
+}
+
+/** Replaces each variable's value by rank 0's, so that every rank starts from the same state. */
+export function broadcastVariables(vars: SharedVariable[]): void {
+  for (const v of vars) {
+    const mine = v.get();
+    const root = broadcast(mine, { root: 0 });
+    v.set(root);
+    mine.dispose();
+    root.dispose();
+  }
+}
+
+const NAME_CHARS = 48;
+
+/** allgather of a float64 matrix [rows, width], as plain rows per rank. */
+function gatherRows(rows: number[][], width: number, world: World): number[][][] {
+  const flat = new Float64Array(Math.max(1, rows.length) * width);
+  rows.forEach((r, i) => flat.set(r, i * width));
+  const t = tensor(flat, { shape: [Math.max(1, rows.length), width], dtype: 'float64' });
+  const g = allgather(t);
+  const all = g.dataSync() as Float64Array;
+  t.dispose();
+  g.dispose();
+  const per = Math.max(1, rows.length) * width;
+  return Array.from({ length: world.size }, (_, r) => Array.from({ length: Math.max(1, rows.length) }, (_, i) => Array.from(all.subarray(r * per + i * width, r * per + (i + 1) * width))));
+}
+
+/**
+ * Checks that every rank holds the same variables (count and shapes) before any collective that
+ * would otherwise mix mismatched buffers or wait forever.  Every rank gathers every rank's
+ * signature and throws the same error, naming the first rank that differs from rank 0 and the
+ * variable (name and both shapes).
+ */
+export function checkSameModel(op: string, vars: SharedVariable[], world: World): void {
+  if (world.size === 1) return;
+  const head = gatherRows([[vars.length, Math.max(0, ...vars.map((v) => v.ndim))]], 2, world).map((r) => r[0]);
+  const count = Math.max(...head.map((h) => h[0]));
+  const maxRank = Math.max(...head.map((h) => h[1]));
+  const width = 2 + maxRank + NAME_CHARS;
+  const rows = Array.from({ length: count }, (_, i) => {
+    const row = new Array<number>(width).fill(-1);
+    const v = vars[i];
+    if (!v) return row;
+    row[0] = v.ndim;
+    (v.type.shape as number[]).forEach((d, k) => (row[1 + k] = d));
+    const name = v.name ?? `weight ${i}`;
+    row[1 + maxRank] = Math.min(name.length, NAME_CHARS);
+    for (let c = 0; c < Math.min(name.length, NAME_CHARS); c++) row[2 + maxRank + c] = name.charCodeAt(c);
+    return row;
+  });
+  const all = gatherRows(rows, width, world);
+  const describe = (row: number[] | undefined) => {
+    if (!row || row[0] < 0) return { name: '(none)', shape: 'absent' };
+    const len = row[1 + maxRank];
+    const name = String.fromCharCode(...row.slice(2 + maxRank, 2 + maxRank + len));
+    return { name, shape: `[${row.slice(1, 1 + row[0]).join(', ')}]` };
+  };
+  for (let r = 1; r < world.size; r++) {
+    for (let i = 0; i < count; i++) {
+      const a = all[r][i];
+      const b = all[0][i];
+      const same = a[0] === b[0] && a.slice(1, 1 + Math.max(0, a[0])).every((d, k) => d === b[1 + k]);
+      if (same) continue;
+      const mine = describe(a);
+      const root = describe(b);
+      const counts = head[r][0] !== head[0][0] ? `rank ${r} has ${head[r][0]} variables and rank 0 has ${head[0][0]}; ` : '';
+      throw new SymtensorError('ERR_ST_SHAPE', op, `the ranks' models differ: ${counts}variable ${i} is '${mine.name}' ${mine.shape} on rank ${r} but '${root.name}' ${root.shape} on rank 0 (every rank must build the same model)`);
+    }
   }
 }

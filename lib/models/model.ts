@@ -16,6 +16,7 @@ import { summaryText } from './summary';
 import { saveModelTo, saveWeightsTo, loadWeightsFrom } from './saving';
 import { DataSource, FitDatasetOptions, fitDatasetLoop } from './dataset-loop';
 import type { History } from './callbacks';
+import { isDistributed } from '../distributed/index';
 
 /**
  * The arguments of a functional model: its input placeholders (from `st.input()`), its outputs, and optionally a name.
@@ -137,31 +138,61 @@ export class Model extends Layer {
     return this.compiled?.optimizer ?? null;
   }
 
-  /** Trains for a number of epochs; resolves to the History once done.  Runs off the event loop. */
+  /**
+   * Trains for a number of epochs; resolves to the History once done.  Runs off the event loop.
+   *
+   * Under MPI (`mpirun -np N node train.js`) fit is data-parallel by itself, Horovod's way:
+   * `batchSize` is the GLOBAL batch, split evenly among the ranks (it must be a multiple of N);
+   * every rank walks the same epoch order (rank 0's seed) and takes its contiguous share of each
+   * batch; rank 0's weights and optimizer state are broadcast at the start; each step sums the
+   * ranks' gradients (weighted so the result is the single-process mean over the global batch),
+   * their loss and metric accumulators, and averages batch-norm statistics inside the one
+   * compiled program, so weights, logs and callback decisions agree on every rank.  Only rank 0
+   * prints progress (unless `verbose` is given) and ModelCheckpoint / CSVLogger write only there.
+   * Every rank must call fit with the same arguments and the same data (each rank reads its rows
+   * by index), and callbacks must not stop training on one rank alone; `model.save` writes on
+   * whichever rank calls it (call it on rank 0).  Batch normalization uses each rank's share for
+   * its batch statistics (not synchronized) and averages the moving statistics over the ranks.
+   * @example
+   *   // mpirun -np 2 node train.js: each rank runs 32 of the 64 samples of every step
+   *   await model.fit(x, y, { epochs: 5, batchSize: 64 });
+   */
   async fit(x: DataArgs, y: DataArgs, opts: FitOptions = {}): Promise<History> {
     this.requireGraph('fit', x);
     return fitLoop(this, x, y, opts);
   }
 
-  /** Trains on batches from an (async) iterable of {xs, ys} — data that does not fit in memory. */
+  /**
+   * Trains on batches from an (async) iterable of {xs, ys} — data that does not fit in memory.
+   * Under MPI each rank's iterable gives that rank's share of every global batch, and every rank
+   * must give the same number of batches (each step is a collective).
+   */
   async fitDataset(data: DataSource, opts: FitDatasetOptions = {}): Promise<History> {
     this.requireGraph('fitDataset');
     return fitDatasetLoop(this, data, opts);
   }
 
-  /** Loss (and metrics) over the data. */
+  /**
+   * Loss (and metrics) over the data.  Under MPI each rank evaluates its share of every batch and
+   * the sums are reduced across ranks, so every rank returns the whole data's result (every rank
+   * must call it).
+   */
   async evaluate(x: DataArgs, y: DataArgs, opts: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
     this.requireGraph('evaluate', x);
     return evaluateLoop(this, x, y, opts);
   }
 
-  /** Outputs for every sample, in batches (one tensor per output). */
+  /** Outputs for every sample, in batches (one tensor per output).  Under MPI each rank predicts all of its `x` by itself (no collective). */
   async predict(x: DataArgs, opts: { batchSize?: number; verbose?: 0 | 1 | 2 | 'auto' } = {}): Promise<Tensor | Tensor[]> {
     this.requireGraph('predict', x);
     return predictLoop(this, x, opts);
   }
 
-  /** One training step on one batch; returns the loss (and metrics). */
+  /**
+   * One training step on one batch; returns the loss (and metrics).  Under MPI this is a
+   * collective step: every rank calls it with its own share of the global batch, and the ranks'
+   * gradients and metrics are combined as fit does.
+   */
   async trainOnBatch(x: DataArgs, y: DataArgs, opts: { sampleWeight?: DataArgs; resetMetrics?: boolean } = {}): Promise<number | number[]> {
     return this.onBatch('train', x, y, opts);
   }
@@ -203,7 +234,7 @@ export class Model extends Layer {
         { what: 'x', tensors: xi.tensors, names: this.inputNames() },
         { what: 'y', tensors: yi.tensors, names: this.outputNames() },
       ]);
-      const key = `${mode}|${yi.tensors.map((t) => `${t.dtype}${t.shape.length}`).join(',')}|${sw ? 'w' : ''}`;
+      const key = `${mode}|${isDistributed() ? 'mpi' : ''}|${yi.tensors.map((t) => `${t.dtype}${t.shape.length}`).join(',')}|${sw ? 'w' : ''}`;
       let entry = this.directCache.get(key);
       if (!entry) {
         const xs = this.inputs.map((t, i) => T.tensor(t.dtype, t.shape.slice(), this.inputNames()[i]));

@@ -9,6 +9,7 @@ import { grad } from '../graph/grad';
 import { SharedVariable, shared } from '../graph/shared';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
+import { isDistributed, worldSize } from '../distributed/index';
 import { tensor } from '../tensor/creation';
 import { Tensor } from '../tensor/tensor';
 import { replaceIn } from './graph-util';
@@ -55,7 +56,10 @@ export interface StepTools {
   call(x: Variable[]): Variable[];
   /** The compiled loss: weighted losses of the outputs plus regularization and layer losses. */
   computeLoss(y: Variable[], preds: Variable[], sampleWeight?: Variable | null): Variable;
-  /** The optimizer given to compile. */
+  /**
+   * The optimizer given to compile.  Under MPI its getUpdates first sums the ranks' gradients,
+   * each weighted by its share of the global batch (as fit's own step does).
+   */
   optimizer: Optimizer;
   /** The weights the optimizer may change. */
   trainableWeights: SharedVariable[];
@@ -114,10 +118,66 @@ class LossTracker {
   }
   /** The updates adding one batch's mean loss, weighted by its size, and the new running mean. */
   update(loss: Variable, batch: Variable): { updates: [SharedVariable, Variable][]; result: Variable } {
-    const total = this.total.add(T.cast(loss, 'float32').mul(batch));
-    const count = this.count.add(batch);
-    return { updates: [[this.total, total], [this.count, count]], result: total.div(T.maximum(count, 1e-12)) };
+    return this.addSums(T.cast(loss, 'float32').mul(batch), batch);
   }
+  /** The updates adding a weighted loss sum and its sample count (summed over ranks under MPI). */
+  addSums(weighted: Variable, count: Variable): { updates: [SharedVariable, Variable][]; result: Variable } {
+    const total = this.total.add(weighted);
+    const n = this.count.add(count);
+    return { updates: [[this.total, total], [this.count, n]], result: total.div(T.maximum(n, 1e-12)) };
+  }
+}
+
+/**
+ * The values of one step that must agree across ranks, summed by one collective (T.allreduce
+ * buckets them into one instruction).  In a single process (or before distributed.init()) it is
+ * off and every value passes through unchanged.
+ */
+class RankSum {
+  readonly on = isDistributed();
+  readonly size = worldSize();
+  private readonly xs: Variable[] = [];
+  private out: Variable[] | null = null;
+  /** Registers `x`; the returned function gives its sum over ranks once run() was called. */
+  add(x: Variable): () => Variable {
+    if (!this.on) return () => x;
+    const i = this.xs.push(x) - 1;
+    return () => {
+      if (!this.out) throw new SymtensorError('ERR_ST_INTERNAL', 'buildStep', 'a rank sum was read before the collective was built');
+      return this.out[i];
+    };
+  }
+  /** Builds the collective over every registered value. */
+  run(): void {
+    if (this.on && this.xs.length) this.out = T.allreduce(this.xs, { op: 'sum' });
+  }
+}
+
+const isFloat = (d: DType) => d === 'float32' || d === 'float64';
+
+/**
+ * `opt` whose getUpdates sums the ranks' gradients first, each weighted by this rank's `batch`
+ * and divided by the global batch: the single-process mean gradient over the global batch.
+ */
+function reducingOptimizer(opt: Optimizer, batch: Variable): Optimizer {
+  const getUpdates = (a: SharedVariable[] | Variable, b: (Variable | null)[] | SharedVariable[]): [SharedVariable, Variable][] => {
+    const params = (a instanceof Variable ? b : a) as SharedVariable[];
+    const grads = a instanceof Variable ? grad(a, params) : (b as (Variable | null)[]);
+    const live = grads.flatMap((g, i) => (g ? [i] : []));
+    if (!live.length) return opt.getUpdates(params, grads);
+    const summed = T.allreduce([...live.map((i) => grads[i]!.mul(T.cast(batch, grads[i]!.dtype))), batch], { op: 'sum' });
+    const n = T.maximum(summed[live.length], 1e-12);
+    const out = grads.slice();
+    live.forEach((i, k) => (out[i] = summed[k].div(T.cast(n, grads[i]!.dtype))));
+    return opt.getUpdates(params, out);
+  };
+  return new Proxy(opt, {
+    get(target, key) {
+      if (key === 'getUpdates') return getUpdates;
+      const v = Reflect.get(target, key);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 /** A compiled model's training configuration and its program caches. */
@@ -244,36 +304,56 @@ export class CompiledModel {
     let total: Variable = perOutput.map((l, i) => T.cast(l, 'float32').mul(this.lossWeights[i])).reduce((a, b) => a.add(b));
     for (const p of [...penalties, ...extraLosses]) total = total.add(T.cast(p, 'float32'));
 
+    // Under MPI every value that must agree across ranks goes through one summing collective
+    // (identity in a single process): gradients weighted by the local batch size, the trackers'
+    // sums, the metrics' state increments, and the layers' float state (averaged).
+    const rs = new RankSum();
     const updates: [SharedVariable, Variable][] = [];
+    let gradsOut: (() => Variable)[] = [];
+    let params: typeof entries = [];
+    let countOut: (() => Variable) | null = null;
     if (train) {
-      const params = entries.filter((w) => w.trainable && w.layerTrainable);
+      params = entries.filter((w) => w.trainable && w.layerTrainable);
       if (params.length === 0) throw argError(`${this.model.name}.fit`, 'the model has no trainable weights');
       const grads = grad(total, params.map((w) => w.variable));
+      gradsOut = grads.map((g) => rs.add(rs.on ? g.mul(T.cast(batch, g.dtype)) : g));
+      countOut = rs.add(batch);
+    }
+    const stateOut = (train ? stateUpdates : []).map(([v, value]) => rs.add(rs.on && isFloat(value.dtype) ? value.mul(1 / rs.size) : value));
+    const lossIns = [total, ...(outNames.length > 1 ? perOutput : [])];
+    const trackerOut = lossIns.map((l) => rs.add(T.cast(l, 'float32').mul(batch)));
+    const batchOut = rs.add(batch);
+    const metricUps = this.metrics.map((m) => m.metric.updateState(ys[m.output], preds[m.output], sws[m.output] ?? undefined));
+    const metricOut = metricUps.map((ups) => ups.map(([v, value]) => rs.add(rs.on ? value.sub(v) : value)));
+    rs.run();
+
+    if (train) {
+      const n = countOut!();
+      const grads = gradsOut.map((g, i) => (rs.on ? g().div(T.cast(T.maximum(n, 1e-12), params[i].variable.dtype)) : g()));
       const constraintOf = new Map(params.map((w) => [w.variable, w.constraint]));
       for (const [v, value] of this.optimizer.getUpdates(params.map((w) => w.variable), grads)) {
         const c = constraintOf.get(v);
         updates.push([v, c ? c.call(value) : value]);
       }
-      updates.push(...stateUpdates);
+      stateUpdates.forEach(([v, value], i) => updates.push([v, rs.on && isFloat(value.dtype) ? T.cast(stateOut[i](), value.dtype) : value]));
     }
     // metrics: results are read from the state after this batch
     const after = new Map<Variable, Variable>();
     const results: Variable[] = [];
-    const lossPairs = [this.trackers[0].update(total, batch)];
-    if (outNames.length > 1) perOutput.forEach((l, i) => lossPairs.push(this.trackers[i + 1].update(l, batch)));
+    const lossPairs = lossIns.map((_, i) => this.trackers[i].addSums(trackerOut[i](), batchOut()));
     for (const lp of lossPairs) {
       updates.push(...lp.updates);
       results.push(lp.result);
     }
     const metricResults: Variable[] = [];
-    for (const m of this.metrics) {
-      const ups = m.metric.updateState(ys[m.output], preds[m.output], sws[m.output] ?? undefined);
-      for (const [v, value] of ups) {
-        updates.push([v, value]);
-        after.set(v, value);
-      }
+    this.metrics.forEach((m, k) => {
+      metricUps[k].forEach(([v, value], j) => {
+        const nv = rs.on ? T.cast(T.add(v, metricOut[k][j]()), value.dtype) : value;
+        updates.push([v, nv]);
+        after.set(v, nv);
+      });
       metricResults.push(m.metric.result());
-    }
+    });
     results.push(...replaceIn(metricResults, after).map((r) => T.cast(r, 'float32')));
     return { outputs: results, updates, keys: this.logKeys() };
   }
@@ -296,21 +376,34 @@ export class CompiledModel {
         for (const l of extraLosses) total = total.add(T.cast(l, 'float32'));
         return total;
       },
-      optimizer: this.optimizer,
+      optimizer: isDistributed() ? reducingOptimizer(this.optimizer, batch) : this.optimizer,
       trainableWeights: entries.filter((w) => w.trainable && w.layerTrainable).map((w) => w.variable),
     };
     const res = this.trainStep!({ x: xs, y: ys, sampleWeight: sw }, tools);
     if (!res || typeof res !== 'object' || !res.logs || typeof res.logs !== 'object') throw argError(op, 'must return { updates, logs }');
     const updates: [SharedVariable, Variable][] = [...(res.updates ?? [])].map((u) => [u[0], u[1]]);
-    updates.push(...stateUpdates);
+    // layers' float state (batch-norm statistics) is averaged over the ranks, as in fit's step
+    const rsState = new RankSum();
+    const averaged = (value: Variable) => rsState.on && isFloat(value.dtype);
+    const stateOut = stateUpdates.map(([, value]) => (averaged(value) ? rsState.add(value.mul(1 / rsState.size)) : () => value));
+    rsState.run();
+    stateUpdates.forEach(([v, value], i) => updates.push([v, averaged(value) ? T.cast(stateOut[i](), value.dtype) : value]));
     const keys = Object.keys(res.logs);
     if (keys.length === 0) throw argError(op, 'must log at least one value (e.g. { loss })');
-    const outputs = keys.map((k) => {
+    // under MPI the logged means are over every rank's samples; gradients are summed by
+    // tools.optimizer (updates built another way are the user's to reduce, with T.allreduce)
+    const rs = new RankSum();
+    const sums = keys.map((k) => {
       const v = res.logs[k];
       if (!(v instanceof Variable) || v.ndim !== 0) throw argError(op, `logs.${k} must be a symbolic scalar, got ${v instanceof Variable ? v.describe() : String(v)}`);
+      return rs.add(T.cast(v, 'float32').mul(batch));
+    });
+    const count = rs.add(batch);
+    rs.run();
+    const outputs = keys.map((k, i) => {
       let t = this.logTrackers.get(k);
       if (!t) this.logTrackers.set(k, (t = new LossTracker()));
-      const u = t.update(v, batch);
+      const u = t.addSums(sums[i](), count());
       updates.push(...u.updates);
       return u.result;
     });

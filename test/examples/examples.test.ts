@@ -34,6 +34,7 @@ const cases: [file: string, goal: RegExp, env?: Record<string, string>][] = [
   ['char-lstm.ts', /loss [3-9]\.\d\d -> (0|1)\.\d\d/],
   ['transformer-reverse.ts', /token accuracy (9[5-9]|100)\.\d%/],
   ['minibatch-givens/main.ts', /held-out accuracy [\d.]+% before training, (9\d|100)\.\d% after/],
+  ['distributed-mlp.ts', /final loss 0\.\d+\nranks 1/],
   // one epoch each (the examples default to more): Fashion-MNIST's test accuracy passes 80% after one
   ...(FASHION ? ([
     ['fashion-mnist-mlp.ts', /test accuracy (8\d|9\d)\.\d%/, { EPOCHS: '1' }],
