@@ -94,11 +94,18 @@ export function variance<V extends ValueLike>(ops: OpSet<V>, x: V, axis?: Axes, 
   return out;
 }
 
-/** Population standard deviation: sqrt(variance). */
+/**
+ * Population standard deviation: sqrt(variance).  Where the variance is 0 the gradient is 0 (the
+ * subgradient PyTorch uses) rather than 0 · ∞ = NaN: the square root is taken of a stand-in 1
+ * there, and the select that puts the 0 back passes no gradient to it.
+ */
 export function std<V extends ValueLike>(ops: OpSet<V>, x: V, axis?: Axes, keepDims = false): V {
   const v = variance(ops, x, axis, keepDims);
-  const out = ops.sqrt(v);
-  ops.release(v);
+  const nonzero = ops.notEqual(v, 0);
+  const safe = ops.select(nonzero, v, 1);
+  const root = ops.sqrt(safe);
+  const out = ops.select(nonzero, root, 0);
+  releaseAll(ops, v, nonzero, safe, root);
   return out;
 }
 

@@ -155,9 +155,27 @@ export function weakDtypes(args: ({ readonly dtype: DType } | number)[]): DType[
   return args.map((a) => (typeof a !== 'number' ? a.dtype : weakType(a, strongest)));
 }
 
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/**
+ * The dtypes of op `name`'s args (weakDtypes), for a number that would become an int32 it cannot
+ * hold: comparisons compare it exactly (as float64, which holds every int32 and the number);
+ * every other op throws, as NumPy 2 does, rather than compute with a wrapped or clamped value.
+ */
+export function weakDtypesFor(name: EwName, args: ({ readonly dtype: DType } | number)[]): DType[] {
+  const dtypes = weakDtypes(args);
+  args.forEach((a, i) => {
+    if (typeof a !== 'number' || dtypes[i] !== 'int32' || (a >= INT32_MIN && a <= INT32_MAX)) return;
+    if (EW_OPS[name].kind === 'compare') dtypes[i] = 'float64';
+    else throw argError(name, `the number ${a} does not fit int32, the dtype it takes next to int32 or bool operands (int32 holds ${INT32_MIN} to ${INT32_MAX}); cast the tensor to 'float64' or pass the number as a float tensor`);
+  });
+  return dtypes;
+}
+
 /** Runs elementwise op `name` eagerly over tensors and weak numbers, with its dtype rule. */
 export function applyEw(name: EwName, args: Arg[], params: number[] = []): Tensor {
-  const { ctype, out } = ewTypes(name, weakDtypes(args), params);
+  const { ctype, out } = ewTypes(name, weakDtypesFor(name, args), params);
   return ewCall(name, EW_OPS[name].code, args, ctype, out, params[0] ?? 0, params[1] ?? 0);
 }
 

@@ -112,6 +112,19 @@ export interface ConvGeom {
   iattr: number[];
 }
 
+/**
+ * Checks conv2d's options alone (strides, dilations, padding), so that a symbolic conv2d whose
+ * sizes are not yet known still rejects bad options where the graph is built.
+ */
+export function checkConvOptions(op: string, opts: Conv2dOptions): void {
+  if (opts === null || typeof opts !== 'object') throw argError(op, `options must be an object, got ${fmtValue(opts)}`);
+  pair(op, 'strides', opts.strides, 1);
+  pair(op, 'dilations', opts.dilations, 1);
+  const p = opts.padding ?? 'valid';
+  if (p !== 'same' && p !== 'valid' && !(typeof p === 'number' && Number.isInteger(p) && p >= 0))
+    throw argError(op, `padding must be 'same', 'valid' or a non-negative integer, got ${fmtValue(p)}`);
+}
+
 export function convGeometry(op: string, xShape: number[], fShape: number[], opts: Conv2dOptions): ConvGeom {
   if (xShape.length !== 4) throw shapeError(op, `input must be 4-D [batch, height, width, channels], got ${fmtShape(xShape)}`, [xShape]);
   if (fShape.length !== 4) throw shapeError(op, `filter must be 4-D [kh, kw, inChannels, outChannels], got ${fmtShape(fShape)}`, [fShape]);
@@ -171,11 +184,21 @@ export function conv2dGradFilterWith<V extends Val>(em: Emitter<V>, a: V, d: V, 
   return inDtype(em, dtype, [a, d], (ca, cd) => em.emit(op, Op.CONV2D_GRAD_FILTER, [ca, cd], [{ dtype, shape: filterShape.slice() }], g.iattr)[0]);
 }
 
+/**
+ * Rejects numeric pooling padding that reaches a whole window: such a window would pool nothing
+ * (max: -Infinity, mean: 0 / 0).  Checked for symbolic inputs too, before their size is known.
+ */
+export function checkPoolPadding(op: string, padding: Padding, kh: number, kw: number): void {
+  if (typeof padding === 'number' && (padding >= kh || padding >= kw))
+    throw shapeError(op, `padding ${padding} must be smaller than poolSize [${kh}, ${kw}]`);
+}
+
 export function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions): ConvGeom {
   if (xShape.length !== 4) throw shapeError(op, `input must be 4-D [batch, height, width, channels], got ${fmtShape(xShape)}`, [xShape]);
   const [kh, kw] = pair(op, 'poolSize', opts.poolSize, 2);
   const [sh, sw] = pair(op, 'strides', opts.strides ?? [kh, kw], 1);
   const padding = opts.padding ?? 'valid';
+  checkPoolPadding(op, padding, kh, kw);
   const [oh, pt] = outSize(op, xShape[1], kh, sh, 1, padding);
   const [ow, pl] = outSize(op, xShape[2], kw, sw, 1, padding);
   return { outShape: [xShape[0], oh, ow, xShape[3]], iattr: [kh, kw, sh, sw, pt, pl] };

@@ -144,6 +144,9 @@ export const gemmAccumulate = localRewrite({
       // no broadcasting: w's shape is known and the product's agrees (unknown dims are checked
       // when the function is specialized; a product that would broadcast is an error there)
       if (w.ndim !== 2 || !w.staticShape.every((d, i) => d !== null && (g.staticShape[i] === null || d === g.staticShape[i]))) return null;
+      // nor the other way: a size-1 dim of w facing a product dim not known to be 1 may broadcast
+      // w up (a [1, n] bias under an [m, n] product), which an accumulation into w cannot express
+      if (w.staticShape.some((d, i) => d === 1 && g.staticShape[i] !== 1)) return null;
       const mm = g.owner.op;
       return applyOp1(new GemmAcc(mm.transA, mm.transB, sign * c, 1), [w, a, b]);
     };

@@ -1,7 +1,7 @@
 // Elementwise ops: one Op class for every micro-op, with each op's gradient rule.
 import { DType, isFloat } from '../../dtype';
 import { argError } from '../../errors';
-import { EW_OPS, EwName, ewCallWith, ewTypes, weakDtypes } from '../../tensor/elementwise';
+import { EW_OPS, EwName, ewCallWith, ewTypes, weakDtypesFor } from '../../tensor/elementwise';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { tensor } from '../../tensor/creation';
 import { broadcastDims, elementwiseTargets } from '../dims';
@@ -89,11 +89,17 @@ export class Elemwise extends Op {
       case 'sub': return [g(gz, 0), g(ew('neg', [gz]), 1)];
       case 'mul': return [g(ew('mul', [gz, y]), 0), g(ew('mul', [gz, x]), 1)];
       case 'div': return [g(ew('div', [gz, y]), 0), g(ew('neg', [ew('div', [ew('mul', [gz, x]), ew('square', [y])])]), 1)];
-      case 'pow':
+      case 'pow': {
+        // PyTorch's limits where the formulas give 0 · ∞: d/dx is 0 where y = 0 (x^0 is 1 for
+        // every x, 0 included), and d/dy is 0 where x = 0 and y ≥ 0 (0^y stays 0 there, not ln 0)
+        const dx = ew('mul', [gz, ew('mul', [y, ew('pow', [x, ew('sub', [y, 1])])])]);
+        const yValue = knownScalar(y);
+        const dy = ew('mul', [gz, ew('mul', [z, ew('log', [x])])]);
         return [
-          g(ew('mul', [gz, ew('mul', [y, ew('pow', [x, ew('sub', [y, 1])])])]), 0),
-          g(ew('mul', [gz, ew('mul', [z, ew('log', [x])])]), 1),
+          g(yValue !== null && yValue !== 0 ? dx : ew('where', [ew('equal', [y, 0]), 0, dx]), 0),
+          g(ew('where', [ew('logicalAnd', [ew('equal', [x, 0]), ew('greaterEqual', [y, 0])]), 0, dy]), 1),
         ];
+      }
       case 'maximum': return [g(ew('mul', [gz, ew('greaterEqual', [x, y])]), 0), g(ew('mul', [gz, ew('less', [x, y])]), 1)];
       case 'minimum': return [g(ew('mul', [gz, ew('lessEqual', [x, y])]), 0), g(ew('mul', [gz, ew('greater', [x, y])]), 1)];
       case 'mod': return [g(gz, 0), g(ew('neg', [ew('mul', [gz, ew('floor', [ew('div', [x, y])])])]), 1)];
@@ -129,6 +135,12 @@ function foldKnown(fn: EwName, inputs: VarType[], shape: (number | null)[]): (nu
   return out;
 }
 
+/** The value of a one-element constant, else null. */
+function knownScalar(v: Variable): number | null {
+  if (!(v instanceof Constant) || v.value.size !== 1 || v.value.isDisposed) return null;
+  return Number(v.value.dataSync()[0]);
+}
+
 /** A number as a constant of dtype (0-d). */
 export function scalarConstant(v: number, dtype: DType): Constant {
   return new Constant(tensor(v, { dtype }));
@@ -140,7 +152,7 @@ export function scalarConstant(v: number, dtype: DType): Constant {
  */
 export function ew(name: EwName, args: (Variable | number)[], params: number[] = []): Variable {
   if (!args.some((a) => a instanceof Variable)) throw argError(name, 'needs at least one symbolic operand');
-  const dtypes = weakDtypes(args.map((a) => (a instanceof Variable ? { dtype: a.dtype, shape: [] } : a)));
+  const dtypes = weakDtypesFor(name, args.map((a) => (a instanceof Variable ? { dtype: a.dtype, shape: [] } : a)));
   const vars = args.map((a, i) => (a instanceof Variable ? a : scalarConstant(a, dtypes[i] === 'bool' ? 'int32' : dtypes[i])));
   const { ctype, out } = ewTypes(name, dtypes, params);
   return applyOp1(new Elemwise(name, params, ctype, out), vars);

@@ -3,7 +3,7 @@ import { fmtShape, shapeError } from '../../errors';
 import type { Emitter, Val } from '../../tensor/emitter';
 import {
   Conv2dOptions, Pool2dOptions, avgPool2dGradWith, conv2dGradFilterWith, conv2dGradInputWith, conv2dWith, convGeometry,
-  maxPool2dGradWith, maxPool2dSelectWith, nnDtype, nnPairDtype, poolGeometry, poolWith, softmaxWith,
+  maxPool2dGradWith, maxPool2dSelectWith, nnDtype, checkConvOptions, nnPairDtype, poolGeometry, poolWith, softmaxWith,
 } from '../../tensor/nn';
 import { normAxis } from '../../tensor/shape-util';
 import { isKnown } from '../dims';
@@ -49,6 +49,7 @@ export class Conv2d extends Op {
     return this.opts;
   }
   infer([x, w]: VarType[]): VarType[] {
+    checkConvOptions(this.name, this.opts);
     const dtype = nnPairDtype(this.name, x.dtype, w.dtype);
     if (x.shape.length !== 4 || w.shape.length !== 4) throw shapeError(this.name, `input must be 4-D NHWC and filter 4-D [kh,kw,in,out], got ${fmtShape(x.shape)} and ${fmtShape(w.shape)}`);
     if (x.shape[3] !== null && w.shape[2] !== null && x.shape[3] !== w.shape[2]) throw shapeError(this.name, `input ${fmtShape(x.shape)} has ${x.shape[3]} channels but filter ${fmtShape(w.shape)} expects ${w.shape[2]}`);
@@ -79,6 +80,7 @@ export class Conv2dGradInput extends Op {
     return this.opts;
   }
   infer([dy, w, like]: VarType[]): VarType[] {
+    checkConvOptions(this.name, this.opts);
     if (dy.shape.length !== 4 || w.shape.length !== 4 || like.shape.length !== 4)
       throw shapeError(this.name, `dy, filter and like must be 4-D (NHWC, [kh,kw,in,out], NHWC), got ${fmtShape(dy.shape)}, ${fmtShape(w.shape)} and ${fmtShape(like.shape)}`);
     return [{ dtype: nnPairDtype(this.name, dy.dtype, w.dtype), shape: like.shape }];
@@ -103,6 +105,7 @@ export class Conv2dGradFilter extends Op {
     return this.opts;
   }
   infer([x, dy, like]: VarType[]): VarType[] {
+    checkConvOptions(this.name, this.opts);
     if (x.shape.length !== 4 || dy.shape.length !== 4 || like.shape.length !== 4)
       throw shapeError(this.name, `x, dy and like must be 4-D (NHWC, NHWC, [kh,kw,in,out]), got ${fmtShape(x.shape)}, ${fmtShape(dy.shape)} and ${fmtShape(like.shape)}`);
     return [{ dtype: nnPairDtype(this.name, x.dtype, dy.dtype), shape: like.shape }];
@@ -129,7 +132,9 @@ export class Pool2d extends Op {
   infer([x]: VarType[]): VarType[] {
     if (x.shape.length !== 4) throw shapeError(this.name, `input must be 4-D [batch, height, width, channels], got ${fmtShape(x.shape)}`);
     const known = x.shape[1] !== null && x.shape[2] !== null;
+    // the options are checked where the graph is built even while height and width are unknown
     const g = known ? poolGeometry(this.name, [1, x.shape[1] as number, x.shape[2] as number, 1], this.opts).outShape : null;
+    if (!known) poolGeometry(this.name, [1, 1 << 20, 1 << 20, 1], this.opts);
     return [{ dtype: nnDtype(x.dtype), shape: [x.shape[0], g ? g[1] : null, g ? g[2] : null, x.shape[3]] }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {

@@ -47,8 +47,13 @@ export class Reduce extends Op {
         return [ew('mul', [spread(gz), others])];
       }
       case 'max':
-      case 'min':
-        return [ew('mul', [spread(gz), ew('equal', [x, keep(z)])])];
+      case 'min': {
+        // tied extremes share gz equally (as PyTorch and TensorFlow do), so the gradient sums to gz
+        // and max(stack([x, x])) has slope 1, not 2; a NaN extreme matches nothing and gets 0
+        const hit = ew('equal', [x, keep(z)]);
+        const ties = applyOp1(new Reduce('sum', this.axes, true), [hit]);
+        return [ew('div', [ew('mul', [spread(gz), hit]), ew('maximum', [ties, 1])])];
+      }
       default:
         return [null];
     }

@@ -1,7 +1,7 @@
 // Shape ops: reshape, dimshuffle, transpose, slicing, concat, pad, tile, gather, oneHot, cast, and
 // the "...Like"/"...Grad" helpers whose shapes come from another variable at run time.
 import { DType, isFloat } from '../../dtype';
-import { argError, dtypeError, fmtShape, shapeError } from '../../errors';
+import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../../errors';
 import { Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { castCtype, castWith } from '../../tensor/elementwise';
@@ -373,6 +373,9 @@ export class Pad extends Op {
   }
   infer([x]: VarType[]): VarType[] {
     if (this.paddings.length !== x.shape.length) throw argError(this.name, `paddings must have ${x.shape.length} pairs for ${fmtShape(x.shape)}`);
+    // checked where the graph is built, as the eager op checks it (not first at run time)
+    if (this.paddings.some((p) => p[0] < 0 || p[1] < 0))
+      throw argError(this.name, `paddings must be ${x.shape.length} pairs [before, after] of non-negative integers for ${fmtShape(x.shape)}, got ${fmtValue(this.paddings)}`);
     return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (d === null ? null : d + this.paddings[i][0] + this.paddings[i][1])) }];
   }
   lower<V extends Val>(em: Emitter<V>, [x]: V[]): V[] {
@@ -413,6 +416,7 @@ export class Tile extends Op {
     return this.reps;
   }
   infer([x]: VarType[]): VarType[] {
+    if (this.reps.some((r) => r < 0)) throw argError(this.name, `reps must be non-negative integers, got ${fmtValue(this.reps)}`);
     const rank = Math.max(x.shape.length, this.reps.length);
     const xs = [...new Array(rank - x.shape.length).fill(1), ...x.shape];
     const rs = [...new Array(rank - this.reps.length).fill(1), ...this.reps];
