@@ -3,7 +3,7 @@
 import { DType, isDType } from '../dtype';
 import { SymtensorError, argError, fmtShape, fmtValue } from '../errors';
 import { Variable } from '../graph/variable';
-import { CallContext, KerasTensor, Layer, LayerArgs, Node, Shape, registerLayer, single } from './layer';
+import { CallContext, KerasTensor, Layer, LayerArgs, Mask, Node, Shape, outputMasks, registerLayer, single } from './layer';
 
 /** The arguments of st.input: the shape and dtype of a model input. */
 export interface InputArgs {
@@ -92,24 +92,40 @@ export function graphNodes(inputs: KerasTensor[], outputs: KerasTensor[], owner:
 }
 
 /**
- * Runs the graph on symbolic values for the inputs: each node's layer is called in order.
- * Returns the outputs' variables.
+ * Runs the graph on symbolic values for the inputs: each node's layer is called in order, with the
+ * Keras masks its inputs carry (computed again here by each layer's computeMask, as recorded when
+ * the graph was built).  Returns the outputs' variables.
  */
 export function runGraph(inputs: KerasTensor[], outputs: KerasTensor[], nodes: Node[], values: Variable[], ctx: CallContext): Variable[] {
   const env = new Map<KerasTensor, Variable>();
+  const masks = new Map<KerasTensor, Variable>();
   inputs.forEach((t, i) => env.set(t, values[i]));
   for (const node of nodes) {
+    const layer = node.layer;
     const args = node.inputs.map((t) => {
       const v = env.get(t);
-      if (!v) throw new SymtensorError('ERR_ST_ARG', node.layer.name, `input ${t.name} has no value (is it a model input?)`);
+      if (!v) throw new SymtensorError('ERR_ST_ARG', layer.name, `input ${t.name} has no value (is it a model input?)`);
       return v;
     });
+    const inMasks: Mask[] = node.inputs.map((t) => masks.get(t) ?? null);
+    const anyMask = inMasks.some((m) => m);
+    if (anyMask && !layer.supportsMasking) throw new SymtensorError('ERR_ST_ARG', layer.name, `${layer.constructor.name} does not support masking, but its input carries a mask`);
     const single1 = !node.listInput;
-    const out = node.layer.call(single1 ? args[0] : args, ctx);
+    const arg = single1 ? args[0] : args;
+    const maskArg = anyMask ? (single1 ? inMasks[0] : inMasks) : undefined;
+    const out = layer.call(arg, ctx, maskArg);
     const outs = Array.isArray(out) ? out : [out];
     if (outs.length !== node.outputs.length)
-      throw new SymtensorError('ERR_ST_ARG', node.layer.name, `call returned ${outs.length} outputs where ${node.outputs.length} were traced`);
+      throw new SymtensorError('ERR_ST_ARG', layer.name, `call returned ${outs.length} outputs where ${node.outputs.length} were traced`);
     node.outputs.forEach((t, i) => env.set(t, outs[i]));
+    // only masks recorded when the graph was built travel on (a layer cannot start one at run time)
+    if (node.outputs.some((t) => t.maskShape)) {
+      const outMasks = outputMasks(layer, outs.length, layer.computeMask(arg, maskArg ?? (single1 ? null : inMasks)));
+      node.outputs.forEach((t, i) => {
+        const m = outMasks[i];
+        if (t.maskShape && m) masks.set(t, m);
+      });
+    }
   }
   return outputs.map((t) => {
     const v = env.get(t);

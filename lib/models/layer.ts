@@ -23,7 +23,20 @@ export interface CallContext {
   addUpdate(variable: SharedVariable, value: Variable): void;
   /** A scalar added to the training loss (activity regularization and similar). */
   addLoss(loss: Variable): void;
+  /**
+   * A new value for a state that advances in every mode, inference included (a stateful recurrent
+   * layer's states, as Keras carries them through predict and evaluate).  Contexts without it
+   * take such updates through addUpdate (training only).
+   */
+  addStateUpdate?(variable: SharedVariable, value: Variable): void;
 }
+
+/**
+ * A Keras mask: [batch, steps] bool, true at the steps to use; null where a value has none.
+ * Layers such as `embedding({ maskZero: true })` and `masking()` produce one; layers with
+ * `supportsMasking` receive it in `call` and pass it on through `computeMask`.
+ */
+export type Mask = Variable | null;
 
 /** A context for tracing outside training: updates and losses are dropped. */
 export function inferenceContext(): CallContext {
@@ -79,6 +92,8 @@ export class Node {
 export class KerasTensor {
   /** @internal Set once the producing node exists. */
   node!: Node;
+  /** The shape of the Keras mask this value carries ([batch, steps]), null when it carries none. */
+  maskShape: Shape | null = null;
   constructor(
     readonly shape: Shape,
     readonly dtype: DType,
@@ -175,6 +190,12 @@ export abstract class Layer {
   readonly batchInputShape: Shape | null;
   /** @internal Every application of this layer in a functional graph. */
   readonly inboundNodes: Node[] = [];
+  /**
+   * Whether the layer accepts inputs that carry a Keras mask (Keras's supports_masking).  A layer
+   * without it refuses a masked input; one with it receives the mask as call's third argument and
+   * says what mask its outputs carry with `computeMask` (by default the input's).
+   */
+  supportsMasking = false;
   private _trainable: boolean;
   private readonly _weights: LayerWeight[] = [];
   private readonly _args: LayerArgs;
@@ -203,8 +224,31 @@ export abstract class Layer {
     this.built = true;
   }
 
-  /** The layer's computation on symbolic inputs. */
-  abstract call(inputs: Variable | Variable[], ctx: CallContext): Variable | Variable[];
+  /**
+   * The layer's computation on symbolic inputs.  `mask` is the Keras mask the inputs carry (one
+   * per input for a list; given only when some input carries one, and only to layers with
+   * `supportsMasking`).
+   */
+  abstract call(inputs: Variable | Variable[], ctx: CallContext, mask?: Mask | Mask[]): Variable | Variable[];
+
+  /**
+   * The Keras mask of the outputs for these inputs and input masks (Keras's compute_mask): one
+   * mask, or one per output for a layer with several outputs (a single mask then belongs to the
+   * first output).  The default passes the (first) input's mask on when the layer supports
+   * masking and gives none otherwise; layers that make masks (embedding with maskZero, masking)
+   * or drop them (those that collapse the steps axis) override it.
+   * @example
+   *   class MeanOverSteps extends st.layers.Layer {
+   *     supportsMasking = true;
+   *     computeMask() { return null; } // the steps axis is gone
+   *     call(x) { return T.mean(x, 1); }
+   *   }
+   */
+  computeMask(inputs: Variable | Variable[], mask: Mask | Mask[]): Mask | Mask[] {
+    void inputs;
+    if (!this.supportsMasking) return null;
+    return Array.isArray(mask) ? (mask[0] ?? null) : mask;
+  }
 
   /**
    * The output shape for an input shape.  By default it is inferred by tracing call() on
@@ -240,12 +284,14 @@ export abstract class Layer {
   /**
    * Applies the layer.  On KerasTensors (from `st.input()` or other layers) it records a node of
    * the functional graph and returns the output placeholders; on symbolic Variables it calls the
-   * layer directly (in inference mode), so layers can be used inside hand-written T graphs.
+   * layer directly (in inference mode unless `training`), so layers can be used inside hand-written
+   * T graphs; `mask` then gives the Keras mask of the input (one per input for a list), as Keras's
+   * `layer(x, mask=…)`.
    */
   apply(inputs: KerasTensor): KerasTensor;
   apply(inputs: KerasTensor[]): KerasTensor | KerasTensor[];
-  apply(inputs: Variable | Variable[], opts?: { training?: boolean }): Variable | Variable[];
-  apply(inputs: KerasTensor | KerasTensor[] | Variable | Variable[], opts: { training?: boolean } = {}): unknown {
+  apply(inputs: Variable | Variable[], opts?: { training?: boolean; mask?: Mask | Mask[] }): Variable | Variable[];
+  apply(inputs: KerasTensor | KerasTensor[] | Variable | Variable[], opts: { training?: boolean; mask?: Mask | Mask[] } = {}): unknown {
     const list = Array.isArray(inputs) ? inputs : [inputs];
     if (list.length === 0) throw argError(this.name, 'apply() needs at least one input');
     if (list.every((x) => x instanceof Variable)) {
@@ -253,24 +299,46 @@ export abstract class Layer {
       const shape = Array.isArray(inputs) ? vars.map((v) => v.type.shape.slice()) : vars[0].type.shape.slice();
       this.ensureBuilt(shape);
       const ctx: CallContext = { training: opts.training ?? false, addUpdate() {}, addLoss() {} };
-      return this.call(Array.isArray(inputs) ? vars : vars[0], ctx);
+      const masks = opts.mask === undefined ? [] : Array.isArray(opts.mask) ? opts.mask : [opts.mask];
+      if (masks.some((m) => m !== null && !(m instanceof Variable)))
+        throw argError(this.name, `apply(): mask must be a symbolic bool Variable [batch, steps] (or null), got ${masks.map(describeArg).join(', ')}`);
+      const given = masks.some((m) => m);
+      if (given && !this.supportsMasking) throw argError(this.name, `${classNameOf(this)} does not support masking, but apply() was given a mask`);
+      return this.call(Array.isArray(inputs) ? vars : vars[0], ctx, given ? opts.mask : undefined);
     }
     if (!list.every((x) => x instanceof KerasTensor)) {
       throw argError(this.name, `apply() takes KerasTensors (from st.input() or other layers) or symbolic Variables, got ${list.map(describeArg).join(', ')}`);
     }
     const kts = list as KerasTensor[];
     const inShape = Array.isArray(inputs) ? shapesOf(kts) : kts[0].shape.slice();
+    const wrap = (e: unknown) => {
+      if (!(e instanceof SymtensorError)) return e;
+      return new SymtensorError(e.code, this.name, `cannot be applied to input shape ${fmtAny(inShape)}: ${e.message}`);
+    };
+    try {
+      this.ensureBuilt(inShape);
+    } catch (e) {
+      throw wrap(e);
+    }
+    checkMaskSupport(this, kts);
     let outVars: Variable[];
+    let outMasks: Mask[];
     let multi: boolean;
     try {
-      const out = this.traceCall(inShape, Array.isArray(inputs) ? kts.map((k) => k.dtype) : kts[0].dtype);
+      const mk = (s: Shape, d: DType) => T.tensor(d, s.slice(), 'input');
+      const vals = kts.map((k) => mk(k.shape, k.dtype));
+      const masks = kts.map((k) => (k.maskShape ? mk(k.maskShape, 'bool') : null));
+      const arg = Array.isArray(inputs) ? vals : vals[0];
+      const maskArg = masks.some((m) => m) ? (Array.isArray(inputs) ? masks : masks[0]) : undefined;
+      const out = this.call(arg, inferenceContext(), maskArg);
       multi = Array.isArray(out);
       outVars = Array.isArray(out) ? out : [out];
+      outMasks = outputMasks(this, outVars.length, this.computeMask(arg, maskArg ?? (Array.isArray(inputs) ? masks : null)));
     } catch (e) {
-      if (!(e instanceof SymtensorError)) throw e;
-      throw new SymtensorError(e.code, this.name, `cannot be applied to input shape ${fmtAny(inShape)}: ${e.message}`);
+      throw wrap(e);
     }
     const outs = outVars.map((v, i) => new KerasTensor(v.type.shape.slice(), v.dtype, i, multi ? `${this.name}/out${i}` : `${this.name}/out`));
+    outs.forEach((o, i) => (o.maskShape = outMasks[i] ? outMasks[i]!.type.shape.slice() : null));
     const node = new Node(this, kts, outs, Array.isArray(inputs));
     for (const o of outs) o.node = node;
     this.inboundNodes.push(node);
@@ -389,6 +457,32 @@ export abstract class Layer {
   toString(): string {
     return `${classNameOf(this)}(${this.name})`;
   }
+}
+
+/** @internal Throws when a layer without supportsMasking gets a masked input (as Keras 2 did). */
+export function checkMaskSupport(layer: Layer, inputs: KerasTensor[]): void {
+  if (layer.supportsMasking) return;
+  const masked = inputs.find((k) => k.maskShape);
+  if (!masked) return;
+  throw new SymtensorError(
+    'ERR_ST_ARG',
+    layer.name,
+    `${classNameOf(layer)} does not support masking, but its input ${masked.name} ${fmtShape(masked.shape)} carries a mask ${fmtShape(masked.maskShape!)} (from ${masked.node.layer.name}). ` +
+      'Put it after a layer that consumes or drops the mask (a recurrent layer without returnSequences, a global pooling layer), or remove the mask (maskZero: false, no masking layer)',
+  );
+}
+
+/** @internal The per-output masks of computeMask's answer, checked. */
+export function outputMasks(layer: Layer, nOut: number, m: Mask | Mask[]): Mask[] {
+  const list = Array.isArray(m) ? m : [m];
+  if (list.length > nOut) throw new SymtensorError('ERR_ST_ARG', layer.name, `computeMask returned ${list.length} masks for ${nOut} output${nOut === 1 ? '' : 's'}`);
+  const out: Mask[] = [];
+  for (let i = 0; i < nOut; i++) {
+    const v = list[i] ?? null;
+    if (v !== null && !(v instanceof Variable)) throw new SymtensorError('ERR_ST_ARG', layer.name, `computeMask must return symbolic bool masks (or null), got ${describeArg(v)}`);
+    out.push(v === null ? null : v.dtype === 'bool' ? v : T.notEqual(v, 0));
+  }
+  return out;
 }
 
 function isShapeList(s: Shape | Shape[]): s is Shape[] {

@@ -238,4 +238,47 @@ describe('gradients through T.scan', () => {
     close(data(gi), fd((v) => oracle(xv, v, kv), iv), 1e-7);
     close(data(gk), fd((v) => oracle(xv, iv, v[0]), [kv]), 1e-7);
   });
+
+  it('a recurrent weight gradient is one product after the backward loop (batched states, truncated or not)', () => {
+    // h_t = tanh(x_t + h_{t-1}·W), h [2, 3]; cost = Σ_t Σ h_t ⊙ R_t.  dW = Σ_t h_{t-1}ᵀ·dg_t, summed
+    // by one GEMM over every step's rows instead of one product and one add per step
+    const B = 2, U = 3, S = 5;
+    const xv = Array.from({ length: S }, (_, t) => rows(B, U, 0.5 + 0.1 * t, 0.3));
+    const rv = Array.from({ length: S }, (_, t) => rows(B, U, 0.2 + 0.05 * t, 0.7));
+    const Wv = rows(U, U, 0.9, 0.4).map((r) => r.map((v) => v * 0.6));
+    const oracle = (w: number[][], K: number) => {
+      // plain loops; truncation: the cost of the last K steps sees W's effect only through them, so
+      // differentiate a cost where the state entering step S-K is held fixed at its value
+      let h: number[][] = Array.from({ length: B }, () => new Array(U).fill(0));
+      let s = 0;
+      for (let t = 0; t < S; t++) {
+        const wUsed = t >= S - K ? w : Wv;
+        h = h.map((hb, b) => hb.map((_, j) => Math.tanh(xv[t][b][j] + hb.reduce((a, hi, i) => a + hi * wUsed[i][j], 0))));
+        h.forEach((hb, b) => hb.forEach((v, j) => (s += v * rv[t][b][j])));
+      }
+      return s;
+    };
+    const fd = (f: (v: number[]) => number, v: number[], eps = 1e-6) =>
+      v.map((_, i) => {
+        const a = v.slice(), b = v.slice();
+        a[i] += eps;
+        b[i] -= eps;
+        return (f(a) - f(b)) / (2 * eps);
+      });
+    const unflat = (v: number[]) => Array.from({ length: U }, (_, i) => v.slice(i * U, i * U + U));
+    for (const K of [-1, 2]) {
+      const x = T.tensor('float64', [null, B, U], 'x'), r = T.tensor('float64', [null, B, U], 'r'), W = T.dmatrix('W');
+      const [hs] = T.scan((xt: V, h: V, w: V) => T.tanh(xt.add(T.matmul(h, w))), { sequences: x, outputsInfo: T.zeros([B, U], 'float64'), nonSequences: W, truncateGradient: K });
+      const [gw] = st.grad(T.sum((hs as V).mul(r)), [W]);
+      const f = st.fn([x, r, W], gw);
+      const got = data(f.sync(f64(xv), f64(rv), f64(Wv)));
+      close(got, fd((v) => oracle(unflat(v), K < 0 ? S : K), Wv.flat()), 1e-7);
+      // inside the backward loop one product remains (the state's gradient, dg·Wᵀ)
+      const labels = opcodes(f);
+      const start = labels.findIndex((l) => l.endsWith('.grad.loop')), end = labels.findIndex((l) => l.endsWith('.grad.end'));
+      assert.ok(start >= 0 && end > start, labels.join(' '));
+      assert.equal(labels.slice(start, end).filter((l) => l.startsWith('matmul') || l.startsWith('gemm')).length, 1, labels.join(' '));
+      assert.ok(labels.slice(end).some((l) => l.startsWith('matmul') || l.startsWith('gemm')), labels.join(' '));
+    }
+  });
 });

@@ -305,10 +305,9 @@ describe('models/layers/core', () => {
       f.dispose();
     });
 
-    it('refuses maskZero and bool indices, and round-trips its config', () => {
-      const e1 = catchError(() => new Embedding({ inputDim: 4, outputDim: 2, maskZero: true }));
-      assert.equal(e1.code, 'ERR_ST_ARG');
-      assert.match(e1.message, /maskZero is not supported/);
+    it('accepts maskZero (its config round-trips), refuses bool indices, and round-trips its config', () => {
+      assert.equal(new Embedding({ inputDim: 4, outputDim: 2, maskZero: true }).getConfig().maskZero, true);
+      assert.equal(new Embedding({ inputDim: 4, outputDim: 2 }).getConfig().maskZero, false);
       const layer = new Embedding({ inputDim: 4, outputDim: 2, name: 'emb_bool' });
       const e2 = catchError(() => layer.apply(T.tensor('bool', [null, 2])));
       assert.equal(e2.code, 'ERR_ST_DTYPE');

@@ -4,9 +4,10 @@
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
 import {
-  GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN, gru, lstm, rnn, sequenceMask, simpleRNN, tokenMask,
+  GRU, GRUCell, LSTM, LSTMCell, Masking, RNN, SimpleRNN, SimpleRNNCell, gru, lstm, rnn, sequenceMask, simpleRNN, tokenMask,
 } from '../../lib/models/layers/recurrent';
 import { Bidirectional, TimeDistributed } from '../../lib/models/layers/wrappers';
+import { StackedRNNCells, stackedRNNCells } from '../../lib/models/layers/stacked-cells';
 import { Dense } from '../../lib/models/layers/core';
 import { Layer } from '../../lib/models/layer';
 import { catchError } from '../support/check';
@@ -436,6 +437,93 @@ describe('recurrent layers', () => {
       assert.match(e.message, /wraps a recurrent layer/);
       e = catchError(() => lstm({ units: 3, dropout: 1 }));
       assert.match(e.message, /dropout must be a number in \[0, 1\)/);
+    });
+  });
+
+  describe('stateful layers in inference', () => {
+    it('two inference calls on the halves of a sequence equal one call on the whole; resetStates starts over', () => {
+      const rng = new Rng(43);
+      const B = 2, H = 3, F = 2, U = 3;
+      const model = new st.Sequential([st.layers.input({ shape: [H, F], batchSize: B, dtype: 'float64' }), lstm({ units: U, stateful: true, dtype: 'float64' })]);
+      const layer = model.layers[0] as LSTM;
+      const w = setSmallWeights(layer, rng);
+      // an inference context that takes the states' updates, as predict's does
+      const x = T.tensor('float64', [B, H, F], 'x');
+      const updates: [st.SharedVariable, V][] = [];
+      const dropped: [st.SharedVariable, V][] = [];
+      const ctx = { training: false, addUpdate: (v: st.SharedVariable, e: V) => dropped.push([v, e]), addLoss() {}, addStateUpdate: (v: st.SharedVariable, e: V) => updates.push([v, e]) };
+      const y = model.call(x, ctx) as V;
+      assert.equal(updates.length, 2);
+      assert.equal(dropped.length, 0);
+      const f = st.fn([x], y, { updates });
+      const whole = uniform(rng, B * 2 * H * F);
+      const wholeNested = nested(whole, B, 2 * H, F);
+      const half = (k: number) => flat(wholeNested.map((row) => row.slice(k * H, (k + 1) * H)));
+      const y1 = f64(f.sync(makeTensor(half(0), [B, H, F])));
+      const y2 = f64(f.sync(makeTensor(half(1), [B, H, F])));
+      const ref = runRef(wholeNested, lstmStep(w, U), 2, U);
+      assertClose(y2, flat(ref.finals[0]), 'second half continues the first', 1e-12, 1e-12);
+      assertClose(y1, flat(runRef(nested(half(0), B, H, F), lstmStep(w, U), 2, U).finals[0]), 'first half', 1e-12, 1e-12);
+      layer.resetStates();
+      const y3 = f64(f.sync(makeTensor(half(0), [B, H, F])));
+      assertClose(y3, y1, 'resetStates restores the first result', 0, 0);
+      f.dispose();
+    });
+  });
+
+  describe('stacked cells', () => {
+    const B = 2, S = 4, F = 3;
+    const rng = new Rng(47);
+    const xv = uniform(rng, B * S * F);
+    const xs = nested(xv, B, S, F);
+
+    it('counts the sum of the cells\' parameters and applies the cells in sequence at every step', () => {
+      const c1 = new LSTMCell({ units: 4, dtype: 'float64' }), c2 = new GRUCell({ units: 3, dtype: 'float64' });
+      const cell = stackedRNNCells({ cells: [c1, c2], dtype: 'float64' });
+      const layer = rnn({ cell, returnSequences: true, returnState: true, dtype: 'float64' });
+      assert.deepEqual(layer.computeOutputShape([null, S, F]), [[null, S, 3], [null, 4], [null, 4], [null, 3]]);
+      assert.equal(layer.countParams(), 4 * (F * 4 + 16 + 4) + 3 * (4 * 3 + 9 + 2 * 3));
+      assert.deepEqual(cell.stateSize, [4, 4, 3]);
+      const w1 = setSmallWeights(c1, rng), w2 = setSmallWeights(c2, rng);
+      const [y, h1, k1, h2] = runLayer(layer, [{ shape: [B, S, F], value: xv }]);
+      // reference: per step, the LSTM cell on x, then the GRU cell on its output
+      const s1 = lstmStep(w1, 4), s2 = gruStep(w2, 3, true);
+      const wantY: number[] = [], finals: number[][] = [[], [], []];
+      xs.forEach((row) => {
+        let a = [new Array(4).fill(0), new Array(4).fill(0)], b = [new Array(3).fill(0)];
+        row.forEach((x) => {
+          a = s1(x, a);
+          b = s2(a[0], b);
+          wantY.push(...b[0]);
+        });
+        finals[0].push(...a[0]);
+        finals[1].push(...a[1]);
+        finals[2].push(...b[0]);
+      });
+      assertClose(y, wantY, 'stacked output', 1e-12, 1e-12);
+      assertClose(h1, finals[0], 'first cell h', 1e-12, 1e-12);
+      assertClose(k1, finals[1], 'first cell c', 1e-12, 1e-12);
+      assertClose(h2, finals[2], 'second cell h', 1e-12, 1e-12);
+    });
+
+    it('round-trips its config and refuses bad cells', () => {
+      const cell = new StackedRNNCells({ cells: [new SimpleRNNCell({ units: 2 }), new LSTMCell({ units: 5 })] });
+      const again = new StackedRNNCells(JSON.parse(JSON.stringify(cell.getConfig())));
+      assert.deepEqual(again.stateSize, [2, 5, 5]);
+      assert.equal(again.outputSize, 5);
+      const layer = new RNN(JSON.parse(JSON.stringify(rnn({ cell: again }).getConfig())));
+      assert.deepEqual(layer.computeOutputShape([null, 3, 4]), [null, 5]);
+      assert.equal(layer.countParams(), 4 * 2 + 4 + 2 + 4 * (2 * 5 + 25 + 5));
+      let e = catchError(() => stackedRNNCells({ cells: [] }));
+      assert.equal(e.code, 'ERR_ST_ARG');
+      assert.match(e.message, /stacked_rnn_cells(_\d+)?: cells must be a non-empty list/);
+      e = catchError(() => stackedRNNCells({ cells: [new Dense({ units: 2 }) as never] }));
+      assert.match(e.message, /has no stateSize/);
+      e = catchError(() => stackedRNNCells({ cells: [new LSTMCell({ units: 2, dropout: 0.5 })] }));
+      assert.match(e.message, /dropout inside stacked cells is not supported/);
+      const c = new GRUCell({ units: 2 });
+      e = catchError(() => stackedRNNCells({ cells: [c, c] }));
+      assert.match(e.message, /the same cell instance appears twice/);
     });
   });
 });

@@ -10,7 +10,8 @@ import { Apply, Constant, InputVariable, Variable, applyOp } from '../variable';
 import { tensor } from '../../tensor/creation';
 import { ew } from './elemwise';
 import { zerosLike } from './subtensor';
-import { Cast, Concat, DimShuffle } from './shape';
+import { Cast, Concat, DimShuffle, Reshape } from './shape';
+import { MatMul } from './linalg';
 import { Arange } from './shape-values';
 import { Scan, ScanSpec, SeqSpec, StateSpec, mOf, setScanGrad } from './scan';
 import { isFloat } from '../../dtype';
@@ -109,11 +110,13 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
   gY.forEach((g, y) => g && seeds.push([again[R + y], kept(g)]));
   const wrt = [...s.seqs.map((_, i) => map.get(op.innerInputs[i])!), ...s.states.flatMap((st, r) => st.taps.map((_, t) => map.get(op.innerInputs[op.tapBase(r) + t])!)), ...nonSeqNew];
   const grads = backpropagate(seeds, wrt);
-  // read the stored states instead of recomputing them
+  // read the stored states instead of recomputing them (one map for every gradient, so the parts
+  // they share are copied once)
   const stored = new Map<Variable, Variable>(s.states.map((_, r) => [again[r], newRow[r]]));
+  const copies = new Map(stored);
   const gradOf = (v: Variable): Variable | null => {
     const g = grads.get(v);
-    return g ? cloneWith([g], stored)[0] : null;
+    return g ? cloneWith([g], copies)[0] : null;
   };
 
   const carryNew = s.states.map((st, r) => {
@@ -131,18 +134,32 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
     });
     return applyOp1(new Concat(0), rows);
   });
-  const accNew = accIdx.map((p, a) => {
-    const g = gradOf(nonSeqNew[p]);
-    return g ? ew('add', [acc[a], g]) : acc[a];
-  });
   const seqGradIdx = s.seqs.map((_, i) => i).filter((i) => isFloat(seqInner[i].dtype) && grads.has(wrt[i]));
   const seqGrads = seqGradIdx.map((i) => gradOf(wrt[i])!);
+  // a non-sequence whose step gradient is one product A_tᵀ·B_t (a recurrent kernel's) is summed
+  // after the loop as one GEMM over every step's rows; the loop only hands out A_t and B_t
+  const perStepOut = seqGrads.slice();
+  const outIndex = (v: Variable) => {
+    const k = perStepOut.indexOf(v);
+    return k >= 0 ? k : perStepOut.push(v) - 1;
+  };
+  const hoisted = new Map<number, [number, number, number, number]>(); // accumulator → rows of A, B; widths of A, B
+  const loopAcc: number[] = [];
+  const accNew: Variable[] = [];
+  accIdx.forEach((p, a) => {
+    const g = gradOf(nonSeqNew[p]);
+    const prod = g ? productTerms(g) : null;
+    if (prod) return void hoisted.set(a, [outIndex(prod[0]), outIndex(prod[1]), prod[2], prod[3]]);
+    loopAcc.push(a);
+    accNew.push(g ? ew('add', [acc[a], g]) : acc[a]);
+  });
+  const accLoop = loopAcc.map((a) => acc[a]);
 
-  const states: StateSpec[] = [...carry, ...acc].map(() => ({ taps: [-1], mode: 'last' }));
+  const states: StateSpec[] = [...carry, ...accLoop].map(() => ({ taps: [-1], mode: 'last' }));
   const spec: ScanSpec = {
     seqs: seqSpecs,
     states,
-    nPerStep: seqGrads.length,
+    nPerStep: perStepOut.length,
     nNonSeqs: s.nNonSeqs,
     hasNSteps: true,
     reverse: !s.reverse,
@@ -156,10 +173,11 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
       const z = zerosLike(node.inputs[init0 + r]);
       return mOf(st) === 1 ? z : expand(z);
     }),
-    ...accIdx.map((p) => expand(zerosLike(nonSeqOuter[p]))),
+    ...loopAcc.map((a) => expand(zerosLike(nonSeqOuter[accIdx[a]]))),
   ];
-  const back = new Scan(spec, [...seqInner, ...carry, ...acc, ...nonSeqNew], [...carryNew, ...accNew, ...seqGrads]);
+  const back = new Scan(spec, [...seqInner, ...carry, ...accLoop, ...nonSeqNew], [...carryNew, ...accNew, ...perStepOut]);
   const outs = applyOp(back, [nSteps, ...seqOuter, ...inits, ...nonSeqOuter]);
+  const stepOut = (k: number) => outs[R + accLoop.length + k];
 
   const result: (Variable | null)[] = node.inputs.map(() => null);
   s.states.forEach((st, r) => {
@@ -169,10 +187,15 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
     if (gFull && st.mode === 'all') g = ew('add', [g, subtensor(gFull, [new SliceSpec(0, m)])]);
     result[init0 + r] = g;
   });
-  accIdx.forEach((p, a) => (result[nonSeq0 + p] = outs[R + a]));
+  loopAcc.forEach((a, k) => (result[nonSeq0 + accIdx[a]] = outs[R + k]));
+  hoisted.forEach(([ka, kb, wa, wb], a) => {
+    // Σ_t A_tᵀ·B_t = (A_1; …; A_T)ᵀ·(B_1; …; B_T): the steps' rows stacked
+    const rowsOf = (v: Variable, w: number) => applyOp1(new Reshape([-1, w]), [v]);
+    result[nonSeq0 + accIdx[a]] = applyOp1(new MatMul(true, false), [rowsOf(stepOut(ka), wa), rowsOf(stepOut(kb), wb)]);
+  });
   seqGradIdx.forEach((i, k) => {
     const q = s.seqs[i];
-    let g = outs[R + acc.length + k];
+    let g = stepOut(k);
     if (q.fromEnd) g = subtensor(g, [new SliceSpec(null, null, -1)]);
     const x = node.inputs[seq0 + i];
     // the rows the steps read are all of x when one sequence alone sets the step count
@@ -183,6 +206,17 @@ function scanGrad(node: Apply, gOut: (Variable | null)[]): (Variable | null)[] {
     result[seq0 + i] = incSubtensor(subtensor(zerosLike(x), [new SliceSpec(start, stop)]), g);
   });
   return result;
+}
+
+/** [A, B, widthA, widthB] when g is the product AᵀB of two matrices of known widths; null otherwise. */
+function productTerms(g: Variable): [Variable, Variable, number, number] | null {
+  const node = g.owner;
+  if (!node || !(node.op instanceof MatMul) || !node.op.transA || node.op.transB) return null;
+  const [a, b] = node.inputs;
+  const wa = a.staticShape[1], wb = b.staticShape[1];
+  if (a.staticShape.length !== 2 || b.staticShape.length !== 2 || wa === null || wb === null) return null;
+  if (a.dtype !== g.dtype || b.dtype !== g.dtype) return null;
+  return [a, b, wa, wb];
 }
 
 setScanGrad(scanGrad);

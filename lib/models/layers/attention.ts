@@ -4,7 +4,8 @@
 // information for token sequences: PositionalEmbedding (learned token + position embeddings) and
 // SinePositionEncoding (fixed sinusoids).
 //
-// symtensor layers do not carry Keras masks from layer to layer, so a mask is an extra input:
+// Masks: the Keras masks the query, value and key carry (from embedding({ maskZero: true }) or
+// masking() before them) are used as Keras uses them, and a mask may also be an extra input:
 // [query, value, key, mask], where mask is [batch, Tv] (a padding mask over the value/key steps)
 // or [batch, Tq, Tv] (which value steps each query step may attend to); true or nonzero = attend.
 // A causal mask is a constructor option (Keras takes it as a call argument).
@@ -15,7 +16,7 @@ import { SharedVariable } from '../../graph/shared';
 import * as T from '../../graph/T';
 import { Variable } from '../../graph/variable';
 import { Initializer, getInitializer } from '../initializers';
-import { CallContext, Layer, LayerArgs, Shape, formatShapes, registerLayer } from '../layer';
+import { CallContext, Layer, LayerArgs, Mask, Shape, formatShapes, registerLayer } from '../layer';
 import { Constraint } from '../constraints';
 import { Regularizer } from '../regularizers';
 import { nextSeed, optionalSeed } from '../seed';
@@ -80,6 +81,32 @@ function attentionInputs(layer: Layer, inputs: Variable | Variable[]): Parts<Var
     key: k ? asDtype(k, layer.dtype) : value,
     mask: m ? (m.dtype === 'bool' ? m : T.notEqual(m, 0)) : null,
   };
+}
+
+/**
+ * The Keras masks carried by the inputs ([batch, steps] each: query, value, key) folded into the
+ * call's attention mask: the value's mask always (Keras's value mask), the key's and the query's
+ * too where `queryAndKey` (Keras's MultiHeadAttention).  Returns the parts with that mask and the
+ * query's mask (for the output).
+ */
+function withKerasMasks(layer: string, p: Parts<Variable>, mask: Mask | Mask[] | undefined, queryAndKey: boolean): { parts: Parts<Variable>; queryMask: Variable | null } {
+  const list = Array.isArray(mask) ? mask : [mask ?? null];
+  const seqs = [['query', p.query], ['value', p.value], ['key', p.key]] as const;
+  const [qm, vm, km] = seqs.map(([what, x], i) => {
+    const m = list[i] ?? null;
+    if (!m) return null;
+    const [mb, ms] = m.type.shape, [xb, xs] = x.type.shape;
+    if (m.ndim !== 2 || (mb !== null && xb !== null && mb !== xb) || (ms !== null && xs !== null && ms !== xs))
+      throw shapeError(layer, `the mask carried by the ${what} must be [batch, steps] = ${fmtShape([xb, xs])}, got ${fmtShape(m.type.shape)}`);
+    return m.dtype === 'bool' ? m : T.notEqual(m, 0);
+  });
+  const terms: Variable[] = [];
+  if (p.mask) terms.push(p.mask.ndim === 2 ? T.expandDims(p.mask, 1) : p.mask);
+  if (vm) terms.push(T.expandDims(vm, 1));
+  if (queryAndKey && km) terms.push(T.expandDims(km, 1));
+  if (queryAndKey && qm) terms.push(T.expandDims(qm, 2));
+  const combined = terms.length ? terms.reduce((a, b) => T.logicalAnd(a, b)) : null;
+  return { parts: { ...p, mask: combined }, queryMask: qm };
 }
 
 /** The static size of axis i of x, else its run-time size. */
@@ -151,12 +178,15 @@ export interface AttentionArgs extends LayerArgs {
  * Inputs [query, value], [query, value, key] (key defaults to value) or [query, value, key, mask]:
  * query [batch, Tq, dim], value [batch, Tv, dv], key [batch, Tv, dim]; the output is
  * softmax(scores) · value, [batch, Tq, dv].  The mask is [batch, Tv] (padding of the value steps)
- * or [batch, Tq, Tv], true or nonzero where attending is allowed.  Keras's query mask (which zeroes
- * the outputs of masked query steps) has no input here: multiply the output by it.
+ * or [batch, Tq, Tv], true or nonzero where attending is allowed.  Keras masks carried by the inputs
+ * work as in Keras: the value's masks value steps, the query's zeroes the outputs of masked query
+ * steps and travels on with the output.
  * Weights: `scale` (useScale) and `concat_score_weight` (scoreMode 'concat'), scalars starting at 1.
  * @example const context = new Attention({ useCausalMask: true }).apply([query, value]);
  */
 export class Attention extends Layer {
+  /** The query's and the value's Keras masks are used (value steps masked, masked query outputs zeroed). */
+  override supportsMasking = true;
   readonly useScale: boolean;
   readonly scoreMode: 'dot' | 'concat';
   readonly dropout: number;
@@ -208,11 +238,19 @@ export class Attention extends Layer {
     return T.mul(T.sum(T.tanh(sum), -1), this.concatScoreWeight!);
   }
 
-  call(inputs: Variable | Variable[], ctx: CallContext): Variable | Variable[] {
-    const p = attentionInputs(this, inputs);
+  /** The query's mask for the output (none for the scores). */
+  override computeMask(_inputs: Variable | Variable[], mask: Mask | Mask[]): Mask | Mask[] {
+    const q = (Array.isArray(mask) ? mask[0] : mask) ?? null;
+    return this.returnAttentionScores ? [q, null] : q;
+  }
+
+  call(inputs: Variable | Variable[], ctx: CallContext, kerasMask?: Mask | Mask[]): Variable | Variable[] {
+    const { parts: p, queryMask } = withKerasMasks(this.name, attentionInputs(this, inputs), kerasMask, false);
     this.checkShapes([p.query, p.value, p.key].map((v) => v.type.shape.slice()));
     const weights = maskedSoftmax(this.scores(p.query, p.key), attendMask(p, this.useCausalMask));
-    const out = T.matmul(dropWeights(this.stream, this.dropout, weights, ctx), p.value);
+    let out = T.matmul(dropWeights(this.stream, this.dropout, weights, ctx), p.value);
+    // Keras zeroes the outputs of masked query steps
+    if (queryMask) out = T.mul(out, T.cast(T.expandDims(queryMask, -1), out.dtype));
     return this.returnAttentionScores ? [out, weights] : out;
   }
 
@@ -270,7 +308,9 @@ interface Projection {
  * Multi-head attention (Vaswani et al.; Keras's MultiHeadAttention).  Inputs [query, value],
  * [query, value, key] (key defaults to value) or [query, value, key, mask], each sequence
  * [batch, steps, features]; the mask is [batch, Tv] or [batch, Tq, Tv] (Keras's attentionMask),
- * true or nonzero where attending is allowed.  Each head projects the query and key to keyDim
+ * true or nonzero where attending is allowed; Keras masks carried by the query, value and key join
+ * it as in Keras (query step i attends to step j where both are unmasked), and the query's travels
+ * on with the output.  Each head projects the query and key to keyDim
  * features and the value to valueDim, attends with softmax(q · kᵀ / √keyDim), and the heads'
  * results are projected together to the output, [batch, Tq, outputShape ?? query features].
  * Weights as in Keras 3: `query/kernel` [queryDim, numHeads, keyDim] and `query/bias`
@@ -281,6 +321,8 @@ interface Projection {
  *   const y = st.layers.multiHeadAttention({ numHeads: 4, keyDim: 16 }).apply([x, x]); // self-attention
  */
 export class MultiHeadAttention extends Layer {
+  /** The query's, value's and key's Keras masks become part of the attention mask. */
+  override supportsMasking = true;
   readonly numHeads: number;
   readonly keyDim: number;
   readonly valueDim: number;
@@ -370,8 +412,14 @@ export class MultiHeadAttention extends Layer {
     return T.transpose(y, [0, 2, 1, 3]);
   }
 
-  call(inputs: Variable | Variable[], ctx: CallContext): Variable | Variable[] {
-    const p = attentionInputs(this, inputs);
+  /** The query's mask for the output (none for the scores). */
+  override computeMask(_inputs: Variable | Variable[], mask: Mask | Mask[]): Mask | Mask[] {
+    const q = (Array.isArray(mask) ? mask[0] : mask) ?? null;
+    return this.returnAttentionScores ? [q, null] : q;
+  }
+
+  call(inputs: Variable | Variable[], ctx: CallContext, kerasMask?: Mask | Mask[]): Variable | Variable[] {
+    const p = withKerasMasks(this.name, attentionInputs(this, inputs), kerasMask, true).parts;
     const [dq, dv, dk] = this.featureDims([p.query, p.value, p.key].map((v) => v.type.shape.slice()));
     const built = [this.query.kernel, this.value.kernel, this.key.kernel].map((k) => k.type.shape[0]);
     if (dq !== built[0] || dv !== built[1] || dk !== built[2])
@@ -446,6 +494,8 @@ export interface PositionalEmbeddingArgs extends LayerArgs {
  * @example st.layers.positionalEmbedding({ sequenceLength: 8, inputDim: 10, outputDim: 32 }).apply(tokens)
  */
 export class PositionalEmbedding extends Layer {
+  /** The steps stay where they were, so a mask passes through. */
+  override supportsMasking = true;
   readonly sequenceLength: number;
   readonly inputDim: number;
   readonly outputDim: number;

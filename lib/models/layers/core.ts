@@ -12,7 +12,7 @@ import { Flatten2D } from '../../graph/ops/shape';
 import { ActivationFn, activationName, getActivation } from '../activations';
 import { Constraint, getConstraint } from '../constraints';
 import { Initializer, getInitializer } from '../initializers';
-import { CallContext, Layer, LayerArgs, Shape, registerLayer, single } from '../layer';
+import { CallContext, Layer, LayerArgs, Mask, Shape, registerLayer, single } from '../layer';
 import { ClassConfig, boolValue, checkOptions } from '../options';
 import { Regularizer, getRegularizer } from '../regularizers';
 import { nextSeed, optionalSeed } from '../seed';
@@ -137,6 +137,8 @@ export interface DenseArgs extends LayerArgs, KernelBiasArgs {
  * @example const layer = new Dense({ units: 10, activation: 'softmax' });
  */
 export class Dense extends Layer {
+  /** The mask passes through unchanged (the steps stay where they were). */
+  override supportsMasking = true;
   readonly units: number;
   readonly activation: ActivationFn;
   readonly useBias: boolean;
@@ -221,6 +223,8 @@ export interface ActivationArgs extends LayerArgs {
  * @example new Activation({ activation: 'relu' })
  */
 export class Activation extends Layer {
+  /** The mask passes through unchanged (the steps stay where they were). */
+  override supportsMasking = true;
   readonly activation: ActivationFn;
   constructor(args: ActivationArgs) {
     const o = checkLayerOptions('Activation', args, ['activation']);
@@ -376,7 +380,10 @@ export interface EmbeddingArgs extends LayerArgs {
   embeddingsRegularizer?: RegularizerId;
   embeddingsConstraint?: ConstraintId;
   activityRegularizer?: RegularizerId;
-  /** Masking is not supported: only false is accepted. */
+  /**
+   * Index 0 is padding: the output carries a Keras mask ([batch, steps], false where the index is 0)
+   * that later layers honour (recurrent layers skip those steps, pooling ignores them).
+   */
   maskZero?: boolean;
 }
 
@@ -384,9 +391,9 @@ export interface EmbeddingArgs extends LayerArgs {
  * Looks up a learned vector per integer index: [batch, …] indices → [batch, …, outputDim].
  * Indices are int32 (float indices are truncated to int32, as Keras casts them); an index outside
  * [0, inputDim) fails with ERR_ST_INDEX when the function runs (a negative index i is reported as
- * i - inputDim).  Keras's maskZero is not supported (symtensor has no
- * masks that later layers would honour), so it must be false.
- * @example new Embedding({ inputDim: 1000, outputDim: 64 })
+ * i - inputDim).  With maskZero the output carries the mask `ids != 0` to the layers after it
+ * (Keras's rule; index 0 should then be reserved for padding, so inputDim is the vocabulary + 1).
+ * @example new Embedding({ inputDim: 1000, outputDim: 64, maskZero: true })
  */
 export class Embedding extends Layer {
   readonly inputDim: number;
@@ -395,6 +402,8 @@ export class Embedding extends Layer {
   readonly embeddingsRegularizer: Regularizer | null;
   readonly embeddingsConstraint: Constraint | null;
   readonly activityRegularizer: Regularizer | null;
+  /** Whether index 0 is padding, masked for the layers after this one. */
+  readonly maskZero: boolean;
   embeddings!: SharedVariable;
 
   constructor(args: EmbeddingArgs) {
@@ -403,8 +412,7 @@ export class Embedding extends Layer {
     super(args);
     this.inputDim = positiveInt(this.name, 'inputDim', o.inputDim);
     this.outputDim = positiveInt(this.name, 'outputDim', o.outputDim);
-    if (boolOption(this.name, 'maskZero', o.maskZero, false))
-      throw argError(this.name, 'maskZero is not supported: layers do not pass masks along; leave it false and give recurrent or attention layers the mask as an extra input, e.g. lstm.apply([embedded, st.layers.tokenMask(ids)])');
+    this.maskZero = boolOption(this.name, 'maskZero', o.maskZero, false);
     this.embeddingsInitializer = getInitializer((o.embeddingsInitializer ?? 'uniform') as InitializerId);
     this.embeddingsRegularizer = optRegularizer(o.embeddingsRegularizer);
     this.embeddingsConstraint = optConstraint(o.embeddingsConstraint);
@@ -429,6 +437,12 @@ export class Embedding extends Layer {
     return y;
   }
 
+  /** With maskZero, `ids != 0`; else none. */
+  override computeMask(inputs: Variable | Variable[]): Mask {
+    if (!this.maskZero) return null;
+    return T.notEqual(single(this, inputs), 0);
+  }
+
   override getConfig(): Record<string, unknown> {
     return {
       ...super.getConfig(),
@@ -438,7 +452,7 @@ export class Embedding extends Layer {
       embeddingsRegularizer: regularizerConfig(this.embeddingsRegularizer),
       embeddingsConstraint: constraintConfig(this.embeddingsConstraint),
       activityRegularizer: regularizerConfig(this.activityRegularizer),
-      maskZero: false,
+      maskZero: this.maskZero,
     };
   }
 }
@@ -482,6 +496,8 @@ export interface DropoutArgs extends LayerArgs {
  * @example new Dropout({ rate: 0.5 })
  */
 export class Dropout extends Layer {
+  /** The mask passes through unchanged (the steps stay where they were). */
+  override supportsMasking = true;
   readonly rate: number;
   readonly noiseShape: (number | null)[] | null;
   readonly seed: number | null;
@@ -601,6 +617,8 @@ export interface GaussianNoiseArgs extends LayerArgs {
  * @example new GaussianNoise({ stddev: 0.1 })
  */
 export class GaussianNoise extends Layer {
+  /** The mask passes through unchanged (the steps stay where they were). */
+  override supportsMasking = true;
   readonly stddev: number;
   readonly seed: number | null;
   readonly stream: RandomStreams;
@@ -638,6 +656,8 @@ export interface GaussianDropoutArgs extends LayerArgs {
  * @example new GaussianDropout({ rate: 0.2 })
  */
 export class GaussianDropout extends Layer {
+  /** The mask passes through unchanged (the steps stay where they were). */
+  override supportsMasking = true;
   readonly rate: number;
   readonly seed: number | null;
   readonly stream: RandomStreams;

@@ -27,10 +27,12 @@ export {
   SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell, GRUCell, RecurrentCell, Masking, simpleRNN, lstm, gru, rnn, masking, sequenceMask, tokenMask,
 } from './recurrent';
 export type { SimpleRNNArgs, LSTMArgs, GRUArgs, RNNArgs, RNNOptions, CellLike, SimpleRNNCellArgs, LSTMCellArgs, GRUCellArgs, MaskingArgs } from './recurrent';
+export { StackedRNNCells, stackedRNNCells } from './stacked-cells';
+export type { StackedRNNCellsArgs } from './stacked-cells';
 export { Bidirectional, TimeDistributed, bidirectional, timeDistributed } from './wrappers';
 export type { BidirectionalArgs, TimeDistributedArgs, MergeMode } from './wrappers';
 export { Layer, KerasTensor, registerLayer } from '../layer';
-export type { CallContext, LayerArgs, Shape, WeightOptions } from '../layer';
+export type { CallContext, LayerArgs, Mask, Shape, WeightOptions } from '../layer';
 export { InputLayer } from '../functional';
 
 /**

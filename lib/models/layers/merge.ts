@@ -4,7 +4,7 @@ import { argError, fmtShape, shapeError } from '../../errors';
 import * as T from '../../graph/T';
 import { Variable } from '../../graph/variable';
 import { normAxis } from '../../tensor/shape-util';
-import { Layer, LayerArgs, Shape, registerLayer, several } from '../layer';
+import { Layer, LayerArgs, Mask, Shape, registerLayer, several } from '../layer';
 import { checkLayerOptions } from './core';
 
 const fmtShapes = (shapes: Shape[]) => shapes.map((s) => fmtShape(s)).join(', ');
@@ -41,8 +41,23 @@ function elementwiseShape(layer: Layer, shapes: Shape[]): Shape {
   return out;
 }
 
+/**
+ * Keras's merged mask: a step is kept where every input that carries a mask keeps it (none when no
+ * input carries one).  Masks are [batch, steps] with the same steps (merges keep the steps axis).
+ */
+function andMasks(mask: Mask | Mask[]): Mask {
+  const list = (Array.isArray(mask) ? mask : [mask]).filter((m): m is Variable => m !== null && m !== undefined);
+  return list.length ? list.reduce((a, b) => T.logicalAnd(a, b)) : null;
+}
+
 /** The base of the elementwise merges: checks shapes, widens lower-rank inputs, then folds. */
 abstract class ElementwiseMerge extends Layer {
+  /** The steps stay where they were: the output keeps the steps every masked input keeps. */
+  override supportsMasking = true;
+  /** The AND of the inputs' masks. */
+  override computeMask(_inputs: Variable | Variable[], mask: Mask | Mask[]): Mask {
+    return andMasks(mask);
+  }
   constructor(args: LayerArgs = {}) {
     checkLayerOptions(new.target.name, args, []);
     super(args);
@@ -154,8 +169,15 @@ export class Concatenate extends Layer {
     return a;
   }
   override build(inputShape: Shape | Shape[]): void {
-    this.check(shapeList(this, inputShape));
+    const shapes = shapeList(this, inputShape);
+    const a = this.check(shapes);
+    // joining features keeps the steps, so masks merge; joining along the steps would need masks joined too
+    this.supportsMasking = a >= 2;
     this.built = true;
+  }
+  /** The AND of the inputs' masks (features are joined; the steps stay). */
+  override computeMask(_inputs: Variable | Variable[], mask: Mask | Mask[]): Mask {
+    return andMasks(mask);
   }
   call(inputs: Variable | Variable[]): Variable {
     const xs = several(this, inputs, 1);

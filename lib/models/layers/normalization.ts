@@ -129,6 +129,8 @@ export interface BatchNormalizationArgs extends LayerArgs, AffineArgs {
  * @example new BatchNormalization({ momentum: 0.9 }) // 4·C parameters, 2·C of them non-trainable
  */
 export class BatchNormalization extends AffineNormalization {
+  /** The mask passes through unchanged. */
+  override supportsMasking = true;
   readonly axis: number;
   readonly momentum: number;
   readonly epsilon: number;
@@ -218,6 +220,8 @@ export interface LayerNormalizationArgs extends LayerArgs, AffineArgs {
  * @example new LayerNormalization({ axis: -1 })
  */
 export class LayerNormalization extends AffineNormalization {
+  /** The mask passes through unchanged. */
+  override supportsMasking = true;
   readonly axis: number | number[];
   readonly epsilon: number;
   protected readonly affine: Affine;

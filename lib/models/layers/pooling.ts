@@ -3,7 +3,7 @@
 import { argError, fmtShape, fmtValue, shapeError } from '../../errors';
 import * as T from '../../graph/T';
 import type { Variable } from '../../graph/variable';
-import { CallContext, Layer, LayerArgs, Shape, registerLayer, single } from '../layer';
+import { CallContext, Layer, LayerArgs, Mask, Shape, registerLayer, single } from '../layer';
 import { DataFormat, checkDataFormat, convOutLength, expectRank, intTuple, oneOf } from './conv';
 
 /** Options of the windowed pooling layers. */
@@ -121,16 +121,38 @@ abstract class GlobalPooling extends Layer {
     if (a.keepdims !== undefined && typeof a.keepdims !== 'boolean') throw argError(this.name, `keepdims must be a boolean, got ${fmtValue(a.keepdims)}`);
     this.keepdims = a.keepdims ?? false;
     checkDataFormat(this.name, a.dataFormat);
+    // a [batch, steps] mask means something only to the 1-D poolings
+    this.supportsMasking = rank === 1;
   }
   override build(inputShape: Shape | Shape[]): void {
     expectRank(this.name, inputShape as Shape, this.rank + 2, LAYOUT[this.rank]);
     this.built = true;
   }
-  call(inputs: Variable | Variable[], _ctx: CallContext): Variable {
+  /** The steps axis is pooled away, and the mask with it. */
+  override computeMask(): Mask {
+    return null;
+  }
+  call(inputs: Variable | Variable[], _ctx: CallContext, mask?: Mask | Mask[]): Variable {
     const x = single(this, inputs);
     expectRank(this.name, x.type.shape, this.rank + 2, LAYOUT[this.rank]);
     const axes = this.rank === 1 ? [1] : [1, 2];
+    const m = (Array.isArray(mask) ? mask[0] : mask) ?? null;
+    if (this.rank === 1 && m) return this.maskedPool(x, m);
     return this.max ? T.max(x, axes, this.keepdims) : T.mean(x, axes, this.keepdims);
+  }
+  /**
+   * Pooling over the unmasked steps only (mask [batch, steps]): their mean, or their max.  A row
+   * with every step masked pools to zeros.
+   */
+  private maskedPool(x: Variable, mask: Variable): Variable {
+    const [mb, ms] = mask.type.shape, [xb, xs] = x.type.shape;
+    if (mask.ndim !== 2 || (mb !== null && xb !== null && mb !== xb) || (ms !== null && xs !== null && ms !== xs))
+      throw shapeError(this.name, `the mask must be [batch, steps] = ${fmtShape([xb, xs])}, got ${fmtShape(mask.type.shape)}`);
+    const m = T.expandDims(mask.dtype === 'bool' ? mask : T.notEqual(mask, 0), -1); // [batch, steps, 1]
+    const anyStep = T.any(m, [1], this.keepdims);
+    if (this.max) return T.where(anyStep, T.max(T.where(m, x, -Infinity), [1], this.keepdims), 0);
+    const count = T.sum(T.cast(m, x.dtype), [1], this.keepdims);
+    return T.div(T.sum(T.mul(x, T.cast(m, x.dtype)), [1], this.keepdims), T.maximum(count, 1));
   }
   override getConfig(): Record<string, unknown> {
     return { ...super.getConfig(), keepdims: this.keepdims, dataFormat: 'channels_last' };
@@ -139,7 +161,7 @@ abstract class GlobalPooling extends Layer {
 
 /**
  * Mean over the steps of [batch, steps, channels] → [batch, channels] (Keras's
- * GlobalAveragePooling1D; masks are not supported).
+ * GlobalAveragePooling1D); with a Keras mask, the mean of the unmasked steps.
  */
 export class GlobalAveragePooling1D extends GlobalPooling {
   constructor(args: GlobalPoolingArgs = {}) {
@@ -158,7 +180,7 @@ export class GlobalAveragePooling2D extends GlobalPooling {
   }
 }
 
-/** Max over the steps of [batch, steps, channels] → [batch, channels] (Keras's GlobalMaxPooling1D). */
+/** Max over the steps of [batch, steps, channels] → [batch, channels] (Keras's GlobalMaxPooling1D); with a Keras mask, over the unmasked steps. */
 export class GlobalMaxPooling1D extends GlobalPooling {
   constructor(args: GlobalPoolingArgs = {}) {
     super(1, true, args);

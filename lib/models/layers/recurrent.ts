@@ -4,10 +4,10 @@
 // In training the step also keeps its recurrent GEMM's result as an extra state, so the backward
 // loop reads it instead of computing the product again.
 //
-// Masks: symtensor layers do not pass Keras masks from layer to layer, so a mask is an extra input
-// of the recurrent layer, [batch, steps] (bool, or 0/1): at a masked step the states carry over and
-// the output repeats the previous one (Keras's rule).  `sequenceMask` and `tokenMask` compute it
-// from padded inputs, and `masking({ returnMask: true })` returns it next to its output.
+// Masks: a Keras mask, [batch, steps] bool, reaches the layer with its input (from
+// embedding({ maskZero: true }) or masking() earlier in the model), or as an extra input (bool, or
+// 0/1): at a masked step the states carry over and the output repeats the previous one (Keras's
+// rule).  `sequenceMask` and `tokenMask` compute it from padded inputs for hand-written graphs.
 import { DType, isFloat } from '../../dtype';
 import { SymtensorError, argError, dtypeError, fmtShape, fmtValue, shapeError } from '../../errors';
 import { RandomStreams, randomStreams } from '../../graph/random';
@@ -20,7 +20,7 @@ import type { TensorData } from '../../tensor/convert';
 import { ActivationFn, activationName, getActivation } from '../activations';
 import { Constraint } from '../constraints';
 import { Initializer, getInitializer } from '../initializers';
-import { CallContext, Layer, LayerArgs, Shape, layerClass, classNameOf, registerLayer, single } from '../layer';
+import { CallContext, Layer, LayerArgs, Mask, Shape, layerClass, classNameOf, registerLayer, single } from '../layer';
 import { Regularizer } from '../regularizers';
 import { nextSeed, optionalSeed } from '../seed';
 import {
@@ -54,33 +54,38 @@ export function tokenMask(ids: Variable): Variable {
 export interface MaskingArgs extends LayerArgs {
   /** Steps whose features all equal this value are masked (default 0). */
   maskValue?: number;
-  /** Also return the mask: [output, mask] (symtensor's way to hand it to a recurrent layer). */
+  /** Also return the mask as a second output: [output, mask] (to hand it on explicitly). */
   returnMask?: boolean;
 }
 
 /**
- * Keras's Masking: zeroes the steps of [batch, steps, features] whose features all equal maskValue.
- * The mask itself does not travel to later layers; with `returnMask` the layer returns
- * [output, mask] to pass on explicitly (`lstm.apply([output, mask])`).
- * @example const [y, mask] = st.layers.masking({ maskValue: 0, returnMask: true }).apply(x);
+ * Keras's Masking: zeroes the steps of [batch, steps, features] whose features all equal maskValue,
+ * and its output carries the mask (true at the other steps) to the layers after it: recurrent
+ * layers skip the masked steps, global pooling ignores them.  With `returnMask` the layer also
+ * returns the mask as a value, [output, mask].
+ * @example
+ *   const model = new st.Sequential([st.layers.input({ shape: [10, 3] }), st.layers.masking(), st.layers.lstm({ units: 8 })]);
  */
 export class Masking extends Layer {
   readonly maskValue: number;
   readonly returnMask: boolean;
+  /** A new mask replaces the one the input carries. */
+  override supportsMasking = true;
   constructor(args: MaskingArgs = {}) {
     const o = checkLayerOptions('Masking', args, ['maskValue', 'returnMask']);
     super(args);
     this.maskValue = numberOption(this.name, 'maskValue', o.maskValue, 0);
     this.returnMask = boolOption(this.name, 'returnMask', o.returnMask, false);
   }
-  /** The [batch, steps] bool mask of an input. */
-  computeMask(x: Variable): Variable {
-    return sequenceMask(x, this.maskValue);
+  /** The [batch, steps] bool mask of the input (for the output; with returnMask, none for the mask output). */
+  override computeMask(inputs: V | V[]): Mask | Mask[] {
+    const mask = sequenceMask(single(this, inputs), this.maskValue);
+    return this.returnMask ? [mask, null] : mask;
   }
   call(inputs: V | V[]): V | V[] {
     const x = single(this, inputs);
     if (x.ndim < 3) throw shapeError(this.name, `Masking expects [batch, steps, features], got ${fmtShape(x.type.shape)}`);
-    const mask = this.computeMask(x);
+    const mask = sequenceMask(x, this.maskValue);
     const y = T.where(T.expandDims(mask, -1), x, T.zerosLike(x));
     return this.returnMask ? [y, mask] : y;
   }
@@ -206,7 +211,11 @@ export abstract class RecurrentCell extends Layer {
     const inDim = this.kernel.type.shape[0];
     const last = x.type.shape[x.ndim - 1];
     if (last !== null && last !== inDim) throw shapeError(this.name, `the kernel was built for inputs [..., ${inDim}], got ${fmtShape(x.type.shape)}`);
-    const z = x.ndim === 2 ? T.matmul(x, this.kernel) : T.dot(x, this.kernel);
+    const n = this.kernel.type.shape[1] as number;
+    // one 2-D GEMM over all leading axes: its kernel gradient is then one GEMM too (a batched
+    // product would compute one [features, n] block per step and sum them afterwards)
+    let z = x.ndim === 2 ? T.matmul(x, this.kernel) : T.matmul(T.reshape(x, [-1, inDim as number]), this.kernel);
+    if (x.ndim > 2) z = T.reshape(z, [...x.type.shape.slice(0, -1).map((d, i): number | V => d ?? x.shape[i]), n]);
     const b = this.inputBias();
     return b ? T.add(z, b) : z;
   }
@@ -437,12 +446,17 @@ interface CallParts {
  * Keras's RNN: runs a cell over the steps of [batch, steps, features] as one T.scan.  Inputs: x,
  * [x, mask], [x, ...initialStates] or [x, mask, ...initialStates]; the mask is [batch, steps],
  * true/1 at the steps to process (a lone extra input of a one-state layer is a mask when it is
- * bool, else an initial state).  Output: the last step's output, [batch, units], or every step's
- * with returnSequences; with returnState, [output, ...finalStates].
+ * bool, else an initial state).  A Keras mask carried by x (from embedding({ maskZero: true }) or
+ * masking()) works as the mask input (both together: a step runs where both allow it).  Output:
+ * the last step's output, [batch, units], or every step's with returnSequences (which then carries
+ * the mask on); with returnState, [output, ...finalStates].  A stateful layer's states advance in
+ * every call, training or not, until resetStates().
  * @example
  *   const layer = st.layers.rnn({ cell: new MinimalCell({ units: 8 }), returnSequences: true });
  */
 export class RNN extends Layer {
+  /** A Keras mask on the input marks the steps to skip. */
+  override supportsMasking = true;
   readonly cell: CellLike;
   readonly returnSequences: boolean;
   readonly returnState: boolean;
@@ -555,8 +569,27 @@ export class RNN extends Layer {
     return { x, mask, initial };
   }
 
-  call(inputs: V | V[], ctx: CallContext): V | V[] {
-    const { x, mask, initial } = this.parts(inputs);
+  /** The Keras mask of the output: the input's with returnSequences, none for the last step or the states. */
+  override computeMask(_inputs: V | V[], mask: Mask | Mask[]): Mask | Mask[] {
+    const m = (Array.isArray(mask) ? mask[0] : mask) ?? null;
+    const out = this.returnSequences ? m : null;
+    return this.returnState ? [out, ...this.stateSizes.map(() => null)] : out;
+  }
+
+  /** The Keras mask the input carries, checked against x ([batch, steps]); null when none. */
+  private carriedMask(x: V, mask: Mask | Mask[] | undefined): V | null {
+    const m = (Array.isArray(mask) ? mask[0] : mask) ?? null;
+    if (!m) return null;
+    const [mb, ms] = m.type.shape, [xb, xs] = x.type.shape;
+    if (m.ndim !== 2 || (mb !== null && xb !== null && mb !== xb) || (ms !== null && xs !== null && ms !== xs))
+      throw shapeError(this.name, `the mask carried by the input must be [batch, steps] = ${fmtShape([xb, xs])}, got ${fmtShape(m.type.shape)}`);
+    return m.dtype === 'bool' ? m : T.notEqual(m, 0);
+  }
+
+  call(inputs: V | V[], ctx: CallContext, kerasMask?: Mask | Mask[]): V | V[] {
+    const { x, mask: given, initial } = this.parts(inputs);
+    const carried = this.carriedMask(x, kerasMask);
+    const mask = given && carried ? T.logicalAnd(given, carried) : (given ?? carried);
     const batch = x.type.shape[0] ?? x.shape[0];
     const zeros = (n: number) => T.zeros([batch, n], this.dtype);
     const init = initial ?? this.states ?? this.stateSizes.map(zeros);
@@ -619,7 +652,8 @@ export class RNN extends Layer {
     }
     const [ys, ...stateSeqs] = outputs;
     const finals = stateSeqs.map((s) => s.get([-1]));
-    if (this.stateful && this.states) this.states.forEach((v, i) => ctx.addUpdate(v, finals[i]));
+    // Keras carries a stateful layer's states through predict and evaluate too
+    if (this.stateful && this.states) this.states.forEach((v, i) => (ctx.addStateUpdate ? ctx.addStateUpdate(v, finals[i]) : ctx.addUpdate(v, finals[i])));
     let y: V;
     if (this.returnSequences) {
       let seq = ys;
@@ -651,7 +685,8 @@ function snake(s: string): string {
   return s.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
-function makeCell(layer: string, cell: unknown): CellLike {
+/** @internal A cell from a layer instance or its saved {className, config}, checked to have a stateSize. */
+export function makeCell(layer: string, cell: unknown): CellLike {
   if (cell instanceof Layer) {
     if (!('stateSize' in cell)) throw argError(layer, `the cell ${cell.name} has no stateSize; a cell is a layer with stateSize whose call maps [x, ...states] to [output, ...newStates]`);
     return cell as CellLike;

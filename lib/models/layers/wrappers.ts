@@ -3,7 +3,7 @@
 import { argError, fmtShape, fmtValue, shapeError } from '../../errors';
 import * as T from '../../graph/T';
 import { Variable } from '../../graph/variable';
-import { CallContext, Layer, LayerArgs, Shape, classNameOf, layerClass, registerLayer, single } from '../layer';
+import { CallContext, Layer, LayerArgs, Mask, Shape, classNameOf, layerClass, registerLayer, single } from '../layer';
 import { checkLayerOptions } from './core';
 import { RNN } from './recurrent';
 
@@ -39,11 +39,14 @@ export interface BidirectionalArgs extends LayerArgs {
  * Keras's Bidirectional: the layer over the steps forwards and a copy backwards, their outputs
  * merged (a backward sequence output is put back in step order first).  Inputs as the wrapped
  * layer's: x, [x, mask], [x, ...initialStates] (forward states first, then backward) or
- * [x, mask, ...initialStates].  With returnState: [output, ...forwardStates, ...backwardStates].
- * Params: twice the layer's.
+ * [x, mask, ...initialStates].  A Keras mask carried by x goes to both directions, and with
+ * returnSequences the output carries it on.  With returnState: [output, ...forwardStates,
+ * ...backwardStates].  Params: twice the layer's.
  * @example st.layers.bidirectional({ layer: st.layers.lstm({ units: 32, returnSequences: true }) })
  */
 export class Bidirectional extends Layer {
+  /** A Keras mask on the input reaches both recurrent layers. */
+  override supportsMasking = true;
   readonly forwardLayer: RNN;
   readonly backwardLayer: RNN;
   readonly mergeMode: MergeMode;
@@ -77,8 +80,18 @@ export class Bidirectional extends Layer {
     this.built = true;
   }
 
-  call(inputs: V | V[], ctx: CallContext): V | V[] {
+  /** The input's mask for each sequence output (with returnSequences), none for states or a last step. */
+  override computeMask(_inputs: V | V[], mask: Mask | Mask[]): Mask | Mask[] {
+    const m = (Array.isArray(mask) ? mask[0] : mask) ?? null;
+    const out = this.forwardLayer.returnSequences ? m : null;
+    const outs = this.mergeMode === null ? [out, out] : [out];
+    return this.forwardLayer.returnState ? [...outs, ...this.forwardLayer.stateSizes.map(() => null), ...this.backwardLayer.stateSizes.map(() => null)] : outs.length === 1 ? out : outs;
+  }
+
+  call(inputs: V | V[], ctx: CallContext, kerasMask?: Mask | Mask[]): V | V[] {
     const list = Array.isArray(inputs) ? inputs : [inputs];
+    const xMask = (Array.isArray(kerasMask) ? kerasMask[0] : kerasMask) ?? null;
+    const maskFor = (ins: V[]) => (xMask ? (ins.length === 1 ? xMask : [xMask, ...ins.slice(1).map(() => null)]) : undefined);
     const n = this.forwardLayer.stateSizes.length;
     // initial states: the forward layer's, then the backward layer's
     let fIn: V[] = list, bIn: V[] = list;
@@ -88,8 +101,8 @@ export class Bidirectional extends Layer {
       fIn = [...head, ...list.slice(head.length, head.length + n)];
       bIn = [...head, ...list.slice(head.length + n)];
     } else if (extra > 1) throw argError(this.name, `inputs must be x, [x, mask], [x, ...initialStates] (${2 * n}: forward then backward) or [x, mask, ...initialStates], got ${list.length} inputs`);
-    const f = this.forwardLayer.call(fIn.length === 1 ? fIn[0] : fIn, ctx);
-    const b = this.backwardLayer.call(bIn.length === 1 ? bIn[0] : bIn, ctx);
+    const f = this.forwardLayer.call(fIn.length === 1 ? fIn[0] : fIn, ctx, maskFor(fIn));
+    const b = this.backwardLayer.call(bIn.length === 1 ? bIn[0] : bIn, ctx, maskFor(bIn));
     const [fy, ...fs] = Array.isArray(f) ? f : [f];
     let [by, ...bs] = Array.isArray(b) ? b : [b];
     if (this.forwardLayer.returnSequences) by = by.get([T.slice(null, null), T.slice(null, null, -1)]);
@@ -120,10 +133,13 @@ export interface TimeDistributedArgs extends LayerArgs {
 
 /**
  * Keras's TimeDistributed: the layer applied to each step of [batch, steps, ...] with the same
- * weights (computed as one call on [batch·steps, ...]).  Params: the layer's.
+ * weights (computed as one call on [batch·steps, ...]).  A Keras mask on the input passes through
+ * to the output unchanged.  Params: the layer's.
  * @example st.layers.timeDistributed({ layer: st.layers.dense({ units: 10 }) })
  */
 export class TimeDistributed extends Layer {
+  /** The steps stay where they were, so their mask passes through. */
+  override supportsMasking = true;
   readonly layer: Layer;
   constructor(args: TimeDistributedArgs) {
     const o = checkLayerOptions('TimeDistributed', args, ['layer']);
