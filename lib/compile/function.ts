@@ -10,7 +10,7 @@ import { Tensor } from '../tensor/tensor';
 import { FunctionGraph } from '../graph/fgraph';
 import { Variable } from '../graph/variable';
 import { BuiltGraph, GraphOptions, UpdatePair, buildFunctionGraph } from './function-graph';
-import { ProgramCache, Compiled } from './programs';
+import { ProgramCache, Compiled, programCacheStats } from './programs';
 import { ProgramDesc } from './lower';
 import { ProfileEntry, debugLevel, profileAtExit } from './debug';
 
@@ -136,6 +136,7 @@ export function fn(inputs: readonly Variable[], outputs: Variable | readonly Var
   const outList = Array.isArray(outputs) ? (outputs as Variable[]) : [outputs as Variable];
   // errors of the steps inside (constants made from update values, casts, rewrites) are fn's
   const built: BuiltGraph = reportedAs(op, () => buildFunctionGraph(op, inputs as Variable[], outList, opts));
+  programCacheStats.functions++;
   const programs = new ProgramCache(name, built, !!opts.profile);
   const convert = argumentConverter(name, inputs, !!opts.allowInputDowncast);
   const { sharedVars } = built;
@@ -190,7 +191,9 @@ export function fn(inputs: readonly Variable[], outputs: Variable | readonly Var
       programs.finished(c);
     };
     // after this function's earlier calls and every earlier call touching the same shared variables
-    const after = Promise.all([queue, ...sharedVars.map((sv) => sv.queue)]);
+    // (when this function made the last call on each of them, its own queue already orders it)
+    const own = sharedVars.every((sv) => sv.queue === queue);
+    const after = own ? queue : Promise.all([queue, ...sharedVars.map((sv) => sv.queue)]);
     const next = after.then(
       () =>
         new Promise<Tensor | Tensor[]>((resolve, reject) => {

@@ -44,8 +44,12 @@ const forget = new FinalizationRegistry<string>((key) => {
   if (lowered.get(key)?.deref() === undefined) lowered.delete(key);
 });
 
-/** Counts since the process started (tests check reuse with them). */
-export const programCacheStats = { lowered: 0, reused: 0, nativeShared: 0 };
+/**
+ * Counts since the process started (tests check reuse with them): `functions` built by fn()
+ * (graph built and optimized), programs `lowered` for a structure and input shapes, lowerings
+ * `reused` process-wide, native programs shared.
+ */
+export const programCacheStats = { functions: 0, lowered: 0, reused: 0, nativeShared: 0 };
 
 /** A native program for one set of input shapes. */
 export interface Compiled {

@@ -145,6 +145,11 @@ export class CallbackList {
     }
   }
 
+  /** Whether any callback has `hook` (fit skips reading per-batch logs nobody listens to). */
+  listens(hook: HookName): boolean {
+    return this.callbacks.some((cb) => typeof (cb as Record<string, unknown>)[hook] === 'function');
+  }
+
   private async call(hook: HookName, args: unknown[]): Promise<void> {
     for (const cb of this.callbacks) {
       const f = (cb as Record<string, unknown>)[hook];

@@ -1,10 +1,12 @@
-// fit / evaluate / predict over in-memory data.  The data become shared variables once (no
-// copy: they wrap the tensors), and each compiled step takes the batch's row indices, gathers the
-// rows natively and runs forward, backward, update and metrics in one native call.
+// fit / evaluate / predict over in-memory data.  Each compiled step takes the batch's row indices
+// and the whole data tensors (by reference, no copy), gathers the rows natively and runs forward,
+// backward, update and metrics in one native call.  Steps are cached on the model, so a second
+// fit (or evaluate, predict) on data of the same layout compiles nothing.
 import { DType } from '../dtype';
 import { SymtensorError, argError } from '../errors';
 import { CompiledFunction, fn } from '../compile/function';
 import { SharedVariable } from '../graph/shared';
+import { randomStateUpdates } from '../graph/random';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
 import { tensor } from '../tensor/creation';
@@ -17,7 +19,7 @@ import { nextSeed } from './seed';
 import { epochOrder } from '../data/batches';
 import { SparseCategoricalCrossentropy } from './losses';
 import { CompiledModel, TrainableModel, targetPlaceholder } from './training';
-import { allgather, broadcast, init as initWorld, worldRank, worldSize } from '../distributed/index';
+import { allgather, broadcast, init as initWorld, isDistributed, worldRank, worldSize } from '../distributed/index';
 
 /** A model as the loops see it. */
 export interface LoopModel extends TrainableModel {
@@ -63,21 +65,27 @@ export interface EvaluateOptions {
   callbacks?: CallbackLike[];
 }
 
-/** The data of one fit/evaluate call, as shared variables the steps gather from. */
+/**
+ * The data of one fit/evaluate/predict call.  The tensors are arguments of the cached step (its
+ * `data/…` inputs, passed by reference: nothing is copied), so a later call with other data of the
+ * same layout runs the same compiled program.
+ */
 class Dataset {
-  readonly xs: SharedVariable[];
-  readonly ys: SharedVariable[];
-  readonly sw: SharedVariable | null;
   constructor(
     readonly n: number,
-    x: Tensor[],
-    y: Tensor[],
-    sw: Tensor | null,
+    readonly x: Tensor[],
+    readonly y: Tensor[],
+    readonly sw: Tensor | null,
     readonly owned: Tensor[],
-  ) {
-    this.xs = x.map((t, i) => new SharedVariable(t, `data/x${i}`));
-    this.ys = y.map((t, i) => new SharedVariable(t, `data/y${i}`));
-    this.sw = sw ? new SharedVariable(sw, 'data/sampleWeight') : null;
+  ) {}
+  /** The step's data arguments, in the order of its data inputs. */
+  args(): Tensor[] {
+    return [...this.x, ...this.y, ...(this.sw ? [this.sw] : [])];
+  }
+  /** What the step's graph depends on: dtypes and per-sample shapes (not the sample count). */
+  layout(): string {
+    const one = (t: Tensor) => `${t.dtype}[${t.shape.slice(1).join(',')}]`;
+    return `x:${this.x.map(one).join(';')}|y:${this.y.map(one).join(';')}|w:${this.sw ? 1 : 0}`;
   }
   dispose(): void {
     for (const t of this.owned) if (!t.isDisposed) t.dispose();
@@ -168,30 +176,112 @@ function classWeights(op: string, y: Tensor, cw: Record<number, number>): Float3
   return out;
 }
 
-/** Compiles (once per dataset) a step that gathers a batch by row indices. */
-function gatherStep(model: LoopModel, ds: Dataset, mode: 'train' | 'test' | 'predict'): { f: CompiledFunction<Tensor[]>; keys: string[] } {
-  const cm = model.compiled!;
+/** A compiled step and the log keys of its outputs. */
+export interface Step {
+  f: CompiledFunction<Tensor[]>;
+  keys: string[];
+  /** The states of the random streams the step draws from (dropout masks, noise layers). */
+  randomStates: SharedVariable[];
+}
+
+/** The compiled steps of one model, valid while `signature` (see graphSignature) holds. */
+interface StepCache {
+  signature: string;
+  steps: Map<string, Step>;
+}
+
+const MAX_STEPS = 8;
+const stepCaches = new WeakMap<LoopModel, StepCache>();
+const compiledIds = new WeakMap<object, number>();
+let nextCompiledId = 1;
+
+/**
+ * What every cached step of a model depends on besides its mode and data layout: the compile()
+ * call (optimizer, losses, metrics), every weight by identity with whether it trains, and the
+ * number of ranks.  Any change drops (and frees) the cached steps.
+ */
+function graphSignature(model: LoopModel): string {
+  const cm = model.compiled;
+  let id = 0;
+  if (cm) {
+    id = compiledIds.get(cm) ?? 0;
+    if (!id) compiledIds.set(cm, (id = nextCompiledId++));
+  }
+  const weights = model.weightEntries().map((w) => `${w.variable.id}${w.trainable && w.layerTrainable ? 't' : 'f'}`);
+  const inputs = model.inputShapes().map((s, i) => `${model.inputDtypes()[i]}[${s.join(',')}]`);
+  return `${id}|${isDistributed() ? worldSize() : 1}|${inputs.join(';')}|${weights.join(',')}`;
+}
+
+/** Frees the cached steps of a model (the next fit, evaluate or predict compiles again). */
+export function clearStepCache(model: LoopModel): void {
+  const c = stepCaches.get(model);
+  if (!c) return;
+  for (const s of c.steps.values()) s.f.dispose();
+  stepCaches.delete(model);
+}
+
+/**
+ * The step of `mode` for data laid out like `ds`, compiled on first use and cached on the model:
+ * a second fit (or evaluate, predict) on data of the same layout reuses the compiled program.
+ * The step's inputs are the batch's row indices, (except predict) the batch size, then the data
+ * tensors; it gathers the batch's rows natively.
+ */
+function cachedStep(model: LoopModel, ds: Dataset, mode: 'train' | 'test' | 'predict'): Step {
+  const signature = graphSignature(model);
+  let cache = stepCaches.get(model);
+  if (cache && cache.signature !== signature) {
+    clearStepCache(model);
+    cache = undefined;
+  }
+  if (!cache) stepCaches.set(model, (cache = { signature, steps: new Map() }));
+  const key = `${mode}|${ds.layout()}`;
+  let step = cache.steps.get(key);
+  if (step) {
+    // most recently used last: the oldest is evicted first
+    cache.steps.delete(key);
+    cache.steps.set(key, step);
+    return step;
+  }
+  step = buildGatherStep(model, ds, mode);
+  if (cache.steps.size >= MAX_STEPS) {
+    const [k0, old] = cache.steps.entries().next().value as [string, Step];
+    cache.steps.delete(k0);
+    old.f.dispose();
+  }
+  cache.steps.set(key, step);
+  return step;
+}
+
+/** Compiles a step that gathers a batch by row indices from its data inputs. */
+function buildGatherStep(model: LoopModel, ds: Dataset, mode: 'train' | 'test' | 'predict'): Step {
   const idx = T.tensor('int32', [null], 'batchIndices');
   const batch = T.scalar('batchSize', 'float32');
   const inShapes = model.inputShapes();
   const inDtypes = model.inputDtypes();
+  const data = (t: Tensor, name: string) => T.tensor(t.dtype, [null, ...t.shape.slice(1)], name);
+  const xData = ds.x.map((t, i) => data(t, `data/x${i}`));
+  const yData = ds.y.map((t, i) => data(t, `data/y${i}`));
+  const swData = ds.sw ? data(ds.sw, 'data/sampleWeight') : null;
+  const dataInputs = [...xData, ...yData, ...(swData ? [swData] : [])];
   const xs = inShapes.map((s, i) => T.tensor(inDtypes[i], s.slice(), model.inputNames()[i]));
   const givens: [Variable, Variable][] = xs.map((x, i) => {
-    const rows = T.gather(ds.xs[i], idx);
+    const rows = T.gather(xData[i], idx);
     return [x, rows.dtype === x.dtype ? rows : T.cast(rows, x.dtype)];
   });
   if (mode === 'predict') {
     const out = model.call(xs, { training: false, addUpdate() {}, addLoss() {} });
     const outs = Array.isArray(out) ? out : [out];
-    const f = fn([idx], outs, { givens, name: `${model.name}.predict`, onUnusedInput: 'ignore' });
-    return { f, keys: model.outputNames() };
+    const f = fn([idx, ...dataInputs], outs, { givens, name: `${model.name}.predict`, onUnusedInput: 'ignore' });
+    return { f, keys: model.outputNames(), randomStates: [] };
   }
-  const ys = ds.ys.map((y, i) => targetPlaceholder(`${model.outputNames()[i]}_target`, { shape: y.type.shape as number[], dtype: y.dtype }));
-  ys.forEach((y, i) => givens.push([y, T.gather(ds.ys[i], idx)]));
-  const sws = model.outputs.map(() => (ds.sw ? T.gather(ds.sw, idx) : null));
+  const cm = model.compiled!;
+  const ys = ds.y.map((y, i) => targetPlaceholder(`${model.outputNames()[i]}_target`, { shape: y.shape, dtype: y.dtype }));
+  ys.forEach((y, i) => givens.push([y, T.gather(yData[i], idx)]));
+  const sws = model.outputs.map(() => (swData ? T.gather(swData, idx) : null));
   const step = cm.buildStep(mode === 'train', xs, ys, sws, batch);
-  const f = fn([idx, batch], step.outputs, { updates: step.updates, givens, name: `${model.name}.${mode}Step` });
-  return { f, keys: step.keys };
+  const f = fn([idx, batch, ...dataInputs], step.outputs, { updates: step.updates, givens, name: `${model.name}.${mode}Step`, onUnusedInput: 'ignore' });
+  const randomStates = randomStateUpdates([...step.outputs, ...step.updates.map((u) => u[1])], new Set()).map(([s]) => s);
+  return { f, keys: step.keys, randomStates };
 }
 
 function checkPositiveInt(op: string, name: string, v: unknown, dflt: number): number {
@@ -218,20 +308,26 @@ function logsOf(keys: string[], outs: Tensor[], prefix = ''): Record<string, num
  * Runs the step over `rows` in global batches of `batchSize`; under MPI each rank runs its
  * contiguous share of every batch (the step sums what must agree across ranks).
  */
-async function runBatches(world: World, f: CompiledFunction<Tensor[]>, keys: string[], rows: Int32Array, batchSize: number, onBatch?: (b: number, logs: Record<string, number>) => Promise<void> | void): Promise<Record<string, number>> {
+async function runBatches(world: World, f: CompiledFunction<Tensor[]>, keys: string[], data: Tensor[], rows: Int32Array, batchSize: number, onBatch?: (b: number, logs: Record<string, number>) => Promise<void> | void): Promise<Record<string, number>> {
   let logs: Record<string, number> = {};
   const steps = Math.ceil(rows.length / batchSize);
   for (let b = 0; b < steps; b++) {
     const ids = shardOf(rows.subarray(b * batchSize, Math.min(rows.length, (b + 1) * batchSize)), world);
-    const outs = await f(ids, ids.length);
-    logs = logsOf(keys, outs);
+    const outs = await f(ids, ids.length, ...data);
+    // the logs are running means: without a listener only the last batch's are read
+    if (onBatch || b === steps - 1) logs = logsOf(keys, outs);
     for (const t of outs) t.dispose();
     if (onBatch) await onBatch(b, logs);
   }
   return logs;
 }
 
-const range = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+/** The rows a..b-1 (a plain loop: Int32Array.from with a mapping function costs milliseconds here). */
+function range(a: number, b: number): Int32Array {
+  const out = new Int32Array(b - a);
+  for (let i = 0; i < out.length; i++) out[i] = a + i;
+  return out;
+}
 
 /** Keras's fit on in-memory data. */
 export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: FitOptions = {}): Promise<History> {
@@ -261,14 +357,17 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
       vds = makeDataset(model, `${op} (validationData)`, vd[0], vd[1], vd[2], undefined);
       valRows = range(0, vds.n);
     }
-    const train = gatherStep(model, ds, 'train');
-    const test = valRows ? gatherStep(model, vds ?? ds, 'test') : null;
+    const train = cachedStep(model, ds, 'train');
+    const test = valRows ? cachedStep(model, vds ?? ds, 'test') : null;
+    const valData = (vds ?? ds).args();
     if (world.size > 1) {
       // the ranks must train the same model from the same start (the step built the optimizer's state)
       checkSameModel(op, model.weightEntries().map((w) => w.variable), world);
       broadcastVariables([...model.weightEntries().map((w) => w.variable), ...model.compiled.optimizer.variables()]);
+      // the same weights, but each rank its own dropout masks and noise
+      foldRankIntoStreams(train.randomStates, world);
     }
-    const trainRows = range(0, nTrain);
+    const trainRows = opts.shuffle === false ? range(0, nTrain) : null;
     const stepsFull = Math.ceil(nTrain / batchSize);
     const steps = opts.stepsPerEpoch ? Math.min(checkPositiveInt(op, 'stepsPerEpoch', opts.stepsPerEpoch, 1), stepsFull) : stepsFull;
     // a rank with no sample in a training step would average its batch statistics over nothing
@@ -283,17 +382,18 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
     // every rank walks the same epoch order: rank 0's seed
     const seed = agreedSeed(opts.seed ?? nextSeed(), world);
     model.stopTraining = false;
+    const batchHooks = list.listens('onBatchBegin') || list.listens('onBatchEnd');
     await list.onTrainBegin({});
     for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
       model.compiled.resetMetrics();
       await list.onEpochBegin(epoch, {});
-      let rows = opts.shuffle === false ? trainRows : epochOrder(nTrain, seed, epoch);
+      let rows = trainRows ?? epochOrder(nTrain, seed, epoch);
       if (steps < stepsFull) rows = rows.subarray(0, Math.min(rows.length, steps * batchSize));
-      let logs = await runBatches(world, train.f, train.keys, rows, batchSize, async (b, l) => {
+      let logs = await runBatches(world, train.f, train.keys, ds.args(), rows, batchSize, batchHooks ? async (b, l) => {
         await list.onBatchBegin(b, {});
         await list.onBatchEnd(b, l);
         if (model.stopTraining) throw STOP;
-      }).catch((e) => {
+      } : undefined).catch((e) => {
         if (e === STOP) return null;
         throw e;
       });
@@ -301,15 +401,13 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
       if (test && valRows && !model.stopTraining) {
         model.compiled.resetMetrics();
         const vb = opts.validationBatchSize ?? batchSize;
-        const vl = await runBatches(world, test.f, test.keys, valRows, vb);
+        const vl = await runBatches(world, test.f, test.keys, valData, valRows, vb);
         for (const k of Object.keys(vl)) logs[`val_${k}`] = vl[k];
       }
       await list.onEpochEnd(epoch, logs);
     }
     await list.onTrainEnd({});
     snap.release();
-    train.f.dispose();
-    test?.f.dispose();
     return history;
   } catch (e) {
     snap.restore();
@@ -330,10 +428,9 @@ export async function evaluateLoop(model: LoopModel, x: DataArgs, y: DataArgs, o
   const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
   const ds = makeDataset(model, op, x, y, opts.sampleWeight, undefined);
   try {
-    const test = gatherStep(model, ds, 'test');
+    const test = cachedStep(model, ds, 'test');
     model.compiled.resetMetrics();
-    const logs = await runBatches(world, test.f, test.keys, range(0, ds.n), batchSize);
-    test.f.dispose();
+    const logs = await runBatches(world, test.f, test.keys, ds.args(), range(0, ds.n), batchSize);
     if (opts.returnDict) return logs;
     const vals = test.keys.map((k) => logs[k]);
     return vals.length === 1 ? vals[0] : vals;
@@ -348,14 +445,14 @@ export async function predictLoop(model: LoopModel, x: DataArgs, opts: { batchSi
   const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
   const ds = makeDataset(model, op, x, null, undefined, undefined);
   try {
-    const p = gatherStep(model, ds, 'predict');
+    const p = cachedStep(model, ds, 'predict');
+    const data = ds.args();
     const rows = range(0, ds.n);
     const parts: Tensor[][] = model.outputs.map(() => []);
     for (let s = 0; s < ds.n; s += batchSize) {
-      const outs = await p.f(rows.subarray(s, Math.min(ds.n, s + batchSize)));
+      const outs = await p.f(rows.subarray(s, Math.min(ds.n, s + batchSize)), ...data);
       outs.forEach((t, i) => parts[i].push(t));
     }
-    p.f.dispose();
     const results = parts.map((ps) => {
       if (ps.length === 1) return ps[0];
       const c = concat(ps, 0);
@@ -405,6 +502,29 @@ export function globalBatchSize(op: string, name: string, batchSize: number, wor
   if (batchSize % world.size !== 0)
     throw argError(op, `${name} ${batchSize} is the global batch under MPI and must divide evenly among the ${world.size} ranks (use a multiple of ${world.size}, e.g. ${Math.max(world.size, Math.round(batchSize / world.size) * world.size)})`);
   return batchSize;
+}
+
+const RANK_STRIDE = 2654435761;
+/** The seed each stream state was last given by foldRankIntoStreams (so a second fit keeps it). */
+const foldedSeeds = new WeakMap<SharedVariable, number>();
+
+/**
+ * Gives every rank but rank 0 its own seed in each random stream state ([seed, call number]) the
+ * training step draws from: the ranks start from the same seeds (the same model built from
+ * setRandomSeed's sequence), and identical streams would draw the same dropout mask on every
+ * rank's share of the batch.  A state already folded (an earlier fit) keeps its seed.
+ */
+export function foldRankIntoStreams(states: SharedVariable[], world: World): void {
+  if (world.rank === 0) return;
+  for (const s of states) {
+    const cur = s.get();
+    const [seed, call] = Array.from(cur.dataSync() as Float64Array);
+    cur.dispose();
+    if (foldedSeeds.get(s) === seed) continue;
+    const folded = (seed + world.rank * RANK_STRIDE) % 2 ** 53;
+    s.set(tensor([folded, call], { dtype: 'float64' }));
+    foldedSeeds.set(s, folded);
+  }
 }
 
 /** Rank 0's seed, on every rank (seeds are integers below 2^53, exact in float64). */

@@ -10,7 +10,7 @@ import { Tensor } from '../tensor/tensor';
 import { DataArgs, checkFeatureShapes, sampleCount, toTensors } from './data-args';
 import { InputLayer, graphNodes, input, inputTensorOf, runGraph } from './functional';
 import { CallContext, KerasTensor, Layer, LayerArgs, Node, Shape, classNameOf as classNameOfLayer, registerLayer } from './layer';
-import { EvaluateOptions, FitOptions, evaluateLoop, fitLoop, predictLoop } from './loops';
+import { EvaluateOptions, FitOptions, clearStepCache, evaluateLoop, fitLoop, predictLoop } from './loops';
 import { CompileArgs, CompiledModel, targetPlaceholder } from './training';
 import { summaryText } from './summary';
 import { saveModelTo, saveWeightsTo, loadWeightsFrom } from './saving';
@@ -131,6 +131,8 @@ export class Model extends Layer {
     this.requireGraph('compile');
     this.compiled = new CompiledModel(this, args);
     this.directCache.clear();
+    // the steps of the previous configuration are freed now rather than at the next fit
+    clearStepCache(this);
   }
 
   /** The optimizer given to compile(). */

@@ -1,7 +1,7 @@
 // compile(): the loss, metrics and optimizer of a model, and the compiled programs built from
 // them.  A training step — forward, loss, gradients, optimizer update, batch-norm statistics,
-// metric accumulation — is one program.  In-memory data is handed to native code once, as shared
-// variables; each step takes only the batch's row indices and gathers its rows natively.
+// metric accumulation — is one program.  In-memory data is passed to the step by reference (no
+// copy); each step gathers the rows of the batch's indices natively (see loops.ts).
 import { DType } from '../dtype';
 import { SymtensorError, argError } from '../errors';
 import { CompiledFunction, fn } from '../compile/function';

@@ -118,6 +118,34 @@ const MISMATCH = `${PRELUDE}${DATA}
 })();
 `;
 
+/**
+ * Dropout under MPI: a custom step keeps the column sums of the dropout layer's output on ones
+ * (its mask times 2) in a variable no collective touches, so each rank reports its own mask; a
+ * dense model behind dropout must still end with the same weights on every rank.
+ */
+const DROPOUT = `${PRELUDE}
+(async () => {
+  try {
+    const { T } = st;
+    st.setRandomSeed(5);
+    const drop = new st.Sequential([st.layers.input({ shape: [16] }), st.layers.dropout({ rate: 0.5 })]);
+    const seen = st.shared(st.zeros([16]), 'seen');
+    drop.compile({ optimizer: 'sgd', loss: 'meanSquaredError', trainStep: ({ x }, tools) => {
+      const out = tools.call(x)[0];
+      return { updates: [[seen, T.sum(out, 0)]], logs: { loss: T.mean(out) } };
+    } });
+    const ones = st.ones([8, 16]);
+    await drop.fit(ones, ones, { epochs: 1, batchSize: 8, shuffle: false, verbose: 0 });
+    st.setRandomSeed(6);
+    const net = new st.Sequential([st.layers.input({ shape: [16] }), st.layers.dropout({ rate: 0.5 }), st.layers.dense({ units: 2 })]);
+    net.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const initial = net.getWeights().map((w) => Array.from(w.dataSync()));
+    await net.fit(ones, st.ones([8, 2]), { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
+    report({ seen: Array.from(seen.get().dataSync()), initial, weights: net.getWeights().map((w) => Array.from(w.dataSync())) });
+  } catch (e) { fail(e); }
+})();
+`;
+
 interface Report {
   rank: number;
   size: number;
@@ -126,6 +154,8 @@ interface Report {
   epochs?: Record<string, number>[];
   ev?: Record<string, number>;
   weights?: number[][] | Record<string, number[]>;
+  seen?: number[];
+  initial?: number[][];
   custom?: { history: Record<string, number[]>; weights: number[][] };
 }
 
@@ -239,6 +269,20 @@ describe('data-parallel fit under MPI', function () {
       // 53 = 8 * 6 + 5: a last batch of 5 splits 3 + 2
       assert.deepEqual(r.fine, { ok: true });
     }
+  });
+
+  it('dropout draws a different mask on each rank, from the same initial weights, and the ranks still end with the same weights', () => {
+    const two = run(DROPOUT, 2);
+    for (const r of two) assert.equal(r.error, undefined, JSON.stringify(r.error));
+    // each rank's share is 4 rows of ones: a column sum of the mask (0 or 2 per row) is 0, 2, 4, 6 or 8
+    for (const r of two) {
+      assert.equal(r.seen!.length, 16);
+      for (const v of r.seen!) assert.ok([0, 2, 4, 6, 8].includes(v), `column sum ${v} on rank ${r.rank}`);
+    }
+    assert.notDeepEqual(two[1].seen, two[0].seen, 'the ranks drew the same dropout mask');
+    assert.deepEqual(two[1].initial, two[0].initial, 'weight initialization is the same on every rank');
+    assert.deepEqual(two[1].weights, two[0].weights);
+    assert.notDeepEqual(two[0].weights, two[0].initial, 'the model trained');
   });
 
   it('ranks that built different models: every rank throws, naming the rank and the variable with both shapes, without hanging', () => {

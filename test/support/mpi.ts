@@ -6,6 +6,9 @@
 //                        emit({ rank: d.rank, size: d.size });`);
 //   r.results[1]  // { rank: 1, size: 2 }
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { repoRoot } from './child';
 
 /** The launcher the tests use (Open MPI's mpirun, from PATH). */
@@ -39,8 +42,6 @@ export interface MpiResult<T> {
   stderr: string;
 }
 
-const TAG = '@@mpi-result';
-
 /**
  * Runs `code` (CommonJS, with TypeScript support; cwd is the repository root, so
  * `require('./lib/index')` works) on `np` processes.  The snippet gets `rank` (from the launcher's
@@ -48,9 +49,12 @@ const TAG = '@@mpi-result';
  * later emit replaces an earlier one.  Exceptions are not caught: a failing rank makes mpirun fail.
  */
 export function runMpi<T = unknown>(np: number, code: string, opts: { timeoutMs?: number; env?: Record<string, string> } = {}): MpiResult<T> {
+  // Each rank writes its result to a file of its own (write, then rename): mpirun forwards the
+  // ranks' stdout in pieces, so a long line from one rank can be split by another's output.
+  const dir = mkdtempSync(join(tmpdir(), 'symtensor-mpi-'));
   const prelude =
     `const rank = Number(process.env.OMPI_COMM_WORLD_RANK ?? process.env.PMIX_RANK ?? process.env.PMI_RANK ?? 0);\n` +
-    `const emit = (v) => process.stdout.write(${JSON.stringify(TAG + ' ')} + rank + ' ' + JSON.stringify(v) + '\\n');\n`;
+    `const emit = (v) => { const fs = require('fs'); const p = require('path').join(${JSON.stringify(dir)}, 'rank' + rank + '.json'); fs.writeFileSync(p + '.tmp', JSON.stringify(v)); fs.renameSync(p + '.tmp', p); };\n`;
   const args = ['--allow-run-as-root', '--oversubscribe', '-np', String(np), process.execPath, '--import', 'tsx', '-e', prelude + code];
   const r = spawnSync(MPIRUN, args, {
     cwd: repoRoot,
@@ -61,13 +65,11 @@ export function runMpi<T = unknown>(np: number, code: string, opts: { timeoutMs?
   });
   const stdout = r.stdout ?? '';
   const results: (T | undefined)[] = new Array(np).fill(undefined);
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith(TAG + ' ')) continue;
-    const rest = line.slice(TAG.length + 1);
-    const space = rest.indexOf(' ');
-    const k = Number(rest.slice(0, space));
-    if (Number.isInteger(k) && k >= 0 && k < np) results[k] = JSON.parse(rest.slice(space + 1)) as T;
+  for (let k = 0; k < np; k++) {
+    const f = join(dir, `rank${k}.json`);
+    if (existsSync(f)) results[k] = JSON.parse(readFileSync(f, 'utf8')) as T;
   }
+  rmSync(dir, { recursive: true, force: true });
   return { results, status: r.status, signal: r.signal, stdout, stderr: r.stderr ?? '' };
 }
 

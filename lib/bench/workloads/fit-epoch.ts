@@ -180,8 +180,9 @@ async function fitRunner(st: Any, net: Net, steps: number, paired: { steps: numb
 
 /**
  * model.fit calls against the same steps by hand, in alternating pairs (see PAIRED).  The ratio
- * of the `o.steps`-step calls is the model layer's cost; fit's fixed cost per call (it builds and
- * compiles its step each time) weighs more there than in an epoch, so it errs against fit.  The
+ * of the `o.steps`-step calls is the model layer's cost; fit's fixed cost per call (data checks,
+ * the weight snapshot it restores on failure, the epoch order; its step is compiled on the first
+ * call only and cached on the model) weighs more there than in an epoch, so it errs against fit.  The
  * pairs' differences at PAIRED_SMALL and `o.steps` steps also split fit's extra time into a cost
  * per call and a cost per step (medians; noisy on a busy machine, for reading, not for targets).
  */
