@@ -27,6 +27,7 @@ export { init, isDistributed, worldRank, worldSize } from './world';
  * @example if (st.distributed.rank === 0) console.log(`training on ${st.distributed.size} processes`);
  */
 export const distributed = {
+  /** Joins the MPI world under a launcher; a no-op elsewhere. */
   init,
   /** This process's rank (0 outside MPI). */
   get rank(): number {
@@ -36,9 +37,14 @@ export const distributed = {
   get size(): number {
     return worldSize();
   },
+  /** Reduces a tensor across the ranks (sum, mean, max, min). */
   allreduce,
+  /** Rank root's tensor, on every rank. */
   broadcast,
+  /** Every rank's tensor stacked along a new first axis. */
   allgather,
+  /** Waits until every rank reaches it. */
   barrier,
+  /** True when initialized under a launcher with more than one process. */
   isDistributed,
 };

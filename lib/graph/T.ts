@@ -502,7 +502,7 @@ export function slice(start: number | Variable | null, stop?: number | Variable 
 // (the tensor form last: x.slice's method type is taken from it)
 export function slice(x: VarLike, begin: number | Variable | (number | Variable)[], size?: number | Variable | (number | Variable)[]): Variable;
 export function slice(x: unknown, begin?: unknown, size?: unknown): Variable | SliceSpec {
-  if (x === null || x === undefined || typeof x === 'number' || (x instanceof Variable && x.ndim === 0))
+  if (x === null || x === undefined || typeof x === 'number' || (x instanceof Variable && x.ndim === 0 && !Array.isArray(begin)))
     return new SliceSpec(x as number | Variable | null ?? null, (begin ?? null) as number | Variable | null, (size ?? null) as number | null);
   const v = checkVar('slice', 'x', x);
   const b = Array.isArray(begin) ? begin.slice() : [begin];

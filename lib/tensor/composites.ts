@@ -179,7 +179,11 @@ export function argReduce<V extends ValueLike>(ops: OpSet<V>, which: 'argmax' | 
   const flat = ops.reshape(x, [-1]);
   const out = ops.argReduce(which, flat, 0, false);
   ops.release(flat);
-  return out;
+  if (!keepDims) return out;
+  // no axis with keepDims (as numpy): every axis kept with length 1
+  const kept = ops.reshape(out, x.staticShape.map(() => 1));
+  ops.release(out);
+  return kept;
 }
 
 /** Joins values of one shape along a new axis (dtypes are promoted as concat does). */

@@ -1,6 +1,6 @@
 // Reductions over one or several axes, with keepDims.
 import { DType, floatOf } from '../dtype';
-import { argError, reportedAs } from '../errors';
+import { argError, fmtValue, reportedAs } from '../errors';
 import { Op } from '../ops.generated';
 import { normAxes, sizeOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
@@ -64,8 +64,15 @@ export function reduceWith<V extends Val>(em: Emitter<V>, name: Rop, t: V, axes:
   return out;
 }
 
+/** keepDims, checked to be a boolean (a truthy object or string is a mistake, not a yes). */
+function keepFlag(op: string, keepDims: unknown): boolean {
+  if (typeof keepDims !== 'boolean') throw argError(op, `keepDims must be true or false, got ${fmtValue(keepDims)}`);
+  return keepDims;
+}
+
 function reducer(name: Rop) {
   return (x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor => {
+    keepFlag(name, keepDims);
     const t = asTensor(name, x);
     return reduceWith(eager, name, t, normAxes(name, axis, t.rank), keepDims);
   };
@@ -97,25 +104,30 @@ export function argReduceWith<V extends Val>(em: Emitter<V>, name: 'argmax' | 'a
 
 /** Index of the largest element along axis (of the flattened tensor when omitted); first wins ties. */
 export function argmax(x: TensorLike, axis?: number | null, keepDims = false): Tensor {
+  keepFlag('argmax', keepDims);
   return composites.argReduce(eagerOps, 'argmax', asTensor('argmax', x), axis, keepDims);
 }
 
 /** Index of the smallest element along axis (of the flattened tensor when omitted); first wins ties. */
 export function argmin(x: TensorLike, axis?: number | null, keepDims = false): Tensor {
+  keepFlag('argmin', keepDims);
   return composites.argReduce(eagerOps, 'argmin', asTensor('argmin', x), axis, keepDims);
 }
 
 /** Population variance (numpy's default ddof = 0; see composites.variance). */
 export function variance(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
+  keepFlag('variance', keepDims);
   return composites.variance(eagerOps, asTensor('variance', x), axis, keepDims);
 }
 
 /** Population standard deviation, sqrt(variance); its errors (axis, keepDims) name std. */
 export function std(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
+  keepFlag('std', keepDims);
   return reportedAs('std', () => composites.std(eagerOps, asTensor('std', x), axis, keepDims));
 }
 
 /** log(sum(exp(x))) computed stably (see composites.logSumExp). */
 export function logSumExp(x: TensorLike, axis?: number | number[] | null, keepDims = false): Tensor {
+  keepFlag('logSumExp', keepDims);
   return composites.logSumExp(eagerOps, asTensor('logSumExp', x), axis, keepDims);
 }

@@ -495,6 +495,55 @@ TEST(pool2d_vs_loops) {
   check_pool(ST_F32, Pool{1, 33, 17, 40, 3, 3, 2, 2, true}, 77, true);  // channel blocks over one image
 }
 
+TEST(max_pool2d_2x2_vectors_and_tails) {
+  // The 2x2 / stride 2 / unpadded forward pass and gradient work on whole vectors of channels (8 float32, 4
+  // float64) and then a scalar tail: channel counts below, at and around the vector widths, odd
+  // sizes (a last column and row that no window covers, which must be cleared), ties, 1 and 2
+  // threads.  'same' padding of an odd size has a window past the input, which takes the general
+  // path; it is checked too.
+  unsigned seed = 4200;
+  const int64_t cs[] = {1, 3, 4, 5, 8, 11, 16, 19, 37};
+  const int64_t hw[][2] = {{2, 2}, {5, 7}, {8, 6}, {9, 9}, {3, 2}};
+  for (int threads : {1, 2}) {
+    ThreadScope scope(threads);
+    for (int32_t dt : {ST_F32, ST_F64})
+      for (int64_t c : cs)
+        for (auto &s : hw)
+          for (int same = 0; same < 2; same++, seed++)
+            check_pool(dt, Pool{2, s[0], s[1], c, 2, 2, 2, 2, same != 0}, seed, seed % 3 == 0);
+  }
+}
+
+TEST(max_pool2d_2x2_nan_in_every_lane) {
+  // One NaN per window, in each of the four cells and in vector lanes as well as the scalar tail:
+  // the forward pass returns NaN and the gradient goes to the first NaN, a second NaN later in
+  // the window does not take it.
+  for (int32_t dt : {ST_F32, ST_F64}) {
+    const int64_t N = 1, H = 4, W = 6, C = 11, OH = 2, OW = 3;
+    Tensor x(dt, {N, H, W, C}), dy(dt, {N, OH, OW, C}), dx(dt, {N, H, W, C});
+    x.fill_random(31), dy.fill_random(32), dx.fill_random(33);
+    int64_t k = 0;
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++)
+        for (int64_t c = 0; c < C; c++, k++) {
+          if (k % 5 == 4) continue;  // some windows without NaN
+          const int64_t cell = k % 4, ih = 2 * oh + cell / 2, iw = 2 * ow + cell % 2;
+          x.set((ih * W + iw) * C + c, std::nan(""));
+          if (cell < 3 && k % 3 == 0) x.set(((2 * oh + 1) * W + 2 * ow + 1) * C + c, std::nan(""));
+        }
+    Pool g{N, H, W, C, 2, 2, 2, 2, false};
+    g.init();
+    std::vector<double> ry, rdx;
+    ref_pool(g, true, x, dy, ry, rdx);
+    EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, g.attrs()) == ST_OK);
+    if (compare("2x2 grad with NaN", dx, rdx, 0)) sttest::failures++;
+    Tensor y(dt, {N, OH, OW, C});
+    y.fill_random(34);
+    EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y}, g.attrs()) == ST_OK);
+    if (compare("2x2 forward with NaN", y, ry, 0)) sttest::failures++;
+  }
+}
+
 TEST(pool2d_nan_and_empty) {
   Tensor x(ST_F32, {1, 2, 2, 1}), y(ST_F32, {1, 1, 1, 1}), dy(ST_F32, {1, 1, 1, 1}), dx(ST_F32, {1, 2, 2, 1});
   x.set(0, 1), x.set(1, std::nan("")), x.set(2, 5), x.set(3, std::nan(""));

@@ -177,6 +177,26 @@ TEST(conv_direct_two_threads) {
   }
 }
 
+TEST(conv_direct_grad_filter_dy_panels) {
+  // The filter gradient reads dy from a packed panel per filter block when a block has at least 8
+  // tiles of 6 filter rows (KH*KW*C >= 43) or F is not a multiple of the tile width, and in place
+  // otherwise.  Both sides of that line, filter counts at and off the 16/8-wide tiles, and two
+  // threads, whose groups of tiles start and end inside a filter block (the panel is repacked
+  // when a group crosses into the next one).
+  struct V {
+    int64_t KH, KW, C, F;
+  };
+  const V views[] = {{3, 1, 14, 16}, {1, 1, 43, 16}, {3, 3, 5, 32}, {2, 3, 8, 32},
+                     {3, 3, 6, 7},   {1, 1, 42, 40}, {7, 7, 1, 48}, {3, 3, 11, 33}};
+  unsigned seed = 9500;
+  for (const V &v : views)
+    for (int32_t dt : {ST_F32, ST_F64})
+      for (int threads : {1, 2}) {
+        check_direct(dt, view(2, 9, 10, v.C, v.F, v.KH, v.KW, 1, 1, 1, 1, 1, 0, 1, 0), seed, threads);
+        seed += 10;
+      }
+}
+
 TEST(conv_direct_grad_filter_same_bits_on_any_thread_count) {
   const DGeom g = view(4, 14, 14, 16, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
   Tensor src(ST_F32, {g.N, g.HS, g.WS, g.C}), dy(ST_F32, {g.N, g.OH, g.OW, g.F});

@@ -519,10 +519,12 @@ export function reduce(op: ReduceOp, x: Ref, axis?: number | number[] | null, ke
 export function argReduce(op: 'argmax' | 'argmin', x: Ref, axis?: number, keepDims = false): Ref {
   let t = x;
   let keep = keepDims;
+  let allOnes = false; // no axis with keepDims (numpy): every axis kept with length 1
   if (axis === undefined || axis === null) {
     t = { ...x, shape: [x.data.length] };
     axis = 0;
     keep = false;
+    allOnes = keepDims;
   }
   const a = normAxis(axis, t.shape.length);
   if (t.shape[a] === 0) throw new Error('reference: arg-reduction of an empty axis');
@@ -535,7 +537,7 @@ export function argReduce(op: 'argmax' | 'argmin', x: Ref, axis?: number, keepDi
     for (let i = 1; i < b.length; i++) if (better(b[i], b[k])) k = i;
     return k;
   });
-  return { shape: reducedShape(t.shape, [a], keep), dtype: 'int32', data };
+  return { shape: allOnes ? x.shape.map(() => 1) : reducedShape(t.shape, [a], keep), dtype: 'int32', data };
 }
 
 // ------------------------------------------------------------------------------------------------

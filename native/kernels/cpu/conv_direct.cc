@@ -14,7 +14,10 @@
 // Filter gradient: a tile is kTK filter rows x NR filters held in registers while it runs over all
 // positions of a block of output rows.  Threads take groups of tiles from a shared counter and
 // walk all blocks for each, so each dw element is summed in one fixed order whatever the thread
-// count.
+// count.  Where a filter block has many tiles (or F is not a multiple of NR), the block's NR
+// columns of dy are first copied into a contiguous panel that all those tiles stream: read in
+// place, dy's rows are F elements apart (for the usual F = 32, 64, ... a power-of-two stride,
+// which crowds them into a few cache sets).
 #include "conv_direct.h"
 
 #include <algorithm>
@@ -46,6 +49,7 @@ constexpr int kTK = 6;  // filter rows per grad-filter tile
 constexpr int64_t kViewBytes = int64_t(48) << 10;  // target size of one item's input rows
 constexpr int64_t kDyBytes = int64_t(32) << 10;    // target size of one grad-filter block of dy
 constexpr int64_t kBlockPositions = 256;            // at most this many positions per block sum
+constexpr int64_t kPackTiles = 8;                   // grad filter: pack dy from this many tiles per filter block
 
 // Scratch limits: direct_ok refuses problems whose per-thread buffers would exceed them.
 constexpr int64_t kMaxViewElems = int64_t(1) << 22;
@@ -349,20 +353,34 @@ struct Gf {
   const int64_t *off;
   bool pad;
   int64_t rs, rb, fb;  // view row stride, output rows per block, filter blocks
-  int64_t ldd;         // row stride of the dy a tile reads: F, or F rounded up to NR (a copy)
+  bool pack;           // tiles read dy from a packed panel (else in place)
 };
 
+// One tile over a block; dyp is dy at column f0, either in place (ldd = F) or the block's packed
+// panel of filter block f0 (ldd = NR, zero past F).
 template <class T, int TK>
-ST_INLINE void gf_tile_any(const Gf<T> &f, const T *base, int64_t k0, int64_t f0, int64_t rows, const T *dy, bool first) {
+ST_INLINE void gf_tile_any(const Gf<T> &f, const T *base, int64_t k0, int64_t f0, int64_t rows, const T *dyp,
+                            int64_t ldd, bool first) {
   constexpr int NR = 2 * Vec<T>::L;
   const DGeom &g = *f.g;
   const int nr = (int)std::min<int64_t>(NR, g.F - f0);
   T *dw = f.dw + k0 * g.F + f0;
   const int64_t rstep = g.sh * f.rs, ps = g.sw * g.C;
   if (nr == NR)
-    gf_tile<T, TK, true>(base, f.off + k0, rows, rstep, g.OW, ps, dy + f0, f.ldd, g.F, dw, nr, first);
+    gf_tile<T, TK, true>(base, f.off + k0, rows, rstep, g.OW, ps, dyp, ldd, g.F, dw, nr, first);
   else
-    gf_tile<T, TK, false>(base, f.off + k0, rows, rstep, g.OW, ps, dy + f0, f.ldd, g.F, dw, nr, first);
+    gf_tile<T, TK, false>(base, f.off + k0, rows, rstep, g.OW, ps, dyp, ldd, g.F, dw, nr, first);
+}
+
+// Columns [f0, f0 + NR) of np rows of dy (row stride F) into a contiguous panel, zero past F.
+template <class T>
+ST_INLINE void pack_dy(const T *dy, int64_t np, int64_t F, int64_t f0, T *panel) {
+  constexpr int NR = 2 * Vec<T>::L;
+  const int64_t nr = std::min<int64_t>(NR, F - f0);
+  for (int64_t p = 0; p < np; p++, panel += NR) {
+    std::memcpy(panel, dy + p * F + f0, sizeof(T) * (size_t)nr);
+    for (int64_t j = nr; j < NR; j++) panel[j] = T(0);
+  }
 }
 
 // Tiles [tb, te) (tile = filter block * row blocks + filter-row block) over all blocks of output
@@ -383,22 +401,25 @@ ST_INLINE void gf_tiles(const Gf<T> &f, int64_t tb, int64_t te, T *buf, T *dybuf
         base = f.src + ((n * g.HS + r0 - g.pt) * g.WS - g.pl) * g.C;
       }
       const T *dy = f.dy + (n * g.OH + oh0) * g.OW * g.F;
-      if (f.ldd != g.F) {  // F is not a multiple of NR: tiles read whole vectors from a padded copy
-        const int64_t np = (oh1 - oh0) * g.OW;
-        for (int64_t p = 0; p < np; p++) std::memcpy(dybuf + p * f.ldd, dy + p * g.F, sizeof(T) * (size_t)g.F);
-        dy = dybuf;
-      }
+      const int64_t np = (oh1 - oh0) * g.OW;
       const bool first = n == 0 && oh0 == 0;
+      int64_t packed = -1;  // the filter block whose panel dybuf holds
       for (int64_t t = tb; t < te; t++) {
-        // filter-block major: one block's columns of dy stay in L1 while the filter rows vary
+        // filter-block major: one block's panel stays in L1 while the filter rows vary
         const int64_t kb = (kkc + kTK - 1) / kTK, k0 = (t % kb) * kTK, f0 = (t / kb) * NR;
+        const T *dyp = dy + f0;  // the tiles read dy in place (row stride F) or from the panel
+        int64_t ldd = g.F;
+        if (f.pack) {
+          if (t / kb != packed) pack_dy(dy, np, g.F, f0, dybuf), packed = t / kb;
+          dyp = dybuf, ldd = NR;
+        }
         switch (std::min<int64_t>(kTK, kkc - k0)) {
-          case 6: gf_tile_any<T, 6>(f, base, k0, f0, oh1 - oh0, dy, first); break;
-          case 5: gf_tile_any<T, 5>(f, base, k0, f0, oh1 - oh0, dy, first); break;
-          case 4: gf_tile_any<T, 4>(f, base, k0, f0, oh1 - oh0, dy, first); break;
-          case 3: gf_tile_any<T, 3>(f, base, k0, f0, oh1 - oh0, dy, first); break;
-          case 2: gf_tile_any<T, 2>(f, base, k0, f0, oh1 - oh0, dy, first); break;
-          default: gf_tile_any<T, 1>(f, base, k0, f0, oh1 - oh0, dy, first); break;
+          case 6: gf_tile_any<T, 6>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 5: gf_tile_any<T, 5>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 4: gf_tile_any<T, 4>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 3: gf_tile_any<T, 3>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 2: gf_tile_any<T, 2>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          default: gf_tile_any<T, 1>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
         }
       }
     }
@@ -429,17 +450,20 @@ st_code grad_filter_t(st_ctx *ctx, const char *op, const DGeom &g, const T *src,
   const int64_t rb =
       std::max<int64_t>(1, std::min({g.OH, kDyBytes / dy_row, 4 * kViewBytes / view_row, kBlockPositions / g.OW}));
   const int64_t view_elems = pad ? view_rows(g, rb) * g.WP() * g.C : 0;
-  const int64_t ldd = g.F % NR ? fb * NR : g.F, dy_elems = ldd != g.F ? rb * g.OW * ldd : 0;
-  const int64_t per_thread = view_elems + dy_elems;
-  // zeroed: the padded copy of dy writes only its first F columns, the rest must read as 0
+  const int64_t dy_elems = rb * g.OW * NR;  // one block's packed panel of dy
+  // per thread: the view, then the panel (rounded up so the next thread's view stays aligned)
+  const int64_t per_thread = (view_elems + dy_elems + 15) & ~int64_t(15);
   const size_t bytes = sizeof(int64_t) * (size_t)kkc + (size_t)threads * sizeof(T) * (size_t)per_thread;
   Scratch s;
-  s.p = std::calloc(bytes, 1);
+  s.p = std::malloc(bytes);
   ST_REQUIRE(st, s.p, ST_ERR_ALLOC, "%s: cannot allocate %zu bytes of scratch", op, bytes);
   int64_t *off = static_cast<int64_t *>(s.p);
   T *bufs = reinterpret_cast<T *>(off + kkc);
   tap_offsets(g, rs, off);
-  const Gf<T> f{&g, src, dy, dw, off, pad, rs, rb, fb, ldd};
+  // Packing dy pays off over many tiles per filter block; it is required when F is not a
+  // multiple of NR (tiles read whole vectors, the panel's columns past F are zeros).
+  const bool pack = kb >= kPackTiles || g.F % NR != 0;
+  const Gf<T> f{&g, src, dy, dw, off, pad, rs, rb, fb, pack};
   const int64_t tiles = kb * fb;
   const int64_t groups = std::min(tiles, 4 * threads);
   std::atomic<int64_t> next{0};

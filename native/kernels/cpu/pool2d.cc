@@ -10,7 +10,8 @@
 // are split over tasks when windows do not overlap vertically (kh <= stride_h), otherwise images
 // and channel blocks are, so no two tasks ever write the same dx element.  When windows overlap
 // in neither direction (the usual 2x2 / stride 2), max pooling's gradient writes each dx element
-// once, without a separate clearing pass over dx.
+// once, without a separate clearing pass over dx.  The plain 2x2 / stride 2 / unpadded max
+// pooling (the one CNNs use) has its own forward and gradient loops over whole vectors of channels.
 #include <algorithm>
 #include <type_traits>
 
@@ -33,9 +34,78 @@ inline bool max_takes(T v, T best) {  // v replaces best: larger, or the first N
   return v > best || (v != v && best == best);
 }
 
+// 32-byte vectors of T and the comparison masks of the same width (GCC vector extensions; the
+// portable build compiles them inside ST_HOT clones).
+template <class T>
+struct PVec;
+template <>
+struct PVec<float> {
+  typedef float V __attribute__((vector_size(32)));
+  typedef int32_t M __attribute__((vector_size(32)));
+  static constexpr int L = 8;
+};
+template <>
+struct PVec<double> {
+  typedef double V __attribute__((vector_size(32)));
+  typedef int64_t M __attribute__((vector_size(32)));
+  static constexpr int L = 4;
+};
+
+// Max pooling's forward pass for the usual 2x2 / stride 2 / unpadded case (2*OH <= H and
+// 2*OW <= W), output rows [b, e): whole vectors of channels with explicit masks (the NaN rule of
+// max_takes defeats the auto-vectorizer), then a scalar tail.  Same scan order and NaN rule as the
+// general loop.
+template <class T>
+ST_HOT void max_2x2_rows(const PGeom &g, const T *x, T *y, int64_t b, int64_t e) {
+  typedef typename PVec<T>::V V;
+  typedef typename PVec<T>::M M;
+  constexpr int L = PVec<T>::L;
+  const int64_t C = g.C, rs = g.W * C, cv = C - C % L;
+  for (int64_t r = b; r < e; r++) {
+    const int64_t n = r / g.OH, oh = r % g.OH;
+    const T *x0 = x + (n * g.H + 2 * oh) * rs, *x1 = x0 + rs;
+    T *o = y + r * g.OW * C;
+    for (int64_t ow = 0; ow < g.OW; ow++, x0 += 2 * C, x1 += 2 * C, o += C) {
+      for (int64_t c = 0; c < cv; c += L) {
+        V best, v;
+        M t;
+        std::memcpy(&best, x0 + c, sizeof best);
+        std::memcpy(&v, x0 + C + c, sizeof v);
+        t = (v > best) | ((v != v) & (best == best)), best = t ? v : best;
+        std::memcpy(&v, x1 + c, sizeof v);
+        t = (v > best) | ((v != v) & (best == best)), best = t ? v : best;
+        std::memcpy(&v, x1 + C + c, sizeof v);
+        t = (v > best) | ((v != v) & (best == best)), best = t ? v : best;
+        std::memcpy(o + c, &best, sizeof best);
+      }
+      for (int64_t c = cv; c < C; c++) {
+        T best = x0[c];
+        if (max_takes(x0[C + c], best)) best = x0[C + c];
+        if (max_takes(x1[c], best)) best = x1[c];
+        if (max_takes(x1[C + c], best)) best = x1[C + c];
+        o[c] = best;
+      }
+    }
+  }
+}
+
+// The case max_2x2_rows and the gradient's grad_2x2_row handle.
+inline bool is_plain_2x2(const PGeom &g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0 && 2 * g.OH <= g.H &&
+         2 * g.OW <= g.W;
+}
+
 template <class T>
 void pool_forward(st_ctx *ctx, const PGeom &g, bool is_max, const T *x, T *y) {
   const int64_t rows = g.N * g.OH, C = g.C;
+  if (is_max && is_plain_2x2(g)) {
+    st::parallel(ctx, rows * g.OW * C * 4, [&](int ith, int nth) {
+      int64_t b, e;
+      st::split_range(rows, ith, nth, &b, &e);
+      max_2x2_rows(g, x, y, b, e);
+    });
+    return;
+  }
   st::parallel(ctx, rows * g.OW * C * g.kh * g.kw, [&](int ith, int nth) {
     int64_t b, e;
     st::split_range(rows, ith, nth, &b, &e);
@@ -153,13 +223,82 @@ ST_INLINE void window_grad_disjoint(const T *xw, const T *d, T *dxw, int64_t rs,
     }
 }
 
+// One band of 2x2 windows (input rows x0, x1, dx rows o0, o1, OW windows of C channels): the
+// winner of each window gets dy, its three other cells 0.  Whole vectors of channels first,
+// written with explicit masks (the NaN rule of max_takes defeats the auto-vectorizer), then a
+// scalar tail.
+template <class T>
+ST_INLINE void grad_2x2_band(const T *x0, const T *x1, const T *d, T *o0, T *o1, int64_t C, int64_t OW) {
+  typedef typename PVec<T>::V V;
+  typedef typename PVec<T>::M M;
+  constexpr int L = PVec<T>::L;
+  typedef typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type I;
+  const int64_t cv = C - C % L;
+  for (int64_t ow = 0; ow < OW; ow++, x0 += 2 * C, x1 += 2 * C, o0 += 2 * C, o1 += 2 * C, d += C) {
+    for (int64_t c = 0; c < cv; c += L) {
+      V v0, v1, v2, v3, gv;
+      std::memcpy(&v0, x0 + c, sizeof v0), std::memcpy(&v1, x0 + C + c, sizeof v1);
+      std::memcpy(&v2, x1 + c, sizeof v2), std::memcpy(&v3, x1 + C + c, sizeof v3);
+      std::memcpy(&gv, d + c, sizeof gv);
+      V best = v0;
+      M j = M{}, t;
+      t = (v1 > best) | ((v1 != v1) & (best == best));
+      best = t ? v1 : best, j = t ? M{} + 1 : j;
+      t = (v2 > best) | ((v2 != v2) & (best == best));
+      best = t ? v2 : best, j = t ? M{} + 2 : j;
+      t = (v3 > best) | ((v3 != v3) & (best == best));
+      j = t ? M{} + 3 : j;
+      const V z = V{};
+      const V r0 = j == 0 ? gv : z, r1 = j == 1 ? gv : z, r2 = j == 2 ? gv : z, r3 = j == 3 ? gv : z;
+      std::memcpy(o0 + c, &r0, sizeof r0), std::memcpy(o0 + C + c, &r1, sizeof r1);
+      std::memcpy(o1 + c, &r2, sizeof r2), std::memcpy(o1 + C + c, &r3, sizeof r3);
+    }
+    for (int64_t c = cv; c < C; c++) {
+      const T v0 = x0[c], v1 = x0[C + c], v2 = x1[c], v3 = x1[C + c];
+      T best = v0;
+      I j = 0;
+      if (max_takes(v1, best)) best = v1, j = 1;
+      if (max_takes(v2, best)) best = v2, j = 2;
+      if (max_takes(v3, best)) j = 3;
+      const T gv = d[c];
+      o0[c] = j == 0 ? gv : T(0);
+      o0[C + c] = j == 1 ? gv : T(0);
+      o1[c] = j == 2 ? gv : T(0);
+      o1[C + c] = j == 3 ? gv : T(0);
+    }
+  }
+}
+
+// The usual 2x2 / stride 2 / unpadded case, for output row r: the two input rows of the band are
+// written in one pass (the winner of each 2x2 window gets dy, its three other cells 0), and only
+// the cells no window covers (a last odd column, the rows below the last band) are cleared apart.
+// The comparisons follow max_takes in the scan order (0,0) (0,1) (1,0) (1,1), as the general path.
+template <class T>
+ST_INLINE void grad_2x2_row(const PGeom &g, const T *x, const T *dy, T *dx, int64_t r) {
+  const int64_t C = g.C, rs = g.W * C, n = r / g.OH, oh = r % g.OH;
+  const int64_t row0 = (n * g.H + 2 * oh) * rs;
+  grad_2x2_band(x + row0, x + row0 + rs, dy + r * g.OW * C, dx + row0, dx + row0 + rs, C, g.OW);
+  const int64_t tail = (g.W - 2 * g.OW) * C;  // columns right of the last window
+  if (tail > 0) {
+    std::memset(dx + row0 + 2 * g.OW * C, 0, sizeof(T) * (size_t)tail);
+    std::memset(dx + row0 + rs + 2 * g.OW * C, 0, sizeof(T) * (size_t)tail);
+  }
+  if (oh == g.OH - 1 && g.H > 2 * g.OH)  // rows below the last window
+    std::memset(dx + row0 + 2 * rs, 0, sizeof(T) * (size_t)((g.H - 2 * g.OH) * rs));
+}
+
 // Max-pool gradient when windows do not overlap (kh <= stride_h, kw <= stride_w): every dx cell
 // lies in at most one window, so dx is written in one pass, band by band (input rows
 // [oh*sh - pt, (oh+1)*sh - pt) belong to output row oh; the last band runs to the bottom), each
 // band cleared while it is in cache and then its windows written.
+// The 2x2 / stride 2 case takes grad_2x2_row.
 template <class T>
 ST_HOT void grad_disjoint_rows(const PGeom &g, const T *x, const T *dy, T *dx, int64_t b, int64_t e) {
   const int64_t C = g.C, rs = g.W * C;
+  if (is_plain_2x2(g)) {
+    for (int64_t r = b; r < e; r++) grad_2x2_row(g, x, dy, dx, r);
+    return;
+  }
   for (int64_t r = b; r < e; r++) {
     const int64_t n = r / g.OH, oh = r % g.OH;
     const int64_t b0 = oh == 0 ? 0 : std::min(g.H, oh * g.sh - g.pt);
