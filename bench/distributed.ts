@@ -17,7 +17,7 @@ type ModelKind = 'mlp' | 'cnn';
 async function worker(kind: ModelKind, batchSize: number, steps: number): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const st = require('../lib/index') as typeof import('../lib/index');
-  const { init, worldRank, worldSize } = await import('../lib/distributed/index');
+  const { init, worldRank, worldSize } = await import('../lib/tensor/distributed/index');
   init();
   st.setRandomSeed(1);
   const L = st.layers;
@@ -43,7 +43,7 @@ async function worker(kind: ModelKind, batchSize: number, steps: number): Promis
   await model.fit(x, y, { epochs: 1, batchSize, verbose: 0 });
   const secs = (performance.now() - t0) / 1000;
   // the collective alone: one allreduce of as many floats as the model has trainable weights
-  const { allreduce } = await import('../lib/distributed/index');
+  const { allreduce } = await import('../lib/tensor/distributed/index');
   const params = model.trainableWeights.reduce((a, w) => a + (w.type.shape as number[]).reduce((p, d) => p * d, 1), 0);
   const buf = st.zeros([params]);
   for (let i = 0; i < 3; i++) allreduce(buf).dispose();

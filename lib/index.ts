@@ -62,8 +62,8 @@ export type { TypedArrayOf, ItemOf } from './tensor/tensor';
 export { debugprint, toDot } from './compile/print';
 
 // ---- data-parallel training (MPI) ----
-export { distributed } from './distributed';
-export type { ReduceOp, AllreduceOptions, BroadcastOptions } from './distributed';
+export { distributed } from './tensor/distributed';
+export type { ReduceOp, AllreduceOptions, BroadcastOptions } from './tensor/distributed';
 export type { AllreduceGraphOptions } from './graph/ops/collective';
 
 /** The package version. */

@@ -432,7 +432,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
       let first = true;
       for (const p of IMPLS) {
         const o = r[p];
-        if (!o || ('skipped' in o && o.skipped === 'not implemented') || ('skipped' in o && o.skipped === 'no implementation')) continue;
+        if (!o) continue;
         const spread = isTiming(o) && o.roundMedians ? Math.max(...o.roundMedians) / Math.min(...o.roundMedians) : NaN;
         rows.push([
           first ? c.label : '',

@@ -22,7 +22,7 @@ import { MetricsLog, MetricsLine, readMetrics } from './metrics-log';
 import { buildModel, wantsChannels } from './models';
 import { reportHtml } from './report';
 import { World, broadcastVariables, checkSameModel, globalBatchSize, shareOf, startWorld } from '../models/loops';
-import { allreduce, broadcast } from '../distributed/index';
+import { allreduce, broadcast } from '../tensor/distributed/index';
 
 export interface TrainFlags {
   resume: boolean;

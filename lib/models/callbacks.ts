@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { SymtensorError, argError, fmtValue } from '../errors';
 import type { Tensor } from '../tensor/tensor';
-import { worldRank } from '../distributed/index';
+import { worldRank } from '../tensor/distributed/index';
 
 /** Loss and metric values by name ('loss', 'accuracy', 'val_loss' …). */
 export type Logs = Record<string, number>;

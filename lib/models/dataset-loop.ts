@@ -4,7 +4,7 @@ import { SymtensorError, argError, fmtValue } from '../errors';
 import { CallbackLike, CallbackList, History, ProgbarLogger } from './callbacks';
 import type { DataArgs } from './data-args';
 import type { CompiledModel } from './training';
-import { worldRank } from '../distributed/index';
+import { worldRank } from '../tensor/distributed/index';
 
 /** One batch: inputs, targets and optional per-sample weights. */
 export interface Batch {

@@ -19,7 +19,7 @@ import { nextSeed } from './seed';
 import { epochOrder } from '../data/batches';
 import { SparseCategoricalCrossentropy } from './losses';
 import { CompiledModel, TrainableModel, targetPlaceholder } from './training';
-import { allgather, broadcast, init as initWorld, isDistributed, worldRank, worldSize } from '../distributed/index';
+import { allgather, broadcast, init as initWorld, isDistributed, worldRank, worldSize } from '../tensor/distributed/index';
 
 /** A model as the loops see it. */
 export interface LoopModel extends TrainableModel {

@@ -16,7 +16,7 @@ import { summaryText } from './summary';
 import { saveModelTo, saveWeightsTo, loadWeightsFrom } from './saving';
 import { DataSource, FitDatasetOptions, fitDatasetLoop } from './dataset-loop';
 import type { History } from './callbacks';
-import { isDistributed } from '../distributed/index';
+import { isDistributed } from '../tensor/distributed/index';
 
 /**
  * The arguments of a functional model: its input placeholders (from `st.input()`), its outputs, and optionally a name.

@@ -9,7 +9,7 @@ import { grad } from '../graph/grad';
 import { SharedVariable, shared } from '../graph/shared';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
-import { isDistributed, worldSize } from '../distributed/index';
+import { isDistributed, worldSize } from '../tensor/distributed/index';
 import { tensor } from '../tensor/creation';
 import { Tensor } from '../tensor/tensor';
 import { replaceIn } from './graph-util';

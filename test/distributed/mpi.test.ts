@@ -10,7 +10,7 @@ import { mpiUnavailable, runMpi, runMpiOk } from '../support/mpi';
 //   i32 = [r, -r, 7]; compiled: x [5] float32, y [2,3] float64, z [7] float32 as in inputsOf below.
 const SNIPPET = `
 const st = require('./lib/index');
-const { distributed: d } = require('./lib/distributed');
+const { distributed: d } = require('./lib/tensor/distributed');
 const T = require('./lib/graph/T');
 const out = {};
 const err = (f) => { try { f(); return null; } catch (e) { return { code: e.code, message: e.message }; } };
@@ -236,7 +236,7 @@ describe('distributed: a failing rank', () => {
       this.skip();
     }
     this.timeout(60000);
-    const r = runMpi(2, `const { distributed: d } = require('./lib/distributed'); const { tensor } = require('./lib/tensor/creation');
+    const r = runMpi(2, `const { distributed: d } = require('./lib/tensor/distributed'); const { tensor } = require('./lib/tensor/creation');
       d.init(); if (d.rank === 1) throw new Error('rank 1 gives up'); d.allreduce(tensor([1])); emit('rank 0 was not stopped');`, { timeoutMs: 45000 });
     assert.equal(r.signal, null, 'mpirun ended by itself (not killed at the timeout)');
     assert.notEqual(r.status, 0);

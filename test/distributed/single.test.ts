@@ -3,8 +3,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as st from '../../lib/index';
-import { distributed as d, allreduce, allgather, broadcast, barrier, init, isDistributed, worldRank, worldSize } from '../../lib/distributed';
-import { joinWorld } from '../../lib/distributed/world';
+import { distributed as d, allreduce, allgather, broadcast, barrier, init, isDistributed, worldRank, worldSize } from '../../lib/tensor/distributed';
+import { joinWorld } from '../../lib/tensor/distributed/world';
 import * as T from '../../lib/graph/T';
 import { native } from '../../lib/native';
 import { Variable } from '../../lib/graph/variable';

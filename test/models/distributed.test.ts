@@ -11,7 +11,7 @@ import { mpiUnavailable, runMpi } from '../support/mpi';
 /** What every script starts with (runMpi gives it `rank` and `emit`): the library and a way to report. */
 const PRELUDE = `
 const st = require('./lib/index');
-const dist = require('./lib/distributed/index');
+const dist = require('./lib/tensor/distributed/index');
 dist.init();
 const report = (v) => emit({ rank: dist.worldRank(), size: dist.worldSize(), ...v });
 const fail = (e) => report({ error: { code: e.code, message: e.message } });

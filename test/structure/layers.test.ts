@@ -8,7 +8,7 @@ import * as path from 'node:path';
 const lib = path.join(__dirname, '..', '..', 'lib');
 
 /** Rank of a file (path relative to lib/, '/'-separated); higher layers may import lower ones. */
-const LAYER_RANK: Record<string, number> = { tensor: 1, distributed: 1, graph: 2, compile: 3, data: 3, models: 4, bench: 5, cli: 6 };
+const LAYER_RANK: Record<string, number> = { tensor: 1, graph: 2, compile: 3, data: 3, models: 4, bench: 5, cli: 6 };
 function rankOf(rel: string): number {
   const parts = rel.split('/');
   if (parts.length === 1) return /^index\.[cm]?ts$/.test(parts[0]) ? 10 : 0;

@@ -2,7 +2,7 @@
 // anything built on it (data-parallel fit, the CLI).  Each rank reports what it computed with
 // `emit(value)`; the helper returns those values indexed by rank.
 //
-//   const r = runMpi(2, `const { distributed: d } = require('./lib/distributed'); d.init();
+//   const r = runMpi(2, `const { distributed: d } = require('./lib/tensor/distributed'); d.init();
 //                        emit({ rank: d.rank, size: d.size });`);
 //   r.results[1]  // { rank: 1, size: 2 }
 import { spawnSync } from 'node:child_process';

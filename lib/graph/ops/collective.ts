@@ -9,8 +9,8 @@
 import { argError, dtypeError, fmtValue } from '../../errors';
 import { Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
-import { REDUCE_OP_CODE, ReduceOp, checkReduceOp } from '../../distributed/collectives';
-import { requireWorld } from '../../distributed/world';
+import { REDUCE_OP_CODE, ReduceOp, checkReduceOp } from '../../tensor/distributed/collectives';
+import { requireWorld } from '../../tensor/distributed/world';
 import { Apply, Op, VarType, Variable, applyOp, applyOp1 } from '../variable';
 import { ew } from './elemwise';
 

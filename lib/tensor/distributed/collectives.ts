@@ -1,10 +1,10 @@
 // The eager collectives: each is one native instruction (ALLREDUCE, BROADCAST, ALLGATHER) run on
 // the tensor's buffer, so the data goes from native memory to MPI without passing through JS.
-import { DType, DTYPE_CODE } from '../dtype';
-import { SymtensorError, argError, dtypeError, fmtShape, fmtValue } from '../errors';
-import { Op as NativeOp, MAX_DIMS } from '../ops.generated';
-import { Tensor, execOp } from '../tensor/tensor';
-import { fromBuffer } from '../tensor/creation';
+import { DType, DTYPE_CODE } from '../../dtype';
+import { SymtensorError, argError, dtypeError, fmtShape, fmtValue } from '../../errors';
+import { Op as NativeOp, MAX_DIMS } from '../../ops.generated';
+import { Tensor, execOp } from '../tensor';
+import { fromBuffer } from '../creation';
 import { mpiAddon, requireWorld, worldSize } from './world';
 
 /** How allreduce combines the ranks' values. */

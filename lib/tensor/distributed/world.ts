@@ -1,8 +1,8 @@
 // The process's place in the world: rank and size, and init(), which loads the MPI addon only
-// when an MPI launcher started this process.  Everything else in lib/distributed reads the world
+// when an MPI launcher started this process.  Everything else in lib/tensor/distributed reads the world
 // from here; with no launcher it is a world of one (rank 0, size 1) and MPI is never loaded.
-import { SymtensorError } from '../errors';
-import { MpiAddon, loadMpiAddon, native } from '../native';
+import { SymtensorError } from '../../errors';
+import { MpiAddon, loadMpiAddon, native } from '../../native';
 
 /** Environment variables a launcher sets in every process it starts (Open MPI, PMIx, MPICH's PMI). */
 const LAUNCHER_VARS = ['OMPI_COMM_WORLD_SIZE', 'PMIX_RANK', 'PMI_RANK', 'PMI_SIZE'] as const;
