@@ -1,7 +1,8 @@
 // Data-parallel scaling under Open MPI: training steps per second of model.fit with 1 and 2 ranks
 // (one compute thread each) for the Fashion-MNIST-sized MLP (784-512-512-10) and a small CNN, and
 // the allreduce's share of a 2-rank step, estimated against the same per-rank work without it
-// (one process running the per-rank batch).  Prints one JSON object.  Not a test.
+// (one process running the per-rank batch); 2 ranks also with the reduction blocking after the
+// backward pass and overlapped in small buckets.  Prints one JSON object.  Not a test.
 //
 //   npx tsx bench/distributed.ts                 # every case (about a minute on 2 cores)
 //   npx tsx bench/distributed.ts --steps=20      # fewer timed steps
@@ -14,11 +15,11 @@ const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWit
 type ModelKind = 'mlp' | 'cnn';
 
 /** One rank's part: trains `steps` timed steps after a warm-up epoch and reports rank 0's rate. */
-async function worker(kind: ModelKind, batchSize: number, steps: number): Promise<void> {
+async function worker(kind: ModelKind, batchSize: number, steps: number, overlap: boolean, bucketBytes: number): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const st = require('../lib/index') as typeof import('../lib/index');
   const { init, worldRank, worldSize } = await import('../lib/tensor/distributed/index');
-  init();
+  init({ overlap, bucketBytes });
   st.setRandomSeed(1);
   const L = st.layers;
   const model =
@@ -54,8 +55,8 @@ async function worker(kind: ModelKind, batchSize: number, steps: number): Promis
 }
 
 /** Runs the worker for one case (under mpirun when ranks > 1) and returns what it measured. */
-function measure(kind: ModelKind, ranks: number, batchSize: number, steps: number): { stepsPerSec: number; params: number; allreduceMs: number } {
-  const node = [process.execPath, '--import', 'tsx', path.join('bench', 'distributed.ts'), '--worker', `--kind=${kind}`, `--batch=${batchSize}`, `--steps=${steps}`];
+function measure(kind: ModelKind, ranks: number, batchSize: number, steps: number, overlap = true, bucketBytes = 25 * 2 ** 20): { stepsPerSec: number; params: number; allreduceMs: number } {
+  const node = [process.execPath, '--import', 'tsx', path.join('bench', 'distributed.ts'), '--worker', `--kind=${kind}`, `--batch=${batchSize}`, `--steps=${steps}`, `--overlap=${overlap}`, `--bucket=${bucketBytes}`];
   const cmd = ranks > 1 ? ['mpirun', '--allow-run-as-root', '--oversubscribe', '-np', String(ranks), ...node] : node;
   const r = spawnSync(cmd[0], cmd.slice(1), { cwd: root, encoding: 'utf8', env: { ...process.env, SYMTENSOR_NUM_THREADS: '1', OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' }, timeout: 600_000 });
   const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
@@ -64,12 +65,16 @@ function measure(kind: ModelKind, ranks: number, batchSize: number, steps: numbe
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--worker')) return worker(arg('kind', 'mlp') as ModelKind, Number(arg('batch', '128')), Number(arg('steps', '40')));
+  if (process.argv.includes('--worker'))
+    return worker(arg('kind', 'mlp') as ModelKind, Number(arg('batch', '128')), Number(arg('steps', '40')), arg('overlap', 'true') === 'true', Number(arg('bucket', String(25 * 2 ** 20))));
   const steps = Number(arg('steps', '40'));
   const out: Record<string, unknown> = { threadsPerRank: 1, globalBatch: 128 };
   for (const kind of ['mlp', 'cnn'] as ModelKind[]) {
     const one = measure(kind, 1, 128, steps);
     const two = measure(kind, 2, 128, steps);
+    // the gradient reduction blocking after the backward pass, and overlapped in 256 kB buckets
+    const twoBlocking = measure(kind, 2, 128, steps, false);
+    const twoSmall = measure(kind, 2, 128, steps, true, 2 ** 18);
     // the same per-rank work as a 2-rank step, without any collective
     const half = measure(kind, 1, 64, steps);
     out[kind] = {
@@ -77,6 +82,8 @@ async function main(): Promise<void> {
       stepsPerSec1: round(one.stepsPerSec),
       stepsPerSec2: round(two.stepsPerSec),
       speedup: round(two.stepsPerSec / one.stepsPerSec),
+      stepsPerSec2Blocking: round(twoBlocking.stepsPerSec),
+      stepsPerSec2Buckets256k: round(twoSmall.stepsPerSec),
       perRankBatchStepsPerSec: round(half.stepsPerSec),
       // two estimates of the allreduce's share of a 2-rank step: the slowdown against the same
       // per-rank work alone (it also counts the ranks' contention for the cores), and the

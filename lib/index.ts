@@ -63,7 +63,7 @@ export { debugprint, toDot } from './compile/print';
 
 // ---- data-parallel training (MPI) ----
 export { distributed } from './tensor/distributed';
-export type { ReduceOp, AllreduceOptions, BroadcastOptions } from './tensor/distributed';
+export type { ReduceOp, AllreduceOptions, BroadcastOptions, DistributedOptions } from './tensor/distributed';
 export type { AllreduceGraphOptions } from './graph/ops/collective';
 
 /** The package version. */

@@ -38,9 +38,11 @@ export const Op = {
   ALLREDUCE: 33,
   BROADCAST: 34,
   ALLGATHER: 35,
+  ALLREDUCE_START: 36,
+  ALLREDUCE_WAIT: 37,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 36;
+export const OP_COUNT = 38;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -80,6 +82,8 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'allreduce', nIn: -1, nOut: -1 },
   { name: 'broadcast', nIn: 1, nOut: 1 },
   { name: 'allgather', nIn: 1, nOut: 1 },
+  { name: 'allreduceStart', nIn: -1, nOut: 1 },
+  { name: 'allreduceWait', nIn: 1, nOut: -1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */

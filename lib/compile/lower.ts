@@ -15,6 +15,7 @@ import { FunctionGraph } from '../graph/fgraph';
 import { planMemory } from './memory-plan';
 import { typeError } from './specialize';
 import { branchOwnership, inPlaceUpdates } from './placement';
+import { overlapAllreduces } from './overlap';
 import './scan-lower'; // installs the native loop for Scan nodes
 
 export { SLOT };
@@ -141,13 +142,16 @@ export function lower(
       if (k && k.every((d) => d !== null)) ins[i].known = k as number[];
     });
     const outs = node.op.lower(rec, ins, node);
+    const stand = stands.get(node);
     node.outputs.forEach((o, k) => {
       const want = types.get(o)!;
       if (outs[k].dtype !== want.dtype || outs[k].shape.length !== want.shape.length || outs[k].shape.some((d, j) => d !== want.shape[j]))
         throw typeError(node, `lowered to ${fmtShape(outs[k].shape)} ${outs[k].dtype}, expected ${fmtShape(want.shape)} ${want.dtype}`);
       slotOf.set(o, outs[k]);
+      if (stand) slotOf.set(stand[k], outs[k]);
     });
   };
+  let stands = new Map<Apply, Variable[]>();
   // the nodes of each branch (index 0: those outside every branch), in topological order
   const branches = new Map<Apply | null, Apply[][]>();
   for (const n of nodes) {
@@ -156,6 +160,9 @@ export function lower(
     branches.set(o?.ifelse ?? null, lists);
     lists[o?.branch ?? 0].push(n);
   }
+  // reductions overlapped with the instructions after them (top level only)
+  const top = branches.get(null);
+  if (top) ({ list: top[0], stands } = overlapAllreduces(top[0], fg, types, new Set(owner.keys())));
   // An ifelse is JUMP_IF_FALSE, its then-branch, a copy, JUMP, its else-branch, a copy.  Branches
   // nest as deep as the user's ifelses do: a stack of steps, not recursion.
   type Step = { node: Apply; stage: 'node' | 'then' | 'else'; out?: Slot; jump?: number };

@@ -864,9 +864,10 @@ export function foldr<R extends Variable | Variable[]>(fn: Step<R>, sequences: S
   return loops.foldr(fn, sequences, outputsInfo, nonSequences, loopOptions('foldr', opts));
 }
 /**
- * The elementwise reduction of each variable over every MPI process (data-parallel training): one
- * ALLREDUCE instruction packing the variables into buckets of at most `bucketBytes`; outside MPI the
- * outputs equal the inputs.  Options: `op` ('sum' | 'mean' | 'max' | 'min'), `bucketBytes`.
+ * The elementwise reduction of each variable over every MPI process (data-parallel training), the
+ * variables packed into buckets of at most `bucketBytes`; outside MPI the outputs equal the inputs.
+ * Options: `op` ('sum' | 'mean' | 'max' | 'min'), `bucketBytes`, `overlap` (default true: each
+ * bucket starts where its last variable is computed and is waited for where it is first read).
  * @example const [gw, gb] = T.allreduce(st.grad(cost, [w, b]), { op: 'mean' });
  */
 export { allreduce } from './ops/collective';

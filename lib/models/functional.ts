@@ -97,6 +97,14 @@ export function graphNodes(inputs: KerasTensor[], outputs: KerasTensor[], owner:
  * the graph was built).  Returns the outputs' variables.
  */
 export function runGraph(inputs: KerasTensor[], outputs: KerasTensor[], nodes: Node[], values: Variable[], ctx: CallContext): Variable[] {
+  return runGraphMasked(inputs, outputs, nodes, values, ctx).outputs;
+}
+
+/**
+ * runGraph that also gives the Keras mask each output carries (null where none): the training
+ * step weights a sequence output's loss and metrics by it, as Keras does.
+ */
+export function runGraphMasked(inputs: KerasTensor[], outputs: KerasTensor[], nodes: Node[], values: Variable[], ctx: CallContext): { outputs: Variable[]; masks: Mask[] } {
   const env = new Map<KerasTensor, Variable>();
   const masks = new Map<KerasTensor, Variable>();
   inputs.forEach((t, i) => env.set(t, values[i]));
@@ -127,9 +135,10 @@ export function runGraph(inputs: KerasTensor[], outputs: KerasTensor[], nodes: N
       });
     }
   }
-  return outputs.map((t) => {
+  const outs = outputs.map((t) => {
     const v = env.get(t);
     if (!v) throw new SymtensorError('ERR_ST_ARG', 'model', `output ${t.name} was not computed`);
     return v;
   });
+  return { outputs: outs, masks: outputs.map((t) => masks.get(t) ?? null) };
 }

@@ -25,10 +25,37 @@ export interface CallContext {
   addLoss(loss: Variable): void;
   /**
    * A new value for a state that advances in every mode, inference included (a stateful recurrent
-   * layer's states, as Keras carries them through predict and evaluate).  Contexts without it
-   * take such updates through addUpdate (training only).
+   * layer's states, as Keras carries them through fit, evaluate and predict).  Every compiled
+   * step of a model (fit, evaluate, predict and the …OnBatch methods) applies these after the
+   * step; unlike addUpdate's values they are never averaged over MPI ranks (each rank keeps its
+   * own states).  Contexts without it take such updates through addUpdate (training only).
    */
   addStateUpdate?(variable: SharedVariable, value: Variable): void;
+}
+
+/** A layer whose states carry over from one call to the next (Keras's stateful recurrent layers). */
+export interface StatefulLayer extends Layer {
+  readonly stateful: boolean;
+  /** The state variables ([batchSize, size] each), null until built. */
+  readonly states: SharedVariable[] | null;
+  /** Sets the states to zeros (or to the given values). */
+  resetStates(values?: (Tensor | TensorData)[]): void;
+}
+
+/** @internal Every built stateful layer under `root` (itself included, nested layers searched), once each. */
+export function statefulLayers(root: Layer): StatefulLayer[] {
+  const out: StatefulLayer[] = [];
+  const seen = new Set<Layer>();
+  const stack: Layer[] = [root];
+  while (stack.length) {
+    const l = stack.pop()!;
+    if (seen.has(l)) continue;
+    seen.add(l);
+    const c = l as Partial<StatefulLayer>;
+    if (c.stateful === true && Array.isArray(c.states) && typeof c.resetStates === 'function') out.push(l as StatefulLayer);
+    stack.push(...l.subLayers().slice().reverse());
+  }
+  return out;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { Shape } from './layer';
 import { nextSeed } from './seed';
 import { epochOrder } from '../data/batches';
 import { SparseCategoricalCrossentropy } from './losses';
-import { CompiledModel, TrainableModel, targetPlaceholder } from './training';
+import { CompiledModel, TrainableModel, inferenceGraph, targetPlaceholder } from './training';
 import { allgather, broadcast, init as initWorld, isDistributed, worldRank, worldSize } from '../tensor/distributed/index';
 
 /** A model as the loops see it. */
@@ -269,9 +269,9 @@ function buildGatherStep(model: LoopModel, ds: Dataset, mode: 'train' | 'test' |
     return [x, rows.dtype === x.dtype ? rows : T.cast(rows, x.dtype)];
   });
   if (mode === 'predict') {
-    const out = model.call(xs, { training: false, addUpdate() {}, addLoss() {} });
-    const outs = Array.isArray(out) ? out : [out];
-    const f = fn([idx, ...dataInputs], outs, { givens, name: `${model.name}.predict`, onUnusedInput: 'ignore' });
+    // the updates advance stateful layers' states from batch to batch (Keras's predict does)
+    const g = inferenceGraph(model, xs);
+    const f = fn([idx, ...dataInputs], g.outputs, { givens, updates: g.updates, name: `${model.name}.predict`, onUnusedInput: 'ignore' });
     return { f, keys: model.outputNames(), randomStates: [] };
   }
   const cm = model.compiled!;
@@ -288,6 +288,37 @@ function checkPositiveInt(op: string, name: string, v: unknown, dflt: number): n
   if (v === undefined) return dflt;
   if (!Number.isInteger(v) || (v as number) < 1) throw argError(op, `${name} must be a positive integer, got ${String(v)}`);
   return v as number;
+}
+
+// Stateful layers carry each batch's final states into the next batch, so (as in Keras) every
+// batch must have exactly the batch size their states were built for.
+
+/** Throws unless a batch of `rows` samples fits the model's stateful layers (any size without them). */
+export function checkStatefulBatch(op: string, model: Pick<TrainableModel, 'statefulBatch'>, rows: number): void {
+  const fixed = model.statefulBatch?.() ?? null;
+  if (!fixed || rows === fixed.batchSize) return;
+  throw argError(op, `the stateful layer ${fixed.layer} keeps states for batches of ${fixed.batchSize} samples, got a batch of ${rows} (every batch of a model with stateful layers must have exactly ${fixed.batchSize})`);
+}
+
+/**
+ * The batch size of a run: `given` (default 32), or with stateful layers the batch they were built
+ * for (times the ranks: under MPI each rank's share must be that batch), checked.
+ */
+function runBatchSize(op: string, name: string, model: LoopModel, given: unknown, world: World): number {
+  const fixed = model.statefulBatch?.() ?? null;
+  if (!fixed) return checkPositiveInt(op, name, given, 32);
+  const want = fixed.batchSize * world.size;
+  const b = checkPositiveInt(op, name, given, want);
+  if (b !== want)
+    throw argError(op, `${name} ${b} does not fit the stateful layer ${fixed.layer}, whose states are for batches of ${fixed.batchSize}${world.size > 1 ? ` per rank (${want} over ${world.size} ranks)` : ''}: pass ${name}: ${want} (every batch of a model with stateful layers must have that size)`);
+  return b;
+}
+
+/** With stateful layers, `n` samples must make whole batches of `batchSize`. */
+function checkWholeBatches(op: string, model: LoopModel, n: number, batchSize: number, what = 'samples'): void {
+  const fixed = model.statefulBatch?.() ?? null;
+  if (!fixed || n % batchSize === 0) return;
+  throw argError(op, `${n} ${what} do not split into whole batches of ${batchSize}: the stateful layer ${fixed.layer} needs every batch to have exactly ${batchSize} (use a multiple of ${batchSize} samples)`);
 }
 
 function verbosity(v: FitOptions['verbose']): 0 | 1 | 2 {
@@ -336,7 +367,7 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
   if (opts === null || typeof opts !== 'object') throw argError(op, 'options must be an object');
   const epochs = checkPositiveInt(op, 'epochs', opts.epochs, 1);
   const world = startWorld();
-  const batchSize = globalBatchSize(op, 'batchSize', checkPositiveInt(op, 'batchSize', opts.batchSize, 32), world);
+  const batchSize = globalBatchSize(op, 'batchSize', runBatchSize(op, 'batchSize', model, opts.batchSize, world), world);
   const initialEpoch = opts.initialEpoch ?? 0;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw argError(op, `initialEpoch must be a non-negative integer, got ${String(initialEpoch)}`);
   const split = opts.validationSplit ?? 0;
@@ -372,6 +403,9 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
     const steps = opts.stepsPerEpoch ? Math.min(checkPositiveInt(op, 'stepsPerEpoch', opts.stepsPerEpoch, 1), stepsFull) : stepsFull;
     // a rank with no sample in a training step would average its batch statistics over nothing
     const last = Math.min(nTrain, steps * batchSize) % batchSize;
+    checkWholeBatches(op, model, Math.min(nTrain, steps * batchSize), batchSize, 'training samples');
+    const vb = valRows ? runBatchSize(op, 'validationBatchSize', model, opts.validationBatchSize ?? batchSize, world) : batchSize;
+    if (valRows) checkWholeBatches(op, model, valRows.length, vb, 'validation samples');
     if (world.size > 1 && last > 0 && last < world.size)
       throw argError(op, `the last batch of each epoch has ${last} sample${last > 1 ? 's' : ''}, fewer than the ${world.size} ranks (${nTrain} training samples, batchSize ${batchSize}): every rank needs a share of every batch; change batchSize or the number of samples`);
     const history = new History();
@@ -400,7 +434,6 @@ export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: 
       if (logs === null) logs = {};
       if (test && valRows && !model.stopTraining) {
         model.compiled.resetMetrics();
-        const vb = opts.validationBatchSize ?? batchSize;
         const vl = await runBatches(world, test.f, test.keys, valData, valRows, vb);
         for (const k of Object.keys(vl)) logs[`val_${k}`] = vl[k];
       }
@@ -425,9 +458,10 @@ export async function evaluateLoop(model: LoopModel, x: DataArgs, y: DataArgs, o
   const op = `${model.name}.evaluate`;
   if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
   const world = startWorld();
-  const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
+  const batchSize = runBatchSize(op, 'batchSize', model, opts.batchSize, world);
   const ds = makeDataset(model, op, x, y, opts.sampleWeight, undefined);
   try {
+    checkWholeBatches(op, model, ds.n, batchSize);
     const test = cachedStep(model, ds, 'test');
     model.compiled.resetMetrics();
     const logs = await runBatches(world, test.f, test.keys, ds.args(), range(0, ds.n), batchSize);
@@ -442,9 +476,11 @@ export async function evaluateLoop(model: LoopModel, x: DataArgs, y: DataArgs, o
 /** Keras's predict: outputs for every sample, computed in batches. */
 export async function predictLoop(model: LoopModel, x: DataArgs, opts: { batchSize?: number; verbose?: 0 | 1 | 2 | 'auto' } = {}): Promise<Tensor | Tensor[]> {
   const op = `${model.name}.predict`;
-  const batchSize = checkPositiveInt(op, 'batchSize', opts.batchSize, 32);
+  // every rank predicts all of its own x
+  const batchSize = runBatchSize(op, 'batchSize', model, opts.batchSize, { rank: 0, size: 1 });
   const ds = makeDataset(model, op, x, null, undefined, undefined);
   try {
+    checkWholeBatches(op, model, ds.n, batchSize);
     const p = cachedStep(model, ds, 'predict');
     const data = ds.args();
     const rows = range(0, ds.n);

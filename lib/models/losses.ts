@@ -90,6 +90,29 @@ export function meanOverSamples(op: string, x: Variable): Variable {
   return x.ndim === 1 ? x : T.mean(x, [...Array(x.ndim).keys()].slice(1));
 }
 
+/**
+ * @internal The batch and steps axes of a sequence value merged into one: [batch, steps, ...] →
+ * [batch·steps, ...], so that a per-sample rule gives one value per step.
+ */
+export function mergeSteps(op: string, what: string, v: Variable): Variable {
+  if (v.ndim < 2) throw shapeError(op, `${what} (${v.describe()}) must be [batch, steps, ...] to be weighted by the [batch, steps] mask of a sequence output`);
+  const rest = dims(v).slice(2).map((d, i): number | Variable => d ?? v.shape[i + 2]);
+  return T.reshape(v, [-1, ...rest]);
+}
+
+/** @internal Per-step values [batch·steps] back to [batch, steps], the leading axes of `like`. */
+export function splitSteps(values: Variable, like: Variable): Variable {
+  const [b, s] = dims(like);
+  return T.reshape(values, [b ?? like.shape[0], s ?? like.shape[1]]);
+}
+
+/** A positive class axis of a [batch, steps, ...] value as an axis of its steps merged with the batch. */
+function mergedAxis(op: string, axis: number): number {
+  if (axis < 0) return axis;
+  if (axis <= 1) throw argError(op, `axis ${axis} cannot be the class axis of a masked sequence output (axis 0 is the batch, 1 the steps); use a later axis or -1`);
+  return axis - 1;
+}
+
 /** The class axis of y (rank >= 2), normalized; the batch axis 0 is not one. */
 function classAxis(op: string, y: Variable, axis: number): number {
   if (y.ndim < 2) throw shapeError(op, `expected [batch, ...classes] values, got ${y.describe()}`);
@@ -153,6 +176,23 @@ export abstract class Loss {
   /** Per-sample losses, shape [batch] (Keras reduces the last axis with a mean where it applies). */
   abstract call(yTrue: Variable, yPred: Variable): Variable;
 
+  /**
+   * Per-step losses of a sequence output yPred [batch, steps, ...] (yTrue alike): values
+   * [batch, steps], each step's loss as `call` computes a sample's, and the loss's own mask of
+   * the entries that count ([batch, steps] bool; SparseCategoricalCrossentropy's ignoreClass), or
+   * null.  reduceMaskedLoss weights them by the output's Keras mask.
+   */
+  stepLosses(yTrue: Variable, yPred: Variable): { values: Variable; mask: Variable | null } {
+    const t = mergeSteps(this.name, 'yTrue', checkVariable(this.name, 'yTrue', yTrue));
+    const p = mergeSteps(this.name, 'yPred', checkVariable(this.name, 'yPred', yPred));
+    return { values: splitSteps(this.callMerged(t, p), yPred), mask: null };
+  }
+
+  /** call on values whose batch and steps axes were merged (losses with an axis option shift it). */
+  protected callMerged(yTrue: Variable, yPred: Variable): Variable {
+    return this.call(yTrue, yPred);
+  }
+
   /** The scalar loss of a batch: reduceLoss(call(yTrue, yPred), sampleWeight). */
   compute(yTrue: Variable, yPred: Variable, sampleWeight?: Variable): Variable {
     return reduceLoss(this.call(yTrue, yPred), sampleWeight);
@@ -184,6 +224,31 @@ export function reduceLoss(perSample: Variable, sampleWeight?: Variable): Variab
     l = T.mul(l, w);
   }
   return T.div(T.sum(l), T.maximum(count, 1));
+}
+
+/**
+ * The loss of a sequence output that carries a Keras mask ([batch, steps], true at the steps that
+ * count), as Keras 3 reduces it: the mask (and the loss's own mask, such as ignoreClass) becomes
+ * a per-step sample weight, and 'sum_over_batch_size' then divides the weighted sum by the
+ * number of unmasked steps: sum(loss_bt · w_b · m_bt) / sum(m_bt), 0 when every step is masked.
+ * @example const cost = reduceMaskedLoss(getLoss('mse'), yTrue, yPred, mask); // yPred [batch, steps, units]
+ */
+export function reduceMaskedLoss(loss: Loss, yTrue: Variable, yPred: Variable, mask: Variable, sampleWeight?: Variable): Variable {
+  const op = 'reduceMaskedLoss';
+  const p = checkVariable(op, 'yPred', yPred);
+  let m = checkVariable(op, 'mask', mask);
+  const [pb, ps] = dims(p);
+  if (p.ndim < 2 || m.ndim !== 2 || [pb, ps].some((d, i) => d !== null && dims(m)[i] !== null && d !== dims(m)[i]))
+    throw shapeError(op, `the mask (${m.describe()}) must be [batch, steps] = ${fmtShape([pb, ps ?? null])}, the leading axes of yPred (${p.describe()})`);
+  if (m.dtype !== 'bool') m = T.notEqual(m, 0);
+  const { values, mask: own } = loss.stepLosses(yTrue, p);
+  if (values.dtype !== 'float32' && values.dtype !== 'float64') throw dtypeError(op, `per-step losses (${values.describe()}) must be float32 or float64`);
+  if (own) m = T.logicalAnd(m, own);
+  const mf = T.cast(m, values.dtype);
+  const w = sampleWeight !== undefined && sampleWeight !== null ? T.mul(mf, T.expandDims(sampleWeightFor(op, sampleWeight, values), -1)) : mf;
+  // where, not a product alone: a masked step's value (padding) may be anything, inf included
+  const total = T.sum(T.mul(T.where(m, values, T.zerosLike(values)), w));
+  return T.div(total, T.maximum(T.sum(mf), 1));
 }
 
 /** @internal Sample weights as a [batch] vector of `like`'s dtype, checked against its batch axis. */
@@ -348,9 +413,15 @@ export class CategoricalCrossentropy extends Loss {
     this.axis = numOpt('CategoricalCrossentropy', o, 'axis', -1, Number.isInteger, 'an integer');
   }
   call(yTrue: Variable, yPred: Variable): Variable {
+    return this.callAxis(yTrue, yPred, this.axis);
+  }
+  protected override callMerged(yTrue: Variable, yPred: Variable): Variable {
+    return this.callAxis(yTrue, yPred, mergedAxis(this.name, this.axis));
+  }
+  private callAxis(yTrue: Variable, yPred: Variable, classAxisOpt: number): Variable {
     let [t, p] = alignLabels(this.name, yTrue, yPred);
     checkOrder(this.name, p);
-    const axis = classAxis(this.name, p, this.axis);
+    const axis = classAxis(this.name, p, classAxisOpt);
     if (this.labelSmoothing) {
       const n = dims(p)[axis];
       if (n === null) throw shapeError(this.name, `labelSmoothing needs the number of classes (axis ${axis} of ${p.describe()}) to be known`);
@@ -383,18 +454,31 @@ export class SparseCategoricalCrossentropy extends Loss {
   }
   call(yTrue: Variable, yPred: Variable): Variable {
     const op = this.name;
+    const { elems, valid, dtype } = this.entries(yTrue, yPred);
+    if (!valid) return meanOverSamples(op, elems);
+    // Keras's mask for 'sum_over_batch_size': valid labels weigh total / valid, the others 0
+    const v = T.cast(valid, dtype);
+    const scale = T.div(T.sum(onesLike(v)), T.add(T.sum(v), EPSILON));
+    return meanOverSamples(op, T.mul(T.where(valid, elems, 0), scale));
+  }
+  /** Per step: the crossentropy of each label, and (with ignoreClass) its labels as the loss's own mask. */
+  override stepLosses(yTrue: Variable, yPred: Variable): { values: Variable; mask: Variable | null } {
+    if (this.ignoreClass === null) return super.stepLosses(yTrue, yPred);
+    const p = checkVariable(this.name, 'yPred', yPred);
+    const { elems, valid } = this.entries(mergeSteps(this.name, 'yTrue', checkVariable(this.name, 'yTrue', yTrue)), mergeSteps(this.name, 'yPred', p));
+    if (elems.ndim !== 1) throw shapeError(this.name, `with ignoreClass a masked sequence output must be [batch, steps, classes], got yPred ${p.describe()}`);
+    return { values: splitSteps(T.where(valid!, elems, 0), p), mask: splitSteps(valid!, p) };
+  }
+  /** The crossentropy of every label (0 at ignored ones' class 0) and the labels that count (null without ignoreClass). */
+  private entries(yTrue: Variable, yPred: Variable): { elems: Variable; valid: Variable | null; dtype: 'float32' | 'float64' } {
+    const op = this.name;
     checkOrder(op, checkVariable(op, 'yPred', yPred));
     const [labels0, p, depth] = alignSparseLabels(op, yTrue, yPred);
     let t = labels0;
     const valid = this.ignoreClass === null ? null : T.notEqual(t, this.ignoreClass);
     if (valid) t = T.where(valid, t, 0);
     const labels = T.oneHot(t.dtype === 'int32' ? t : T.cast(t, 'int32'), depth, 1, 0, p.dtype);
-    const elems = crossentropyElems(labels, p, this.fromLogits);
-    if (!valid) return meanOverSamples(op, elems);
-    // Keras's mask for 'sum_over_batch_size': valid labels weigh total / valid, the others 0
-    const v = T.cast(valid, p.dtype);
-    const scale = T.div(T.sum(onesLike(v)), T.add(T.sum(v), EPSILON));
-    return meanOverSamples(op, T.mul(T.where(valid, elems, 0), scale));
+    return { elems: crossentropyElems(labels, p, this.fromLogits), valid, dtype: p.dtype as 'float32' | 'float64' };
   }
   protected override options() {
     return { fromLogits: this.fromLogits, ignoreClass: this.ignoreClass };
@@ -497,8 +581,14 @@ export class CosineSimilarity extends Loss {
     this.axis = numOpt('CosineSimilarity', o, 'axis', -1, Number.isInteger, 'an integer');
   }
   call(yTrue: Variable, yPred: Variable): Variable {
+    return this.callAxis(yTrue, yPred, this.axis);
+  }
+  protected override callMerged(yTrue: Variable, yPred: Variable): Variable {
+    return this.callAxis(yTrue, yPred, mergedAxis(this.name, this.axis));
+  }
+  private callAxis(yTrue: Variable, yPred: Variable, axisOpt: number): Variable {
     const [t, p] = alignLabels(this.name, yTrue, yPred);
-    const axis = classAxis(this.name, p, this.axis);
+    const axis = classAxis(this.name, p, axisOpt);
     const unit = (x: Variable) => T.mul(x, T.minimum(T.rsqrt(T.sum(T.square(x), axis, true)), 1 / EPSILON));
     return sumOverAxisPerSample(this.name, T.neg(T.mul(unit(t), unit(p))), axis);
   }

@@ -22,7 +22,7 @@ import { Variable } from '../graph/variable';
 import { full } from '../tensor/creation';
 import {
   EPSILON, MeanAbsoluteError as MaeLoss, MeanSquaredError as MseLoss, alignLabels, alignSparseLabels, dims, getLoss, lossClassName,
-  lossNames, meanOverSamples, onesLike, sampleWeightFor,
+  lossNames, meanOverSamples, mergeSteps, onesLike, sampleWeightFor, splitSteps,
 } from './losses';
 import { ClassRegistry, checkNamedOptions as checkOptions, checkVariable, configOptions, finiteNumber, nameKey, toSnakeCase } from './options';
 
@@ -75,8 +75,13 @@ export abstract class Metric {
     return this.state.map((s) => s.v);
   }
 
-  /** Symbolic updates that add this batch to the state (sampleWeight optional, shape [batch]). */
-  abstract updateState(yTrue: Variable, yPred: Variable, sampleWeight?: Variable): Updates;
+  /**
+   * Symbolic updates that add this batch to the state (sampleWeight optional, shape [batch]).
+   * `mask` is the Keras mask of a sequence output ([batch, steps], true at the steps that count):
+   * the mean metrics (accuracies, errors, crossentropies: MeanMetricWrapper) then count only the
+   * unmasked steps, as Keras 3's do; the others ignore it, as Keras 3's do.
+   */
+  abstract updateState(yTrue: Variable, yPred: Variable, sampleWeight?: Variable, mask?: Variable): Updates;
 
   /** The metric's value as a symbolic expression of the state (0 while the state is empty). */
   abstract result(): Variable;
@@ -161,8 +166,31 @@ export class MeanMetricWrapper extends MeanState {
     if (typeof fn !== 'function') throw argError('MeanMetricWrapper', `expected a function (yTrue, yPred) => values, got ${fmtValue(fn)}`);
     super(name ?? toSnakeCase(fn.name || 'metric'));
   }
-  updateState(yTrue: Variable, yPred: Variable, sampleWeight?: Variable): Updates {
-    return this.accumulate(this.name, this.fn(yTrue, yPred), sampleWeight);
+  updateState(yTrue: Variable, yPred: Variable, sampleWeight?: Variable, mask?: Variable): Updates {
+    if (mask === undefined || mask === null) return this.accumulate(this.name, this.fn(yTrue, yPred), sampleWeight);
+    return this.accumulateMasked(yTrue, yPred, sampleWeight, mask);
+  }
+
+  /**
+   * Keras 3's masked mean: the mask times the sample weight weighs each step; per sample, the
+   * mean over the steps of value·weight adds to the total and the mean of the weights to the
+   * count (so the result is the weighted mean over the unmasked steps).
+   */
+  private accumulateMasked(yTrue: Variable, yPred: Variable, sampleWeight: Variable | undefined, mask: Variable): Updates {
+    const op = this.name;
+    const p = checkVariable(op, 'yPred', yPred);
+    let m = checkVariable(op, 'mask', mask);
+    if (m.ndim !== 2) throw shapeError(op, `the mask (${m.describe()}) must be [batch, steps], the leading axes of yPred (${p.describe()})`);
+    if (m.dtype !== 'bool') m = T.notEqual(m, 0);
+    const merged = this.fn(mergeSteps(op, 'yTrue', checkVariable(op, 'yTrue', yTrue)), mergeSteps(op, 'yPred', p));
+    let v = meanOverSamples(op, checkVariable(op, 'values', merged));
+    if (v.dtype !== 'float32' && v.dtype !== 'float64') v = T.cast(v, 'float32');
+    const values = splitSteps(v, p);
+    const mf = T.cast(m, values.dtype);
+    const w = sampleWeight ? T.mul(mf, T.expandDims(sampleWeightFor(op, sampleWeight, values), -1)) : mf;
+    const total = T.sum(T.mean(T.mul(T.where(m, values, T.zerosLike(values)), w), 1));
+    const count = T.sum(T.mean(w, 1));
+    return [[this.total, T.add(this.total, f32(total))], [this.count, T.add(this.count, f32(count))]];
   }
 }
 

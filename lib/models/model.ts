@@ -8,10 +8,10 @@ import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
 import { Tensor } from '../tensor/tensor';
 import { DataArgs, checkFeatureShapes, sampleCount, toTensors } from './data-args';
-import { InputLayer, graphNodes, input, inputTensorOf, runGraph } from './functional';
-import { CallContext, KerasTensor, Layer, LayerArgs, Node, Shape, classNameOf as classNameOfLayer, registerLayer } from './layer';
-import { EvaluateOptions, FitOptions, clearStepCache, evaluateLoop, fitLoop, predictLoop } from './loops';
-import { CompileArgs, CompiledModel, targetPlaceholder } from './training';
+import { InputLayer, graphNodes, input, inputTensorOf, runGraphMasked } from './functional';
+import { CallContext, KerasTensor, Layer, LayerArgs, Mask, Node, Shape, classNameOf as classNameOfLayer, registerLayer, statefulLayers } from './layer';
+import { EvaluateOptions, FitOptions, checkStatefulBatch, clearStepCache, evaluateLoop, fitLoop, predictLoop } from './loops';
+import { CompileArgs, CompiledModel, inferenceGraph, targetPlaceholder } from './training';
 import { summaryText } from './summary';
 import { saveModelTo, saveWeightsTo, loadWeightsFrom } from './saving';
 import { DataSource, FitDatasetOptions, fitDatasetLoop } from './dataset-loop';
@@ -115,10 +115,51 @@ export class Model extends Layer {
   }
 
   call(inputs: Variable | Variable[], ctx: CallContext): Variable | Variable[] {
+    const outs = this.runLayers(inputs, ctx).outputs;
+    return outs.length === 1 ? outs[0] : outs;
+  }
+
+  /**
+   * The forward pass with the Keras mask each output carries (null where none): a sequence
+   * output's mask weights its loss and metrics in the training and test steps, as in Keras.
+   * A subclass that overrides `call` computes its own outputs, which carry no mask.
+   */
+  callMasked(inputs: Variable | Variable[], ctx: CallContext): { outputs: Variable[]; masks: Mask[] } {
+    if (this.call !== Model.prototype.call) {
+      const out = this.call(inputs, ctx);
+      const outputs = Array.isArray(out) ? out : [out];
+      return { outputs, masks: outputs.map(() => null) };
+    }
+    return this.runLayers(inputs, ctx);
+  }
+
+  private runLayers(inputs: Variable | Variable[], ctx: CallContext): { outputs: Variable[]; masks: Mask[] } {
     const vals = Array.isArray(inputs) ? inputs : [inputs];
     if (vals.length !== this.inputs.length) throw argError(this.name, `expects ${this.inputs.length} inputs, got ${vals.length}`);
-    const outs = runGraph(this.inputs, this.outputs, this.nodes, vals, ctx);
-    return outs.length === 1 ? outs[0] : outs;
+    return runGraphMasked(this.inputs, this.outputs, this.nodes, vals, ctx);
+  }
+
+  /**
+   * Sets the states of every stateful layer of the model (nested models and wrappers included)
+   * back to zeros, as Keras's model.reset_states().  Stateful recurrent layers carry their final
+   * states from one batch to the next in every call (fit, evaluate, predict, the …OnBatch
+   * methods); call this between independent sequences.  A model without stateful layers is left
+   * as it is.
+   * @example
+   *   for (const chunk of chunks) await model.predictOnBatch(chunk); // one long sequence, in pieces
+   *   model.resetStates();                                         // the next sequence starts fresh
+   */
+  resetStates(): void {
+    for (const l of statefulLayers(this)) l.resetStates();
+  }
+
+  /** @internal The batch size the stateful layers' states were built for, and the first such layer; null without any. */
+  statefulBatch(): { batchSize: number; layer: string } | null {
+    for (const l of statefulLayers(this)) {
+      const d = l.states?.[0]?.type.shape[0];
+      if (typeof d === 'number') return { batchSize: d, layer: l.name };
+    }
+    return null;
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -155,6 +196,8 @@ export class Model extends Layer {
    * by index), and callbacks must not stop training on one rank alone; `model.save` writes on
    * whichever rank calls it (call it on rank 0).  Batch normalization uses each rank's share for
    * its batch statistics (not synchronized) and averages the moving statistics over the ranks.
+   * Stateful recurrent layers keep their states per rank (each rank's share of a batch must then
+   * be the batch size the layers were built for: batchSize = that size × the ranks).
    * @example
    *   // mpirun -np 2 node train.js: each rank runs 32 of the 64 samples of every step
    *   await model.fit(x, y, { epochs: 5, batchSize: 64 });
@@ -177,14 +220,20 @@ export class Model extends Layer {
   /**
    * Loss (and metrics) over the data.  Under MPI each rank evaluates its share of every batch and
    * the sums are reduced across ranks, so every rank returns the whole data's result (every rank
-   * must call it).
+   * must call it).  Stateful layers advance their states here too (batches as in predict).
    */
   async evaluate(x: DataArgs, y: DataArgs, opts: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
     this.requireGraph('evaluate', x);
     return evaluateLoop(this, x, y, opts);
   }
 
-  /** Outputs for every sample, in batches (one tensor per output).  Under MPI each rank predicts all of its `x` by itself (no collective). */
+  /**
+   * Outputs for every sample, in batches (one tensor per output).  Under MPI each rank predicts all
+   * of its `x` by itself (no collective).  A model with stateful layers runs batches of exactly the
+   * batch size they were built for (the default then; another batchSize, or a sample count that
+   * is not a multiple of it, throws), and each batch continues from the previous one's states, as
+   * in Keras; `resetStates()` starts over.
+   */
   async predict(x: DataArgs, opts: { batchSize?: number; verbose?: 0 | 1 | 2 | 'auto' } = {}): Promise<Tensor | Tensor[]> {
     this.requireGraph('predict', x);
     return predictLoop(this, x, opts);
@@ -209,16 +258,22 @@ export class Model extends Layer {
     this.requireGraph('predictOnBatch', x);
     const op = `${this.name}.predictOnBatch`;
     const xi = toTensors(op, 'x', x, this.inputNames(), this.inputShapes(), this.inputDtypes());
-    checkFeatureShapes(op, 'x', xi.tensors, this.inputNames(), this.inputShapes());
-    let entry = this.directCache.get('predict');
-    if (!entry) {
-      const xs = this.inputs.map((t, i) => T.tensor(t.dtype, t.shape.slice(), this.inputNames()[i]));
-      const out = this.call(xs, { training: false, addUpdate() {}, addLoss() {} });
-      entry = { f: fn(xs, Array.isArray(out) ? out : [out], { name: `${this.name}.predict`, onUnusedInput: 'ignore' }), keys: [] };
-      this.directCache.set('predict', entry);
+    let outs: Tensor[];
+    try {
+      checkFeatureShapes(op, 'x', xi.tensors, this.inputNames(), this.inputShapes());
+      checkStatefulBatch(op, this, xi.tensors[0]?.shape[0] ?? 0);
+      let entry = this.directCache.get('predict');
+      if (!entry) {
+        const xs = this.inputs.map((t, i) => T.tensor(t.dtype, t.shape.slice(), this.inputNames()[i]));
+        // a stateful layer's states advance in inference too
+        const g = inferenceGraph(this, xs);
+        entry = { f: fn(xs, g.outputs, { updates: g.updates, name: `${this.name}.predict`, onUnusedInput: 'ignore' }), keys: [] };
+        this.directCache.set('predict', entry);
+      }
+      outs = await entry.f(...xi.tensors);
+    } finally {
+      for (const t of xi.owned) t.dispose();
     }
-    const outs = await entry.f(...xi.tensors);
-    for (const t of xi.owned) t.dispose();
     return outs.length === 1 ? outs[0] : outs;
   }
 
@@ -236,6 +291,7 @@ export class Model extends Layer {
         { what: 'x', tensors: xi.tensors, names: this.inputNames() },
         { what: 'y', tensors: yi.tensors, names: this.outputNames() },
       ]);
+      checkStatefulBatch(op, this, n);
       const key = `${mode}|${isDistributed() ? 'mpi' : ''}|${yi.tensors.map((t) => `${t.dtype}${t.shape.length}`).join(',')}|${sw ? 'w' : ''}`;
       let entry = this.directCache.get(key);
       if (!entry) {

@@ -10,11 +10,12 @@ import { SharedVariable, shared } from '../graph/shared';
 import * as T from '../graph/T';
 import { Variable } from '../graph/variable';
 import { isDistributed, worldSize } from '../tensor/distributed/index';
+import { gradientReduction } from '../tensor/distributed/world';
 import { tensor } from '../tensor/creation';
 import { Tensor } from '../tensor/tensor';
 import { replaceIn } from './graph-util';
-import type { CallContext, KerasTensor } from './layer';
-import { Loss, getLoss, reduceLoss } from './losses';
+import type { CallContext, KerasTensor, Mask } from './layer';
+import { Loss, getLoss, reduceLoss, reduceMaskedLoss } from './losses';
 import { Metric, getMetric } from './metrics';
 import { Optimizer, getOptimizer } from './optimizers';
 
@@ -29,7 +30,12 @@ type OptimizerId = Parameters<typeof getOptimizer>[0];
 export interface CompileArgs {
   /** 'adam', 'sgd' … or an optimizer object (default 'rmsprop', as Keras). */
   optimizer?: OptimizerId;
-  /** One loss for every output, one per output (array), or by output name. */
+  /**
+   * One loss for every output, one per output (array), or by output name.  An output that carries
+   * a Keras mask (a sequence after embedding({ maskZero: true }) or masking()) counts only its
+   * unmasked steps, as in Keras: the loss is the mean over those steps, and the mean metrics
+   * (accuracies, errors) average over them too.
+   */
   loss: LossId | LossId[] | Record<string, LossId>;
   /** Metrics for every output, per output (array of arrays), or by output name. */
   metrics?: MetricId[] | MetricId[][] | Record<string, MetricId[]>;
@@ -52,7 +58,10 @@ export interface StepData {
 
 /** What a custom training step can use besides the data. */
 export interface StepTools {
-  /** The model's outputs in training mode (batch-norm statistics and layer losses are collected). */
+  /**
+   * The model's outputs in training mode (batch-norm statistics, stateful layers' states and layer
+   * losses are collected; computeLoss weights an output that carries a Keras mask by it).
+   */
   call(x: Variable[]): Variable[];
   /** The compiled loss: weighted losses of the outputs plus regularization and layer losses. */
   computeLoss(y: Variable[], preds: Variable[], sampleWeight?: Variable | null): Variable;
@@ -82,6 +91,13 @@ export interface TrainableModel {
   inputNames(): string[];
   /** The model's symbolic forward pass over its inputs. */
   call(inputs: Variable[], ctx: CallContext): Variable | Variable[];
+  /**
+   * The forward pass with the Keras mask each output carries (null where none); without it the
+   * outputs count as unmasked.
+   */
+  callMasked?(inputs: Variable[], ctx: CallContext): { outputs: Variable[]; masks: Mask[] };
+  /** The batch size the model's stateful layers were built for (null without stateful layers). */
+  statefulBatch?(): { batchSize: number; layer: string } | null;
   /** A custom training step defined on a Model subclass. */
   trainStep?: TrainStep;
   /** Every weight with whether it is trained, and its regularizer and constraint. */
@@ -149,7 +165,7 @@ class RankSum {
   }
   /** Builds the collective over every registered value. */
   run(): void {
-    if (this.on && this.xs.length) this.out = T.allreduce(this.xs, { op: 'sum' });
+    if (this.on && this.xs.length) this.out = T.allreduce(this.xs, { op: 'sum', ...gradientReduction() });
   }
 }
 
@@ -165,10 +181,13 @@ function reducingOptimizer(opt: Optimizer, batch: Variable): Optimizer {
     const grads = a instanceof Variable ? grad(a, params) : (b as (Variable | null)[]);
     const live = grads.flatMap((g, i) => (g ? [i] : []));
     if (!live.length) return opt.getUpdates(params, grads);
-    const summed = T.allreduce([...live.map((i) => grads[i]!.mul(T.cast(batch, grads[i]!.dtype))), batch], { op: 'sum' });
-    const n = T.maximum(summed[live.length], 1e-12);
+    // the last layers' gradients first: the backward pass makes them first, so the program
+    // computes them first and their buckets leave while the earlier layers are still computed
+    const order = live.slice().reverse();
+    const summed = T.allreduce([...order.map((i) => grads[i]!.mul(T.cast(batch, grads[i]!.dtype))), batch], { op: 'sum', ...gradientReduction() });
+    const n = T.maximum(summed[order.length], 1e-12);
     const out = grads.slice();
-    live.forEach((i, k) => (out[i] = summed[k].div(T.cast(n, grads[i]!.dtype))));
+    order.forEach((i, k) => (out[i] = summed[k].div(T.cast(n, grads[i]!.dtype))));
     return opt.getUpdates(params, out);
   };
   return new Proxy(opt, {
@@ -178,6 +197,33 @@ function reducingOptimizer(opt: Optimizer, batch: Variable): Optimizer {
       return typeof v === 'function' ? v.bind(target) : v;
     },
   });
+}
+
+/**
+ * The model's outputs in inference mode and the updates that advance its stateful layers' states
+ * (Keras carries them through predict as well): what a predict step compiles.
+ */
+export function inferenceGraph(model: TrainableModel, xs: Variable[]): { outputs: Variable[]; updates: [SharedVariable, Variable][] } {
+  const updates: [SharedVariable, Variable][] = [];
+  const ctx: CallContext = { training: false, addUpdate() {}, addLoss() {}, addStateUpdate: (v, value) => updates.push([v, value]) };
+  const out = model.call(xs, ctx);
+  return { outputs: Array.isArray(out) ? out : [out], updates };
+}
+
+/** The forward pass with the outputs' Keras masks (none for a model that cannot say). */
+function forward(model: TrainableModel, xs: Variable[], ctx: CallContext): { outputs: Variable[]; masks: Mask[] } {
+  if (model.callMasked) return model.callMasked(xs, ctx);
+  const out = model.call(xs, ctx);
+  const outputs = Array.isArray(out) ? out : [out];
+  return { outputs, masks: outputs.map(() => null) };
+}
+
+/**
+ * One output's scalar loss: Keras's 'sum_over_batch_size' of the per-sample losses, or, for an
+ * output carrying a Keras mask, the mean over its unmasked steps (see reduceMaskedLoss).
+ */
+function outputLoss(loss: Loss, y: Variable, p: Variable, mask: Mask, sw: Variable | null): Variable {
+  return mask ? reduceMaskedLoss(loss, y, p, mask, sw ?? undefined) : reduceLoss(loss.call(y, p), sw ?? undefined);
 }
 
 /** A compiled model's training configuration and its program caches. */
@@ -277,26 +323,27 @@ export class CompiledModel {
    */
   buildStep(train: boolean, xs: Variable[], ys: Variable[], sws: (Variable | null)[], batch: Variable): { outputs: Variable[]; updates: [SharedVariable, Variable][]; keys: string[] } {
     if (train && this.trainStep) return this.buildCustomStep(xs, ys, sws[0] ?? null, batch);
+    // batch-norm statistics (addUpdate) move only in training; a stateful layer's states
+    // (addStateUpdate) advance in every mode
     const stateUpdates: [SharedVariable, Variable][] = [];
+    const carried: [SharedVariable, Variable][] = [];
     const extraLosses: Variable[] = [];
     const ctx: CallContext = {
       training: train,
       addUpdate: (v, value) => stateUpdates.push([v, value]),
       addLoss: (l) => extraLosses.push(l),
+      addStateUpdate: (v, value) => carried.push([v, value]),
     };
-    const out = this.model.call(xs, ctx);
-    const preds = Array.isArray(out) ? out : [out];
+    const { outputs: preds, masks } = forward(this.model, xs, ctx);
     const outNames = this.model.outputNames();
     const perOutput = preds.map((p, i) => {
       const loss = this.losses[i];
-      let per: Variable;
       try {
-        per = loss.call(ys[i], p);
+        return outputLoss(loss, ys[i], p, masks[i] ?? null, sws[i] ?? null);
       } catch (e) {
         if (!(e instanceof SymtensorError)) throw e;
-        throw new SymtensorError(e.code, `${this.model.name}.compile`, `loss ${loss.name} for output '${outNames[i]}' (prediction ${fmt(p)}, target ${fmt(ys[i])}): ${e.message}`);
+        throw new SymtensorError(e.code, `${this.model.name}.compile`, `loss ${loss.name} for output '${outNames[i]}' (prediction ${fmt(p)}, target ${fmt(ys[i])}${masks[i] ? `, mask ${fmt(masks[i]!)}` : ''}): ${e.message}`);
       }
-      return reduceLoss(per, sws[i] ?? undefined);
     });
     const entries = this.model.weightEntries();
     const penalties: Variable[] = [];
@@ -316,14 +363,17 @@ export class CompiledModel {
       params = entries.filter((w) => w.trainable && w.layerTrainable);
       if (params.length === 0) throw argError(`${this.model.name}.fit`, 'the model has no trainable weights');
       const grads = grad(total, params.map((w) => w.variable));
-      gradsOut = grads.map((g) => rs.add(rs.on ? g.mul(T.cast(batch, g.dtype)) : g));
+      // registered last layer first: the order the backward pass makes the gradients, so the
+      // program computes them in that order and each bucket's reduction leaves as early as it can
+      gradsOut = new Array(grads.length);
+      for (let i = grads.length - 1; i >= 0; i--) gradsOut[i] = rs.add(rs.on ? grads[i].mul(T.cast(batch, grads[i].dtype)) : grads[i]);
       countOut = rs.add(batch);
     }
     const stateOut = (train ? stateUpdates : []).map(([v, value]) => rs.add(rs.on && isFloat(value.dtype) ? value.mul(1 / rs.size) : value));
     const lossIns = [total, ...(outNames.length > 1 ? perOutput : [])];
     const trackerOut = lossIns.map((l) => rs.add(T.cast(l, 'float32').mul(batch)));
     const batchOut = rs.add(batch);
-    const metricUps = this.metrics.map((m) => m.metric.updateState(ys[m.output], preds[m.output], sws[m.output] ?? undefined));
+    const metricUps = this.metrics.map((m) => m.metric.updateState(ys[m.output], preds[m.output], sws[m.output] ?? undefined, masks[m.output] ?? undefined));
     const metricOut = metricUps.map((ups) => ups.map(([v, value]) => rs.add(rs.on ? value.sub(v) : value)));
     rs.run();
 
@@ -337,6 +387,8 @@ export class CompiledModel {
       }
       stateUpdates.forEach(([v, value], i) => updates.push([v, rs.on && isFloat(value.dtype) ? T.cast(stateOut[i](), value.dtype) : value]));
     }
+    // each rank carries its own recurrent states: not reduced
+    updates.push(...carried);
     // metrics: results are read from the state after this batch
     const after = new Map<Variable, Variable>();
     const results: Variable[] = [];
@@ -362,16 +414,26 @@ export class CompiledModel {
   private buildCustomStep(xs: Variable[], ys: Variable[], sw: Variable | null, batch: Variable): { outputs: Variable[]; updates: [SharedVariable, Variable][]; keys: string[] } {
     const op = `${this.model.name}.trainStep`;
     const stateUpdates: [SharedVariable, Variable][] = [];
+    const carried: [SharedVariable, Variable][] = [];
     const extraLosses: Variable[] = [];
-    const ctx: CallContext = { training: true, addUpdate: (v, value) => stateUpdates.push([v, value]), addLoss: (l) => extraLosses.push(l) };
+    const ctx: CallContext = {
+      training: true,
+      addUpdate: (v, value) => stateUpdates.push([v, value]),
+      addLoss: (l) => extraLosses.push(l),
+      addStateUpdate: (v, value) => carried.push([v, value]),
+    };
     const entries = this.model.weightEntries();
+    // the Keras masks of the outputs tools.call gave, so computeLoss can weight by them (Keras
+    // keeps a mask on its tensor)
+    const maskOf = new Map<Variable, Variable>();
     const tools: StepTools = {
       call: (x) => {
-        const out = this.model.call(x, ctx);
-        return Array.isArray(out) ? out : [out];
+        const { outputs, masks } = forward(this.model, x, ctx);
+        outputs.forEach((o, i) => masks[i] && maskOf.set(o, masks[i]!));
+        return outputs;
       },
       computeLoss: (y, preds, w) => {
-        let total: Variable = preds.map((p, i) => T.cast(reduceLoss(this.losses[i].call(y[i], p), w ?? undefined), 'float32').mul(this.lossWeights[i])).reduce((a, b) => a.add(b));
+        let total: Variable = preds.map((p, i) => T.cast(outputLoss(this.losses[i], y[i], p, maskOf.get(p) ?? null, w ?? null), 'float32').mul(this.lossWeights[i])).reduce((a, b) => a.add(b));
         for (const e of entries) if (e.regularizer) total = total.add(T.cast(e.regularizer.call(e.variable), 'float32'));
         for (const l of extraLosses) total = total.add(T.cast(l, 'float32'));
         return total;
@@ -388,6 +450,8 @@ export class CompiledModel {
     const stateOut = stateUpdates.map(([, value]) => (averaged(value) ? rsState.add(value.mul(1 / rsState.size)) : () => value));
     rsState.run();
     stateUpdates.forEach(([v, value], i) => updates.push([v, averaged(value) ? T.cast(stateOut[i](), value.dtype) : value]));
+    // a stateful layer's states: each rank keeps its own
+    updates.push(...carried);
     const keys = Object.keys(res.logs);
     if (keys.length === 0) throw argError(op, 'must log at least one value (e.g. { loss })');
     // under MPI the logged means are over every rank's samples; gradients are summed by

@@ -65,7 +65,9 @@ const Family *family_of(int32_t opcode) {
     case ST_OP_GEMM_ACC: return &st_epilogue_family;
     case ST_OP_ALLREDUCE:
     case ST_OP_BROADCAST:
-    case ST_OP_ALLGATHER: return &st_collective_family;
+    case ST_OP_ALLGATHER:
+    case ST_OP_ALLREDUCE_START:
+    case ST_OP_ALLREDUCE_WAIT: return &st_collective_family;
     case ST_OP_JUMP:
     case ST_OP_JUMP_IF_FALSE:
     case ST_OP_LOOP:
@@ -102,5 +104,7 @@ extern "C" st_code st_exec(st_ctx *ctx, const st_instr *ins, st_status *st) {
   if (st) st->code = ST_OK, st->message[0] = 0;
   st::PreparedPtr prep;
   ST_CHECK(st::check_instr(ins, true, &prep, st));
-  return st::family_of(ins->opcode)->run(ctx, ins, prep.get(), st);
+  const st_code rc = st::family_of(ins->opcode)->run(ctx, ins, prep.get(), st);
+  st_collectives_finish_started();  // a lone ALLREDUCE_START must not outlive its buffers
+  return rc;
 }

@@ -608,12 +608,14 @@ st_code st_program_run(st_program *p, st_ctx *ctx, void *const *input_data, void
       p->prof_counts[pc]++;
     }
     if (rc != ST_OK) {
+      st_collectives_finish_started();  // reductions in flight write into this run's buffers
       st->code = rc;
       st->instr = pc;
       return rc;
     }
     pc = next;
   }
+  st_collectives_finish_started();
 
   // Updates land only after every instruction succeeded, in the order given.
   for (size_t c = 0; c + 1 < p->copies.size(); c += 2) {

@@ -1,7 +1,10 @@
 // ALLREDUCE, BROADCAST and ALLGATHER against a fake collectives table: a world of 3 processes whose
 // other ranks are simulated inside the table, so bucket packing and unpacking can be checked
 // without MPI.  Every call the table receives is recorded.
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "symtensor_collectives.h"
@@ -222,4 +225,216 @@ TEST(collectives_table_checks) {
   fake.size = 0;
   EXPECT(st_set_collectives(&t, err, sizeof err) == ST_ERR_ARG);
   EXPECT(st_get_collectives() == nullptr);
+}
+
+namespace {
+
+// A program over float32 slots: slot shapes given, kinds given; instructions as triples.
+struct ProgSlots {
+  std::vector<st_slot_desc> slots;
+  int add(int kind, std::vector<int64_t> shape, int32_t dtype = ST_F32, int64_t offset = 0) {
+    st_slot_desc d{};
+    d.dtype = dtype, d.kind = kind, d.ndim = (int32_t)shape.size(), d.arena_offset = offset;
+    for (size_t k = 0; k < shape.size(); k++) d.shape[k] = shape[k];
+    slots.push_back(d);
+    return (int)slots.size() - 1;
+  }
+};
+
+// Blocks the fake's reductions until released, so a test can look at a program stopped in WAIT.
+std::atomic<bool> g_gate_closed{false};
+std::atomic<int> g_gate_waiting{0};
+int32_t f_allreduce_gated(void *c, void *buf, int64_t count, int32_t dtype, int32_t op, char *err, size_t errlen) {
+  g_gate_waiting++;
+  for (int k = 0; k < 4000 && g_gate_closed.load(); k++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  g_gate_waiting--;
+  return f_allreduce(c, buf, count, dtype, op, err, errlen);
+}
+
+}  // namespace
+
+// START packs and queues, the instructions after it run while the reduction is in flight (here:
+// held back by the table), WAIT unpacks; chunks of at most bucket_bytes; mean divides by the size.
+TEST(allreduce_start_wait_overlaps) {
+  for (int op : {ST_COLL_SUM, ST_COLL_MEAN, ST_COLL_MAX}) {
+    Registered reg;
+    reg.table.allreduce = f_allreduce_gated;
+    ProgSlots ps;
+    const int a = ps.add(ST_SLOT_INPUT, {3, 5}), b = ps.add(ST_SLOT_INPUT, {7}), x = ps.add(ST_SLOT_INPUT, {4});
+    const int packed = ps.add(ST_SLOT_TEMP, {22}, ST_F32, 0);
+    const int oa = ps.add(ST_SLOT_OUTPUT, {3, 5}), ob = ps.add(ST_SLOT_OUTPUT, {7}), ox = ps.add(ST_SLOT_OUTPUT, {4});
+    const int32_t s_in[] = {a, b}, s_out[] = {packed}, c_in[] = {x}, c_out[] = {ox}, w_in[] = {packed}, w_out[] = {oa, ob};
+    const int64_t s_attr[] = {op, 40}, w_attr[] = {op}, copy_attr[] = {0, 1};  // 40 bytes: 10 float32 per call
+    const st_program_instr ins[] = {{ST_OP_ALLREDUCE_START, 2, 1, s_in, s_out, s_attr, 2, nullptr, 0},
+                                    {ST_OP_COPY, 1, 1, c_in, c_out, copy_attr, 2, nullptr, 0},
+                                    {ST_OP_ALLREDUCE_WAIT, 1, 2, w_in, w_out, w_attr, 1, nullptr, 0}};
+    st_status st{};
+    st_program *p = st_program_new(ps.slots.data(), (int32_t)ps.slots.size(), 128, ins, 3, nullptr, 0, &st);
+    if (!p) std::fprintf(stderr, "  program: %s\n", st.message);
+    EXPECT(p != nullptr);
+    if (!p) return;
+    sttest::Tensor ta(ST_F32, {3, 5}), tb(ST_F32, {7}), tx(ST_F32, {4}), ra(ST_F32, {3, 5}), rb(ST_F32, {7}),
+        rx(ST_F32, {4});
+    ta.fill_random(11, -4, 4), tb.fill_random(12, -4, 4), tx.fill_random(13, -4, 4);
+    void *ip[] = {ta.t.data, tb.t.data, tx.t.data}, *op_[] = {ra.t.data, rb.t.data, rx.t.data};
+    g_gate_closed = true;
+    st_code rc = ST_ERR_INTERNAL;
+    std::thread runner([&] { rc = st_program_run(p, sttest::ctx, ip, op_, &st); });
+    // the table holds the first chunk; meanwhile the COPY after START must have run
+    bool copied = false;
+    for (int k = 0; k < 2000 && !copied; k++) {
+      copied = g_gate_waiting.load() == 1;
+      for (int i = 0; copied && i < 4; i++) copied = rx.get(i) == tx.get(i);
+      if (!copied) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT(copied);
+    g_gate_closed = false;
+    runner.join();
+    EXPECT(rc == ST_OK);
+    for (int i = 0; i < 15; i++) EXPECT_NEAR(ra.get(i), expect_of(ta.get(i), op), 1e-5);
+    for (int i = 0; i < 7; i++) EXPECT_NEAR(rb.get(i), expect_of(tb.get(i), op), 1e-5);
+    EXPECT(reg.fake.calls.size() == 3);  // 22 elements in calls of 10, 10, 2
+    if (reg.fake.calls.size() == 3) EXPECT(reg.fake.calls[0].count == 10 && reg.fake.calls[2].count == 2);
+    st_program_free(p);
+  }
+}
+
+// Every collective of the process runs on one thread in the order started: two STARTs, then a
+// blocking ALLREDUCE and a BROADCAST, reach the table in that order, from a thread not the caller's.
+namespace {
+std::vector<std::thread::id> g_callers;
+int32_t f_allreduce_who(void *c, void *buf, int64_t count, int32_t dtype, int32_t op, char *err, size_t errlen) {
+  g_callers.push_back(std::this_thread::get_id());
+  return f_allreduce(c, buf, count, dtype, op, err, errlen);
+}
+}  // namespace
+
+TEST(allreduce_calls_in_program_order) {
+  Registered reg;
+  reg.table.allreduce = f_allreduce_who;
+  g_callers.clear();
+  ProgSlots ps;
+  const int a = ps.add(ST_SLOT_INPUT, {2}), b = ps.add(ST_SLOT_INPUT, {3}, ST_F64), c = ps.add(ST_SLOT_INPUT, {5});
+  const int pa = ps.add(ST_SLOT_TEMP, {2}, ST_F32, 0), pb = ps.add(ST_SLOT_TEMP, {3}, ST_F64, 64);
+  const int oa = ps.add(ST_SLOT_OUTPUT, {2}), ob = ps.add(ST_SLOT_OUTPUT, {3}, ST_F64), oc = ps.add(ST_SLOT_OUTPUT, {5}),
+            od = ps.add(ST_SLOT_OUTPUT, {5});
+  const int32_t i_a[] = {a}, i_pa[] = {pa}, i_b[] = {b}, i_pb[] = {pb}, i_c[] = {c}, o_c[] = {oc}, o_d[] = {od},
+                o_a[] = {oa}, o_b[] = {ob};
+  const int64_t start_attr[] = {ST_COLL_SUM, 1 << 20}, wait_attr[] = {ST_COLL_SUM}, root[] = {1};
+  const st_program_instr ins[] = {{ST_OP_ALLREDUCE_START, 1, 1, i_a, i_pa, start_attr, 2, nullptr, 0},
+                                  {ST_OP_ALLREDUCE_START, 1, 1, i_b, i_pb, start_attr, 2, nullptr, 0},
+                                  {ST_OP_ALLREDUCE, 1, 1, i_c, o_c, start_attr, 2, nullptr, 0},
+                                  {ST_OP_BROADCAST, 1, 1, i_c, o_d, root, 1, nullptr, 0},
+                                  {ST_OP_ALLREDUCE_WAIT, 1, 1, i_pb, o_b, wait_attr, 1, nullptr, 0},
+                                  {ST_OP_ALLREDUCE_WAIT, 1, 1, i_pa, o_a, wait_attr, 1, nullptr, 0}};
+  st_status st{};
+  st_program *p = st_program_new(ps.slots.data(), (int32_t)ps.slots.size(), 128, ins, 6, nullptr, 0, &st);
+  EXPECT(p != nullptr);
+  if (!p) return;
+  sttest::Tensor ta(ST_F32, {2}), tb(ST_F64, {3}), tc(ST_F32, {5}), ra(ST_F32, {2}), rb(ST_F64, {3}), rc_(ST_F32, {5}),
+      rd(ST_F32, {5});
+  ta.fill_random(21), tb.fill_random(22), tc.fill_random(23);
+  void *ip[] = {ta.t.data, tb.t.data, tc.t.data}, *op[] = {ra.t.data, rb.t.data, rc_.t.data, rd.t.data};
+  EXPECT(st_program_run(p, sttest::ctx, ip, op, &st) == ST_OK);
+  EXPECT(reg.fake.calls.size() == 4);
+  if (reg.fake.calls.size() == 4) {
+    EXPECT(reg.fake.calls[0].count == 2 && reg.fake.calls[0].dtype == ST_F32);
+    EXPECT(reg.fake.calls[1].count == 3 && reg.fake.calls[1].dtype == ST_F64);
+    EXPECT(reg.fake.calls[2].count == 5 && reg.fake.calls[2].op == ST_COLL_SUM);
+    EXPECT(reg.fake.calls[3].count == 5 && reg.fake.calls[3].op == 1);  // the broadcast from root 1
+  }
+  EXPECT(g_callers.size() == 3);
+  for (const auto &id : g_callers) EXPECT(id != std::this_thread::get_id());
+  for (int i = 0; i < 2; i++) EXPECT_NEAR(ra.get(i), 3 * ta.get(i), 1e-6);
+  for (int i = 0; i < 3; i++) EXPECT_NEAR(rb.get(i), 3 * tb.get(i), 1e-12);
+  for (int i = 0; i < 5; i++) EXPECT_NEAR(rc_.get(i), 3 * tc.get(i), 1e-6);
+  for (int i = 0; i < 5; i++) EXPECT(rd.get(i) == 100 + i);
+  st_program_free(p);
+}
+
+// A wait with no start is refused; a start never waited for is finished before the run returns; a
+// failing reduction is WAIT's error; alone (no table), START/WAIT is the identity.
+TEST(allreduce_start_wait_errors) {
+  ProgSlots ps;
+  const int a = ps.add(ST_SLOT_INPUT, {4}), packed = ps.add(ST_SLOT_TEMP, {4}, ST_F32, 0), o = ps.add(ST_SLOT_OUTPUT, {4});
+  const int32_t i_a[] = {a}, i_p[] = {packed}, o_o[] = {o};
+  const int64_t start_attr[] = {ST_COLL_SUM, 64}, wait_attr[] = {ST_COLL_SUM}, copy_attr[] = {0, 1};
+  const st_program_instr lone_wait[] = {{ST_OP_COPY, 1, 1, i_a, i_p, copy_attr, 2, nullptr, 0},
+                                        {ST_OP_ALLREDUCE_WAIT, 1, 1, i_p, o_o, wait_attr, 1, nullptr, 0}};
+  const st_program_instr lone_start[] = {{ST_OP_ALLREDUCE_START, 1, 1, i_a, i_p, start_attr, 2, nullptr, 0},
+                                         {ST_OP_COPY, 1, 1, i_p, o_o, copy_attr, 2, nullptr, 0}};
+  const st_program_instr pair[] = {{ST_OP_ALLREDUCE_START, 1, 1, i_a, i_p, start_attr, 2, nullptr, 0},
+                                   {ST_OP_ALLREDUCE_WAIT, 1, 1, i_p, o_o, wait_attr, 1, nullptr, 0}};
+  sttest::Tensor ta(ST_F32, {4}), ro(ST_F32, {4});
+  ta.fill_random(31);
+  void *ip[] = {ta.t.data}, *op[] = {ro.t.data};
+  st_status st{};
+  {
+    Registered reg;
+    st_program *p = st_program_new(ps.slots.data(), (int32_t)ps.slots.size(), 64, lone_wait, 2, nullptr, 0, &st);
+    if (!p) std::fprintf(stderr, "  program: %s\n", st.message);
+    EXPECT(p != nullptr);
+    if (p) {
+      EXPECT(st_program_run(p, sttest::ctx, ip, op, &st) == ST_ERR_ARG);
+      EXPECT(st.instr == 1);
+      EXPECT(std::string(st.message).find("allreduceWait: no allreduceStart of this buffer") != std::string::npos);
+      st_program_free(p);
+    }
+    p = st_program_new(ps.slots.data(), (int32_t)ps.slots.size(), 64, lone_start, 2, nullptr, 0, &st);
+    EXPECT(p != nullptr);
+    if (p) {
+      EXPECT(st_program_run(p, sttest::ctx, ip, op, &st) == ST_OK);
+      EXPECT(reg.fake.calls.size() == 1);  // made, and finished before the run returned
+      st_program_free(p);
+    }
+    reg.fake.calls.clear();
+    reg.fake.fail_with = ST_ERR_INTERNAL;
+    p = st_program_new(ps.slots.data(), (int32_t)ps.slots.size(), 64, pair, 2, nullptr, 0, &st);
+    EXPECT(p != nullptr);
+    if (p) {
+      EXPECT(st_program_run(p, sttest::ctx, ip, op, &st) == ST_ERR_INTERNAL);
+      EXPECT(st.instr == 1);
+      EXPECT(std::string(st.message).find("allreduceWait: sum of 4 float32 elements failed: the network is down") !=
+             std::string::npos);
+      reg.fake.fail_with = 0;
+      EXPECT(st_program_run(p, sttest::ctx, ip, op, &st) == ST_OK);  // nothing left over from the failed run
+      for (int i = 0; i < 4; i++) EXPECT_NEAR(ro.get(i), 3 * ta.get(i), 1e-6);
+      st_program_free(p);
+    }
+  }
+  st_program *p = st_program_new(ps.slots.data(), (int32_t)ps.slots.size(), 64, pair, 2, nullptr, 0, &st);
+  EXPECT(p != nullptr);
+  if (p) {
+    EXPECT(st_program_run(p, sttest::ctx, ip, op, &st) == ST_OK);
+    for (int i = 0; i < 4; i++) EXPECT(ro.get(i) == ta.get(i));
+    st_program_free(p);
+  }
+}
+
+TEST(allreduce_start_wait_checks) {
+  sttest::Tensor f(ST_F32, {3}), g(ST_F32, {4}), d(ST_F64, {3}), p7(ST_F32, {7}), i(ST_I32, {3});
+  struct Bad {
+    const char *what;
+    int opcode;
+    std::vector<sttest::Tensor *> in, out;
+    std::vector<int64_t> iattr;
+    st_code code;
+    const char *needle;
+  } bad[] = {
+      {"start dtypes", ST_OP_ALLREDUCE_START, {&f, &d}, {&p7}, {0, 64}, ST_ERR_DTYPE, "input 1 is float64 but the packed output is float32"},
+      {"start total", ST_OP_ALLREDUCE_START, {&f, &f}, {&p7}, {0, 64}, ST_ERR_SHAPE, "expected [6]"},
+      {"start int mean", ST_OP_ALLREDUCE_START, {&i}, {&i}, {1, 64}, ST_ERR_DTYPE, "mean needs a float dtype"},
+      {"start bucket", ST_OP_ALLREDUCE_START, {&f}, {&f}, {0, 2}, ST_ERR_ARG, "bucket_bytes 2"},
+      {"wait total", ST_OP_ALLREDUCE_WAIT, {&p7}, {&f, &f}, {0}, ST_ERR_SHAPE, "expected [6]"},
+      {"wait dtypes", ST_OP_ALLREDUCE_WAIT, {&p7}, {&g, &d}, {0}, ST_ERR_DTYPE, "output 1 is float64"},
+      {"wait op", ST_OP_ALLREDUCE_WAIT, {&f}, {&f}, {7}, ST_ERR_ARG, "op 7 is not one of"},
+  };
+  for (auto &c : bad) {
+    std::string msg;
+    const st_code rc = sttest::run(c.opcode, c.in, c.out, c.iattr, {}, &msg);
+    if (rc != c.code || msg.find(c.needle) == std::string::npos)
+      std::fprintf(stderr, "  case %s: code %d, message %s\n", c.what, (int)rc, msg.c_str());
+    EXPECT(rc == c.code);
+    EXPECT(msg.find(c.needle) != std::string::npos);
+  }
 }

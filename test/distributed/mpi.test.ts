@@ -40,6 +40,10 @@ const ys = st.tensor([[0, 1, 2], [3, 4, 5]].map((row) => row.map((i) => r + 0.25
 const zs = st.tensor([0, 1, 2, 3, 4, 5, 6].map((i) => (r + 1) * i * 0.5));
 out.compiled = f.sync(xs, ys, zs).map((t) => Array.from(t.dataSync()));
 out.compiledMean = fm.sync(xs, ys, zs).map((t) => Array.from(t.dataSync()));
+const fb = st.fn([x, y, z], T.allreduce([x, y, z], { bucketBytes: 12, overlap: false }));
+out.compiledBlocking = fb.sync(xs, ys, zs).map((t) => Array.from(t.dataSync()));
+out.labels = f.program().instrs.map((i) => i.label);
+out.labelsBlocking = fb.program().instrs.map((i) => i.label);
 // a data-parallel training step: each rank its own rows, the gradient averaged by T.allreduce
 const X = T.matrix('X', 'float64'), Y = T.vector('Y', 'float64');
 const w = st.shared(st.zeros([3], 'float64'), 'w');
@@ -99,6 +103,9 @@ interface RankOut {
   compiled: number[][];
   compiledMean: number[][];
   compiledAsync: number[][];
+  compiledBlocking: number[][];
+  labels: string[];
+  labelsBlocking: string[];
   grad: Record<string, { g: number[]; fd: number[] }>;
   trainedW: number[];
 }
@@ -181,13 +188,17 @@ function checkWorld(n: number): void {
     });
   });
 
-  it('T.allreduce in a compiled fn: mixed dtypes, buckets smaller than a tensor, sync and async', () => {
+  it('T.allreduce in a compiled fn: mixed dtypes, buckets smaller than a tensor, sync and async, overlapped and blocking', () => {
     const x = (r: number) => range(5).map((i) => r * 10 + i);
     const y = (r: number) => range(6).map((i) => r + 0.25 * i);
     const z = (r: number) => range(7).map((i) => (r + 1) * i * 0.5);
     const sums = [across(n, x, sum), across(n, y, sum), across(n, z, sum)];
     outs.forEach((o, r) => {
-      for (const [what, got] of [['sync', o.compiled], ['async', o.compiledAsync]] as const) {
+      // overlapped: every tensor is larger than the 12-byte buckets, so a start and a wait each;
+      // blocking: one instruction
+      assert.deepEqual(o.labels.filter((l) => l.startsWith('allreduce')), ['allreduceStart', 'allreduceStart', 'allreduceStart', 'allreduceWait', 'allreduceWait', 'allreduceWait'], `rank ${r} ${o.labels}`);
+      assert.deepEqual(o.labelsBlocking.filter((l) => l.startsWith('allreduce')), ['allreduce'], `rank ${r} ${o.labelsBlocking}`);
+      for (const [what, got] of [['sync', o.compiled], ['async', o.compiledAsync], ['blocking', o.compiledBlocking]] as const) {
         closeTo(got[0], sums[0].map(f32), `rank ${r} ${what} x`, 1e-6);
         closeTo(got[1], sums[1], `rank ${r} ${what} y`, 1e-15);
         closeTo(got[2], sums[2].map(f32), `rank ${r} ${what} z`, 1e-6);

@@ -34,6 +34,16 @@ describe('distributed: a single process', () => {
     if (process.platform === 'linux') assert.ok(!fs.readFileSync('/proc/self/maps', 'utf8').includes('libmpi'), 'libmpi is mapped');
   });
 
+  it("init's options set how fit reduces gradients, once; bad ones are named", () => {
+    expectError(() => init({ bucketSize: 4 } as never), 'ERR_ST_ARG', ["st.distributed.init: unknown option 'bucketSize'; valid options: bucketBytes, overlap"]);
+    expectError(() => init({ bucketBytes: 4 }), 'ERR_ST_ARG', ['bucketBytes must be an integer in [8, 2^40], got 4']);
+    expectError(() => init({ overlap: 1 as never }), 'ERR_ST_ARG', ['overlap must be a boolean, got 1']);
+    init({ bucketBytes: 2 ** 20, overlap: true });
+    init({ bucketBytes: 2 ** 20, overlap: true });
+    init();
+    expectError(() => init({ overlap: false }), 'ERR_ST_ARG', ['the gradient reduction was already set to {"bucketBytes":1048576,"overlap":true}']);
+  });
+
   it('the namespace holds the functions', () => {
     assert.equal(d.allreduce, allreduce);
     assert.equal(d.broadcast, broadcast);

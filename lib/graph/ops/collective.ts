@@ -10,12 +10,10 @@ import { argError, dtypeError, fmtValue } from '../../errors';
 import { Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { REDUCE_OP_CODE, ReduceOp, checkReduceOp } from '../../tensor/distributed/collectives';
-import { requireWorld } from '../../tensor/distributed/world';
+import { DEFAULT_BUCKET_BYTES, requireWorld } from '../../tensor/distributed/world';
 import { Apply, Op, VarType, Variable, applyOp, applyOp1 } from '../variable';
 import { ew } from './elemwise';
 
-/** Bytes per collective call when none are given: PyTorch DDP's default bucket (25 MiB). */
-export const DEFAULT_BUCKET_BYTES = 25 * 2 ** 20;
 
 /** Options of T.allreduce. */
 export interface AllreduceGraphOptions {
@@ -23,6 +21,15 @@ export interface AllreduceGraphOptions {
   op?: ReduceOp;
   /** Largest collective call in bytes: tensors are packed into buckets of at most this size (default 25 MiB). */
   bucketBytes?: number;
+  /**
+   * Overlap the reduction with the computation after it (default true): in a compiled function the
+   * tensors are grouped into buckets in the order the program produces them, each bucket's
+   * reduction starts as soon as its last tensor exists and is waited for only where a result is
+   * first read (in training: the backward pass of the earlier layers runs while the later layers'
+   * gradients travel).  The first bucket of each dtype holds at most 1 MiB, so it leaves early.
+   * false: one blocking instruction where the node stands.
+   */
+  overlap?: boolean;
 }
 
 /** Stands for the world the collectives run in: an int32 scalar computed at run time, never folded. */
@@ -45,11 +52,12 @@ export class Allreduce extends Op {
   constructor(
     readonly op: ReduceOp,
     readonly bucketBytes: number,
+    readonly overlap = true,
   ) {
     super();
   }
   override props(): unknown {
-    return { op: this.op, bucketBytes: this.bucketBytes };
+    return { op: this.op, bucketBytes: this.bucketBytes, overlap: this.overlap };
   }
   infer([token, ...xs]: VarType[]): VarType[] {
     if (token.dtype !== 'int32' || token.shape.length !== 0) throw argError(this.name, 'input 0 must be the world token');
@@ -78,12 +86,62 @@ export class Allreduce extends Op {
     const grads: (Variable | null)[] = [null, ...xs.map(() => null)];
     if (!live.length) return grads;
     const wireOp: ReduceOp = this.op === 'mean' ? 'mean' : 'sum';
-    const reduced = applyOp(new Allreduce(wireOp, this.bucketBytes), [worldToken(), ...live.map((i) => gOut[i]!)]);
+    const reduced = applyOp(new Allreduce(wireOp, this.bucketBytes, this.overlap), [worldToken(), ...live.map((i) => gOut[i]!)]);
     live.forEach((i, k) => {
       if (this.op === 'sum' || this.op === 'mean') grads[1 + i] = reduced[k];
       else grads[1 + i] = ew('where', [ew('equal', [xs[i], node.outputs[i]]), reduced[k], 0]);
     });
     return grads;
+  }
+}
+
+/**
+ * The first half of an overlapped bucket (made by the lowering, never by users): packs its inputs
+ * (one dtype; input 0 is the world token) into one vector and starts its reduction on the
+ * communication thread.  The vector is the handle AllreduceWait takes.
+ */
+export class AllreduceStart extends Op {
+  readonly name = 'allreduceStart';
+  constructor(
+    readonly op: ReduceOp,
+    readonly bucketBytes: number,
+  ) {
+    super();
+  }
+  override props(): unknown {
+    return { op: this.op, bucketBytes: this.bucketBytes };
+  }
+  infer([, ...xs]: VarType[]): VarType[] {
+    let total: number | null = 0;
+    for (const x of xs) {
+      const n = x.shape.every((d) => d !== null) ? (x.shape as number[]).reduce((a, d) => a * d, 1) : null;
+      total = total === null || n === null ? null : total + n;
+    }
+    return [{ dtype: xs[0].dtype, shape: [total] }];
+  }
+  lower<V extends Val>(em: Emitter<V>, [, ...xs]: V[]): V[] {
+    const total = xs.reduce((n, x) => n + x.shape.reduce((a, d) => a * d, 1), 0);
+    return em.emit(this.name, NativeOp.ALLREDUCE_START, xs, [{ dtype: xs[0].dtype, shape: [total] }], [REDUCE_OP_CODE[this.op], this.bucketBytes]);
+  }
+}
+
+/** The second half: waits for the bucket's reduction and unpacks it into tensors of the given shapes. */
+export class AllreduceWait extends Op {
+  readonly name = 'allreduceWait';
+  constructor(
+    readonly op: ReduceOp,
+    readonly shapes: number[][],
+  ) {
+    super();
+  }
+  override props(): unknown {
+    return { op: this.op, shapes: this.shapes };
+  }
+  infer([packed]: VarType[]): VarType[] {
+    return this.shapes.map((shape) => ({ dtype: packed.dtype, shape: shape.slice() }));
+  }
+  lower<V extends Val>(em: Emitter<V>, [packed]: V[]): V[] {
+    return em.emit(this.name, NativeOp.ALLREDUCE_WAIT, [packed], this.shapes.map((shape) => ({ dtype: packed.dtype, shape: shape.slice() })), [REDUCE_OP_CODE[this.op]]);
   }
 }
 
@@ -94,8 +152,10 @@ export function worldToken(): Variable {
 
 /**
  * The elementwise reduction of each variable over every process of the world (data-parallel
- * training: the allreduce of the gradients).  All variables go into one ALLREDUCE instruction,
- * which packs them into buckets of at most `bucketBytes` and makes one collective call per bucket.
+ * training: the allreduce of the gradients).  The variables are packed into buckets of at most
+ * `bucketBytes`, one collective call each.  With `overlap` (the default) each bucket's reduction
+ * starts where the program has computed its last variable and is waited for where a result is
+ * first read, so the computation between runs while it travels; otherwise one blocking instruction.
  * Outside MPI (a world of one) the outputs equal the inputs.  Differentiable (see Allreduce.grad).
  * @example const [gw, gb] = T.allreduce(st.grad(cost, [w, b]), { op: 'mean' });
  */
@@ -110,7 +170,8 @@ export function allreduce(xs: Variable | Variable[], opts: AllreduceGraphOptions
     if (!(x instanceof Variable)) throw argError(fn, `${Array.isArray(xs) ? `xs[${i}]` : 'x'} must be a Variable, got ${fmtValue(x)}`);
   });
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw argError(fn, `options must be an object, got ${fmtValue(opts)}`);
-  for (const k of Object.keys(opts)) if (k !== 'op' && k !== 'bucketBytes') throw argError(fn, `unknown option '${k}'; valid options: op, bucketBytes`);
+  for (const k of Object.keys(opts)) if (k !== 'op' && k !== 'bucketBytes' && k !== 'overlap') throw argError(fn, `unknown option '${k}'; valid options: op, bucketBytes, overlap`);
+  if (opts.overlap !== undefined && typeof opts.overlap !== 'boolean') throw argError(fn, `overlap must be a boolean, got ${fmtValue(opts.overlap)}`);
   const rop = checkReduceOp(fn, opts.op, null);
   list.forEach((x, i) => {
     try {
@@ -122,7 +183,7 @@ export function allreduce(xs: Variable | Variable[], opts: AllreduceGraphOptions
   const bucketBytes = opts.bucketBytes ?? DEFAULT_BUCKET_BYTES;
   if (typeof bucketBytes !== 'number' || !Number.isInteger(bucketBytes) || bucketBytes < 8 || bucketBytes > 2 ** 40)
     throw argError(fn, `bucketBytes must be an integer in [8, 2^40], got ${fmtValue(bucketBytes)}`);
-  const outs = applyOp(new Allreduce(rop, bucketBytes), [worldToken(), ...list]);
+  const outs = applyOp(new Allreduce(rop, bucketBytes, opts.overlap ?? true), [worldToken(), ...list]);
   return Array.isArray(xs) ? outs : outs[0];
 }
 

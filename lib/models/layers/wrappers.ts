@@ -3,6 +3,8 @@
 import { argError, fmtShape, fmtValue, shapeError } from '../../errors';
 import * as T from '../../graph/T';
 import { Variable } from '../../graph/variable';
+import type { Tensor } from '../../tensor/tensor';
+import type { TensorData } from '../../tensor/convert';
 import { CallContext, Layer, LayerArgs, Mask, Shape, classNameOf, layerClass, registerLayer, single } from '../layer';
 import { checkLayerOptions } from './core';
 import { RNN } from './recurrent';
@@ -41,7 +43,8 @@ export interface BidirectionalArgs extends LayerArgs {
  * layer's: x, [x, mask], [x, ...initialStates] (forward states first, then backward) or
  * [x, mask, ...initialStates].  A Keras mask carried by x goes to both directions, and with
  * returnSequences the output carries it on.  With returnState: [output, ...forwardStates,
- * ...backwardStates].  Params: twice the layer's.
+ * ...backwardStates].  A stateful layer makes both directions stateful (each carries its final
+ * states into the next batch, as in Keras).  Params: twice the layer's.
  * @example st.layers.bidirectional({ layer: st.layers.lstm({ units: 32, returnSequences: true }) })
  */
 export class Bidirectional extends Layer {
@@ -63,15 +66,37 @@ export class Bidirectional extends Layer {
     if (o.backwardLayer !== undefined) bwd = makeLayer(this.name, 'backwardLayer', o.backwardLayer);
     else bwd = new (layerClass(classNameOf(fwd)))({ ...fwd.getConfig(), name: `backward_${fwd.name}`, goBackwards: !fwd.goBackwards });
     if (!(bwd instanceof RNN)) throw argError(this.name, `backwardLayer must be a recurrent layer, got ${classNameOf(bwd)}`);
-    if (bwd.returnSequences !== fwd.returnSequences || bwd.returnState !== fwd.returnState || bwd.goBackwards === fwd.goBackwards)
-      throw argError(this.name, 'backwardLayer must have the same returnSequences and returnState as layer, and the opposite goBackwards');
-    if (bwd.stateful || fwd.stateful) throw argError(this.name, 'stateful layers are not supported inside Bidirectional');
+    if (bwd.returnSequences !== fwd.returnSequences || bwd.returnState !== fwd.returnState || bwd.stateful !== fwd.stateful || bwd.goBackwards === fwd.goBackwards)
+      throw argError(this.name, 'backwardLayer must have the same returnSequences, returnState and stateful as layer, and the opposite goBackwards');
     this.forwardLayer = fwd;
     this.backwardLayer = bwd;
   }
 
   override subLayers(): Layer[] {
     return [this.forwardLayer, this.backwardLayer];
+  }
+
+  /** Whether both directions carry their final states into the next batch (Keras's stateful). */
+  get stateful(): boolean {
+    return this.forwardLayer.stateful;
+  }
+
+  /**
+   * Sets both directions' states to zeros (stateful layers only), or to the given values:
+   * the forward layer's states, then the backward layer's.
+   */
+  resetStates(values?: (Tensor | TensorData)[]): void {
+    if (!this.stateful) throw argError(`${this.name}.resetStates`, 'the wrapped layers are not stateful (create the layer with stateful: true)');
+    if (values === undefined) {
+      this.forwardLayer.resetStates();
+      this.backwardLayer.resetStates();
+      return;
+    }
+    const n = this.forwardLayer.stateSizes.length;
+    if (!Array.isArray(values) || values.length !== 2 * n)
+      throw argError(`${this.name}.resetStates`, `expected ${2 * n} state values (the forward layer's ${n}, then the backward layer's ${n}), got ${Array.isArray(values) ? values.length : fmtValue(values)}`);
+    this.forwardLayer.resetStates(values.slice(0, n));
+    this.backwardLayer.resetStates(values.slice(n));
   }
 
   override build(inputShape: Shape | Shape[]): void {

@@ -18,6 +18,7 @@ import { allgather, allreduce, barrier, broadcast } from './collectives';
 import { init, isDistributed, worldRank, worldSize } from './world';
 
 export type { ReduceOp, AllreduceOptions, BroadcastOptions } from './collectives';
+export type { DistributedOptions } from './world';
 export { allgather, allreduce, barrier, broadcast } from './collectives';
 export { init, isDistributed, worldRank, worldSize } from './world';
 

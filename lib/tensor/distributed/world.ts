@@ -24,14 +24,56 @@ export function launcherVariable(env: NodeJS.ProcessEnv = process.env): string |
   return null;
 }
 
+/** Bytes per gradient bucket when none are given: PyTorch DDP's default (25 MiB). */
+export const DEFAULT_BUCKET_BYTES = 25 * 2 ** 20;
+
+/** Options of st.distributed.init: how model.fit reduces the gradients across ranks. */
+export interface DistributedOptions {
+  /** Largest collective call in bytes; gradients are packed into buckets of at most this size (default 25 MiB). */
+  bucketBytes?: number;
+  /**
+   * Reduce each bucket while the backward pass goes on computing the earlier layers' gradients
+   * (default true); false: one blocking reduction after the backward pass.
+   */
+  overlap?: boolean;
+}
+
+const reduction: Required<DistributedOptions> = { bucketBytes: DEFAULT_BUCKET_BYTES, overlap: true };
+let reductionSet = false;
+
+function checkOptions(options: unknown): Required<DistributedOptions> {
+  const fn = 'st.distributed.init';
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new SymtensorError('ERR_ST_ARG', fn, `options must be an object, got ${String(options)}`);
+  for (const k of Object.keys(options)) if (k !== 'bucketBytes' && k !== 'overlap') throw new SymtensorError('ERR_ST_ARG', fn, `unknown option '${k}'; valid options: bucketBytes, overlap`);
+  const { bucketBytes = DEFAULT_BUCKET_BYTES, overlap = true } = options as DistributedOptions;
+  if (typeof bucketBytes !== 'number' || !Number.isInteger(bucketBytes) || bucketBytes < 8 || bucketBytes > 2 ** 40)
+    throw new SymtensorError('ERR_ST_ARG', fn, `bucketBytes must be an integer in [8, 2^40], got ${String(bucketBytes)}`);
+  if (typeof overlap !== 'boolean') throw new SymtensorError('ERR_ST_ARG', fn, `overlap must be a boolean, got ${String(overlap)}`);
+  return { bucketBytes, overlap };
+}
+
 /**
  * Joins the world (idempotent).  Outside a launcher: nothing to join, rank 0 of 1, and MPI is not
  * loaded.  Under mpirun (or another launcher): loads symtensor_mpi.node, initializes MPI and
  * registers its collectives with the native runtime, so compiled programs' allreduce instructions
- * and the eager collectives span every process.
+ * and the eager collectives span every process.  `options` say how model.fit reduces gradients;
+ * they are fixed by the first call that gives them (compiled training steps are cached).
+ * @example st.distributed.init({ bucketBytes: 4 * 2 ** 20 });
  */
-export function init(): void {
+export function init(options: DistributedOptions = {}): void {
+  const want = checkOptions(options);
+  if (Object.keys(options).length) {
+    if (reductionSet && (want.bucketBytes !== reduction.bucketBytes || want.overlap !== reduction.overlap))
+      throw new SymtensorError('ERR_ST_ARG', 'st.distributed.init', `the gradient reduction was already set to ${JSON.stringify(reduction)}; it cannot change to ${JSON.stringify(want)}`);
+    Object.assign(reduction, want);
+    reductionSet = true;
+  }
   if (!state.initialized) Object.assign(state, joinWorld(process.env, loadMpiAddon));
+}
+
+/** @internal How model.fit reduces gradients (init's options). */
+export function gradientReduction(): Required<DistributedOptions> {
+  return { ...reduction };
 }
 
 /**
