@@ -228,6 +228,10 @@ Napi::Value Init(const Napi::CallbackInfo &info) {
       int provided = MPI_THREAD_SINGLE;
       if (!init) {
         promote_libmpi();
+        // Collectives wait on symtensor's communication thread while the compute threads work on
+        // the same cores: a waiting Open MPI must yield the processor, not spin on it.  Open MPI
+        // reads its parameters from the environment at MPI_Init; one the user set wins.
+        setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
         const int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
         if (rc != MPI_SUCCESS) throw_error(env, ST_ERR_INTERNAL, "st.distributed.init: MPI_Init_thread failed: " + mpi_message(rc));
         g_we_initialized = true;

@@ -18,6 +18,7 @@ out.beforeInit = err(() => d.allreduce(st.tensor([1])));
 d.init();
 d.init();
 out.rank = d.rank; out.size = d.size; out.isDistributed = d.isDistributed();
+out.yieldWhenIdle = process.env.OMPI_MCA_mpi_yield_when_idle ?? null;
 const r = d.rank, n = d.size;
 const a32 = st.tensor([r + 1, -2 * r, r / 2, 3, 10 - r * r]);
 for (const op of ['sum', 'mean', 'max', 'min']) out['a32_' + op] = Array.from(d.allreduce(a32, { op }).dataSync());
@@ -104,6 +105,7 @@ interface RankOut {
   compiledMean: number[][];
   compiledAsync: number[][];
   compiledBlocking: number[][];
+  yieldWhenIdle: string | null;
   labels: string[];
   labelsBlocking: string[];
   grad: Record<string, { g: number[]; fd: number[] }>;
@@ -137,8 +139,9 @@ function checkWorld(n: number): void {
     outs = runMpiOk<RankOut>(n, SNIPPET, { timeoutMs: 80000 });
   });
 
-  it('init joins the world: ranks 0..n-1 of n; collectives before init are refused', () => {
+  it('init joins the world: ranks 0..n-1 of n; collectives before init are refused; a waiting rank yields', () => {
     outs.forEach((o, r) => {
+      assert.equal(o.yieldWhenIdle, '1');
       assert.equal(o.rank, r);
       assert.equal(o.size, n);
       assert.equal(o.isDistributed, true);
