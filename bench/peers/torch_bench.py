@@ -242,9 +242,25 @@ def make_lstm_adam(spec):
     return run
 
 
+def make_mha_fwd_bwd(spec):
+    batch, length, width, heads = int(spec["batch"]), int(spec["length"]), int(spec["width"]), int(spec["heads"])
+    torch.manual_seed(1)
+    mha = torch.nn.MultiheadAttention(width, heads, batch_first=True)
+    x = torch.randn(batch, length, width, generator=gen(3))
+
+    def run():
+        for p in mha.parameters():
+            p.grad = None
+        y, _ = mha(x, x, x, need_weights=False)
+        y.square().mean().backward()
+
+    return run
+
+
 KINDS = {
     "rnn_scan": make_rnn_scan,
     "lstm_adam": make_lstm_adam,
+    "mha_fwd_bwd": make_mha_fwd_bwd,
     "sgemm": make_sgemm,
     "tanh_affine": make_tanh_affine,
     "call_overhead": make_call_overhead,

@@ -16,5 +16,6 @@ import { naturalDrop } from './natural-drop';
 import { sgemm } from './sgemm';
 import { rnnScan } from './rnn-scan';
 import { lstmTrain } from './lstm';
+import { attentionBlock } from './attention';
 
-export const workloads: Workload[] = [sgemm, elementwise, conv2d, callOverhead, mlpSgd, mlpAdam, mlpInfer, mlpRss, compileTime, fitEpoch, rnnScan, lstmTrain, naturalDrop];
+export const workloads: Workload[] = [sgemm, elementwise, conv2d, callOverhead, mlpSgd, mlpAdam, mlpInfer, mlpRss, compileTime, fitEpoch, rnnScan, lstmTrain, attentionBlock, naturalDrop];
