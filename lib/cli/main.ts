@@ -105,7 +105,7 @@ ratios ("speedup" = the peer's time / symtensor's; above 1: symtensor is faster)
 and writes every number to the JSON file.
 
 Workloads: sgemm, elementwise, conv2d, call-overhead, mlp-sgd, mlp-adam, mlp-infer, mlp-rss,
-compile-time, fit-epoch (Debian's dataset-fashion-mnist), rnn-scan, lstm, natural-drop.
+compile-time, fit-epoch (Debian's dataset-fashion-mnist), rnn-scan, lstm, attention, natural-drop.
 
 Examples:
   symtensor bench --quick                            # every workload, fewer repetitions
