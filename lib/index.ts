@@ -69,7 +69,7 @@ export type { AllreduceGraphOptions } from './graph/ops/collective';
 /** The package version. */
 export const version: string = require('../package.json').version;
 
-/** Live native tensors and the bytes they hold. */
+/** Live native tensors and the bytes they hold (results of at most 64 bytes are held by V8, like any JS value, and are not counted). */
 export function memory(): { numTensors: number; numBytes: number } {
   return native.memory();
 }

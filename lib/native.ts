@@ -4,8 +4,16 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { SymtensorError, SymtensorErrorCode } from './errors';
 
-/** A native buffer (an N-API external); opaque to JS. */
-export type NativeBuffer = { readonly __nativeBuffer: unique symbol };
+/** A buffer of native memory (an N-API external); opaque to JS. */
+export type NativeHandle = { readonly __nativeBuffer: unique symbol };
+
+/**
+ * A tensor's data as the addon takes and returns it: a native buffer, or — for a result of at
+ * most 64 bytes — a typed array whose memory V8 owns.  The addon returns those as views of a
+ * staging area that the next call overwrites; Tensor.fromNative copies them at once (into arrays
+ * that small V8 keeps inside its heap, so a dropped scalar is plain JS garbage).
+ */
+export type NativeBuffer = NativeHandle | Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** A compiled program (an N-API external); opaque to JS. */
 export type NativeProgram = { readonly __nativeProgram: unique symbol };
@@ -35,8 +43,8 @@ export interface NativeAddon {
   disposeProgram(prog: NativeProgram): void;
   setProgramProfile(prog: NativeProgram, on: boolean): void;
   programProfile(prog: NativeProgram): { ns: Float64Array; counts: Float64Array };
-  alloc(dtype: number, numel: number): NativeBuffer;
-  fromTyped(dtype: number, data: ArrayBufferView): NativeBuffer;
+  alloc(dtype: number, numel: number): NativeHandle;
+  fromTyped(dtype: number, data: ArrayBufferView): NativeHandle;
   read(buf: NativeBuffer): Float32Array | Float64Array | Int32Array | Uint8Array;
   dispose(buf: NativeBuffer): void;
   isDisposed(buf: NativeBuffer): boolean;

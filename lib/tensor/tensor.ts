@@ -1,5 +1,7 @@
 // The eager Tensor: a shape and dtype over a native buffer that may be shared by views
 // (reshape, expandDims …).  The buffer is freed when the last view is disposed or collected.
+// Results of at most 64 bytes (losses, metrics, scalars) hold a typed array instead, which V8
+// owns and collects like any JS value: see NativeBuffer in lib/native.ts.
 import { DType, DTYPE_CODE, TypedArray } from '../dtype';
 import { SymtensorError, fmtShape, wrapNativeError } from '../errors';
 import { getHeapStatistics } from 'node:v8';
@@ -20,6 +22,9 @@ interface Storage {
   buf: NativeBuffer;
   views: number;
 }
+
+/** A JS-owned buffer (a typed array) rather than a native one. */
+const isOwnedByJs = (buf: NativeBuffer): buf is TypedArray => ArrayBuffer.isView(buf);
 
 /** Anything an op takes where a tensor is expected: numbers become scalars of a fitting dtype. */
 export type TensorLike = Tensor | number | boolean | NestedArray | ArrayBufferView;
@@ -64,9 +69,12 @@ export class Tensor<D extends DType = DType> {
     this.size = sizeOf(shape);
   }
 
-  /** @internal Wraps a fresh native buffer. */
+  /**
+   * @internal Wraps a buffer the addon returned.  A typed array is a view of a staging area the
+   * next call overwrites: it is copied now.
+   */
   static fromNative(buf: NativeBuffer, shape: number[], dtype: DType): Tensor {
-    return new Tensor({ buf, views: 0 }, shape, dtype);
+    return new Tensor({ buf: isOwnedByJs(buf) ? buf.slice() : buf, views: 0 }, shape, dtype);
   }
 
   /** The shape: the name symbolic Variables give what they know of theirs, so code can take either. */
@@ -101,7 +109,8 @@ export class Tensor<D extends DType = DType> {
     const s = this.storage;
     if (!s) return;
     this.storage = null;
-    if (--s.views === 0) native.dispose(s.buf);
+    // a JS-owned buffer goes with its last reference, like any JS value
+    if (--s.views === 0 && !isOwnedByJs(s.buf)) native.dispose(s.buf);
   }
 
   /**
@@ -115,6 +124,7 @@ export class Tensor<D extends DType = DType> {
   /** A copy of the data for `op`; out of memory is ERR_ST_ALLOC naming op, never a crash. */
   private read(op: string): TypedArray {
     const buf = this.buffer(op);
+    if (isOwnedByJs(buf)) return buf.slice();
     try {
       return native.read(buf);
     } catch (e) {
@@ -162,7 +172,8 @@ export class Tensor<D extends DType = DType> {
    */
   item(): ItemOf<D> {
     if (this.size !== 1) throw new SymtensorError('ERR_ST_SHAPE', 'item', `item() needs exactly one element, tensor has shape ${fmtShape(this.shape)} (${this.size} elements)`);
-    const v = this.read('item')[0];
+    const buf = this.buffer('item');
+    const v = isOwnedByJs(buf) ? buf[0] : this.read('item')[0];
     return (this.dtype === 'bool' ? v !== 0 : v) as ItemOf<D>;
   }
 

@@ -30,6 +30,7 @@ constexpr size_t kSweepMinCount = 1024;                 // allocations between s
 constexpr int64_t kSweepMinBytes = int64_t(32) << 20;   // bytes allocated between sweeps, at least
 constexpr int64_t kCollectFloor = int64_t(256) << 20;   // held bytes that never force a collection
 constexpr int64_t kPressure = int64_t(1) << 42;         // beyond any heap's external hard limit
+constexpr size_t kExecStageBytes = 4096;                // exec's staging area for small results
 
 void force_collection(napi_env env) {
   int64_t ignored;
@@ -129,24 +130,25 @@ Napi::Value FromTyped(const Napi::CallbackInfo &info) {
 Napi::Value Read(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 1, "read: expected (buffer)");
-  NativeBuffer *b = unwrap(env, info[0], "read");
-  const size_t n = (size_t)b->numel;
+  const TensorRef b = unwrap(env, info[0], "read");
+  const size_t n = (size_t)b.numel;
+  const size_t bytes = n * st_dtype_size(b.dtype);
   const auto oom = [&]() {
     throw_error(env, ST_ERR_ALLOC, "read: out of memory copying " + std::to_string(n) + " elements of " +
-                                       st_dtype_name(b->dtype) + " (" + std::to_string(b->bytes) + " bytes) to JS");
+                                       st_dtype_name(b.dtype) + " (" + std::to_string(bytes) + " bytes) to JS");
   };
   constexpr size_t kProbeAbove = 64 * 1024;
-  if (b->bytes > kProbeAbove) {
-    void *probe = std::malloc(b->bytes);
+  if (bytes > kProbeAbove) {
+    void *probe = std::malloc(bytes);
     if (!probe) oom();
     std::free(probe);
   }
   void *copy = nullptr;
   napi_value ab_v;
-  if (napi_create_arraybuffer(env, b->bytes, &copy, &ab_v) != napi_ok) oom();
-  if (b->bytes) std::memcpy(copy, b->data, b->bytes);
+  if (napi_create_arraybuffer(env, bytes, &copy, &ab_v) != napi_ok) oom();
+  if (bytes) std::memcpy(copy, b.data, bytes);
   auto ab = Napi::ArrayBuffer(env, ab_v);
-  switch (b->dtype) {
+  switch (b.dtype) {
     case ST_F64: return Napi::Float64Array::New(env, n, ab, 0);
     case ST_I32: return Napi::Int32Array::New(env, n, ab, 0);
     case ST_BOOL: return Napi::Uint8Array::New(env, n, ab, 0);
@@ -154,12 +156,12 @@ Napi::Value Read(const Napi::CallbackInfo &info) {
   }
 }
 
+// dispose(buffer): a JS-owned (typed array) tensor has nothing native to free.
 Napi::Value Dispose(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "dispose: expected (buffer)");
-  auto ext = info[0].As<Napi::External<NativeBuffer>>();
-  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "dispose: expected a tensor buffer");
-  release(env, ext.Data());
+  TensorRef r;
+  ST_REQUIRE_ARG(env, info.Length() == 1 && get_tensor(env, info[0], &r), "dispose: expected a tensor buffer");
+  if (r.nb) release(env, r.nb);
   return env.Undefined();
 }
 
@@ -167,38 +169,42 @@ Napi::Value Dispose(const Napi::CallbackInfo &info) {
 Napi::Value CopyInto(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 2, "copyInto: expected (dst, src)");
-  NativeBuffer *dst = unwrap(env, info[0], "copyInto");
-  NativeBuffer *src = unwrap(env, info[1], "copyInto");
-  ST_REQUIRE_ARG(env, dst->dtype == src->dtype && dst->numel == src->numel,
-                 "copyInto: cannot copy %lld %s elements into %lld %s elements", (long long)src->numel,
-                 st_dtype_name(src->dtype), (long long)dst->numel, st_dtype_name(dst->dtype));
-  if (dst != src && dst->bytes) std::memmove(dst->data, src->data, dst->bytes);
+  const TensorRef dst = unwrap(env, info[0], "copyInto");
+  const TensorRef src = unwrap(env, info[1], "copyInto");
+  ST_REQUIRE_ARG(env, dst.dtype == src.dtype && dst.numel == src.numel,
+                 "copyInto: cannot copy %lld %s elements into %lld %s elements", (long long)src.numel,
+                 st_dtype_name(src.dtype), (long long)dst.numel, st_dtype_name(dst.dtype));
+  const size_t bytes = (size_t)dst.numel * st_dtype_size(dst.dtype);
+  if (dst.data != src.data && bytes) std::memmove(dst.data, src.data, bytes);
   return env.Undefined();
 }
 
-// pin(buffer) / unpin(buffer): while pinned, dispose() defers freeing (queued async calls).
+// pin(buffer) / unpin(buffer): while pinned, dispose() defers freeing (queued async calls).  A
+// JS-owned tensor needs no pin: whoever would pin it holds the array, which keeps its memory.
 Napi::Value Pin(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 1, "pin: expected (buffer)");
-  pin(unwrap(env, info[0], "pin"));
+  const TensorRef r = unwrap(env, info[0], "pin");
+  if (r.nb) pin(r.nb);
   return env.Undefined();
 }
 
 Napi::Value Unpin(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "unpin: expected (buffer)");
-  auto ext = info[0].As<Napi::External<NativeBuffer>>();
-  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag) && ext.Data()->pins > 0, "unpin: buffer is not pinned");
-  unpin(env, ext.Data());
+  TensorRef r;
+  ST_REQUIRE_ARG(env, info.Length() == 1 && get_tensor(env, info[0], &r), "unpin: expected (buffer)");
+  if (!r.nb) return env.Undefined();
+  ST_REQUIRE_ARG(env, r.nb->pins > 0, "unpin: buffer is not pinned");
+  unpin(env, r.nb);
   return env.Undefined();
 }
 
+// isDisposed(buffer): JS tracks the disposal of JS-owned tensors itself (always false here).
 Napi::Value IsDisposed(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  ST_REQUIRE_ARG(env, info.Length() == 1 && info[0].IsExternal(), "isDisposed: expected (buffer)");
-  auto ext = info[0].As<Napi::External<NativeBuffer>>();
-  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "isDisposed: expected a tensor buffer");
-  return Napi::Boolean::New(env, ext.Data()->disposed);
+  TensorRef r;
+  ST_REQUIRE_ARG(env, info.Length() == 1 && get_tensor(env, info[0], &r), "isDisposed: expected a tensor buffer");
+  return Napi::Boolean::New(env, r.nb && r.nb->disposed);
 }
 
 Napi::Value Memory(const Napi::CallbackInfo &info) {
@@ -272,13 +278,13 @@ Napi::Value Exec(const Napi::CallbackInfo &info) {
 
   std::vector<st_tensor> ins(in_bufs.Length()), outs(out_dtypes.Length());
   for (uint32_t i = 0; i < in_bufs.Length(); i++) {
-    NativeBuffer *b = unwrap(env, in_bufs.Get(i), op);
+    const TensorRef b = unwrap(env, in_bufs.Get(i), op);
     read_shape(env, in_shapes.Get(i), &ins[i], op, "input", i);
-    ins[i].dtype = b->dtype;
-    ins[i].data = b->data;
+    ins[i].dtype = b.dtype;
+    ins[i].data = b.data;
     require_addressable(env, ins[i], op, "input", i);
-    ST_REQUIRE_ARG(env, st_numel(&ins[i]) == b->numel, "%s: input %u shape has %lld elements but its buffer %lld", op, i,
-                   (long long)st_numel(&ins[i]), (long long)b->numel);
+    ST_REQUIRE_ARG(env, st_numel(&ins[i]) == b.numel, "%s: input %u shape has %lld elements but its buffer %lld", op, i,
+                   (long long)st_numel(&ins[i]), (long long)b.numel);
   }
   std::vector<int64_t> iattr(iattr_a.Length());
   for (uint32_t i = 0; i < iattr_a.Length(); i++) {
@@ -295,15 +301,40 @@ Napi::Value Exec(const Napi::CallbackInfo &info) {
     fattr[i] = e.As<Napi::Number>().DoubleValue();
   }
   Napi::Array result = Napi::Array::New(env, outs.size());
-  std::vector<NativeBuffer *> out_native(outs.size());
+  std::vector<std::pair<int32_t, int64_t>> out_sizes(outs.size());
   for (uint32_t i = 0; i < outs.size(); i++) {
     read_shape(env, out_shapes.Get(i), &outs[i], op, "output", i);
     outs[i].dtype = get_dtype(env, out_dtypes.Get(i), op);
     require_addressable(env, outs[i], op, "output", i);
-    auto ext = make_buffer(env, outs[i].dtype, st_numel(&outs[i]), op);
-    out_native[i] = ext.Data();
-    outs[i].data = ext.Data()->data;
-    result.Set(i, ext);
+    out_sizes[i] = {outs[i].dtype, st_numel(&outs[i])};
+  }
+  // small results go to the staging area (their views are copied out by JS right away)
+  AddonData *ad = env.GetInstanceData<AddonData>();
+  std::vector<int64_t> inline_off;
+  size_t stage_bytes = 0;
+  if (plan_inline(out_sizes, &inline_off, kExecStageBytes, &stage_bytes) && ad->exec_stage.IsEmpty()) {
+    void *data = nullptr;
+    napi_value ab;
+    NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, kExecStageBytes, &data, &ab), Napi::Value());
+    ad->exec_stage = Napi::Persistent(Napi::Value(env, ab));
+    ad->exec_stage_data = static_cast<uint8_t *>(data);
+  }
+  std::vector<NativeBuffer *> out_native;
+  try {
+    for (uint32_t i = 0; i < outs.size(); i++) {
+      if (inline_off[i] >= 0) {
+        outs[i].data = ad->exec_stage_data + inline_off[i];
+        result.Set(i, inline_view(env, ad->exec_stage.Value(), outs[i].dtype, out_sizes[i].second, (size_t)inline_off[i]));
+        continue;
+      }
+      auto ext = make_buffer(env, outs[i].dtype, out_sizes[i].second, op);
+      out_native.push_back(ext.Data());
+      outs[i].data = ext.Data()->data;
+      result.Set(i, ext);
+    }
+  } catch (...) {
+    for (NativeBuffer *b : out_native) release(env, b);
+    throw;
   }
   st_instr instr{opcode,        (int32_t)ins.size(), (int32_t)outs.size(), ins.data(),
                  outs.data(),   iattr.data(),        (int32_t)iattr.size(), fattr.data(),

@@ -65,6 +65,9 @@ inline const napi_type_tag kBufferTag = {0x8f2c4b1e5a6d7c90ULL, 0x13579bdf2468ac
 struct AddonData {
   st_pool *pool = nullptr;
   std::shared_ptr<BufferRegistry> buffers = std::make_shared<BufferRegistry>();
+  // exec's staging area for small results (see kInlineMaxBytes), made on first use
+  Napi::Reference<Napi::Value> exec_stage;
+  uint8_t *exec_stage_data = nullptr;
   ~AddonData() { st_pool_free(pool); }
 };
 
@@ -88,14 +91,106 @@ inline int64_t get_count(Napi::Env env, const Napi::Value &v, const char *what) 
   return (int64_t)d;
 }
 
-inline NativeBuffer *unwrap(Napi::Env env, const Napi::Value &v, const char *what) {
-  ST_REQUIRE_ARG(env, v.IsExternal(), "%s: expected a tensor buffer", what);
-  auto ext = v.As<Napi::External<NativeBuffer>>();
-  ST_REQUIRE_ARG(env, ext.CheckTypeTag(&kBufferTag), "%s: expected a tensor buffer", what);
-  NativeBuffer *b = ext.Data();
+// ---- small tensors: data V8 owns ----
+//
+// A result of at most kInlineMaxBytes is not given a NativeBuffer: the kernel writes it into a
+// staging ArrayBuffer, the binding hands JS a typed-array view of it, and JS copies the view into
+// a typed array of its own (lib/tensor/tensor.ts, Tensor.fromNative) before anything can write
+// the staging area again.  Arrays that small live inside V8's heap, so a dropped scalar loss is
+// ordinary JS garbage: no record, no weak reference, nothing native to wait for a collection.
+// Where a tensor is accepted, such a typed array is accepted too (TensorRef).  Its data pointer
+// comes from napi_get_typedarray_info, which first moves data kept inside the heap out of it, so
+// the pointer stays put for as long as the array lives; async runs and programs keep the array
+// alive by holding it.  A JS-owned tensor is disposed on the JS side alone (V8 frees it).
+constexpr size_t kInlineMaxBytes = 64;
+
+// A tensor's data as a kernel sees it: a NativeBuffer (nb set), or a typed array V8 owns.
+struct TensorRef {
+  void *data = nullptr;
+  int32_t dtype = ST_F32;
+  int64_t numel = 0;
+  NativeBuffer *nb = nullptr;
+};
+
+inline napi_typedarray_type typed_array_type(int32_t dtype) {
+  switch (dtype) {
+    case ST_F64: return napi_float64_array;
+    case ST_I32: return napi_int32_array;
+    case ST_BOOL: return napi_uint8_array;
+    default: return napi_float32_array;
+  }
+}
+
+// Fills r from a buffer external or one of the typed arrays tensors' data comes in; false when v
+// is neither.  Checks nothing about disposal (see unwrap).
+inline bool get_tensor(napi_env env, napi_value v, TensorRef *r) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return false;
+  if (t == napi_external) {
+    bool ok = false;
+    if (napi_check_object_type_tag(env, v, &kBufferTag, &ok) != napi_ok || !ok) return false;
+    void *p = nullptr;
+    if (napi_get_value_external(env, v, &p) != napi_ok) return false;
+    NativeBuffer *b = static_cast<NativeBuffer *>(p);
+    r->nb = b;
+    r->data = b->data;
+    r->dtype = b->dtype;
+    r->numel = b->numel;
+    return true;
+  }
+  if (t != napi_object) return false;
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+  switch (type) {
+    case napi_float32_array: r->dtype = ST_F32; break;
+    case napi_float64_array: r->dtype = ST_F64; break;
+    case napi_int32_array: r->dtype = ST_I32; break;
+    case napi_uint8_array: r->dtype = ST_BOOL; break;
+    default: return false;
+  }
+  r->nb = nullptr;
+  r->data = data;
+  r->numel = (int64_t)length;
+  return true;
+}
+
+inline TensorRef unwrap(Napi::Env env, const Napi::Value &v, const char *what) {
+  TensorRef r;
+  ST_REQUIRE_ARG(env, get_tensor(env, v, &r), "%s: expected a tensor buffer", what);
   // a disposed buffer that is still pinned (by a queued call) keeps its memory until unpinned
-  if (b->disposed && !b->free_pending) throw_error(env, ST_ERR_DISPOSED, std::string(what) + ": tensor is disposed");
-  return b;
+  if (r.nb && r.nb->disposed && !r.nb->free_pending)
+    throw_error(env, ST_ERR_DISPOSED, std::string(what) + ": tensor is disposed");
+  return r;
+}
+
+// A typed-array view of `numel` elements of `dtype` at `offset` in the ArrayBuffer `ab`.
+inline napi_value inline_view(Napi::Env env, napi_value ab, int32_t dtype, int64_t numel, size_t offset) {
+  napi_value view;
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, typed_array_type(dtype), (size_t)numel, ab, offset, &view),
+                       napi_value());
+  return view;
+}
+
+// Where each small result (dtype, element count) goes in a staging area of `budget` bytes: its
+// offset (8-byte aligned), or -1 for a result that gets a NativeBuffer.  Returns how many results
+// go there; *bytes is the room they take.
+inline size_t plan_inline(const std::vector<std::pair<int32_t, int64_t>> &outs, std::vector<int64_t> *offsets,
+                          size_t budget, size_t *bytes) {
+  size_t used = 0, n = 0;
+  offsets->assign(outs.size(), -1);
+  for (size_t i = 0; i < outs.size(); i++) {
+    const size_t b = (size_t)outs[i].second * st_dtype_size(outs[i].first);
+    if (b > kInlineMaxBytes || used + b > budget) continue;
+    (*offsets)[i] = (int64_t)used;
+    used += (b + 7) & ~size_t(7);
+    n++;
+  }
+  *bytes = used;
+  return n;
 }
 
 inline void free_storage(napi_env env, NativeBuffer *b) {

@@ -2,6 +2,7 @@
 // A program external owns an st_program plus references to its bound buffers.  Async runs of one
 // program execute one at a time in call order (a per-program FIFO); different programs run
 // concurrently.  A program disposed while runs are in flight is freed when the last one completes.
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -12,6 +13,7 @@ namespace stb {
 namespace {
 
 const napi_type_tag kProgramTag = {0x5d1e7a3c9b2f4e61ULL, 0x0c4a8e2f6b1d3957ULL};
+constexpr size_t kStageBytes = 4096;  // small results of one run kept in a staging area, at most
 
 struct IoSlot {
   int32_t slot;
@@ -43,6 +45,14 @@ struct ProgramState {
   bool dispose_requested = false;
   std::vector<void *> in_ptrs, out_ptrs;  // scratch for sync runs
   std::vector<NativeBuffer *> out_bufs;
+  // Small results (kInlineMaxBytes): their offsets in a staging area (-1: a NativeBuffer), and the
+  // room they take.  Sync runs share one staging area, made on the first; each async run gets its
+  // own, since its results are read only when its callback runs.
+  std::vector<int64_t> inline_off;
+  size_t inline_count = 0, inline_bytes = 0;
+  Napi::Reference<Napi::Value> stage;
+  uint8_t *stage_data = nullptr;
+  std::vector<napi_ref> stage_views;  // sync runs hand out the same views every time
 
   bool live() const { return prog && !dispose_requested; }
 
@@ -52,11 +62,19 @@ struct ProgramState {
     prog = nullptr;
     // Raw calls: this also runs from the external's finalizer, where nothing may throw.
     for (BoundRef &b : bound) {
-      unpin(env, b.buf);
+      if (b.buf) unpin(env, b.buf);
       napi_delete_reference(env, b.ref);
       b.ref.SuppressDestruct();
     }
     bound.clear();
+    for (napi_ref r : stage_views)
+      if (r) napi_delete_reference(env, r);
+    stage_views.clear();
+    if (!stage.IsEmpty()) {
+      napi_delete_reference(env, stage);
+      stage.SuppressDestruct();
+      stage_data = nullptr;
+    }
     int64_t ignored;
     if (arena_bytes) napi_adjust_external_memory(env, -arena_bytes, &ignored);
   }
@@ -187,14 +205,14 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
     }
     Napi::Value bv = bound_a.Get(i);
     if (s.kind == ST_SLOT_BOUND) {
-      NativeBuffer *b = unwrap(env, bv, what);
+      const TensorRef b = unwrap(env, bv, what);  // a JS-owned one is kept alive by the reference below
       const int64_t n = slot_numel(s);
-      if (b->dtype != s.dtype || b->numel != n)
-        throw_error(env, b->dtype != s.dtype ? ST_ERR_DTYPE : ST_ERR_SHAPE,
-                    std::string(what) + ": expected " + describe_slot(&s, n) + ", got " + st_dtype_name(b->dtype) +
-                        " with " + std::to_string(b->numel) + " elements");
-      s.bound_data = b->data;
-      bound_bufs[i] = b;
+      if (b.dtype != s.dtype || b.numel != n)
+        throw_error(env, b.dtype != s.dtype ? ST_ERR_DTYPE : ST_ERR_SHAPE,
+                    std::string(what) + ": expected " + describe_slot(&s, n) + ", got " + st_dtype_name(b.dtype) +
+                        " with " + std::to_string(b.numel) + " elements");
+      s.bound_data = b.data;
+      bound_bufs[i] = b.nb;
     } else {
       ST_REQUIRE_ARG(env, bv.IsNull() || bv.IsUndefined(), "createProgram: slot %u is not bound but has a buffer", i);
     }
@@ -267,13 +285,18 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
     if (s.kind == ST_SLOT_INPUT) state->inputs.push_back({(int32_t)i, s.dtype, slot_numel(s)});
     if (s.kind == ST_SLOT_OUTPUT) state->outputs.push_back({(int32_t)i, s.dtype, slot_numel(s)});
     if (s.kind == ST_SLOT_BOUND) {
-      pin(bound_bufs[i]);
+      if (bound_bufs[i]) pin(bound_bufs[i]);
       state->bound.push_back({(int32_t)i, bound_bufs[i], Napi::Persistent(bound_a.Get(i))});
     }
   }
   state->in_ptrs.assign(state->inputs.size(), nullptr);
   state->out_ptrs.assign(state->outputs.size(), nullptr);
   state->out_bufs.assign(state->outputs.size(), nullptr);
+  {
+    std::vector<std::pair<int32_t, int64_t>> sizes;
+    for (const IoSlot &io : state->outputs) sizes.push_back({io.dtype, io.numel});
+    state->inline_count = plan_inline(sizes, &state->inline_off, kStageBytes, &state->inline_bytes);
+  }
   if (state->arena_bytes) Napi::MemoryManagement::AdjustExternalMemory(env, state->arena_bytes);
 
   auto *box = new ProgramBox{std::move(state)};
@@ -291,33 +314,32 @@ Napi::Value CreateProgram(const Napi::CallbackInfo &info) {
 
 // ---- running ----
 
-// Checks the inputs against the INPUT slots and every bound buffer, then allocates the outputs.
-// Fills in_ptrs/out_ptrs/out_bufs (sized by the caller) and returns the outputs array.
+// Checks the inputs against the INPUT slots and every bound buffer, then allocates the outputs: a
+// NativeBuffer each, or for a small one a view of `stage` (an ArrayBuffer whose data is
+// stage_data; see kInlineMaxBytes).  Fills in_ptrs/out_ptrs/out_bufs (sized by the caller; out_bufs
+// null for the small ones) and returns the outputs array.
 Napi::Array prepare_run(Napi::Env env, ProgramState &s, const Napi::Value &inputs_v, void **in_ptrs, void **out_ptrs,
-                        NativeBuffer **out_bufs, const char *what, Napi::Array *inputs_out) {
+                        NativeBuffer **out_bufs, const char *what, Napi::Array *inputs_out, napi_value stage,
+                        uint8_t *stage_data, const std::vector<napi_ref> *views) {
   ST_REQUIRE_ARG(env, inputs_v.IsArray(), "%s: inputs must be an array", what);
   Napi::Array inputs = inputs_v.As<Napi::Array>();
   const size_t n_in = s.inputs.size(), n_out = s.outputs.size();
   ST_REQUIRE_ARG(env, inputs.Length() == n_in, "%s: expected %zu inputs, got %u", what, n_in, inputs.Length());
   for (uint32_t i = 0; i < n_in; i++) {
-    Napi::Value v = inputs.Get(i);
-    bool ok = v.IsExternal();
-    Napi::External<NativeBuffer> ext;
-    if (ok) ext = v.As<Napi::External<NativeBuffer>>(), ok = ext.CheckTypeTag(&kBufferTag);
-    ST_REQUIRE_ARG(env, ok, "%s: input %u is not a tensor buffer", what, i);
-    NativeBuffer *b = ext.Data();
-    if (b->disposed && !b->free_pending)  // pinned buffers keep their memory until unpinned
+    TensorRef b;
+    ST_REQUIRE_ARG(env, get_tensor(env, inputs.Get(i), &b), "%s: input %u is not a tensor buffer", what, i);
+    if (b.nb && b.nb->disposed && !b.nb->free_pending)  // pinned buffers keep their memory until unpinned
       throw_error(env, ST_ERR_DISPOSED, std::string(what) + ": input " + std::to_string(i) + " is disposed");
     const IoSlot &io = s.inputs[i];
-    if (b->dtype != io.dtype || b->numel != io.numel)
-      throw_error(env, b->dtype != io.dtype ? ST_ERR_DTYPE : ST_ERR_SHAPE,
+    if (b.dtype != io.dtype || b.numel != io.numel)
+      throw_error(env, b.dtype != io.dtype ? ST_ERR_DTYPE : ST_ERR_SHAPE,
                   std::string(what) + ": input " + std::to_string(i) + ": expected " +
-                      describe_slot(st_program_slot(s.prog, io.slot), io.numel) + ", got " + st_dtype_name(b->dtype) +
-                      " with " + std::to_string(b->numel) + " elements");
-    in_ptrs[i] = b->data;
+                      describe_slot(st_program_slot(s.prog, io.slot), io.numel) + ", got " + st_dtype_name(b.dtype) +
+                      " with " + std::to_string(b.numel) + " elements");
+    in_ptrs[i] = b.data;
   }
   for (const BoundRef &b : s.bound)
-    if (b.buf->disposed && !b.buf->free_pending)
+    if (b.buf && b.buf->disposed && !b.buf->free_pending)
       throw_error(env, ST_ERR_DISPOSED,
                   std::string(what) + ": the buffer bound to slot " + std::to_string(b.slot) +
                       " (a shared variable or constant) is disposed");
@@ -326,17 +348,37 @@ Napi::Array prepare_run(Napi::Env env, ProgramState &s, const Napi::Value &input
   try {
     for (; made < n_out; made++) {
       const IoSlot &io = s.outputs[made];
+      const int64_t off = s.inline_off[made];
+      if (off >= 0) {
+        out_bufs[made] = nullptr;
+        out_ptrs[made] = stage_data + off;
+        napi_value view = nullptr;
+        if (views) NAPI_THROW_IF_FAILED(env, napi_get_reference_value(env, (*views)[made], &view), Napi::Array());
+        if (!view) view = inline_view(env, stage, io.dtype, io.numel, (size_t)off);
+        result.Set((uint32_t)made, Napi::Value(env, view));
+        continue;
+      }
       auto ext = make_buffer(env, io.dtype, io.numel, what);
       out_bufs[made] = ext.Data();
       out_ptrs[made] = ext.Data()->data;
       result.Set((uint32_t)made, ext);
     }
   } catch (...) {
-    for (size_t j = 0; j < made; j++) release(env, out_bufs[j]);
+    for (size_t j = 0; j < made; j++)
+      if (out_bufs[j]) release(env, out_bufs[j]);
     throw;
   }
   if (inputs_out) *inputs_out = inputs;
   return result;
+}
+
+// A new staging ArrayBuffer of `bytes` for small results; its data in *data.
+napi_value new_stage(Napi::Env env, size_t bytes, uint8_t **data) {
+  void *p = nullptr;
+  napi_value ab;
+  NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, std::max<size_t>(bytes, 8), &p, &ab), napi_value());
+  *data = static_cast<uint8_t *>(p);
+  return ab;
 }
 
 // runProgram(program, inputs: buffer[]) -> outputs: buffer[]
@@ -344,8 +386,21 @@ Napi::Value RunProgram(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   ST_REQUIRE_ARG(env, info.Length() == 2, "runProgram: expected (program, inputs)");
   ProgramState &s = *get_program(env, info[0], "runProgram", true);
+  if (s.stage.IsEmpty() && s.inline_count) {
+    uint8_t *data = nullptr;
+    napi_value ab = new_stage(env, s.inline_bytes, &data);
+    s.stage = Napi::Persistent(Napi::Value(env, ab));
+    s.stage_data = data;
+    s.stage_views.assign(s.outputs.size(), nullptr);
+    for (size_t i = 0; i < s.outputs.size(); i++) {
+      if (s.inline_off[i] < 0) continue;
+      napi_value view = inline_view(env, ab, s.outputs[i].dtype, s.outputs[i].numel, (size_t)s.inline_off[i]);
+      NAPI_THROW_IF_FAILED(env, napi_create_reference(env, view, 1, &s.stage_views[i]), Napi::Value());
+    }
+  }
   Napi::Array result = prepare_run(env, s, info[1], s.in_ptrs.data(), s.out_ptrs.data(), s.out_bufs.data(),
-                                   "runProgram", nullptr);
+                                   "runProgram", nullptr, s.stage.IsEmpty() ? nullptr : (napi_value)s.stage.Value(),
+                                   s.stage_data, s.stage.IsEmpty() ? nullptr : &s.stage_views);
   st_ctx ctx{env.GetInstanceData<AddonData>()->pool};
   st_status st;
   st_code rc;
@@ -354,7 +409,8 @@ Napi::Value RunProgram(const Napi::CallbackInfo &info) {
     rc = st_program_run(s.prog, &ctx, s.in_ptrs.data(), s.out_ptrs.data(), &st);
   }
   if (rc != ST_OK) {
-    for (NativeBuffer *b : s.out_bufs) release(env, b);
+    for (NativeBuffer *b : s.out_bufs)
+      if (b) release(env, b);
     throw program_error(env, st, s.opcodes);
   }
   return result;
@@ -371,18 +427,24 @@ class RunWorker : public Napi::AsyncWorker {
     out_bufs_.assign(s_->outputs.size(), nullptr);
   }
 
+  // The outputs array `keep_` holds also holds this run's staging area (its views' buffer); JS-owned
+  // inputs need no pin, since `keep_` holds them.
   void prepare(Napi::Env env, const Napi::Value &prog, const Napi::Value &inputs_v) {
     Napi::Array inputs;
+    uint8_t *stage_data = nullptr;
+    napi_value stage = s_->inline_count ? new_stage(env, s_->inline_bytes, &stage_data) : nullptr;
     Napi::Array result = prepare_run(env, *s_, inputs_v, in_ptrs_.data(), out_ptrs_.data(), out_bufs_.data(),
-                                     "runProgramAsync", &inputs);
+                                     "runProgramAsync", &inputs, stage, stage_data, nullptr);
     Napi::Array keep = Napi::Array::New(env, 2 + inputs.Length());
     keep.Set(0u, prog);
     keep.Set(1u, result);
     for (uint32_t i = 0; i < inputs.Length(); i++) {
       keep.Set(2 + i, inputs.Get(i));
-      NativeBuffer *b = inputs.Get(i).As<Napi::External<NativeBuffer>>().Data();
-      pin(b);  // a dispose() during the run must not free what the worker reads
-      pinned_.push_back(b);
+      TensorRef r;
+      get_tensor(env, inputs.Get(i), &r);  // prepare_run accepted it
+      if (!r.nb) continue;
+      pin(r.nb);  // a dispose() during the run must not free what the worker reads
+      pinned_.push_back(r.nb);
     }
     keep_ = Napi::Persistent(keep.As<Napi::Object>());
   }
