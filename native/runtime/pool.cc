@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <thread>
@@ -32,8 +33,38 @@ struct st_pool {
   int nth = 1;
 };
 
+#ifdef ST_HAVE_OPENBLAS
+// OpenBLAS (pthreads build) exports these; weak, so that a build linked against a variant without
+// them (OpenMP, serial) still loads and simply skips the adjustment below.
+extern "C" {
+void openblas_read_env(void) __attribute__((weak));
+int blas_thread_shutdown_(void) __attribute__((weak));
+}
+#endif
+
 namespace {
 thread_local bool in_pool_task = false;
+
+// OpenBLAS's idle threads poll for work with sched_yield for 2^28 cycles (about 0.1 s) after every
+// threaded call before they sleep.  In a training step GEMMs alternate with our own kernels every
+// millisecond or so, so those threads never sleep: on a small machine they take a core's worth of
+// time slices from this pool's workers (and from the thread that runs the program), which slows
+// the convolutions and elementwise kernels between the GEMMs.  Unless the user chose a timeout,
+// shorten it to 2^16 cycles (some 20 microseconds: still enough for a GEMM that follows another at
+// once) and restart OpenBLAS's threads so that they pick it up; OpenBLAS starts them again on its
+// next threaded call.  OpenBLAS reads the timeout from the environment only (openblas_read_env
+// caches it), so the variable is set for that call and removed again: child processes (other
+// programs using OpenBLAS) keep their own default.
+void tune_openblas_threads() {
+#ifdef ST_HAVE_OPENBLAS
+  if (!openblas_read_env || !blas_thread_shutdown_) return;
+  if (std::getenv("OPENBLAS_THREAD_TIMEOUT") || std::getenv("GOTO_THREAD_TIMEOUT")) return;
+  if (setenv("OPENBLAS_THREAD_TIMEOUT", "16", 0) != 0) return;
+  openblas_read_env();
+  unsetenv("OPENBLAS_THREAD_TIMEOUT");
+  blas_thread_shutdown_();
+#endif
+}
 constexpr int kSpin = 500;  // short: never hold a core that OpenBLAS's threads may need
 
 void worker_main(st_pool *p, int ith) {
@@ -66,6 +97,8 @@ void worker_main(st_pool *p, int ith) {
 extern "C" {
 
 st_pool *st_pool_new(int n_threads) {
+  static std::once_flag tuned;
+  std::call_once(tuned, tune_openblas_threads);
   st_pool *p = new (std::nothrow) st_pool();
   if (!p) return nullptr;
   p->n_threads = std::max(1, n_threads);

@@ -1,5 +1,6 @@
 // CONV2D (+ gradients) and pooling (+ gradients) against direct loops.
 #include <algorithm>
+#include <limits>
 
 #include "test.h"
 
@@ -220,6 +221,20 @@ void check_pool(int32_t dt, Pool g, unsigned seed, bool ties) {
     EXPECT(rc == ST_OK);
     if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
     if (compare(label, dx, rdx, tol)) sttest::failures++, std::fprintf(stderr, "  ^ %s grad\n", is_max ? "max" : "avg");
+  }
+  // the relu-masked gradient: dx * (x > 0), from the same loops
+  {
+    std::vector<double> ry, rdx;
+    ref_pool(g, true, x, dy, ry, rdx);
+    for (size_t i = 0; i < rdx.size(); i++) rdx[i] *= x.get((int64_t)i) > 0 ? 1.0 : 0.0;
+    std::vector<int64_t> attrs = g.attrs();
+    attrs.push_back(1);
+    dx.fill_random(seed + 11);
+    std::string msg;
+    const st_code rc = sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, attrs, {}, &msg);
+    EXPECT(rc == ST_OK);
+    if (rc != ST_OK) std::fprintf(stderr, "  %s: %s\n", label, msg.c_str());
+    if (compare(label, dx, rdx, tol)) sttest::failures++, std::fprintf(stderr, "  ^ max grad with relu mask\n");
   }
   // the select op against loops, and as the adjoint of the gradient: <dy, select(x, gx)> = <grad(x, dy), gx>
   Tensor gx(dt, {g.N, g.H, g.W, g.C}), sel(dt, {g.N, g.OH, g.OW, g.C});
@@ -542,6 +557,48 @@ TEST(max_pool2d_2x2_nan_in_every_lane) {
     EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y}, g.attrs()) == ST_OK);
     if (compare("2x2 forward with NaN", y, ry, 0)) sttest::failures++;
   }
+}
+
+// The relu mask multiplies like the unfused mul(grad, greater(x, 0)): a winner that is not positive
+// (0, negative, NaN) gets dy * 0, which is NaN for an infinite or NaN dy and keeps dy's sign.
+TEST(pool2d_grad_relu_mask_special_values) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int32_t dt : {ST_F32, ST_F64})
+    for (bool overlap : {false, true}) {
+      // 2x2 windows; stride 2 (disjoint, the vector path for C = 9) or 1 (overlapping)
+      const int64_t C = 9, H = 2, W = overlap ? 3 : 4, OW = overlap ? 2 : 2;
+      const std::vector<int64_t> attrs{2, 2, overlap ? 1 : 2, overlap ? 1 : 2, 0, 0, 1};
+      Tensor x(dt, {1, H, W, C}), dy(dt, {1, 1, OW, C}), dx(dt, {1, H, W, C});
+      x.fill_random(41, -1, -0.5);  // every cell negative ...
+      dy.fill_random(42, 1, 2);
+      for (int64_t c = 0; c < C; c++) {
+        // ... except: channel 1's first window max is 0, channel 2's is NaN, channel 3's is positive
+        if (c == 0) x.set(c, -0.1);  // the winner of channel 0's first window, negative
+        if (c == 1) x.set(c, 0);
+        if (c == 2) x.set(C + c, std::nan(""));
+        if (c == 3) x.set(W * C + c, 0.25);
+      }
+      dy.set(0, inf), dy.set(4, -3), dy.set(5, std::nan(""));
+      dx.fill_random(43);
+      std::string msg;
+      EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, attrs, {}, &msg) == ST_OK);
+      std::vector<double> ry, rdx;
+      Pool g{1, H, W, C, 2, 2, overlap ? 1 : 2, overlap ? 1 : 2, false};
+      g.init();
+      ref_pool(g, true, x, dy, ry, rdx);
+      for (size_t i = 0; i < rdx.size(); i++) rdx[i] *= x.get((int64_t)i) > 0 ? 1.0 : 0.0;
+      if (compare("relu mask special values", dx, rdx, 0)) sttest::failures++;
+      EXPECT(std::isnan(dx.get(0)));           // inf * 0 at a negative winner
+      EXPECT(dx.get(W * C + 3) == dy.get(3));  // the positive winner keeps dy
+      if (!overlap) EXPECT(std::signbit(dx.get(4)) && dx.get(4) == 0);  // -3 * 0 = -0
+    }
+  // only 0 and 1 are relu_mask values, and only the max gradient takes a seventh attribute
+  Tensor x(ST_F32, {1, 2, 2, 1}), dy(ST_F32, {1, 1, 1, 1}), dx(ST_F32, {1, 2, 2, 1}), y(ST_F32, {1, 1, 1, 1});
+  std::string msg;
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D_GRAD, {&x, &dy}, {&dx}, {2, 2, 2, 2, 0, 0, 2}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(msg.find("relu_mask must be 0 or 1, got 2") != std::string::npos);
+  EXPECT(sttest::run(ST_OP_MAX_POOL2D, {&x}, {&y}, {2, 2, 2, 2, 0, 0, 1}, {}, &msg) == ST_ERR_ARG);
+  EXPECT(msg.find("got 7 values") != std::string::npos);
 }
 
 TEST(pool2d_nan_and_empty) {

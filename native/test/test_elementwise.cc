@@ -584,6 +584,68 @@ TEST(elemwise_fused_program) {
   for (int i = 0; i < 3000; i++) EXPECT_NEAR(zo.get(i), coef * z.get(i), 1e-9);
 }
 
+// Outputs written in place of their inputs (what a compiled program does for st.shared updates):
+// a step writes its output straight into the output's memory only when no later step (nor the
+// step itself) reads an input stored there, so every step sees its inputs unchanged.
+TEST(elemwise_outputs_over_inputs) {
+  const int64_t n = 5003;  // several blocks and a partial last one, over the 2-thread pool
+  for (int32_t dt : {ST_F32, ST_F64}) {
+    Tensor x(dt, {n}), orig(dt, {n}), other(dt, {n}), two(dt, {});
+    x.fill_random(51);
+    for (int64_t i = 0; i < n; i++) orig.set(i, x.get(i));
+    two.set(0, 2);
+    auto over = [&](Tensor &alias) {  // an output tensor viewing x's memory
+      alias.t.data = x.t.data;
+    };
+    auto reset = [&] {
+      for (int64_t i = 0; i < n; i++) x.set(i, orig.get(i));
+    };
+    // x + 1 over x, then 2x read after it: the later step must read the original x
+    Tensor o1(dt, {n});
+    over(o1);
+    EXPECT(ew_run(dt, {&x}, {&o1, &other},
+                  {{ST_EW_CONST, 1, 0, 0, 0, 1.0, 0}, {ST_EW_ADD, 2, 0, 1, 0, 0, 0}, {ST_EW_CONST, 3, 0, 0, 0, 2.0, 0},
+                   {ST_EW_MUL, 4, 0, 3, 0, 0, 0}},
+                  {2, 4}) == ST_OK);
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+      const double v = dt == ST_F32 ? (double)(float)orig.get(i) : orig.get(i);
+      bad += x.get(i) != (dt == ST_F32 ? (double)(float)(v + 1) : v + 1) || other.get(i) != 2 * v;
+    }
+    EXPECT(bad == 0);
+    // x + 2x over x: the writing step itself reads x
+    reset();
+    Tensor o2(dt, {n});
+    over(o2);
+    EXPECT(ew_run(dt, {&x, &two}, {&o2}, {{ST_EW_MUL, 2, 0, 1, 0, 0, 0}, {ST_EW_ADD, 3, 0, 2, 0, 0, 0}}, {3}) == ST_OK);
+    bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+      const double v = orig.get(i);
+      bad += x.get(i) != (dt == ST_F32 ? (double)((float)v + (float)v * 2.0f) : v + v * 2);
+    }
+    EXPECT(bad == 0);
+    // -(2x) over x, with x read only before the writing step, and a float64 copy of the same value
+    reset();
+    Tensor o3(dt, {n}), copy(ST_F64, {n});
+    over(o3);
+    EXPECT(ew_run(dt, {&x, &two}, {&o3, &copy}, {{ST_EW_MUL, 2, 0, 1, 0, 0, 0}, {ST_EW_NEG, 3, 2, 0, 0, 0, 0}},
+                  {3, 3}) == ST_OK);
+    bad = 0;
+    for (int64_t i = 0; i < n; i++) bad += x.get(i) != -2 * orig.get(i) || copy.get(i) != -2 * orig.get(i);
+    EXPECT(bad == 0);
+    // sin(x) over x, with arguments beyond the fast path's range (its second pass reads x again)
+    reset();
+    for (int64_t i = 0; i < n; i += 7) x.set(i, i % 2 ? 1e6 + i : -3e9 - i);
+    for (int64_t i = 0; i < n; i++) orig.set(i, x.get(i));
+    Tensor o4(dt, {n});
+    over(o4);
+    EXPECT(ew_run(dt, {&x}, {&o4}, {{ST_EW_SIN, 1, 0, 0, 0, 0, 0}}, {1}) == ST_OK);
+    bad = 0;
+    for (int64_t i = 0; i < n; i++) bad += !(std::fabs(x.get(i) - std::sin(orig.get(i))) <= 1e-6);
+    EXPECT(bad == 0);
+  }
+}
+
 TEST(elemwise_casts_all_pairs) {
   const std::vector<double> vals{0,   1,    -1,  2.7,  -2.7, 0.4,  255,  256,
                                  1e10, -1e10, 3e9, kInf, -kInf, kNaN, -0.0, 16777217};

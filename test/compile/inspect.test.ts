@@ -168,6 +168,7 @@ describe('compile: rewrite registry', () => {
     softmaxCrossEntropy: 'stabilize',
     gemmEpilogue: 'specialize',
     gemmAccumulate: 'specialize',
+    maxPoolGradRelu: 'specialize',
     elementwiseFusion: 'fusion',
   };
 

@@ -7,6 +7,7 @@ import { constantFolding } from './constant-folding';
 import { addIdentity, divIdentity, logExp, mulIdentity, negNeg, subIdentity, subSelf } from './algebraic';
 import { removeNoopReshape, removeStopGradient, reshapeReshape } from './noop-shape';
 import { gemmAccumulate, gemmEpilogue } from './gemm-epilogue';
+import { maxPoolGradRelu } from './pool-relu-grad';
 import { elementwiseFusion } from './fusion';
 
 /** canonicalize → stabilize → specialize → fusion.  Within a phase: whole-graph rewrites first, then local ones in this order. */
@@ -19,7 +20,7 @@ export const PHASES: PhaseList[] = [
     ],
   },
   { phase: 'stabilize', rewrites: [...stabilizeRules] },
-  { phase: 'specialize', rewrites: [merge, gemmEpilogue, gemmAccumulate] },
+  { phase: 'specialize', rewrites: [merge, gemmEpilogue, gemmAccumulate, maxPoolGradRelu] },
   { phase: 'fusion', rewrites: [merge, elementwiseFusion] },
 ];
 

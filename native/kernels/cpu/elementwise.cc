@@ -112,11 +112,13 @@ ST_INLINE void fill_n(T *__restrict d, T v, int n) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// One micro-op over n elements.  d never aliases a, b or c (the planner guarantees it).
-
+// One micro-op over n elements.  d is either disjoint from a, b and c or exactly one of them (an
+// output written over the input it is computed from, see direct_outputs): every loop below but
+// SIN/COS's reads element i of its operands only before it writes d[i], so both are safe.  No
+// pointer is __restrict: the compiler checks for overlap at run time (once per call), and its check
+// lets equal pointers take the vector loop.
 template <class T>
-ST_INLINE void ew_body(int ew, int n, T *__restrict d, const T *__restrict a, const T *__restrict b,
-                       const T *__restrict c, double p0, double p1) {
+ST_INLINE void ew_body(int ew, int n, T *d, const T *a, const T *b, const T *c, double p0, double p1) {
   constexpr bool I = std::is_same<T, int32_t>::value;
   using F = typename std::conditional<I, double, T>::type;  // what float-valued ops compute in
   const F f0 = (F)p0;
@@ -272,6 +274,7 @@ struct InPlan {
 struct Step {
   int ew, dst, a, b, c;  // value ids; -1 for unused operands
   double p0, p1;
+  int out = -1;  // varying steps: the output this step may write in place of its block buffer
 };
 
 struct Plan : st::Prepared {
@@ -289,6 +292,11 @@ struct Plan : st::Prepared {
   std::vector<Step> uniform;     // evaluated once per thread
   std::vector<Step> varying;     // evaluated per block
   std::vector<int> out_val;      // per output: the value it stores
+  // Outputs whose value a varying step computes in the compute dtype are written by that step
+  // straight into the output (no block buffer, no copy) unless, in a given call, the output's
+  // memory overlaps a direct input read at or after that step (checked per call: see direct_outputs).
+  std::vector<int> out_step;     // per output: index into varying of the step writing it, or -1
+  std::vector<int> last_read;    // per input: index into varying of its last reader, or -1
   int64_t cost = 1;              // per element, for the thread split
 };
 
@@ -435,8 +443,8 @@ ST_INLINE void store_any(const T *__restrict src, int dtype, void *data, int64_t
 
 // The multiversioned entry points, one set per compute type.
 #define EW_DEFINE_HOT(T, SUF)                                                                          \
-  ST_HOT void ew_kernel_##SUF(int ew, int n, T *__restrict d, const T *__restrict a, const T *__restrict b, \
-                              const T *__restrict c, double p0, double p1) {                           \
+  ST_HOT void ew_kernel_##SUF(int ew, int n, T *d, const T *a, const T *b, const T *c, double p0,        \
+                              double p1) {                                                             \
     ew_body<T>(ew, n, d, a, b, c, p0, p1);                                                             \
   }                                                                                                    \
   ST_HOT void ew_gather_##SUF(const InPlan &ip, const void *data, int64_t start, int len,              \
@@ -495,7 +503,8 @@ struct BlockSize {
 };
 
 template <class T>
-void run_range(const Plan &p, const st_instr *ins, int64_t blk_begin, int64_t blk_end, T *buf, const T **vp) {
+void run_range(const Plan &p, const st_instr *ins, const char *direct, int64_t blk_begin, int64_t blk_end, T *buf,
+               const T **vp) {
   constexpr int B = BlockSize<T>::value;
   const int64_t first = std::min<int64_t>(B, p.n);
   auto reg = [&](int v) { return buf + (size_t)p.slot[v] * B; };  // a value's block buffer
@@ -518,15 +527,54 @@ void run_range(const Plan &p, const st_instr *ins, int64_t blk_begin, int64_t bl
     for (int i : p.direct) vp[i] = static_cast<const T *>(ins->in[i].data) + start;
     for (int i : p.tiled) vp[i] = tiles + p.in[i].tile_off + start % p.in[i].period;
     for (int i : p.gathered) Hot<T>::gather(p.in[i], ins->in[i].data, start, len, reg(i));
-    for (const Step &s : p.varying) Hot<T>::kernel(s.ew, len, reg(s.dst), ptr(s.a), ptr(s.b), ptr(s.c), s.p0, s.p1);
+    for (const Step &s : p.varying) {
+      T *d = reg(s.dst);
+      if (s.out >= 0 && direct[s.out]) vp[s.dst] = d = static_cast<T *>(ins->out[s.out].data) + start;
+      Hot<T>::kernel(s.ew, len, d, ptr(s.a), ptr(s.b), ptr(s.c), s.p0, s.p1);
+    }
     for (int j = 0; j < ins->n_out; j++)
-      Hot<T>::store(vp[p.out_val[j]], ins->out[j].dtype, ins->out[j].data, start, len);
+      if (!direct[j]) Hot<T>::store(vp[p.out_val[j]], ins->out[j].dtype, ins->out[j].data, start, len);
+  }
+}
+
+// Which outputs this call writes in place of their block buffers (see Plan::out_step).  An output
+// stored exactly over a direct input (an in-place update) qualifies when no step after the one
+// writing it reads that input (each block reads its part of the input before it overwrites it),
+// and that step reads it in one pass (not SIN/COS, whose second loop reads its operand again); an
+// output overlapping a direct input in any other way never does.
+void direct_outputs(const Plan &p, const st_instr *ins, char *direct) {
+  for (int j = 0; j < ins->n_out; j++) {
+    direct[j] = p.out_step[j] >= 0;
+    if (!direct[j]) continue;
+    const st_tensor &o = ins->out[j];
+    const char *o0 = static_cast<const char *>(o.data), *o1 = o0 + p.n * st_dtype_size(o.dtype);
+    for (int i : p.direct) {
+      const st_tensor &t = ins->in[i];
+      const char *i0 = static_cast<const char *>(t.data), *i1 = i0 + p.n * st_dtype_size(t.dtype);
+      if (i1 <= o0 || o1 <= i0) continue;  // disjoint
+      const int k = p.out_step[j], ew = p.varying[(size_t)k].ew;
+      if (i0 == o0 && (p.last_read[i] < k || (p.last_read[i] == k && ew != ST_EW_SIN && ew != ST_EW_COS))) continue;
+      direct[j] = 0;
+      break;
+    }
   }
 }
 
 template <class T>
 st_code run_plan(st_ctx *ctx, const Plan &p, const st_instr *ins, st_status *st) {
   constexpr int B = BlockSize<T>::value;
+  char direct_buf[64];
+  std::vector<char> direct_heap;
+  char *direct = direct_buf;
+  if (ins->n_out > 64) {
+    try {
+      direct_heap.resize((size_t)ins->n_out);
+    } catch (const std::bad_alloc &) {
+      return st_fail(st, ST_ERR_ALLOC, "elemwise: out of memory for %d outputs", (int)ins->n_out);
+    }
+    direct = direct_heap.data();
+  }
+  direct_outputs(p, ins, direct);
   const int64_t n_blocks = (p.n + B - 1) / B;
   const size_t buf_elems = (size_t)p.n_slots * B + p.tile_elems;
   std::atomic<bool> alloc_failed{false};
@@ -560,7 +608,7 @@ st_code run_plan(st_ctx *ctx, const Plan &p, const st_instr *ins, st_status *st)
       vp = heap_vp.get();
     }
     T *buf = reinterpret_cast<T *>(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    run_range<T>(p, ins, b0, b1, buf, vp);
+    run_range<T>(p, ins, direct, b0, b1, buf, vp);
   });
   ST_REQUIRE(st, !alloc_failed, ST_ERR_ALLOC, "elemwise: out of memory for %d block registers", p.n_slots);
   return ST_OK;
@@ -731,6 +779,17 @@ st_code plan_elemwise(const st_instr *ins, Plan &p, st_status *st) {
   }
   p.n_slots = n_slots;
   p.cost = cost;
+  p.last_read.assign((size_t)n_in, -1);
+  for (size_t k = 0; k < p.varying.size(); k++)
+    for (int v : {p.varying[k].a, p.varying[k].b, p.varying[k].c})
+      if (v >= 0 && v < n_in) p.last_read[v] = (int)k;
+  p.out_step.assign((size_t)n_out, -1);
+  for (size_t k = 0; k < p.varying.size(); k++)
+    for (int j = 0; j < n_out; j++)
+      if (p.out_val[j] == p.varying[k].dst && ins->out[j].dtype == ctype && p.varying[k].out < 0) {
+        p.varying[k].out = j;  // one output per step; another output of the same value copies it
+        p.out_step[j] = (int)k;
+      }
   return ST_OK;
 }
 

@@ -6,6 +6,11 @@
 //   Max pooling propagates NaN.  Its gradient goes to the first maximal cell of each window in
 //   row-major (kh, kw) scan order (the first NaN, if any), summed where windows overlap.
 //   MAX_POOL2D_SELECT reads g at that same cell for each window (the adjoint of the gradient in dy).
+//   MAX_POOL2D_GRAD takes an optional seventh attribute, relu_mask (0 or 1): with 1 the gradient is
+//   also multiplied by (x > 0), i.e. dx = maxPool2dGrad(x, dy) * (x > 0), the gradient through a
+//   ReLU whose output x is (compiled programs fuse mul(maxPool2dGrad(x, dy), greater(x, 0)) into it).
+//   Where windows do not overlap the mask is applied while dx is written, at the winning cell
+//   (the others are 0 either way); otherwise in a pass over dx after the sums.
 // Forward passes split over the N*OH output rows.  Backward passes scatter into dx: output rows
 // are split over tasks when windows do not overlap vertically (kh <= stride_h), otherwise images
 // and channel blocks are, so no two tasks ever write the same dx element.  When windows overlap
@@ -197,7 +202,7 @@ void window_argmax(const PGeom &g, const T *xb, int64_t h0, int64_t h1, int64_t 
 // first cell is xw / dxw (row stride rs, window kh x kw cells), dx = dy at the cell the gradient
 // goes to and 0 at the others.  Integer cell numbers of the element's width keep the loops
 // vectorizable.
-template <class T>
+template <class T, bool Relu>
 ST_INLINE void window_grad_disjoint(const T *xw, const T *d, T *dxw, int64_t rs, int64_t C, int64_t kh, int64_t kw,
                                     int64_t cn) {
   typedef typename std::conditional<sizeof(T) == 4, int32_t, int64_t>::type I;
@@ -215,19 +220,21 @@ ST_INLINE void window_grad_disjoint(const T *xw, const T *d, T *dxw, int64_t rs,
         arg[c] = take ? j : arg[c];
       }
     }
+  T g[kChannelBlock];  // what the winning cell gets
+  for (int64_t c = 0; c < cn; c++) g[c] = Relu ? d[c] * (best[c] > T(0) ? T(1) : T(0)) : d[c];
   j = 0;
   for (int64_t ih = 0; ih < kh; ih++)
     for (int64_t iw = 0; iw < kw; iw++, j++) {
       T *o = dxw + ih * rs + iw * C;
-      for (int64_t c = 0; c < cn; c++) o[c] = arg[c] == j ? d[c] : T(0);
+      for (int64_t c = 0; c < cn; c++) o[c] = arg[c] == j ? g[c] : T(0);
     }
 }
 
 // One band of 2x2 windows (input rows x0, x1, dx rows o0, o1, OW windows of C channels): the
 // winner of each window gets dy, its three other cells 0.  Whole vectors of channels first,
 // written with explicit masks (the NaN rule of max_takes defeats the auto-vectorizer), then a
-// scalar tail.
-template <class T>
+// scalar tail.  With Relu the winner gets dy * (its x > 0).
+template <class T, bool Relu>
 ST_INLINE void grad_2x2_band(const T *x0, const T *x1, const T *d, T *o0, T *o1, int64_t C, int64_t OW) {
   typedef typename PVec<T>::V V;
   typedef typename PVec<T>::M M;
@@ -249,6 +256,11 @@ ST_INLINE void grad_2x2_band(const T *x0, const T *x1, const T *d, T *o0, T *o1,
       t = (v3 > best) | ((v3 != v3) & (best == best));
       j = t ? M{} + 3 : j;
       const V z = V{};
+      if (Relu) {  // dy * (x > 0), as the unfused multiply computes it (NaN or inf times 0 is NaN)
+        best = t ? v3 : best;
+        const V one = z + T(1);
+        gv = gv * (best > z ? one : z);
+      }
       const V r0 = j == 0 ? gv : z, r1 = j == 1 ? gv : z, r2 = j == 2 ? gv : z, r3 = j == 3 ? gv : z;
       std::memcpy(o0 + c, &r0, sizeof r0), std::memcpy(o0 + C + c, &r1, sizeof r1);
       std::memcpy(o1 + c, &r2, sizeof r2), std::memcpy(o1 + C + c, &r3, sizeof r3);
@@ -259,8 +271,8 @@ ST_INLINE void grad_2x2_band(const T *x0, const T *x1, const T *d, T *o0, T *o1,
       I j = 0;
       if (max_takes(v1, best)) best = v1, j = 1;
       if (max_takes(v2, best)) best = v2, j = 2;
-      if (max_takes(v3, best)) j = 3;
-      const T gv = d[c];
+      if (max_takes(v3, best)) best = v3, j = 3;
+      const T gv = Relu ? d[c] * (best > T(0) ? T(1) : T(0)) : d[c];
       o0[c] = j == 0 ? gv : T(0);
       o0[C + c] = j == 1 ? gv : T(0);
       o1[c] = j == 2 ? gv : T(0);
@@ -273,11 +285,11 @@ ST_INLINE void grad_2x2_band(const T *x0, const T *x1, const T *d, T *o0, T *o1,
 // written in one pass (the winner of each 2x2 window gets dy, its three other cells 0), and only
 // the cells no window covers (a last odd column, the rows below the last band) are cleared apart.
 // The comparisons follow max_takes in the scan order (0,0) (0,1) (1,0) (1,1), as the general path.
-template <class T>
+template <class T, bool Relu>
 ST_INLINE void grad_2x2_row(const PGeom &g, const T *x, const T *dy, T *dx, int64_t r) {
   const int64_t C = g.C, rs = g.W * C, n = r / g.OH, oh = r % g.OH;
   const int64_t row0 = (n * g.H + 2 * oh) * rs;
-  grad_2x2_band(x + row0, x + row0 + rs, dy + r * g.OW * C, dx + row0, dx + row0 + rs, C, g.OW);
+  grad_2x2_band<T, Relu>(x + row0, x + row0 + rs, dy + r * g.OW * C, dx + row0, dx + row0 + rs, C, g.OW);
   const int64_t tail = (g.W - 2 * g.OW) * C;  // columns right of the last window
   if (tail > 0) {
     std::memset(dx + row0 + 2 * g.OW * C, 0, sizeof(T) * (size_t)tail);
@@ -292,11 +304,11 @@ ST_INLINE void grad_2x2_row(const PGeom &g, const T *x, const T *dy, T *dx, int6
 // [oh*sh - pt, (oh+1)*sh - pt) belong to output row oh; the last band runs to the bottom), each
 // band cleared while it is in cache and then its windows written.
 // The 2x2 / stride 2 case takes grad_2x2_row.
-template <class T>
+template <class T, bool Relu>
 ST_HOT void grad_disjoint_rows(const PGeom &g, const T *x, const T *dy, T *dx, int64_t b, int64_t e) {
   const int64_t C = g.C, rs = g.W * C;
   if (is_plain_2x2(g)) {
-    for (int64_t r = b; r < e; r++) grad_2x2_row(g, x, dy, dx, r);
+    for (int64_t r = b; r < e; r++) grad_2x2_row<T, Relu>(g, x, dy, dx, r);
     return;
   }
   for (int64_t r = b; r < e; r++) {
@@ -311,27 +323,28 @@ ST_HOT void grad_disjoint_rows(const PGeom &g, const T *x, const T *dy, T *dx, i
       const int64_t cell = (n * g.H + h0) * rs + w0 * C;
       const T *d = dy + (r * g.OW + ow) * C;
       for (int64_t cs = 0; cs < C; cs += kChannelBlock)
-        window_grad_disjoint(x + cell + cs, d + cs, dx + cell + cs, rs, C, h1 - h0, w1 - w0,
-                             std::min(kChannelBlock, C - cs));
+        window_grad_disjoint<T, Relu>(x + cell + cs, d + cs, dx + cell + cs, rs, C, h1 - h0, w1 - w0,
+                                      std::min(kChannelBlock, C - cs));
     }
   }
 }
 
 template <class T>
-void max_pool_grad_disjoint(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
+void max_pool_grad_disjoint(st_ctx *ctx, const PGeom &g, bool relu, const T *x, const T *dy, T *dx) {
   const int64_t rows = g.N * g.OH;
   st::parallel(ctx, g.N * g.H * g.W * g.C, [&](int ith, int nth) {
     int64_t b, e;
     st::split_range(rows, ith, nth, &b, &e);
-    grad_disjoint_rows(g, x, dy, dx, b, e);
+    if (relu)
+      grad_disjoint_rows<T, true>(g, x, dy, dx, b, e);
+    else
+      grad_disjoint_rows<T, false>(g, x, dy, dx, b, e);
   });
 }
 
+// The general max-pool gradient: dx cleared, then each window's dy added at its winning cell.
 template <class T>
-void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
-  const int64_t max_cells = int64_t(1) << 20;  // window cells are numbered in 32-bit integers
-  if (g.kh <= g.sh && g.kw <= g.sw && g.OH > 0 && g.OW > 0 && g.kw <= max_cells && g.kh <= max_cells / g.kw)
-    return max_pool_grad_disjoint(ctx, g, x, dy, dx);
+void max_pool_grad_sum(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) {
   st::kern::zero_fill(ctx, dx, g.N * g.H * g.W * g.C);
   const int64_t C = g.C;
   for_grad_windows(ctx, g, [&](int64_t n, int64_t oh, int64_t ow, int64_t c0, int64_t c1) {
@@ -346,6 +359,27 @@ void max_pool_grad(st_ctx *ctx, const PGeom &g, const T *x, const T *dy, T *dx) 
       window_argmax(g, x + n * g.H * g.W * C, h0, h1, w0, w1, cs, cn, arg);
       for (int64_t c = 0; c < cn; c++) dxb[arg[c] + cs + c] += d[cs + c];
     }
+  });
+}
+
+// dx *= (x > 0) over the whole tensor: the relu mask where windows overlap.
+template <class T>
+ST_HOT void relu_mask_range(const T *x, T *dx, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; i++) dx[i] = dx[i] * (x[i] > T(0) ? T(1) : T(0));
+}
+
+template <class T>
+void max_pool_grad(st_ctx *ctx, const PGeom &g, bool relu, const T *x, const T *dy, T *dx) {
+  const int64_t max_cells = int64_t(1) << 20;  // window cells are numbered in 32-bit integers
+  if (g.kh <= g.sh && g.kw <= g.sw && g.OH > 0 && g.OW > 0 && g.kw <= max_cells && g.kh <= max_cells / g.kw)
+    return max_pool_grad_disjoint(ctx, g, relu, x, dy, dx);
+  max_pool_grad_sum(ctx, g, x, dy, dx);
+  if (!relu) return;
+  const int64_t n = g.N * g.H * g.W * g.C;
+  st::parallel(ctx, n, [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(n, ith, nth, &b, &e);
+    relu_mask_range(x, dx, b, e);
   });
 }
 
@@ -426,9 +460,18 @@ st_code check_pool(const st_instr *ins, st::PreparedPtr *, st_status *st) {
                      ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD ||
                      ins->opcode == ST_OP_MAX_POOL2D_SELECT,
              ST_ERR_INTERNAL, "%s: not a pooling op", op);
-  ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
-             "%s: expected int attributes [kh, kw, stride_h, stride_w, pad_top, pad_left], got %d values", op,
-             (int)ins->n_iattr);
+  if (ins->opcode == ST_OP_MAX_POOL2D_GRAD) {
+    ST_REQUIRE(st, ins->n_iattr == 6 || ins->n_iattr == 7, ST_ERR_ARG,
+               "%s: expected int attributes [kh, kw, stride_h, stride_w, pad_top, pad_left] and optionally "
+               "relu_mask, got %d values",
+               op, (int)ins->n_iattr);
+    ST_REQUIRE(st, ins->n_iattr == 6 || ins->iattr[6] == 0 || ins->iattr[6] == 1, ST_ERR_ARG,
+               "%s: relu_mask must be 0 or 1, got %lld", op, (long long)ins->iattr[6]);
+  } else {
+    ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
+               "%s: expected int attributes [kh, kw, stride_h, stride_w, pad_top, pad_left], got %d values", op,
+               (int)ins->n_iattr);
+  }
   const Roles r = roles_of(ins);
   const st_tensor *x = r.x, *y = r.y, *dx = r.dx;
   const bool grad = ins->opcode == ST_OP_MAX_POOL2D_GRAD || ins->opcode == ST_OP_AVG_POOL2D_GRAD;
@@ -477,7 +520,11 @@ st_code run_pool(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_stat
       switch (ins->opcode) {
         case ST_OP_MAX_POOL2D: pool_forward<T>(ctx, g, true, i0, o); break;
         case ST_OP_AVG_POOL2D: pool_forward<T>(ctx, g, false, i0, o); break;
-        case ST_OP_MAX_POOL2D_GRAD: max_pool_grad<T>(ctx, g, i0, static_cast<const T *>(ins->in[1].data), o); break;
+        case ST_OP_MAX_POOL2D_GRAD: {
+          const bool relu = ins->n_iattr == 7 && ins->iattr[6] == 1;
+          max_pool_grad<T>(ctx, g, relu, i0, static_cast<const T *>(ins->in[1].data), o);
+          break;
+        }
         case ST_OP_MAX_POOL2D_SELECT: max_pool_select<T>(ctx, g, i0, static_cast<const T *>(ins->in[1].data), o); break;
         default: avg_pool_grad<T>(ctx, g, i0, o); break;
       }
