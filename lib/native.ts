@@ -2,6 +2,8 @@
 // explains what was tried and how to fix it.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SymtensorError, SymtensorErrorCode } from './errors';
 
 /** A buffer of native memory (an N-API external); opaque to JS. */
@@ -54,6 +56,12 @@ export interface NativeAddon {
   pin(buf: NativeBuffer): void;
   unpin(buf: NativeBuffer): void;
   memory(): { numTensors: number; numBytes: number };
+  /**
+   * Registers a function that runs a young-generation collection (or removes it: null).
+   * Allocations call it, then free what it found dead, once the native memory held has grown
+   * enough since the last time to hold dropped results.  Absent from addons built before it.
+   */
+  setCollector?(fn: (() => void) | null): void;
   backendInfo(): { gemm: string; threads: number; simd: string; opCount: number; ewCount: number };
   exec(
     opcode: number,
@@ -113,6 +121,34 @@ function load(): NativeAddon {
 }
 
 export const native: NativeAddon = load();
+
+/**
+ * V8's gc() function, taken from a fresh context so that the main one's globals stay as they
+ * are: --expose-gc is on only while that context is made, unless it was on already.
+ */
+function v8Gc(): ((options?: { type?: 'minor' | 'major' }) => void) | null {
+  try {
+    const probe = runInNewContext('typeof gc === "function" ? gc : null') as ReturnType<typeof v8Gc>;
+    if (probe) return probe;
+    setFlagsFromString('--expose-gc');
+    try {
+      return runInNewContext('gc') as ReturnType<typeof v8Gc>;
+    } finally {
+      setFlagsFromString('--no-expose-gc');
+    }
+  } catch {
+    return null;
+  }
+}
+
+// A dropped result's wrapper is a young object, and a scavenge (typically a fraction of a
+// millisecond) clears its weak reference; waiting for the collections V8 paces by JS heap
+// pressure alone would let hundreds of MB of dropped results pile up, cold, in the meantime.
+// An addon built without setCollector waits for V8's own collections, as it always did.
+if (typeof native.setCollector === 'function') {
+  const gc = v8Gc();
+  if (gc) native.setCollector(() => gc({ type: 'minor' }));
+}
 
 /**
  * Loads the MPI addon from where the main addon's build puts it (build/Release, build/Debug,

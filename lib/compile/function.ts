@@ -217,7 +217,11 @@ export function fn(inputs: readonly Variable[], outputs: Variable | readonly Var
           }
         }),
     );
-    queue = next.catch(() => undefined);
+    // the queue waits for the run, not its result: holding the result would keep it alive until the next call
+    queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
     sharedVars.forEach((sv) => (sv.queue = queue));
     return next;
   };

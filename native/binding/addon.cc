@@ -18,6 +18,16 @@ namespace stb {
 // bytes were allocated since the last one (amortized O(1) per allocation), and hands the memory
 // straight back to the block cache, so the next allocation of that size reuses it warm.
 //
+// V8 paces its collections by its own heap alone, and a dropped result's wrapper is a few dozen
+// bytes of it: left to V8, a loop that drops multi-MB results holds hundreds of MB of them, and
+// cycles through that much cold memory where the same loop disposing its results reuses one warm
+// block.  So once the memory held grew by kScavengeBytes (or the buffers by kScavengeCount) since
+// the last scavenge, the allocation runs one (lib/native.ts registers it; a fraction of a
+// millisecond: the wrappers of results dropped since are young, and it clears their weak
+// references) and sweeps the buffers made since the scavenge before it, so the allocation reuses
+// a dropped result's block.  Code that disposes what it drops holds nothing more and never
+// triggers one; code that keeps what it allocates triggers fewer and fewer (scavenge_and_sweep).
+//
 // Every buffer is reported to V8 as external memory, so V8 starts (incremental) collections as
 // it grows, the same as for its own heap.  They can lag behind a loop that allocates large
 // tensors fast; as a backstop, when the memory held still exceeds max(kCollectFloor, twice what
@@ -31,31 +41,42 @@ constexpr int64_t kSweepMinBytes = int64_t(32) << 20;   // bytes allocated betwe
 constexpr int64_t kCollectFloor = int64_t(256) << 20;   // held bytes that never force a collection
 constexpr int64_t kPressure = int64_t(1) << 42;         // beyond any heap's external hard limit
 constexpr size_t kExecStageBytes = 4096;                // exec's staging area for small results
+constexpr int64_t kScavengeBytes = int64_t(16) << 20;   // growth of the memory held that scavenges
+constexpr int64_t kScavengeCount = 1024;                // growth of the buffers held that scavenges
+constexpr int64_t kScavengeBackoff = 16;                // at most this many times those
 
 void force_collection(napi_env env) {
   int64_t ignored;
   napi_adjust_external_memory(env, kPressure, &ignored);
   napi_adjust_external_memory(env, -kPressure, &ignored);
 }
-}  // namespace
 
-BufferRegistry::BufferRegistry()
-    : sweep_every(kSweepMinCount), sweep_bytes(kSweepMinBytes), collect_at(kCollectFloor) {}
-
-// Environment teardown: no JS runs any more.  The weak references belong to the environment,
-// which releases them itself.
-BufferRegistry::~BufferRegistry() {
-  for (NativeBuffer *b : all) {
-    if (!b->freed && b->data) st_block_release(cache.get(), b->data, b->bytes);
-    delete b;
-  }
-}
-
-void sweep_buffers(napi_env env, BufferRegistry &r) {
+// Runs the registered young-generation collection.  Not while an exception is pending: the call
+// would not run, and clearing its failure would lose that exception.
+void scavenge(napi_env env, BufferRegistry &r) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  size_t kept = 0;
-  for (NativeBuffer *b : r.all) {
+  napi_value fn = nullptr, recv = nullptr, result = nullptr;
+  if (napi_get_reference_value(env, r.scavenger, &fn) == napi_ok && fn && napi_get_undefined(env, &recv) == napi_ok &&
+      napi_call_function(env, recv, fn, 0, nullptr, &result) != napi_ok) {
+    napi_value ignored;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+// Frees the buffers from r.all[from] on whose externals were collected, keeping the others in
+// order; *mark, an index at or after `from`, follows its record.
+void sweep_from(napi_env env, BufferRegistry &r, size_t from, size_t *mark) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  size_t kept = from;
+  const size_t old_mark = *mark;
+  for (size_t i = from; i < r.all.size(); i++) {
+    if (i == old_mark) *mark = kept;
+    NativeBuffer *b = r.all[i];
     bool dead = true;
     if (b->weak) {
       napi_value v = nullptr;
@@ -69,8 +90,51 @@ void sweep_buffers(napi_env env, BufferRegistry &r) {
       r.all[kept++] = b;
     }
   }
+  if (old_mark >= r.all.size()) *mark = kept;
   r.all.resize(kept);
   napi_close_handle_scope(env, scope);
+}
+
+// A scavenge, then a sweep of the buffers it may have found dead: those made since the scavenge
+// before it (an object that survived two is in the old generation, which only a full collection
+// or V8's own ones clear: the full sweeps look at every buffer).  When most of the growth
+// survived (code that keeps what it allocates), the next one waits for twice as much growth, up
+// to kScavengeBackoff times the least.
+void scavenge_and_sweep(napi_env env, BufferRegistry &r, int64_t incoming) {
+  const int64_t grown_bytes = r.bytes + incoming - r.young_base_bytes;
+  const int64_t grown_tensors = r.tensors - r.young_base_tensors;
+  const int64_t bytes0 = r.bytes, tensors0 = r.tensors;
+  scavenge(env, r);
+  size_t from = std::min(r.young_prev, r.all.size());
+  size_t mark = std::min(r.young_last, r.all.size());
+  sweep_from(env, r, from, &mark);
+  r.young_prev = mark;
+  r.young_last = r.all.size();
+  r.young_base_bytes = r.bytes;
+  r.young_base_tensors = r.tensors;
+  const bool kept_most = 4 * (bytes0 - r.bytes) < grown_bytes && 4 * (tensors0 - r.tensors) < grown_tensors;
+  r.young_scale = kept_most ? std::min(2 * r.young_scale, kScavengeBackoff) : 1;
+}
+}  // namespace
+
+BufferRegistry::BufferRegistry()
+    : sweep_every(kSweepMinCount), sweep_bytes(kSweepMinBytes), collect_at(kCollectFloor) {}
+
+// Environment teardown: no JS runs any more.  The references belong to the environment, which
+// releases them itself.
+BufferRegistry::~BufferRegistry() {
+  for (NativeBuffer *b : all) {
+    if (!b->freed && b->data) st_block_release(cache.get(), b->data, b->bytes);
+    delete b;
+  }
+}
+
+void sweep_buffers(napi_env env, BufferRegistry &r) {
+  size_t ignored = r.all.size();
+  sweep_from(env, r, 0, &ignored);
+  // records moved: the next scavenge's sweep looks at all of them
+  r.young_prev = r.young_last = 0;
+  const size_t kept = r.all.size();
   r.allocs_since_sweep = 0;
   r.bytes_since_sweep = 0;
   r.sweep_every = std::max(kSweepMinCount, kept / 2);
@@ -80,8 +144,17 @@ void sweep_buffers(napi_env env, BufferRegistry &r) {
 void before_alloc(napi_env env, BufferRegistry &r, size_t incoming) {
   r.allocs_since_sweep++;
   r.bytes_since_sweep += (int64_t)incoming;
-  if (r.allocs_since_sweep < r.sweep_every && r.bytes_since_sweep < r.sweep_bytes) return;
-  sweep_buffers(env, r);
+  // memory goes back only between allocations: here is its lowest level since the last scavenge
+  r.young_base_bytes = std::min(r.young_base_bytes, r.bytes);
+  r.young_base_tensors = std::min(r.young_base_tensors, r.tensors);
+  if (r.scavenger && (r.bytes + (int64_t)incoming - r.young_base_bytes >= kScavengeBytes * r.young_scale ||
+                      r.tensors - r.young_base_tensors >= kScavengeCount * r.young_scale)) {
+    scavenge_and_sweep(env, r, (int64_t)incoming);
+  } else if (r.allocs_since_sweep < r.sweep_every && r.bytes_since_sweep < r.sweep_bytes) {
+    return;
+  } else {
+    sweep_buffers(env, r);
+  }
   const int64_t held = r.bytes + (int64_t)incoming;
   if (held > r.collect_at) {
     force_collection(env);
@@ -215,6 +288,21 @@ Napi::Value Memory(const Napi::CallbackInfo &info) {
   o.Set("numTensors", Napi::Number::New(env, (double)r.tensors));
   o.Set("numBytes", Napi::Number::New(env, (double)r.bytes));
   return o;
+}
+
+// setCollector(fn | null): a function that runs a young-generation collection, which allocations
+// call once the memory held grew enough to be worth looking for dropped results (before_alloc).
+Napi::Value SetCollector(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ST_REQUIRE_ARG(env, info.Length() == 1 && (info[0].IsFunction() || info[0].IsNull()),
+                 "setCollector: expected (function or null)");
+  BufferRegistry &r = *env.GetInstanceData<AddonData>()->buffers;
+  if (r.scavenger) napi_delete_reference(env, r.scavenger);
+  r.scavenger = nullptr;
+  if (info[0].IsFunction()) NAPI_THROW_IF_FAILED(env, napi_create_reference(env, info[0], 1, &r.scavenger), Napi::Value());
+  r.young_base_bytes = r.bytes;
+  r.young_base_tensors = r.tensors;
+  return env.Undefined();
 }
 
 Napi::Value BackendInfo(const Napi::CallbackInfo &info) {
@@ -392,6 +480,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unpin", Napi::Function::New(env, Unpin, "unpin"));
   exports.Set("isDisposed", Napi::Function::New(env, IsDisposed, "isDisposed"));
   exports.Set("memory", Napi::Function::New(env, Memory, "memory"));
+  exports.Set("setCollector", Napi::Function::New(env, SetCollector, "setCollector"));
   exports.Set("backendInfo", Napi::Function::New(env, BackendInfo, "backendInfo"));
   exports.Set("exec", Napi::Function::New(env, Exec, "exec"));
   exports.Set("setCollectives", Napi::Function::New(env, SetCollectives, "setCollectives"));

@@ -53,6 +53,15 @@ struct BufferRegistry {
   size_t sweep_every = 0;
   int64_t sweep_bytes = 0;
   int64_t collect_at = 0;
+  // A JS function that runs a young-generation collection (setCollector); the memory and buffers
+  // held after the last one, or less since: growth beyond that is what dropped results may hold;
+  // where in `all` the records made since the last two scavenges start.
+  napi_ref scavenger = nullptr;
+  int64_t young_base_bytes = 0;
+  int64_t young_base_tensors = 0;
+  size_t young_prev = 0;
+  size_t young_last = 0;
+  int64_t young_scale = 1;  // how many times the least growth the next scavenge waits for
 
   BufferRegistry();
   ~BufferRegistry();
@@ -72,7 +81,8 @@ struct AddonData {
 };
 
 // Frees the memory of buffers whose externals the GC collected, and forgets them (addon.cc).
-// Before allocating `incoming` more bytes it may also force a full collection first: see there.
+// Before allocating `incoming` more bytes it may also run a young-generation collection or force
+// a full one first: see there.
 void sweep_buffers(napi_env env, BufferRegistry &r);
 void before_alloc(napi_env env, BufferRegistry &r, size_t incoming);
 
