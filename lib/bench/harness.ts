@@ -112,6 +112,8 @@ export interface Case {
   /** Derived numbers (ratios, bounds) from this case's results and the others' (by id). */
   metrics?(r: CaseResults, all: Record<string, CaseResults>): Record<string, number>;
   targets?: Target[];
+  /** What the case's rows measure, when the label cannot say it: printed under the table, kept in the JSON. */
+  notes?: string[];
 }
 
 export interface Workload {

@@ -449,6 +449,7 @@ export async function runBench(options: BenchOptions): Promise<void> {
     return {
       id: c.id, workload: c.workload, label: c.label, flops: c.flops ?? null, results: r, speedups, metrics, targets,
       ...(custom ? { custom } : {}),
+      ...(c.notes ? { notes: c.notes } : {}),
     };
   });
 
@@ -463,6 +464,10 @@ export async function runBench(options: BenchOptions): Promise<void> {
   console.log('\nmedian time per call; GF/s where the op count is known; speedup = that time / symtensor\'s (above 1: symtensor is faster)\n');
   console.log(table(['case', 'impl', 'median', 'GF/s', 'speedup', 'samples', 'note'], rows, 2, 1));
   for (const l of customLines) console.log(`\n${l}`);
+  const rowNotes = out.filter((c) => c.notes?.length);
+  // a workload's cases may share their notes: each is printed once
+  const noteLines = [...new Set(rowNotes.flatMap((c) => c.notes!.map((n) => `  ${c.workload}: ${n}`)))];
+  if (noteLines.length) console.log(`\nwhat the rows measure\n${noteLines.join('\n')}`);
 
   for (const c of out) {
     for (const impl of ['symtensor'] as ImplName[]) {

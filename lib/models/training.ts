@@ -134,7 +134,7 @@ class LossTracker {
   }
   /** The updates adding one batch's mean loss, weighted by its size, and the new running mean. */
   update(loss: Variable, batch: Variable): { updates: [SharedVariable, Variable][]; result: Variable } {
-    return this.addSums(T.cast(loss, 'float32').mul(batch), batch);
+    return this.addSums(castTo(loss, 'float32').mul(batch), batch);
   }
   /** The updates adding a weighted loss sum and its sample count (summed over ranks under MPI). */
   addSums(weighted: Variable, count: Variable): { updates: [SharedVariable, Variable][]; result: Variable } {
@@ -172,6 +172,19 @@ class RankSum {
 const isFloat = (d: DType) => d === 'float32' || d === 'float64';
 
 /**
+ * `v` as `dtype`: a cast only where the dtypes differ (an identity cast stays in the compiled step
+ * as one more instruction per batch).
+ */
+function castTo(v: Variable, dtype: DType): Variable {
+  return v.dtype === dtype ? v : T.cast(v, dtype);
+}
+
+/** A loss times its weight (no multiplication for the usual weight of 1). */
+function weighted(loss: Variable, w: number): Variable {
+  return w === 1 ? loss : loss.mul(w);
+}
+
+/**
  * `opt` whose getUpdates sums the ranks' gradients first, each weighted by this rank's `batch`
  * and divided by the global batch: the single-process mean gradient over the global batch.
  */
@@ -184,10 +197,10 @@ function reducingOptimizer(opt: Optimizer, batch: Variable): Optimizer {
     // the last layers' gradients first: the backward pass makes them first, so the program
     // computes them first and their buckets leave while the earlier layers are still computed
     const order = live.slice().reverse();
-    const summed = T.allreduce([...order.map((i) => grads[i]!.mul(T.cast(batch, grads[i]!.dtype))), batch], { op: 'sum', ...gradientReduction() });
+    const summed = T.allreduce([...order.map((i) => grads[i]!.mul(castTo(batch, grads[i]!.dtype))), batch], { op: 'sum', ...gradientReduction() });
     const n = T.maximum(summed[order.length], 1e-12);
     const out = grads.slice();
-    order.forEach((i, k) => (out[i] = summed[k].div(T.cast(n, grads[i]!.dtype))));
+    order.forEach((i, k) => (out[i] = summed[k].div(castTo(n, grads[i]!.dtype))));
     return opt.getUpdates(params, out);
   };
   return new Proxy(opt, {
@@ -347,9 +360,9 @@ export class CompiledModel {
     });
     const entries = this.model.weightEntries();
     const penalties: Variable[] = [];
-    for (const w of entries) if (w.regularizer) penalties.push(T.cast(w.regularizer.call(w.variable), 'float32'));
-    let total: Variable = perOutput.map((l, i) => T.cast(l, 'float32').mul(this.lossWeights[i])).reduce((a, b) => a.add(b));
-    for (const p of [...penalties, ...extraLosses]) total = total.add(T.cast(p, 'float32'));
+    for (const w of entries) if (w.regularizer) penalties.push(castTo(w.regularizer.call(w.variable), 'float32'));
+    let total: Variable = perOutput.map((l, i) => weighted(castTo(l, 'float32'), this.lossWeights[i])).reduce((a, b) => a.add(b));
+    for (const p of [...penalties, ...extraLosses]) total = total.add(castTo(p, 'float32'));
 
     // Under MPI every value that must agree across ranks goes through one summing collective
     // (identity in a single process): gradients weighted by the local batch size, the trackers'
@@ -366,12 +379,12 @@ export class CompiledModel {
       // registered last layer first: the order the backward pass makes the gradients, so the
       // program computes them in that order and each bucket's reduction leaves as early as it can
       gradsOut = new Array(grads.length);
-      for (let i = grads.length - 1; i >= 0; i--) gradsOut[i] = rs.add(rs.on ? grads[i].mul(T.cast(batch, grads[i].dtype)) : grads[i]);
+      for (let i = grads.length - 1; i >= 0; i--) gradsOut[i] = rs.add(rs.on ? grads[i].mul(castTo(batch, grads[i].dtype)) : grads[i]);
       countOut = rs.add(batch);
     }
     const stateOut = (train ? stateUpdates : []).map(([v, value]) => rs.add(rs.on && isFloat(value.dtype) ? value.mul(1 / rs.size) : value));
     const lossIns = [total, ...(outNames.length > 1 ? perOutput : [])];
-    const trackerOut = lossIns.map((l) => rs.add(T.cast(l, 'float32').mul(batch)));
+    const trackerOut = lossIns.map((l) => rs.add(castTo(l, 'float32').mul(batch)));
     const batchOut = rs.add(batch);
     const metricUps = this.metrics.map((m) => m.metric.updateState(ys[m.output], preds[m.output], sws[m.output] ?? undefined, masks[m.output] ?? undefined));
     const metricOut = metricUps.map((ups) => ups.map(([v, value]) => rs.add(rs.on ? value.sub(v) : value)));
@@ -379,13 +392,13 @@ export class CompiledModel {
 
     if (train) {
       const n = countOut!();
-      const grads = gradsOut.map((g, i) => (rs.on ? g().div(T.cast(T.maximum(n, 1e-12), params[i].variable.dtype)) : g()));
+      const grads = gradsOut.map((g, i) => (rs.on ? g().div(castTo(T.maximum(n, 1e-12), params[i].variable.dtype)) : g()));
       const constraintOf = new Map(params.map((w) => [w.variable, w.constraint]));
       for (const [v, value] of this.optimizer.getUpdates(params.map((w) => w.variable), grads)) {
         const c = constraintOf.get(v);
         updates.push([v, c ? c.call(value) : value]);
       }
-      stateUpdates.forEach(([v, value], i) => updates.push([v, rs.on && isFloat(value.dtype) ? T.cast(stateOut[i](), value.dtype) : value]));
+      stateUpdates.forEach(([v, value], i) => updates.push([v, rs.on && isFloat(value.dtype) ? castTo(stateOut[i](), value.dtype) : value]));
     }
     // each rank carries its own recurrent states: not reduced
     updates.push(...carried);
@@ -400,13 +413,14 @@ export class CompiledModel {
     const metricResults: Variable[] = [];
     this.metrics.forEach((m, k) => {
       metricUps[k].forEach(([v, value], j) => {
-        const nv = rs.on ? T.cast(T.add(v, metricOut[k][j]()), value.dtype) : value;
+        const nv = rs.on ? castTo(T.add(v, metricOut[k][j]()), value.dtype) : value;
         updates.push([v, nv]);
         after.set(v, nv);
       });
       metricResults.push(m.metric.result());
     });
-    results.push(...replaceIn(metricResults, after).map((r) => T.cast(r, 'float32')));
+    // a result that is a plain variable (a metric's state itself) still gets its own output copy
+    results.push(...replaceIn(metricResults, after).map((r) => (r.owner ? castTo(r, 'float32') : T.cast(r, 'float32'))));
     return { outputs: results, updates, keys: this.logKeys() };
   }
 
@@ -433,9 +447,9 @@ export class CompiledModel {
         return outputs;
       },
       computeLoss: (y, preds, w) => {
-        let total: Variable = preds.map((p, i) => T.cast(outputLoss(this.losses[i], y[i], p, maskOf.get(p) ?? null, w ?? null), 'float32').mul(this.lossWeights[i])).reduce((a, b) => a.add(b));
-        for (const e of entries) if (e.regularizer) total = total.add(T.cast(e.regularizer.call(e.variable), 'float32'));
-        for (const l of extraLosses) total = total.add(T.cast(l, 'float32'));
+        let total: Variable = preds.map((p, i) => weighted(castTo(outputLoss(this.losses[i], y[i], p, maskOf.get(p) ?? null, w ?? null), 'float32'), this.lossWeights[i])).reduce((a, b) => a.add(b));
+        for (const e of entries) if (e.regularizer) total = total.add(castTo(e.regularizer.call(e.variable), 'float32'));
+        for (const l of extraLosses) total = total.add(castTo(l, 'float32'));
         return total;
       },
       optimizer: isDistributed() ? reducingOptimizer(this.optimizer, batch) : this.optimizer,
@@ -449,7 +463,7 @@ export class CompiledModel {
     const averaged = (value: Variable) => rsState.on && isFloat(value.dtype);
     const stateOut = stateUpdates.map(([, value]) => (averaged(value) ? rsState.add(value.mul(1 / rsState.size)) : () => value));
     rsState.run();
-    stateUpdates.forEach(([v, value], i) => updates.push([v, averaged(value) ? T.cast(stateOut[i](), value.dtype) : value]));
+    stateUpdates.forEach(([v, value], i) => updates.push([v, averaged(value) ? castTo(stateOut[i](), value.dtype) : value]));
     // a stateful layer's states: each rank keeps its own
     updates.push(...carried);
     const keys = Object.keys(res.logs);
@@ -460,7 +474,7 @@ export class CompiledModel {
     const sums = keys.map((k) => {
       const v = res.logs[k];
       if (!(v instanceof Variable) || v.ndim !== 0) throw argError(op, `logs.${k} must be a symbolic scalar, got ${v instanceof Variable ? v.describe() : String(v)}`);
-      return rs.add(T.cast(v, 'float32').mul(batch));
+      return rs.add(castTo(v, 'float32').mul(batch));
     });
     const count = rs.add(batch);
     rs.run();

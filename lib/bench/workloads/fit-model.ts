@@ -7,8 +7,10 @@
 //        (ReLU) - dense 10, batch 64 (938 steps an epoch).
 // symtensor trains them two ways: `model.fit` of a Sequential model, and the same step written by
 // hand (shared weights, T ops, st.grad, the Adam updates of st.optimizers.adam().getUpdates, the
-// images and labels as shared variables and each batch gathered by an int32 index vector), which
-// is what the model layer builds, so the ratio of the two is the model layer's own cost.
+// images and labels as shared variables and each batch gathered by an int32 index vector, and
+// the epoch's running mean of the loss), which is what the model layer builds, so the ratio of
+// the two (called the same way: `await f(...)`, as fit calls its step) is the model layer's own
+// cost.
 // TensorFlow.js trains the same Sequential model with its own model.fit.  The PyTorch version is
 // bench/peers/torch_bench.py's fit_epoch.
 
@@ -105,8 +107,13 @@ export function stModel(st: Any, net: Net): Any {
 // ---- symtensor: the same step by hand ----
 
 export interface StGraph {
-  /** Trains the first `steps` batches of a freshly shuffled epoch; the last batch's loss when `readLoss`. */
+  /**
+   * Trains the first `steps` batches of a freshly shuffled epoch with `f.sync`; returns the mean
+   * loss over those batches (the step's running mean, as fit's history reports it) when `readLoss`.
+   */
   train(steps: number, readLoss?: boolean): number | null;
+  /** The same with `await f(...)`: each step runs on a worker thread, as model.fit runs its steps. */
+  trainAsync(steps: number, readLoss?: boolean): Promise<number | null>;
   /** A second compiled copy of the step with per-instruction timing (st.fn's profile option). */
   profiled(): Any;
   /** The int32 row indices of batch `s` of the current order. */
@@ -125,7 +132,10 @@ function glorot(st: Any, shape: number[], fanIn: number, fanOut: number, seed: n
 
 /**
  * The hand-written training step: the data as shared variables, one st.fn taking the batch's row
- * indices, the forward pass in T ops, st.grad and the optimizer's updates.
+ * indices (gathered natively from the whole data set, as fit's step gathers them), the forward
+ * pass in T ops, st.grad, the optimizer's updates, and the epoch's running mean of the loss kept
+ * in two shared scalars (sum of batch loss x batch size, and samples), which is the loss
+ * accumulation fit's step does for its history.  Its output is that running mean.
  */
 export function stGraph(st: Any, net: Net, data: { x: Any; y: Any }, seed = 1): StGraph {
   const { T } = st;
@@ -166,15 +176,27 @@ export function stGraph(st: Any, net: Net, data: { x: Any; y: Any }, seed = 1): 
   }
   const loss = T.sparseCategoricalCrossentropy(T.gather(ys, idx), T.softmax(h)).mean();
   const opt = st.optimizers.adam({ learningRate: ADAM.lr, beta1: ADAM.beta1, beta2: ADAM.beta2, epsilon: ADAM.epsilon });
-  const updates = opt.getUpdates(params, st.grad(loss, params));
-  const step = st.fn([idx], loss, { updates, name: `${net}_step` });
+  // the epoch's running mean of the loss, weighted by batch size (what fit logs)
+  const lossSum = st.shared(0, 'loss/sum', { dtype: 'float32' });
+  const seen = st.shared(0, 'loss/samples', { dtype: 'float32' });
+  const n = T.cast(idx.shape[0], 'float32');
+  const newSum = lossSum.add(loss.mul(n));
+  const newSeen = seen.add(n);
+  const updates = [...opt.getUpdates(params, st.grad(loss, params)), [lossSum, newSum], [seen, newSeen]];
+  const epochLoss = newSum.div(newSeen);
+  const step = st.fn([idx], epochLoss, { updates, name: `${net}_step` });
   const batch = BATCH[net];
   let order = epochOrder(N_TRAIN, seed, 0);
   let epoch = 0;
   const rows = (s: number) => order.subarray(s * batch, Math.min(N_TRAIN, (s + 1) * batch));
+  const newEpoch = () => {
+    order = epochOrder(N_TRAIN, seed, ++epoch);
+    lossSum.set(0);
+    seen.set(0);
+  };
   return {
     train(steps, readLoss = false) {
-      order = epochOrder(N_TRAIN, seed, ++epoch);
+      newEpoch();
       let last: number | null = null;
       for (let s = 0; s < steps; s++) {
         const l = step.sync(rows(s));
@@ -183,11 +205,21 @@ export function stGraph(st: Any, net: Net, data: { x: Any; y: Any }, seed = 1): 
       }
       return last;
     },
-    profiled: () => st.fn([idx], loss, { updates, name: `${net}_step_profiled`, profile: true }),
+    async trainAsync(steps, readLoss = false) {
+      newEpoch();
+      let last: number | null = null;
+      for (let s = 0; s < steps; s++) {
+        const l = await step(rows(s));
+        if (readLoss && s === steps - 1) last = l.item();
+        l.dispose();
+      }
+      return last;
+    },
+    profiled: () => st.fn([idx], epochLoss, { updates, name: `${net}_step_profiled`, profile: true }),
     rows,
     dispose() {
       step.dispose();
-      for (const v of [...params, ...opt.variables(), xs, ys]) v.dispose();
+      for (const v of [...params, ...opt.variables(), lossSum, seen, xs, ys]) v.dispose();
     },
   };
 }
