@@ -158,6 +158,7 @@ describe('compile: rewrite registry', () => {
     negNeg: 'canonicalize',
     logExp: 'canonicalize',
     subSelf: 'canonicalize',
+    castSame: 'canonicalize',
     removeNoopReshape: 'canonicalize',
     reshapeReshape: 'canonicalize',
     removeStopGradient: 'canonicalize',

@@ -157,6 +157,22 @@ describe('compile: algebraic rewrites', () => {
     });
   });
 
+  describe('castSame', () => {
+    it('drops a cast to the dtype its input has and keeps real conversions', () => {
+      const x = T.matrix('x'), i = T.imatrix('i');
+      const outs = [T.exp(T.cast(x, 'float32')), T.cast(T.cast(i, 'int32'), 'float32'), T.cast(x, 'int32')];
+      const { opt, ref } = withAndWithout([x, i], outs, 'castSame', NO_FUSION);
+      assert.equal(countOps(opt, 'cast'), 2, show(opt));
+      assert.equal(countOps(ref, 'cast'), 4, show(ref));
+      assert.equal(fired(opt, 'castSame'), 2);
+      const xv = st.tensor([[-0, 1.5, -2.7], [NaN, Infinity, 3]]);
+      const iv = st.tensor([[1, -2, 3], [4, 5, -6]], { dtype: 'int32' });
+      const a = run(opt, xv, iv), b = run(ref, xv, iv);
+      a.forEach((t, k) => assertSame(t, b[k], `output ${k}`));
+      assertSame(a[0], st.exp(xv), 'exp vs eager');
+    });
+  });
+
   describe('logExp (log(exp x) -> x)', () => {
     it('removes both nodes; values match the unoptimized form within rounding', () => {
       const x = T.matrix('x');

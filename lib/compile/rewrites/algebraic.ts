@@ -1,8 +1,8 @@
 // Algebraic simplification: identities that hold for every value, NaN, infinity and -0 included
-// (x*1, x+(-0), x-0, x/1, neg(neg x), log(exp x)), plus x-x -> 0 as Theano does.  x+0 is left
-// alone (-0 + 0 is +0), and so is exp(log x) (NaN, not x, for negative x).
+// (x*1, x+(-0), x-0, x/1, neg(neg x), log(exp x), a cast to the dtype x has), plus x-x -> 0 as
+// Theano does.  x+0 is left alone (-0 + 0 is +0), and so is exp(log x) (NaN, not x, for negative x).
 import { scalarConstant } from '../../graph/ops/elemwise';
-import { BroadcastLike } from '../../graph/ops/shape';
+import { BroadcastLike, Cast } from '../../graph/ops/shape';
 import { applyOp1 } from '../../graph/variable';
 import { localRewrite } from '../../graph/rewrite';
 import { ewName, sameShapeOrUnknown, scalarValue } from '../../graph/match';
@@ -27,6 +27,14 @@ export const mulIdentity = identityElement('mul', 1, true, 'mulIdentity');
 export const addIdentity = identityElement('add', -0, true, 'addIdentity');
 export const subIdentity = identityElement('sub', 0, false, 'subIdentity');
 export const divIdentity = identityElement('div', 1, false, 'divIdentity');
+
+/** cast(x, dtype) -> x when x already has that dtype (T.cast writes no conversion, but it is a node). */
+export const castSame = localRewrite({
+  name: 'castSame',
+  fn(node) {
+    return node.op instanceof Cast && node.op.dtype === node.inputs[0].dtype ? node.inputs[0] : null;
+  },
+});
 
 export const negNeg = localRewrite({
   name: 'negNeg',

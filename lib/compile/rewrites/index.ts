@@ -4,7 +4,7 @@ import { PhaseList, Rewrite, GlobalRewrite } from '../../graph/rewrite';
 import { stabilizeRules } from '../../graph/stabilize';
 import { merge } from './merge';
 import { constantFolding } from './constant-folding';
-import { addIdentity, divIdentity, logExp, mulIdentity, negNeg, subIdentity, subSelf } from './algebraic';
+import { addIdentity, castSame, divIdentity, logExp, mulIdentity, negNeg, subIdentity, subSelf } from './algebraic';
 import { removeNoopReshape, removeStopGradient, reshapeReshape } from './noop-shape';
 import { gemmAccumulate, gemmEpilogue } from './gemm-epilogue';
 import { maxPoolGradRelu } from './pool-relu-grad';
@@ -15,7 +15,7 @@ export const PHASES: PhaseList[] = [
   {
     phase: 'canonicalize',
     rewrites: [
-      merge, constantFolding, mulIdentity, addIdentity, subIdentity, divIdentity, negNeg, logExp, subSelf,
+      merge, constantFolding, mulIdentity, addIdentity, subIdentity, divIdentity, negNeg, logExp, subSelf, castSame,
       removeNoopReshape, reshapeReshape, removeStopGradient,
     ],
   },
