@@ -177,6 +177,54 @@ TEST(conv_direct_two_threads) {
   }
 }
 
+TEST(conv_direct_padding_classes) {
+  // The forward kernel tiles each item's positions by padding class (a run of output columns whose
+  // windows reach the source through the same filter columns, and within it the filter rows of
+  // the tile's rows) and runs only over the taps that read the source.  Views with many classes:
+  // wide and one-sided pads, pads beyond the window (classes that read no tap at all, whose
+  // outputs must still be written as zeros), strides and dilations that make the classes uneven,
+  // a source narrower than the window, and rows too long for one item per image (items of
+  // several row classes, and items that split the image's rows).
+  struct V {
+    int64_t N, HS, WS, C, F, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr;
+  };
+  const V views[] = {
+      {2, 11, 11, 8, 32, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2},     // an input gradient view: pads of window - 1
+      {1, 6, 9, 3, 16, 5, 5, 1, 1, 1, 1, 4, 4, 4, 4},       // every border column its own class
+      {1, 5, 7, 2, 20, 3, 3, 1, 1, 1, 1, 0, 5, 0, 0},       // left columns read no tap at all
+      {1, 7, 6, 3, 9, 3, 4, 1, 1, 1, 1, 5, 0, 0, 6},        // top rows and right columns read nothing
+      {2, 9, 10, 4, 17, 3, 3, 2, 3, 2, 2, 3, 4, 2, 5},      // strides and dilations with wide pads
+      {1, 6, 2, 5, 8, 2, 5, 1, 1, 1, 1, 1, 3, 1, 3},        // a source narrower than the window
+      {1, 8, 9, 6, 24, 3, 3, 1, 1, 1, 1, -1, 2, 0, -1},     // a pad on one side, a crop on the other
+      {1, 3, 12, 2, 8, 1, 3, 1, 2, 1, 3, 0, 5, 0, 5},       // one filter row, dilated columns
+      {1, 20, 60, 40, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // long rows: several items per image
+      {1, 23, 90, 30, 16, 3, 5, 1, 1, 1, 1, 2, 4, 2, 4},    // idem, with uneven row classes per item
+  };
+  unsigned seed = 12000;
+  for (const V &v : views)
+    for (int32_t dt : {ST_F32, ST_F64})
+      for (int threads : {1, 2}) {
+        check_direct(dt, view(v.N, v.HS, v.WS, v.C, v.F, v.KH, v.KW, v.sh, v.sw, v.dh, v.dw, v.pt, v.pl, v.pb, v.pr),
+                     seed, threads);
+        seed += 10;
+      }
+}
+
+TEST(conv_direct_random_padded_views) {
+  // Random views whose pads are often wider than the window, so that border classes are common.
+  unsigned s = 4242;
+  auto rnd = [&](int lo, int hi) {
+    s = s * 1664525u + 1013904223u;
+    return (int64_t)(lo + (int)((s >> 8) % (unsigned)(hi - lo + 1)));
+  };
+  for (int iter = 0; iter < 60; iter++) {
+    const int64_t KH = rnd(1, 5), KW = rnd(1, 5), dh = rnd(1, 3), dw = rnd(1, 3);
+    const DGeom g = view(rnd(1, 2), rnd(1, 10), rnd(1, 16), rnd(1, 6), rnd(1, 36), KH, KW, rnd(1, 2), rnd(1, 2), dh, dw,
+                         rnd(-1, 8), rnd(-1, 8), rnd(-1, 8), rnd(-1, 8));
+    check_direct(iter % 2 ? ST_F64 : ST_F32, g, 15000 + iter, 1 + iter % 2);
+  }
+}
+
 TEST(conv_direct_grad_filter_dy_panels) {
   // The filter gradient reads dy from a packed panel per filter block when a block has at least 8
   // tiles of 6 filter rows (KH*KW*C >= 43) or F is not a multiple of the tile width, and in place

@@ -7,9 +7,12 @@
 // Work items are blocks of output rows of one image, taken by threads from a shared counter (a
 // thread that the OS descheduled on a busy machine holds up one item, not a fixed share).  When the view needs padding, each item copies
 // the input rows it reads into a zero-padded buffer private to its thread (a few KB, still in cache
-// when the tiles read it); otherwise the tiles read the input directly.  A tile skips the filter
-// rows kh that read only padding rows (the borders of 'same' convolutions, and the wide padding
-// of an input gradient computed as a convolution of dy).
+// when the tiles read it); otherwise the tiles read the input directly.  Tiles skip the filter
+// taps that read only padding (the borders of 'same' convolutions, and the wide padding of an
+// input gradient computed as a convolution of dy): an item's positions are tiled one run of
+// output columns at a time, the columns whose windows reach the source through the same filter
+// columns, and each tile runs over those filter columns and over the filter rows that some row of
+// the tile reads the source through.
 //
 // Filter gradient: a tile is kTK filter rows x NR filters held in registers while it runs over all
 // positions of a block of output rows.  Threads take groups of tiles from a shared counter and
@@ -46,7 +49,7 @@ struct Vec<double> {
 
 constexpr int kMR = 6;  // output positions per forward tile
 constexpr int kTK = 6;  // filter rows per grad-filter tile
-constexpr int64_t kViewBytes = int64_t(48) << 10;  // target size of one item's input rows
+constexpr int64_t kViewBytes = int64_t(64) << 10;  // target size of one item's input rows
 constexpr int64_t kDyBytes = int64_t(32) << 10;    // target size of one grad-filter block of dy
 constexpr int64_t kBlockPositions = 256;            // at most this many positions per block sum
 constexpr int64_t kPackTiles = 8;                   // grad filter: pack dy from this many tiles per filter block
@@ -109,10 +112,15 @@ void tap_offsets(const DGeom &g, int64_t rs, int64_t *off) {
 
 // ---- forward ----
 
-// y[i*ldy + j] = sum_k base[pofs[i] + off[k]] * panel[k*NR + j] for i < MR, j < nr.
-template <class T, int MR>
-ST_INLINE void fwd_tile(const T *base, const int64_t *pofs, const int64_t *off, int64_t kkc, const T *panel, T *y,
-                        int64_t ldy, int nr) {
+// y[yofs[i] + j] = sum over the tap rows k of base[pofs[i] + off[k]] * panel[k*NR + j] for i < MR,
+// j < nr, where the tap rows are nseg segments of seglen rows, segment s starting at k0 + s*segstep
+// (the filter rows whose taps read the source for every position of the tile; nseg == 0 writes
+// zeros).
+// CONTIG: the positions' outputs are consecutive rows of y (yofs[i] = yofs[0] + i*ldy).
+template <class T, int MR, bool CONTIG>
+ST_INLINE void fwd_tile(const T *base, const int64_t *pofs, const int64_t *off, const T *panel, int64_t k0,
+                        int64_t nseg, int64_t seglen, int64_t segstep, T *y, const int64_t *yofs, int64_t ldy,
+                        int nr) {
   typedef typename Vec<T>::V V;
   constexpr int L = Vec<T>::L, NR = 2 * L;
   const T *p[MR];
@@ -121,25 +129,33 @@ ST_INLINE void fwd_tile(const T *base, const int64_t *pofs, const int64_t *off, 
   V acc[MR][2];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; i++) acc[i][0] = V{}, acc[i][1] = V{};
-  for (int64_t k = 0; k < kkc; k++, panel += NR) {
-    const int64_t o = off[k];
-    V w0, w1;
-    load_v(&w0, panel), load_v(&w1, panel + L);
+  for (int64_t s = 0; s < nseg; s++) {
+    const int64_t ks = k0 + s * segstep;
+    const int64_t *o = off + ks;
+    const T *pk = panel + ks * NR;
+    for (int64_t k = 0; k < seglen; k++, pk += NR) {
+      const int64_t ok = o[k];
+      V w0, w1;
+      load_v(&w0, pk), load_v(&w1, pk + L);
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; i++) {
-      const T a = p[i][o];
-      acc[i][0] += a * w0;
-      acc[i][1] += a * w1;
+      for (int i = 0; i < MR; i++) {
+        const T a = p[i][ok];
+        acc[i][0] += a * w0;
+        acc[i][1] += a * w1;
+      }
     }
   }
+  int64_t yo[MR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; i++) yo[i] = CONTIG ? yofs[0] + i * ldy : yofs[i];
   if (nr == NR) {
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; i++) store_v(y + i * ldy, acc[i][0]), store_v(y + i * ldy + L, acc[i][1]);
+    for (int i = 0; i < MR; i++) store_v(y + yo[i], acc[i][0]), store_v(y + yo[i] + L, acc[i][1]);
   } else {
     for (int i = 0; i < MR; i++) {
       T tmp[NR];
       std::memcpy(tmp, acc[i], sizeof tmp);
-      std::memcpy(y + i * ldy, tmp, sizeof(T) * (size_t)nr);
+      std::memcpy(y + yo[i], tmp, sizeof(T) * (size_t)nr);
     }
   }
 }
@@ -148,13 +164,38 @@ ST_INLINE void fwd_tile(const T *base, const int64_t *pofs, const int64_t *off, 
 inline int64_t ceil_div(int64_t a, int64_t d) { return a > 0 ? (a + d - 1) / d : -((-a) / d); }
 
 // The filter rows kh for which output row oh reads a row of src (not padding): [kh_lo, kh_hi),
-// both non-increasing in oh.
-inline int64_t kh_lo(const DGeom &g, int64_t oh) {
-  return std::min(g.KH, std::max<int64_t>(0, ceil_div(g.pt - oh * g.sh, g.dh)));
+// both non-increasing in oh.  kw_lo and kw_hi: the same for the filter columns and output column ow.
+inline int64_t tap_lo(int64_t pad, int64_t o, int64_t s, int64_t d, int64_t K) {
+  return std::min(K, std::max<int64_t>(0, ceil_div(pad - o * s, d)));
 }
-inline int64_t kh_hi(const DGeom &g, int64_t oh) {
-  return std::min(g.KH, std::max<int64_t>(0, ceil_div(g.HS + g.pt - oh * g.sh, g.dh)));
+inline int64_t tap_hi(int64_t pad, int64_t o, int64_t s, int64_t d, int64_t K, int64_t S) {
+  return std::min(K, std::max<int64_t>(0, ceil_div(S + pad - o * s, d)));
 }
+inline int64_t kh_lo(const DGeom &g, int64_t oh) { return tap_lo(g.pt, oh, g.sh, g.dh, g.KH); }
+inline int64_t kh_hi(const DGeom &g, int64_t oh) { return tap_hi(g.pt, oh, g.sh, g.dh, g.KH, g.HS); }
+inline int64_t kw_lo(const DGeom &g, int64_t ow) { return tap_lo(g.pl, ow, g.sw, g.dw, g.KW); }
+inline int64_t kw_hi(const DGeom &g, int64_t ow) { return tap_hi(g.pl, ow, g.sw, g.dw, g.KW, g.WS); }
+
+// A run of consecutive output rows (or columns) [a, b) that read the source through the same
+// filter rows (columns) [lo, hi).
+struct Run {
+  int64_t a, b, lo, hi;
+};
+
+// fwd_tile for a tile of m <= kMR positions.
+template <class T, bool CONTIG>
+ST_INLINE void fwd_tile_m(int64_t m, const T *base, const int64_t *po, const int64_t *off, const T *panel, int64_t k0,
+                          int64_t nseg, int64_t seglen, int64_t segstep, T *y, const int64_t *yo, int64_t ldy, int nr) {
+  switch (m) {
+    case 6: fwd_tile<T, 6, CONTIG>(base, po, off, panel, k0, nseg, seglen, segstep, y, yo, ldy, nr); break;
+    case 5: fwd_tile<T, 5, CONTIG>(base, po, off, panel, k0, nseg, seglen, segstep, y, yo, ldy, nr); break;
+    case 4: fwd_tile<T, 4, CONTIG>(base, po, off, panel, k0, nseg, seglen, segstep, y, yo, ldy, nr); break;
+    case 3: fwd_tile<T, 3, CONTIG>(base, po, off, panel, k0, nseg, seglen, segstep, y, yo, ldy, nr); break;
+    case 2: fwd_tile<T, 2, CONTIG>(base, po, off, panel, k0, nseg, seglen, segstep, y, yo, ldy, nr); break;
+    default: fwd_tile<T, 1, CONTIG>(base, po, off, panel, k0, nseg, seglen, segstep, y, yo, ldy, nr); break;
+  }
+}
+static_assert(kMR == 6, "fwd_tile_m dispatches tile widths 1..6");
 
 template <class T>
 struct Fwd {
@@ -163,14 +204,20 @@ struct Fwd {
   T *out;
   const T *panel;      // FB blocks of kkc x NR
   const int64_t *off;  // kkc tap offsets in the view
+  const Run *cols;     // runs of output columns with the same filter columns
+  int64_t ncols;
   bool pad;            // read through a padded buffer (else src directly)
   int64_t rs;          // row stride of the view
   int64_t rb;          // output rows per item
   int64_t ipi;         // items per image
 };
 
+// One item: output rows [oh0, oh1) of image n.  Its positions are tiled one run of output
+// columns at a time (row by row within the run), so that a tile of border columns skips the
+// filter columns that read only padding for all of them; the filter rows skipped are those that
+// read only padding for every row the tile spans.
 template <class T>
-ST_INLINE void fwd_item(const Fwd<T> &f, int64_t item, T *buf, int64_t *pofs) {
+ST_INLINE void fwd_item(const Fwd<T> &f, int64_t item, T *buf, int64_t *pofs, int64_t *yofs) {
   constexpr int NR = 2 * Vec<T>::L;
   const DGeom &g = *f.g;
   const int64_t n = item / f.ipi, oh0 = (item % f.ipi) * f.rb, oh1 = std::min(g.OH, oh0 + f.rb);
@@ -182,51 +229,80 @@ ST_INLINE void fwd_item(const Fwd<T> &f, int64_t item, T *buf, int64_t *pofs) {
   } else {
     base = f.src + ((n * g.HS + r0 - g.pt) * g.WS - g.pl) * g.C;
   }
-  int64_t np = 0;
-  for (int64_t oh = oh0; oh < oh1; oh++)
-    for (int64_t ow = 0; ow < g.OW; ow++) pofs[np++] = (oh - oh0) * g.sh * f.rs + ow * g.sw * g.C;
   T *y = f.out + (n * g.OH + oh0) * g.OW * g.F;
   const int64_t kkc = g.kkc(), F = g.F, krow = g.KW * g.C;
-  for (int64_t f0 = 0; f0 < F; f0 += NR) {
-    const int nr = (int)std::min<int64_t>(NR, F - f0);
-    const T *panel = f.panel + (f0 / NR) * kkc * NR;
-    for (int64_t j = 0; j < np; j += kMR) {
-      const int m = (int)std::min<int64_t>(kMR, np - j);
-      // filter rows kh whose input row is inside src for some position of the tile; the others
-      // read only padding and are skipped
-      int64_t k0 = 0, k1 = kkc;
-      if (f.pad) {
-        const int64_t lo = kh_lo(g, oh0 + (j + m - 1) / g.OW), hi = kh_hi(g, oh0 + j / g.OW);
-        k0 = lo * krow, k1 = std::max(lo, hi) * krow;
+  for (int64_t ci = 0; ci < f.ncols; ci++) {
+    const Run &cr = f.cols[ci];
+    const int64_t width = cr.b - cr.a;
+    // the run's positions, row by row: their offsets in the view and (for a part of the rows) in y
+    int64_t np = 0;
+    const int64_t ps = g.sw * g.C, rstep = g.sh * f.rs;
+    for (int64_t oh = oh0; oh < oh1; oh++) {
+      int64_t po = (oh - oh0) * rstep + cr.a * ps;
+      for (int64_t i = 0; i < width; i++, po += ps) pofs[np + i] = po;
+      if (f.ncols > 1) {
+        const int64_t yo = ((oh - oh0) * g.OW + cr.a) * F;
+        for (int64_t i = 0; i < width; i++) yofs[np + i] = yo + i * F;
+      } else if (oh == oh0) {
+        yofs[0] = 0;
       }
-      const int64_t *off = f.off + k0, kc = k1 - k0;
-      const T *pk = panel + k0 * NR;
-      T *yt = y + j * F + f0;
-      switch (m) {
-        case 6: fwd_tile<T, 6>(base, pofs + j, off, kc, pk, yt, F, nr); break;
-        case 5: fwd_tile<T, 5>(base, pofs + j, off, kc, pk, yt, F, nr); break;
-        case 4: fwd_tile<T, 4>(base, pofs + j, off, kc, pk, yt, F, nr); break;
-        case 3: fwd_tile<T, 3>(base, pofs + j, off, kc, pk, yt, F, nr); break;
-        case 2: fwd_tile<T, 2>(base, pofs + j, off, kc, pk, yt, F, nr); break;
-        default: fwd_tile<T, 1>(base, pofs + j, off, kc, pk, yt, F, nr); break;
+      np += width;
+    }
+    for (int64_t f0 = 0; f0 < F; f0 += NR) {
+      const int nr = (int)std::min<int64_t>(NR, F - f0);
+      const T *panel = f.panel + (f0 / NR) * kkc * NR;
+      T *yf = y + f0;
+      for (int64_t j = 0; j < np; j += kMR) {
+        const int64_t m = std::min<int64_t>(kMR, np - j);
+        // the filter rows kh that read the source for some row of the tile, and the run's filter
+        // columns: one segment of tap rows when all filter columns are read, else one per kh
+        int64_t lo = 0, hi = g.KH;
+        if (f.pad) lo = kh_lo(g, oh0 + (j + m - 1) / width), hi = std::max(lo, kh_hi(g, oh0 + j / width));
+        int64_t k0 = 0, nseg = 0, seglen = 0, segstep = 0;
+        if (hi > lo && cr.hi > cr.lo) {
+          if (cr.lo == 0 && cr.hi == g.KW)
+            k0 = lo * krow, nseg = 1, seglen = (hi - lo) * krow;
+          else
+            k0 = lo * krow + cr.lo * g.C, nseg = hi - lo, seglen = (cr.hi - cr.lo) * g.C, segstep = krow;
+        }
+        const int64_t *po = pofs + j;
+        if (f.ncols == 1)  // whole rows: the outputs of the tile are consecutive, from position j
+          fwd_tile_m<T, true>(m, base, po, f.off, panel, k0, nseg, seglen, segstep, yf + j * F, yofs, F, nr);
+        else
+          fwd_tile_m<T, false>(m, base, po, f.off, panel, k0, nseg, seglen, segstep, yf, yofs + j, F, nr);
       }
     }
   }
 }
-static_assert(kMR == 6, "fwd_item dispatches tile widths 1..6");
-
 // Non-template entry points so that ST_HOT (function multi-versioning) applies.
-ST_HOT void fwd_items_f32(const Fwd<float> &f, int64_t b, int64_t e, float *buf, int64_t *pofs) {
-  for (int64_t it = b; it < e; it++) fwd_item<float>(f, it, buf, pofs);
+ST_HOT void fwd_items_f32(const Fwd<float> &f, int64_t b, int64_t e, float *buf, int64_t *pofs, int64_t *yofs) {
+  for (int64_t it = b; it < e; it++) fwd_item<float>(f, it, buf, pofs, yofs);
 }
-ST_HOT void fwd_items_f64(const Fwd<double> &f, int64_t b, int64_t e, double *buf, int64_t *pofs) {
-  for (int64_t it = b; it < e; it++) fwd_item<double>(f, it, buf, pofs);
+ST_HOT void fwd_items_f64(const Fwd<double> &f, int64_t b, int64_t e, double *buf, int64_t *pofs, int64_t *yofs) {
+  for (int64_t it = b; it < e; it++) fwd_item<double>(f, it, buf, pofs, yofs);
 }
-inline void fwd_items(const Fwd<float> &f, int64_t b, int64_t e, float *buf, int64_t *pofs) {
-  fwd_items_f32(f, b, e, buf, pofs);
+inline void fwd_items(const Fwd<float> &f, int64_t b, int64_t e, float *buf, int64_t *pofs, int64_t *yofs) {
+  fwd_items_f32(f, b, e, buf, pofs, yofs);
 }
-inline void fwd_items(const Fwd<double> &f, int64_t b, int64_t e, double *buf, int64_t *pofs) {
-  fwd_items_f64(f, b, e, buf, pofs);
+inline void fwd_items(const Fwd<double> &f, int64_t b, int64_t e, double *buf, int64_t *pofs, int64_t *yofs) {
+  fwd_items_f64(f, b, e, buf, pofs, yofs);
+}
+
+// The runs of output columns that read the same filter columns (one run when nothing is padded).
+int64_t column_runs(const DGeom &g, bool pad, Run *runs) {
+  if (!pad) {
+    runs[0] = {0, g.OW, 0, g.KW};
+    return 1;
+  }
+  int64_t n = 0;
+  for (int64_t ow = 0; ow < g.OW;) {
+    const int64_t lo = kw_lo(g, ow), hi = kw_hi(g, ow);
+    int64_t e = ow + 1;
+    while (e < g.OW && kw_lo(g, e) == lo && kw_hi(g, e) == hi) e++;
+    runs[n++] = {ow, e, lo, hi};
+    ow = e;
+  }
+  return n;
 }
 
 // panel[fb][k][j] = w(k, fb*NR + j), zero past F.
@@ -257,7 +333,9 @@ int64_t rows_per_item(const DGeom &g, size_t es, int64_t threads) {
   const int64_t row_bytes = std::max<int64_t>(1, g.sh * g.WP() * g.C * (int64_t)es);
   int64_t rb = std::max<int64_t>(1, std::min(g.OH, kViewBytes / row_bytes));
   while (rb > 1 && g.N * ((g.OH + rb - 1) / rb) < 4 * threads) rb = (rb + 1) / 2;
-  return rb;
+  // the same number of items, with rows shared out evenly (no item of one leftover row)
+  const int64_t ipi = (g.OH + rb - 1) / rb;
+  return (g.OH + ipi - 1) / ipi;
 }
 
 int64_t view_rows(const DGeom &g, int64_t rb) { return (rb - 1) * g.sh + (g.KH - 1) * g.dh + 1; }
@@ -272,26 +350,32 @@ st_code forward_t(st_ctx *ctx, const char *op, const DGeom &g, const T *src, con
   const int64_t rb = rows_per_item(g, sizeof(T), threads), ipi = (g.OH + rb - 1) / rb;
   const int64_t view_elems = pad ? view_rows(g, rb) * g.WP() * g.C : 0;
   const int64_t panel_elems = fb * kkc * NR;
-  // per thread: the positions' offsets, then the padded view (rounded up so the next stays aligned)
-  const size_t thread_bytes = (sizeof(int64_t) * (size_t)(rb * g.OW) + sizeof(T) * (size_t)view_elems + 63) & ~size_t(63);
-  const size_t bytes = sizeof(T) * (size_t)panel_elems + sizeof(int64_t) * (size_t)kkc + (size_t)threads * thread_bytes;
+  // per thread: the positions' view and output offsets, then the padded view (rounded up so the
+  // next stays aligned)
+  const size_t thread_bytes =
+      (2 * sizeof(int64_t) * (size_t)(rb * g.OW) + sizeof(T) * (size_t)view_elems + 63) & ~size_t(63);
+  const size_t bytes = sizeof(T) * (size_t)panel_elems + sizeof(int64_t) * (size_t)kkc + sizeof(Run) * (size_t)g.OW +
+                       (size_t)threads * thread_bytes;
   Scratch s;
   s.p = std::malloc(bytes);
   ST_REQUIRE(st, s.p, ST_ERR_ALLOC, "%s: cannot allocate %zu bytes of scratch", op, bytes);
   T *panel = static_cast<T *>(s.p);
   int64_t *off = reinterpret_cast<int64_t *>(panel + panel_elems);
-  char *thread_base = reinterpret_cast<char *>(off + kkc);
+  Run *cols = reinterpret_cast<Run *>(off + kkc);
+  char *thread_base = reinterpret_cast<char *>(cols + g.OW);
   pack_panel(g, w, layout, panel);
   tap_offsets(g, rs, off);
-  const Fwd<T> f{&g, src, out, panel, off, pad, rs, rb, ipi};
+  const int64_t ncols = column_runs(g, pad, cols);
+  const Fwd<T> f{&g, src, out, panel, off, cols, ncols, pad, rs, rb, ipi};
   const int64_t items = g.N * ipi;
   std::atomic<int64_t> next{0};
   st::parallel(ctx, work_of(g), [&](int ith, int) {
     char *mine = thread_base + (size_t)ith * thread_bytes;
     // the int64 part first keeps it aligned whatever T's size
-    int64_t *pofs = reinterpret_cast<int64_t *>(mine);
-    T *buf = reinterpret_cast<T *>(pofs + rb * g.OW);
-    for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < items;) fwd_items(f, it, it + 1, buf, pofs);
+    int64_t *pofs = reinterpret_cast<int64_t *>(mine), *yofs = pofs + rb * g.OW;
+    T *buf = reinterpret_cast<T *>(yofs + rb * g.OW);
+    for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < items;)
+      fwd_items(f, it, it + 1, buf, pofs, yofs);
   });
   return ST_OK;
 }
@@ -377,6 +461,10 @@ template <class T>
 ST_INLINE void pack_dy(const T *dy, int64_t np, int64_t F, int64_t f0, T *panel) {
   constexpr int NR = 2 * Vec<T>::L;
   const int64_t nr = std::min<int64_t>(NR, F - f0);
+  if (nr == NR) {  // whole vectors: a copy of constant size, inlined
+    for (int64_t p = 0; p < np; p++, panel += NR) std::memcpy(panel, dy + p * F + f0, sizeof(T) * NR);
+    return;
+  }
   for (int64_t p = 0; p < np; p++, panel += NR) {
     std::memcpy(panel, dy + p * F + f0, sizeof(T) * (size_t)nr);
     for (int64_t j = nr; j < NR; j++) panel[j] = T(0);
