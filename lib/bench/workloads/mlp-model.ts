@@ -92,8 +92,8 @@ export function stMlp(st: Any, o: { batch: number; optimizer?: Optimizer; profil
       updates.push([t, t1]);
       params.forEach((p, i) => {
         const g = grads[i];
-        const m = st.shared(st.zeros(p.shape), `m_${p.name}`);
-        const v = st.shared(st.zeros(p.shape), `v_${p.name}`);
+        const m = st.shared(st.zeros(p.staticShape), `m_${p.name}`);
+        const v = st.shared(st.zeros(p.staticShape), `v_${p.name}`);
         extra.push(m, v);
         const m1 = m.mul(beta1).add(g.mul(1 - beta1));
         const v1 = v.mul(beta2).add(g.square().mul(1 - beta2));
