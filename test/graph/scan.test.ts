@@ -258,13 +258,6 @@ describe('gradients through T.scan', () => {
       }
       return s;
     };
-    const fd = (f: (v: number[]) => number, v: number[], eps = 1e-6) =>
-      v.map((_, i) => {
-        const a = v.slice(), b = v.slice();
-        a[i] += eps;
-        b[i] -= eps;
-        return (f(a) - f(b)) / (2 * eps);
-      });
     const unflat = (v: number[]) => Array.from({ length: U }, (_, i) => v.slice(i * U, i * U + U));
     for (const K of [-1, 2]) {
       const x = T.tensor('float64', [null, B, U], 'x'), r = T.tensor('float64', [null, B, U], 'r'), W = T.dmatrix('W');

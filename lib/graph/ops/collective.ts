@@ -10,7 +10,7 @@ import { argError, dtypeError, fmtValue } from '../../errors';
 import { Op as NativeOp } from '../../ops.generated';
 import type { Emitter, Val } from '../../tensor/emitter';
 import { REDUCE_OP_CODE, ReduceOp, checkReduceOp } from '../../tensor/distributed/collectives';
-import { DEFAULT_BUCKET_BYTES, requireWorld } from '../../tensor/distributed/world';
+import { checkReduction, requireWorld } from '../../tensor/distributed/world';
 import { Apply, Op, VarType, Variable, applyOp, applyOp1 } from '../variable';
 import { ew } from './elemwise';
 
@@ -171,7 +171,6 @@ export function allreduce(xs: Variable | Variable[], opts: AllreduceGraphOptions
   });
   if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw argError(fn, `options must be an object, got ${fmtValue(opts)}`);
   for (const k of Object.keys(opts)) if (k !== 'op' && k !== 'bucketBytes' && k !== 'overlap') throw argError(fn, `unknown option '${k}'; valid options: op, bucketBytes, overlap`);
-  if (opts.overlap !== undefined && typeof opts.overlap !== 'boolean') throw argError(fn, `overlap must be a boolean, got ${fmtValue(opts.overlap)}`);
   const rop = checkReduceOp(fn, opts.op, null);
   list.forEach((x, i) => {
     try {
@@ -180,10 +179,8 @@ export function allreduce(xs: Variable | Variable[], opts: AllreduceGraphOptions
       throw dtypeError(fn, `${Array.isArray(xs) ? `xs[${i}]` : 'x'} (${x.describe()}): ${(e as Error).message.replace(/^allreduce: /, '')}`);
     }
   });
-  const bucketBytes = opts.bucketBytes ?? DEFAULT_BUCKET_BYTES;
-  if (typeof bucketBytes !== 'number' || !Number.isInteger(bucketBytes) || bucketBytes < 8 || bucketBytes > 2 ** 40)
-    throw argError(fn, `bucketBytes must be an integer in [8, 2^40], got ${fmtValue(bucketBytes)}`);
-  const outs = applyOp(new Allreduce(rop, bucketBytes, opts.overlap ?? true), [worldToken(), ...list]);
+  const { bucketBytes, overlap } = checkReduction(fn, opts);
+  const outs = applyOp(new Allreduce(rop, bucketBytes, overlap), [worldToken(), ...list]);
   return Array.isArray(xs) ? outs : outs[0];
 }
 

@@ -1,7 +1,7 @@
 // The process's place in the world: rank and size, and init(), which loads the MPI addon only
 // when an MPI launcher started this process.  Everything else in lib/tensor/distributed reads the world
 // from here; with no launcher it is a world of one (rank 0, size 1) and MPI is never loaded.
-import { SymtensorError } from '../../errors';
+import { SymtensorError, argError, fmtValue } from '../../errors';
 import { MpiAddon, loadMpiAddon, native } from '../../native';
 
 /** Environment variables a launcher sets in every process it starts (Open MPI, PMIx, MPICH's PMI). */
@@ -25,7 +25,7 @@ export function launcherVariable(env: NodeJS.ProcessEnv = process.env): string |
 }
 
 /** Bytes per gradient bucket when none are given: PyTorch DDP's default (25 MiB). */
-export const DEFAULT_BUCKET_BYTES = 25 * 2 ** 20;
+const DEFAULT_BUCKET_BYTES = 25 * 2 ** 20;
 
 /** Options of st.distributed.init: how model.fit reduces the gradients across ranks. */
 export interface DistributedOptions {
@@ -41,15 +41,22 @@ export interface DistributedOptions {
 const reduction: Required<DistributedOptions> = { bucketBytes: DEFAULT_BUCKET_BYTES, overlap: true };
 let reductionSet = false;
 
+/**
+ * @internal The bucket size and overlap of a gradient reduction (init's options, T.allreduce's),
+ * checked, with their defaults filled in.
+ */
+export function checkReduction(fn: string, { bucketBytes = DEFAULT_BUCKET_BYTES, overlap = true }: DistributedOptions): Required<DistributedOptions> {
+  if (typeof bucketBytes !== 'number' || !Number.isInteger(bucketBytes) || bucketBytes < 8 || bucketBytes > 2 ** 40)
+    throw argError(fn, `bucketBytes must be an integer in [8, 2^40], got ${fmtValue(bucketBytes)}`);
+  if (typeof overlap !== 'boolean') throw argError(fn, `overlap must be a boolean, got ${fmtValue(overlap)}`);
+  return { bucketBytes, overlap };
+}
+
 function checkOptions(options: unknown): Required<DistributedOptions> {
   const fn = 'st.distributed.init';
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new SymtensorError('ERR_ST_ARG', fn, `options must be an object, got ${String(options)}`);
-  for (const k of Object.keys(options)) if (k !== 'bucketBytes' && k !== 'overlap') throw new SymtensorError('ERR_ST_ARG', fn, `unknown option '${k}'; valid options: bucketBytes, overlap`);
-  const { bucketBytes = DEFAULT_BUCKET_BYTES, overlap = true } = options as DistributedOptions;
-  if (typeof bucketBytes !== 'number' || !Number.isInteger(bucketBytes) || bucketBytes < 8 || bucketBytes > 2 ** 40)
-    throw new SymtensorError('ERR_ST_ARG', fn, `bucketBytes must be an integer in [8, 2^40], got ${String(bucketBytes)}`);
-  if (typeof overlap !== 'boolean') throw new SymtensorError('ERR_ST_ARG', fn, `overlap must be a boolean, got ${String(overlap)}`);
-  return { bucketBytes, overlap };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw argError(fn, `options must be an object, got ${fmtValue(options)}`);
+  for (const k of Object.keys(options)) if (k !== 'bucketBytes' && k !== 'overlap') throw argError(fn, `unknown option '${k}'; valid options: bucketBytes, overlap`);
+  return checkReduction(fn, options as DistributedOptions);
 }
 
 /**
