@@ -98,8 +98,8 @@ void sweep_from(napi_env env, BufferRegistry &r, size_t from, size_t *mark) {
 // A scavenge, then a sweep of the buffers it may have found dead: those made since the scavenge
 // before it (an object that survived two is in the old generation, which only a full collection
 // or V8's own ones clear: the full sweeps look at every buffer).  When most of the growth
-// survived (code that keeps what it allocates), the next one waits for twice as much growth, up
-// to kScavengeBackoff times the least.
+// survived twice in a row (code that keeps what it allocates), the next one waits for twice as
+// much growth, up to kScavengeBackoff times the least.
 void scavenge_and_sweep(napi_env env, BufferRegistry &r, int64_t incoming) {
   const int64_t grown_bytes = r.bytes + incoming - r.young_base_bytes;
   const int64_t grown_tensors = r.tensors - r.young_base_tensors;
@@ -113,7 +113,9 @@ void scavenge_and_sweep(napi_env env, BufferRegistry &r, int64_t incoming) {
   r.young_base_bytes = r.bytes;
   r.young_base_tensors = r.tensors;
   const bool kept_most = 4 * (bytes0 - r.bytes) < grown_bytes && 4 * (tensors0 - r.tensors) < grown_tensors;
-  r.young_scale = kept_most ? std::min(2 * r.young_scale, kScavengeBackoff) : 1;
+  // one scavenge can find little while V8 is amid a collection of its own: back off only after two
+  r.kept_streak = kept_most ? r.kept_streak + 1 : 0;
+  r.young_scale = r.kept_streak >= 2 ? std::min(2 * r.young_scale, kScavengeBackoff) : 1;
 }
 }  // namespace
 

@@ -62,6 +62,7 @@ struct BufferRegistry {
   size_t young_prev = 0;
   size_t young_last = 0;
   int64_t young_scale = 1;  // how many times the least growth the next scavenge waits for
+  int kept_streak = 0;       // scavenges in a row that found most of the growth alive
 
   BufferRegistry();
   ~BufferRegistry();
