@@ -12,8 +12,9 @@ export type NativeHandle = { readonly __nativeBuffer: unique symbol };
 /**
  * A tensor's data as the addon takes and returns it: a native buffer, or — for a result of at
  * most 64 bytes — a typed array whose memory V8 owns.  The addon returns those as views of a
- * staging area that the next call overwrites; Tensor.fromNative copies them at once (into arrays
- * that small V8 keeps inside its heap, so a dropped scalar is plain JS garbage).
+ * staging area: a synchronous call's is overwritten by the next call, so Tensor.fromNative copies
+ * them at once (into arrays that small V8 keeps inside its heap, so a dropped scalar is plain JS
+ * garbage); an async run's is its own, so its views are kept as they are.
  */
 export type NativeBuffer = NativeHandle | Float32Array | Float64Array | Int32Array | Uint8Array;
 

@@ -246,7 +246,8 @@ export async function runBench(options: BenchOptions): Promise<void> {
   // ---- JS libraries ----
   const libs: Libs = { st: null };
   const peerInfo: Record<string, unknown> = {};
-  if (want('symtensor')) {
+  // the symtensor-* variants (async runner, eager ops) need the library as much as symtensor does
+  if (opts.impls.some((p) => p.startsWith('symtensor'))) {
     try {
       libs.st = await import('../index');
       libs.st = libs.st.default && !libs.st.matmul ? libs.st.default : libs.st;

@@ -2,7 +2,7 @@
 // (f.sync) or on a worker thread (await f), keeping calls that share state in call order.
 import { DType, dtypeOfTypedArray } from '../dtype';
 import { SymtensorError, argError, checkOptionKeys, fmtShape, fmtValue, reportedAs } from '../errors';
-import { native } from '../native';
+import { native, NativeBuffer } from '../native';
 import { asTensor, indexTensor } from '../tensor/creation';
 import { castWith } from '../tensor/elementwise';
 import { eager } from '../tensor/emitter';
@@ -84,38 +84,57 @@ function checkFnOptions(opts: unknown): FnOptions {
 // dtypes an input converts from without losing information
 const LOSSLESS: Record<DType, DType[]> = { bool: [], int32: ['bool'], float32: ['bool'], float64: ['bool', 'int32', 'float32'] };
 
-/** Converts call arguments to tensors of the inputs' dtypes, checking count, dtype and static dims. */
+/** Whether t's rank and shape fit what v's static shape fixes (null dims fit any size). */
+function fitsStatic(t: Tensor, v: Variable): boolean {
+  const dims = v.staticShape;
+  if (t.rank !== dims.length) return false;
+  for (let k = 0; k < dims.length; k++) if (dims[k] !== null && dims[k] !== t.shape[k]) return false;
+  return true;
+}
+
+/**
+ * Converts call arguments to tensors of the inputs' dtypes, checking count, dtype and static dims.
+ * When no argument needs converting it returns the given array itself, so a loop calling with
+ * tensors of the right dtypes allocates nothing here.
+ */
 function argumentConverter(name: string, inputs: readonly Variable[], allowDowncast: boolean): (args: ArgValue[]) => Tensor[] {
   const labels = inputs.map((v, i) => `input ${i} (${v.describe()})`);
+  const one = (a: ArgValue, i: number): Tensor => {
+    const v = inputs[i];
+    const label = labels[i];
+    let t: Tensor;
+    if (a instanceof Tensor) {
+      t = a;
+      if (t.dtype !== v.dtype) {
+        if (LOSSLESS[v.dtype].includes(t.dtype) || allowDowncast) t = castWith(eager, t, v.dtype);
+        else throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${t.dtype} tensor; pass ${v.dtype}, or set allowInputDowncast: true to convert`);
+      }
+    } else {
+      // typed arrays carry a dtype (plain JS numbers and arrays do not): narrowing one is a downcast
+      if (ArrayBuffer.isView(a)) {
+        const from = dtypeOfTypedArray(a as ArrayBufferView);
+        if (from !== v.dtype && !LOSSLESS[v.dtype].includes(from) && !allowDowncast)
+          throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${a.constructor.name} (${from}); pass ${v.dtype} data, or set allowInputDowncast: true to convert`);
+      }
+      // plain JS numbers for an int32 input must be exact (as indices must): 1.5 or 2^32 would
+      // otherwise become another number silently
+      const exact = v.dtype === 'int32' && !allowDowncast && !ArrayBuffer.isView(a);
+      t = exact ? indexTensor(name, a, label) : asTensor(name, a, v.dtype, label);
+    }
+    if (!fitsStatic(t, v)) throw new SymtensorError('ERR_ST_SHAPE', name, `${label} got shape ${fmtShape(t.shape)}`);
+    return t;
+  };
   return (args) => {
     if (args.length !== inputs.length)
       throw new SymtensorError('ERR_ST_ARG', name, `expected ${inputs.length} argument${inputs.length === 1 ? '' : 's'} (${inputs.map((v) => v.describe()).join(', ')}), got ${args.length}`);
-    return args.map((a, i) => {
-      const v = inputs[i];
-      const label = labels[i];
-      let t: Tensor;
-      if (a instanceof Tensor) {
-        t = a;
-        if (t.dtype !== v.dtype) {
-          if (LOSSLESS[v.dtype].includes(t.dtype) || allowDowncast) t = castWith(eager, t, v.dtype);
-          else throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${t.dtype} tensor; pass ${v.dtype}, or set allowInputDowncast: true to convert`);
-        }
-      } else {
-        // typed arrays carry a dtype (plain JS numbers and arrays do not): narrowing one is a downcast
-        if (ArrayBuffer.isView(a)) {
-          const from = dtypeOfTypedArray(a as ArrayBufferView);
-          if (from !== v.dtype && !LOSSLESS[v.dtype].includes(from) && !allowDowncast)
-            throw new SymtensorError('ERR_ST_DTYPE', name, `${label} got a ${a.constructor.name} (${from}); pass ${v.dtype} data, or set allowInputDowncast: true to convert`);
-        }
-        // plain JS numbers for an int32 input must be exact (as indices must): 1.5 or 2^32 would
-        // otherwise become another number silently
-        const exact = v.dtype === 'int32' && !allowDowncast && !ArrayBuffer.isView(a);
-        t = exact ? indexTensor(name, a, label) : asTensor(name, a, v.dtype, label);
-      }
-      if (t.rank !== v.ndim || v.staticShape.some((d, k) => d !== null && d !== t.shape[k]))
-        throw new SymtensorError('ERR_ST_SHAPE', name, `${label} got shape ${fmtShape(t.shape)}`);
-      return t;
-    });
+    let out: ArgValue[] = args;
+    for (let i = 0; i < args.length; i++) {
+      const t = one(args[i], i);
+      if (t === args[i]) continue;
+      if (out === args) out = args.slice();
+      out[i] = t;
+    }
+    return out as Tensor[];
   };
 }
 
@@ -140,54 +159,68 @@ export function fn(inputs: readonly Variable[], outputs: Variable | readonly Var
   const programs = new ProgramCache(name, built, !!opts.profile);
   const convert = argumentConverter(name, inputs, !!opts.allowInputDowncast);
   const { sharedVars } = built;
-  const shape = (ts: Tensor[]) => (Array.isArray(outputs) ? ts : ts[0]);
+  const single = !Array.isArray(outputs);
   // converted copies of the caller's values are ours to free
-  const release = (args: Tensor[], given: ArgValue[]) => args.forEach((t, i) => t !== given[i] && t.dispose());
+  const release = (args: Tensor[], given: ArgValue[]) => {
+    if (args === given) return;
+    for (let i = 0; i < args.length; i++) if (args[i] !== given[i]) args[i].dispose();
+  };
   let queue: Promise<unknown> = Promise.resolve();
   const checkShared = () => {
-    for (const sv of sharedVars)
+    for (let i = 0; i < sharedVars.length; i++) {
+      const sv = sharedVars[i];
       if (sv.isDisposed) throw new SymtensorError('ERR_ST_DISPOSED', name, `shared variable ${sv.describe()} was disposed`);
+    }
   };
+  // sync runs pass their input buffers in this array, emptied after each run so that it keeps
+  // nothing alive (the addon reads it during the call and keeps no reference)
+  const syncBufs: (NativeBuffer | undefined)[] = new Array(inputs.length).fill(undefined);
 
   const sync = (...given: ArgValue[]) => {
-    for (const sv of sharedVars)
+    for (let i = 0; i < sharedVars.length; i++) {
+      const sv = sharedVars[i];
       if (sv.pendingAsync > 0)
         throw new SymtensorError('ERR_ST_ARG', name, `async calls that use ${sv.describe()} are still running; await them before calling ${name}.sync`);
+    }
     checkShared();
     const args = convert(given);
     let c: Compiled, outs;
     try {
       c = programs.get(args);
       try {
-        outs = native.runProgram(c.prog, args.map((t) => t.buffer(name)));
+        for (let i = 0; i < args.length; i++) syncBufs[i] = args[i].buffer(name);
+        outs = native.runProgram(c.prog, syncBufs as NativeBuffer[]);
       } catch (e) {
         programs.fail(c, e);
+      } finally {
+        syncBufs.fill(undefined);
       }
     } finally {
       release(args, given);
     }
-    return shape(programs.wrap(c, outs!));
+    return single ? programs.wrapFirst(c, outs!, true) : programs.wrap(c, outs!, true);
   };
 
   // Async calls: inputs are converted and their buffers pinned now (a later dispose() cannot free
   // them); the native runs are chained so calls of one function apply their updates in call order.
   const run = (...given: ArgValue[]): Promise<Tensor | Tensor[]> => {
-    let args: Tensor[], c: Compiled, bufs: ReturnType<typeof native.runProgram>;
+    let args: Tensor[], c: Compiled;
+    const bufs = new Array<NativeBuffer>(inputs.length);
     try {
       checkShared();
       args = convert(given);
       c = programs.get(args);
-      bufs = args.map((t) => t.buffer(name));
+      for (let i = 0; i < args.length; i++) bufs[i] = args[i].buffer(name);
     } catch (e) {
       return Promise.reject(e);
     }
-    bufs.forEach((b) => native.pin(b));
+    for (let i = 0; i < bufs.length; i++) native.pin(bufs[i]);
     c.pending++;
-    sharedVars.forEach((sv) => sv.pendingAsync++);
+    for (let i = 0; i < sharedVars.length; i++) sharedVars[i].pendingAsync++;
     const done = () => {
-      bufs.forEach((b) => native.unpin(b));
+      for (let i = 0; i < bufs.length; i++) native.unpin(bufs[i]);
       release(args, given);
-      sharedVars.forEach((sv) => sv.pendingAsync--);
+      for (let i = 0; i < sharedVars.length; i++) sharedVars[i].pendingAsync--;
       programs.finished(c);
     };
     // after this function's earlier calls and every earlier call touching the same shared variables
@@ -204,7 +237,7 @@ export function fn(inputs: readonly Variable[], outputs: Variable | readonly Var
           try {
             native.runProgramAsync(c.prog, bufs, (err, outs) => {
               done();
-              if (!err) return resolve(shape(programs.wrap(c, outs!)));
+              if (!err) return resolve(single ? programs.wrapFirst(c, outs!, false) : programs.wrap(c, outs!, false));
               try {
                 programs.fail(c, err);
               } catch (e2) {
@@ -222,7 +255,7 @@ export function fn(inputs: readonly Variable[], outputs: Variable | readonly Var
       () => undefined,
       () => undefined,
     );
-    sharedVars.forEach((sv) => (sv.queue = queue));
+    for (let i = 0; i < sharedVars.length; i++) sharedVars[i].queue = queue;
     return next;
   };
 

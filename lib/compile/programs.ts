@@ -3,6 +3,7 @@
 // Lowered programs are also kept process-wide by the graph's structure and the input shapes, so a
 // model built twice is lowered once; functions whose parameters are bound to the same buffers
 // share the native program as well.
+import { DType } from '../dtype';
 import { SymtensorError, SymtensorErrorCode, fmtShape } from '../errors';
 import { native, NativeBuffer, NativeProgram } from '../native';
 import { Tensor } from '../tensor/tensor';
@@ -60,6 +61,11 @@ export interface Compiled {
   evicted: boolean;
   /** Position of each function output in the native result (ascending slot order). */
   order: number[];
+  /** Each function output's shape and dtype, in output order. */
+  outShapes: number[][];
+  outDtypes: DType[];
+  /** The argument shapes it was made for (get() compares them before building any key). */
+  argShapes: number[][];
   /** The lowered program this one is bound from (kept alive by it). */
   source: Lowered;
   /** Set when the native program is shared with other functions. */
@@ -82,6 +88,9 @@ export class ProgramCache {
   /** The program for these argument shapes, compiled on first use. */
   get(args: Tensor[]): Compiled {
     if (this.disposed) throw new SymtensorError('ERR_ST_DISPOSED', this.name, 'function is disposed');
+    // a loop calls with the same shapes again and again: compare numbers, build no key
+    const last = this.last;
+    if (last !== null && sameShapes(last.argShapes, args)) return last;
     const key = args.map((t) => t.shape.join(',')).join(';');
     let c = this.cache.get(key);
     if (!c) {
@@ -126,7 +135,19 @@ export class ProgramCache {
       else if (!source.shared) shared = source.shared = { prog, binding, users: 1 };
     }
     const sorted = desc.outputSlots.slice().sort((a, b) => a - b);
-    return { desc, prog, order: desc.outputSlots.map((id) => sorted.indexOf(id)), pending: 0, evicted: false, source, shared };
+    const outSlots = desc.outputSlots.map((id) => desc.slots[id]);
+    return {
+      desc,
+      prog,
+      order: desc.outputSlots.map((id) => sorted.indexOf(id)),
+      outShapes: outSlots.map((s) => s.shape),
+      outDtypes: outSlots.map((s) => s.dtype),
+      argShapes: args.map((t) => t.shape.slice()),
+      pending: 0,
+      evicted: false,
+      source,
+      shared,
+    };
   }
 
   /**
@@ -189,12 +210,20 @@ export class ProgramCache {
     this.cache.clear();
   }
 
-  /** The native outputs as tensors, in the function's output order. */
-  wrap(c: Compiled, outs: ReturnType<typeof native.runProgram>): Tensor[] {
-    return c.order.map((pos, k) => {
-      const s = c.desc.slots[c.desc.outputSlots[k]];
-      return Tensor.fromNative(outs[pos], s.shape, s.dtype);
-    });
+  /**
+   * The native outputs as tensors, in the function's output order.  `staged`: small results are
+   * views of a staging area the program's next sync run overwrites (an async run's are its own).
+   */
+  wrap(c: Compiled, outs: NativeBuffer[], staged: boolean): Tensor[] {
+    const n = c.order.length;
+    const r = new Array<Tensor>(n);
+    for (let k = 0; k < n; k++) r[k] = Tensor.fromNative(outs[c.order[k]], c.outShapes[k], c.outDtypes[k], staged);
+    return r;
+  }
+
+  /** The first output as a tensor: what a function of one output gives, with no array around it. */
+  wrapFirst(c: Compiled, outs: NativeBuffer[], staged: boolean): Tensor {
+    return Tensor.fromNative(outs[c.order[0]], c.outShapes[0], c.outDtypes[0], staged);
   }
 
   /** A native run-time error, reported against the graph node the failing instruction computes. */
@@ -210,6 +239,18 @@ export class ProgramCache {
     const fnText = node && node.op.name !== this.name ? ` in ${this.name}` : '';
     throw new SymtensorError(code, node?.op.name ?? this.name, `${String(err.message ?? e).replace(/^\w+: /, '')}${shapeText}${fnText}${where}`, { shapes, where: node?.trace });
   }
+}
+
+/** Whether the arguments have exactly these shapes. */
+function sameShapes(shapes: number[][], args: Tensor[]): boolean {
+  if (shapes.length !== args.length) return false;
+  for (let i = 0; i < shapes.length; i++) {
+    const want = shapes[i];
+    const got = args[i].shape;
+    if (want.length !== got.length) return false;
+    for (let k = 0; k < want.length; k++) if (want[k] !== got[k]) return false;
+  }
+  return true;
 }
 
 /** Frees c's native program, or leaves it to the other functions sharing it. */

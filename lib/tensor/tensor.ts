@@ -70,11 +70,12 @@ export class Tensor<D extends DType = DType> {
   }
 
   /**
-   * @internal Wraps a buffer the addon returned.  A typed array is a view of a staging area the
-   * next call overwrites: it is copied now.
+   * @internal Wraps a buffer the addon returned.  A typed array (a small result) is a view of a
+   * staging area: `staged` (the default) when the next call overwrites it, so it is copied now;
+   * false when the area is this result's own (an async run's), so the view is kept as it is.
    */
-  static fromNative(buf: NativeBuffer, shape: number[], dtype: DType): Tensor {
-    return new Tensor({ buf: isOwnedByJs(buf) ? buf.slice() : buf, views: 0 }, shape, dtype);
+  static fromNative(buf: NativeBuffer, shape: number[], dtype: DType, staged = true): Tensor {
+    return new Tensor({ buf: staged && isOwnedByJs(buf) ? buf.slice() : buf, views: 0 }, shape, dtype);
   }
 
   /** The shape: the name symbolic Variables give what they know of theirs, so code can take either. */
