@@ -40,9 +40,10 @@ export const Op = {
   ALLGATHER: 35,
   ALLREDUCE_START: 36,
   ALLREDUCE_WAIT: 37,
+  ADAM_UPDATE: 38,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 38;
+export const OP_COUNT = 39;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -84,6 +85,7 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'allgather', nIn: 1, nOut: 1 },
   { name: 'allreduceStart', nIn: -1, nOut: 1 },
   { name: 'allreduceWait', nIn: 1, nOut: -1 },
+  { name: 'adamUpdate', nIn: 5, nOut: 3 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */

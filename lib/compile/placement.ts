@@ -72,7 +72,8 @@ export function inPlaceUpdates(
     // all its shared variables at once)
     const svs = node.outputs.map((o) => targetOf.get(o));
     if (svs.some((x) => !x)) continue;
-    const ew = node.op.name === 'fused' || node.op.elementwise() !== null;
+    // elementwise programs and the Adam update read and write each element at one position only
+    const ew = node.op.name === 'fused' || node.op.name === 'adamUpdate' || node.op.elementwise() !== null;
     // other ops may write over one input only, which must then be the variable itself
     const over = node.op.inPlaceInput();
     const canWrite = ew || (node.outputs.length === 1 && over !== null && node.inputs[over] === sv && node.inputs.every((u, i) => i === over || u !== sv));

@@ -24,6 +24,7 @@
 import { DType, isFloat } from '../dtype';
 import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
 import { grad } from '../graph/grad';
+import { adamUpdate } from '../graph/ops/optim';
 import * as T from '../graph/T';
 import { SharedVariable, shared } from '../graph/shared';
 import { Variable } from '../graph/variable';
@@ -412,7 +413,9 @@ export interface AdamOptions extends OptimizerOptions {
 /**
  * Adam (Kingma & Ba), Keras 3's form: with t = iterations + 1,
  * `m <- m + (g - m)(1 - b1)`, `v <- v + (g^2 - v)(1 - b2)`, (amsgrad: `vHat <- max(vHat, v)`, used
- * for v), and `p <- p - m * lr sqrt(1 - b2^t) / (1 - b1^t) / (sqrt(v) + epsilon)`.
+ * for v), and `p <- p - m * lr sqrt(1 - b2^t) / (1 - b1^t) / (sqrt(v) + epsilon)`.  Without amsgrad
+ * each parameter's step is one native instruction (adamUpdate) that reads p, g, m, v once and
+ * writes p, m, v in place.
  */
 export class Adam extends Optimizer {
   protected readonly className: string = 'Adam';
@@ -437,6 +440,11 @@ export class Adam extends Optimizer {
   protected updateStep({ param, grad, slots, lr, step, cast }: StepInput): StepOutput {
     const { beta1: b1, beta2: b2 } = this;
     const alpha = T.mul(lr, cast(T.div(T.sqrt(T.sub(1, T.pow(b2, step))), T.sub(1, T.pow(b1, step)))));
+    if (!this.amsgrad) {
+      // one native pass over p, g, m, v (the formulas below, without vHat)
+      const u = adamUpdate(param, grad, slots.m, slots.v, alpha, { beta1: b1, beta2: b2, epsilon: this.epsilon });
+      return { param: u.param, slots: { m: u.m, v: u.v } };
+    }
     const m = T.add(slots.m, T.mul(T.sub(grad, slots.m), 1 - b1));
     const v = T.add(slots.v, T.mul(T.sub(T.square(grad), slots.v), 1 - b2));
     const out: Record<string, Variable> = { m, v };

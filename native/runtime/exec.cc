@@ -68,6 +68,7 @@ const Family *family_of(int32_t opcode) {
     case ST_OP_ALLGATHER:
     case ST_OP_ALLREDUCE_START:
     case ST_OP_ALLREDUCE_WAIT: return &st_collective_family;
+    case ST_OP_ADAM_UPDATE: return &st_optim_family;
     case ST_OP_JUMP:
     case ST_OP_JUMP_IF_FALSE:
     case ST_OP_LOOP:

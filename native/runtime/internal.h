@@ -123,6 +123,7 @@ extern const st::Family st_pool_family;      // MAX_POOL2D AVG_POOL2D MAX_POOL2D
 extern const st::Family st_adjoint_family;   // GATHER_GRAD SCATTER_STRIDED
 extern const st::Family st_epilogue_family;  // MATMUL_BIAS_ACT GEMM_ACC
 extern const st::Family st_collective_family;  // ALLREDUCE BROADCAST ALLGATHER ALLREDUCE_START/WAIT
+extern const st::Family st_optim_family;     // ADAM_UPDATE
 // Waits for every reduction ALLREDUCE_START handed to the communication thread from this thread and
 // no ALLREDUCE_WAIT collected: a run calls it before returning, so no reduction outlives its buffer.
 void st_collectives_finish_started();
