@@ -7,22 +7,11 @@ import { AdamUpdate, adamUpdate } from '../../lib/graph/ops/optim';
 import { Adam, AdamW, Optimizer } from '../../lib/models/optimizers';
 import { SLOT } from '../../lib/ops.generated';
 import { expectError } from '../support/check';
+import { closeTo as close, sharedValues as values } from '../support/models';
 
 const { T } = st;
 type Float = 'float32' | 'float64';
 
-const values = (v: st.SharedVariable): number[] => {
-  const t = v.get();
-  const out = Array.from(t.dataSync() as ArrayLike<number>);
-  t.dispose();
-  return out;
-};
-
-function close(got: number[], exp: number[], what: string, tol: number): void {
-  assert.equal(got.length, exp.length, `${what}: length`);
-  for (let i = 0; i < exp.length; i++)
-    assert.ok(Math.abs(got[i] - exp[i]) <= tol * Math.max(1, Math.abs(exp[i])), `${what}[${i}]: got ${got[i]}, expected ${exp[i]}`);
-}
 
 // ---- the problem: loss = sum(a p²/2 + c p) per parameter, so grad p = a p + c ----
 /** Deterministic values in [lo, hi) (a linear congruential sequence). */

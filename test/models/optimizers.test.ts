@@ -7,23 +7,12 @@ import {
 } from '../../lib/models/optimizers';
 import { ExponentialDecay, PiecewiseConstantDecay } from '../../lib/models/schedules';
 import { expectError } from '../support/check';
+import { closeTo as close, sharedValues as values } from '../support/models';
 
 const { T } = st;
 type Tensor = st.Tensor;
 type Float = 'float32' | 'float64';
 
-const values = (v: st.SharedVariable): number[] => {
-  const t = v.get();
-  const out = Array.from(t.dataSync() as ArrayLike<number>);
-  t.dispose();
-  return out;
-};
-
-function close(got: number[], exp: number[], what: string, tol: number): void {
-  assert.equal(got.length, exp.length, `${what}: length`);
-  for (let i = 0; i < exp.length; i++)
-    assert.ok(Math.abs(got[i] - exp[i]) <= tol * Math.max(1, Math.abs(exp[i])), `${what}[${i}]: got ${got[i]}, expected ${exp[i]}`);
-}
 
 // ---- the problem: loss = sum(a w²/2 + c w) + sum(d b²/2 - e b), so grad w = a w + c, grad b = d b - e ----
 const W0 = [0.5, -1.25, 2], A = [1, 2, 0.5], C = [0.3, -0.2, 0.1];

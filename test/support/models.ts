@@ -1,5 +1,7 @@
 // Helpers for the model tests: a call context that records what layers add, a graph compiled and
-// run once, a layer applied to a float64 input of unknown batch size, and seeded layer data.
+// run once, a layer applied to a float64 input of unknown batch size, seeded layer data, and
+// comparisons of shared variables' values.
+import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
 import type { CallContext, Layer } from '../../lib/models/layer';
 import { f64 } from './fd';
@@ -35,4 +37,19 @@ export function runLayer(layer: Layer, x: ArrayLike<number>, xs: number[]): { y:
   const res = { y: f64(t), shape: t.shape.slice(), static: out.type.shape.slice() };
   t.dispose();
   return res;
+}
+
+/** A shared variable's values as plain numbers. */
+export const sharedValues = (v: st.SharedVariable): number[] => {
+  const t = v.get();
+  const out = Array.from(t.dataSync() as ArrayLike<number>);
+  t.dispose();
+  return out;
+};
+
+/** Asserts got ≈ exp elementwise, to `tol` relative (absolute below 1). */
+export function closeTo(got: number[], exp: number[], what: string, tol: number): void {
+  assert.equal(got.length, exp.length, `${what}: length`);
+  for (let i = 0; i < exp.length; i++)
+    assert.ok(Math.abs(got[i] - exp[i]) <= tol * Math.max(1, Math.abs(exp[i])), `${what}[${i}]: got ${got[i]}, expected ${exp[i]}`);
 }
