@@ -1,9 +1,9 @@
 // Elementwise ops.  Every one lowers to the native ELEMWISE bytecode (one micro-op here; the graph
 // compiler fuses chains into longer programs).  Numbers stay numbers: they become CONST micro-ops.
-import { DType, floatOf, isDType, isFloat, upcast } from '../dtype';
+import { DType, DTYPE_CODE, floatOf, isDType, isFloat, upcast } from '../dtype';
 import { argError, dtypeError, fmtValue } from '../errors';
 import { EW, EwCode, Op } from '../ops.generated';
-import { broadcastShapes } from './shape-util';
+import { broadcastPair, broadcastShapes } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
 import { Emitter, Val, eager } from './emitter';
 import { EwAttrs, EwBuilder } from './ew-builder';
@@ -30,7 +30,9 @@ export function weakType(v: number, other: DType | undefined): DType {
 
 /** Runs one micro-op over args (tensors broadcast; numbers inlined) computing in ctype. */
 export function ewCall(op: string, code: EwCode, args: Arg[], ctype: DType, outDtype: DType, p0 = 0, p1 = 0): Tensor {
-  if (!args.some((a) => a instanceof Tensor)) {
+  let anyTensor = false;
+  for (let i = 0; i < args.length; i++) if (args[i] instanceof Tensor) anyTensor = true;
+  if (!anyTensor) {
     args = args.map((a) => asTensor(op, a, ctype === 'bool' ? 'int32' : ctype));
   }
   return ewCallWith(eager, op, code, args, ctype, outDtype, p0, p1);
@@ -45,15 +47,87 @@ export function ewProgram(code: EwCode, args: (Val | number)[], ctype: DType, p0
   return b.build();
 }
 
+/**
+ * The attributes of ewProgram's one-micro-op programs, built once per signature: what the built
+ * program depends on besides the numbers themselves (micro-op, compute dtype, argument count and
+ * which arguments are numbers).  Numbers and p0/p1 only fill fattr slots (each number is a CONST
+ * whose p0 is fattr[2k], in argument order; the op's p0/p1 are the last two), so an entry keeps
+ * the fattr of its last call and copies it only when one of those values differs.
+ */
+interface EwSignature {
+  iattr: number[];
+  fattr: number[];
+}
+
+/** At most this many signatures are kept (far more than the ops × dtypes × number patterns). */
+const EW_CACHE_LIMIT = 1024;
+const ewCache = new Map<number, EwSignature>();
+
+/** A number naming the signature of (code, args, ctype), or -1 where none is cached. */
+function ewSignatureKey(code: number, args: readonly (Val | number)[], ctype: DType): number {
+  const n = args.length;
+  const ct = DTYPE_CODE[ctype === 'bool' ? 'int32' : ctype];
+  if (n > 3 || ct === undefined || !Number.isInteger(code) || code < 0 || code >= 4096) return -1;
+  let mask = 0;
+  for (let i = 0; i < n; i++) if (typeof args[i] === 'number') mask |= 1 << i;
+  return ((code * 4 + ct) * 4 + n) * 8 + mask;
+}
+
+/** ewProgram's attributes through the signature cache; the arrays are shared: read them only. */
+function ewProgramShared(code: EwCode, args: readonly (Val | number)[], ctype: DType, p0: number, p1: number): EwAttrs {
+  const key = ewSignatureKey(code, args, ctype);
+  if (key < 0) return ewProgram(code, args as (Val | number)[], ctype, p0, p1);
+  const hit = ewCache.get(key);
+  if (hit === undefined) {
+    const built = ewProgram(code, args as (Val | number)[], ctype, p0, p1);
+    if (ewCache.size >= EW_CACHE_LIMIT) ewCache.clear();
+    ewCache.set(key, { iattr: built.iattr, fattr: built.fattr });
+    return built;
+  }
+  let fattr = hit.fattr;
+  let k = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a !== 'number') continue;
+    if (!Object.is(fattr[k], a)) {
+      if (fattr === hit.fattr) fattr = fattr.slice();
+      fattr[k] = a;
+    }
+    k += 2;
+  }
+  if (!Object.is(fattr[k], p0) || !Object.is(fattr[k + 1], p1)) {
+    if (fattr === hit.fattr) fattr = fattr.slice();
+    fattr[k] = p0;
+    fattr[k + 1] = p1;
+  }
+  hit.fattr = fattr;
+  return hit;
+}
+
 export function ewCallWith<V extends Val>(em: Emitter<V>, op: string, code: EwCode, args: (V | number)[], ctype: DType, outDtype: DType, p0 = 0, p1 = 0): V {
-  const tensors = args.filter((a): a is V => typeof a !== 'number');
-  const outShape = broadcastShapes(op, ...tensors.map((t) => t.shape));
-  const { iattr, fattr } = ewProgram(code, args, ctype, p0, p1);
+  let nT = 0;
+  for (let i = 0; i < args.length; i++) if (typeof args[i] !== 'number') nT++;
+  const tensors = new Array<V>(nT);
+  nT = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a !== 'number') tensors[nT++] = a;
+  }
+  const outShape =
+    nT === 1 ? tensors[0].shape.slice() : nT === 2 ? broadcastPair(op, tensors[0].shape, tensors[1].shape) : broadcastShapes(op, ...tensors.map((t) => t.shape));
+  const attrs = ewProgramShared(code, args, ctype, p0, p1);
+  // the eager emitter reads the attributes at once; a recorded program owns its own copies
+  const shared = em === (eager as unknown as Emitter<V>);
+  const iattr = shared ? attrs.iattr : attrs.iattr.slice();
+  const fattr = shared ? attrs.fattr : attrs.fattr.slice();
   return em.emit(op, Op.ELEMWISE, tensors, [{ dtype: outDtype, shape: outShape }], iattr, fattr)[0];
 }
 
 /** How an op's result dtype follows from its inputs' (shared with the symbolic ops). */
 export type EwKind = 'float' | 'keep' | 'pred' | 'arith' | 'div' | 'compare' | 'logical' | 'where';
+
+/** The params of an op that has none (one shared array rather than a new one per call). */
+const NO_PARAMS: readonly number[] = Object.freeze([]);
 
 /** Every elementwise op: its micro-op and dtype rule. */
 export const EW_OPS = {
@@ -108,17 +182,16 @@ export const EW_OPS = {
 export type EwName = keyof typeof EW_OPS;
 
 /** Compute dtype and result dtype of op `name` over inputs of `dtypes` (params: clip bounds). */
-export function ewTypes(name: EwName, dtypes: DType[], params: number[] = []): { ctype: DType; out: DType } {
+export function ewTypes(name: EwName, dtypes: DType[], params: readonly number[] = NO_PARAMS): { ctype: DType; out: DType } {
   const kind: EwKind = EW_OPS[name].kind;
-  const intOr = (d: DType): DType => (d === 'bool' ? 'int32' : d);
   switch (kind) {
     case 'float': {
       const d = floatOf(dtypes[0]);
       return { ctype: d, out: d };
     }
     case 'keep': {
-      let d = intOr(dtypes[0]);
-      if (d === 'int32' && params.some((p) => !Number.isInteger(p))) d = 'float32';
+      let d: DType = dtypes[0] === 'bool' ? 'int32' : dtypes[0];
+      if (d === 'int32') for (const p of params) if (!Number.isInteger(p)) d = 'float32';
       return { ctype: d, out: d };
     }
     case 'pred':
@@ -149,10 +222,19 @@ export function ewTypes(name: EwName, dtypes: DType[], params: number[] = []): {
 }
 
 /** The dtypes of args, numbers taking the dtype of the tensors they meet (numpy's weak scalars). */
-export function weakDtypes(args: ({ readonly dtype: DType } | number)[]): DType[] {
-  const tensorTypes = args.filter((a): a is { readonly dtype: DType } => typeof a !== 'number').map((t) => t.dtype);
-  const strongest = tensorTypes.length ? tensorTypes.reduce(upcast) : undefined;
-  return args.map((a) => (typeof a !== 'number' ? a.dtype : weakType(a, strongest)));
+export function weakDtypes(args: readonly ({ readonly dtype: DType } | number)[]): DType[] {
+  // loops rather than filter/map/reduce: this runs on every eager elementwise call
+  let strongest: DType | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a !== 'number') strongest = strongest === undefined ? a.dtype : upcast(strongest, a.dtype);
+  }
+  const out = new Array<DType>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    out[i] = typeof a !== 'number' ? a.dtype : weakType(a, strongest);
+  }
+  return out;
 }
 
 const INT32_MIN = -2147483648;
@@ -165,16 +247,17 @@ const INT32_MAX = 2147483647;
  */
 export function weakDtypesFor(name: EwName, args: ({ readonly dtype: DType } | number)[]): DType[] {
   const dtypes = weakDtypes(args);
-  args.forEach((a, i) => {
-    if (typeof a !== 'number' || dtypes[i] !== 'int32' || (a >= INT32_MIN && a <= INT32_MAX)) return;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a !== 'number' || dtypes[i] !== 'int32' || (a >= INT32_MIN && a <= INT32_MAX)) continue;
     if (EW_OPS[name].kind === 'compare') dtypes[i] = 'float64';
     else throw argError(name, `the number ${a} does not fit int32, the dtype it takes next to int32 or bool operands (int32 holds ${INT32_MIN} to ${INT32_MAX}); cast the tensor to 'float64' or pass the number as a float tensor`);
-  });
+  }
   return dtypes;
 }
 
 /** Runs elementwise op `name` eagerly over tensors and weak numbers, with its dtype rule. */
-export function applyEw(name: EwName, args: Arg[], params: number[] = []): Tensor {
+export function applyEw(name: EwName, args: Arg[], params: readonly number[] = NO_PARAMS): Tensor {
   const { ctype, out } = ewTypes(name, weakDtypesFor(name, args), params);
   return ewCall(name, EW_OPS[name].code, args, ctype, out, params[0] ?? 0, params[1] ?? 0);
 }

@@ -2,7 +2,8 @@
 // written once against it — shapes, dtypes, attribute layouts — so the eager ops and the lowered
 // programs compute exactly the same thing.
 import { DType } from '../dtype';
-import { Tensor, OutSpec, execOp } from './tensor';
+import { emitEager } from './exec-cache';
+import { Tensor, OutSpec } from './tensor';
 
 /** What an emitter's values expose: eager Tensors and lowering slots both have these. */
 export interface Val {
@@ -29,7 +30,7 @@ export interface Emitter<V extends Val> {
 
 /** The eager emitter: runs each instruction now. */
 export const eager: Emitter<Tensor> = {
-  emit: execOp,
+  emit: emitEager,
   view: (t, shape, op) => t.view(shape, op),
   release: (t) => t.dispose(),
 };

@@ -122,5 +122,18 @@ export class EwBuilder {
 /** The ELEMWISE attributes of a numbered program computing in ctype. */
 export function ewAttrs(prog: EwProgram, ctype: DType): EwAttrs {
   const ctypeCode = DTYPE_CODE[ctype === 'bool' ? 'int32' : ctype];
-  return { iattr: [ctypeCode, prog.ops.length, ...prog.ops.flat(), ...prog.outs], fattr: prog.params.flat() };
+  const { ops, params, outs } = prog;
+  // plain loops into arrays of their final size: eager ops build small programs on every cache miss
+  const iattr = new Array<number>(2 + ops.length * 5 + outs.length);
+  iattr[0] = ctypeCode;
+  iattr[1] = ops.length;
+  let k = 2;
+  for (const o of ops) for (let j = 0; j < 5; j++) iattr[k++] = o[j];
+  for (const r of outs) iattr[k++] = r;
+  const fattr = new Array<number>(params.length * 2);
+  for (let i = 0; i < params.length; i++) {
+    fattr[2 * i] = params[i][0];
+    fattr[2 * i + 1] = params[i][1];
+  }
+  return { iattr, fattr };
 }

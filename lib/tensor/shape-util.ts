@@ -69,6 +69,27 @@ export function broadcastShapes(op: string, ...shapes: (readonly number[])[]): n
   return out;
 }
 
+/**
+ * broadcastShapes of exactly two shapes (the common case of binary ops), without the rest array
+ * and maps; on a mismatch it defers to broadcastShapes, so the error is the same.
+ */
+export function broadcastPair(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const ra = a.length;
+  const rb = b.length;
+  const rank = ra > rb ? ra : rb;
+  const out = new Array<number>(rank);
+  for (let o = 0; o < rank; o++) {
+    const i = o - rank + ra;
+    const j = o - rank + rb;
+    const da = i >= 0 ? a[i] : 1;
+    const db = j >= 0 ? b[j] : 1;
+    if (da === db || db === 1) out[o] = da;
+    else if (da === 1) out[o] = db;
+    else return broadcastShapes(op, a, b);
+  }
+  return out;
+}
+
 /** Normalizes one axis (negative counts from the end). */
 export function normAxis(op: string, axis: number, rank: number): number {
   if (typeof axis !== 'number' || !Number.isInteger(axis)) throw argError(op, `axis must be an integer, got ${fmtValue(axis)}`);

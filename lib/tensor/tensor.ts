@@ -206,15 +206,74 @@ export interface OutSpec {
  * Runs one native instruction on eager tensors and wraps the outputs.  Errors from the kernel are
  * rethrown naming `op` (the user-facing op) with the input shapes and dtypes.
  */
-export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSpec[], iattr: number[] = [], fattr: number[] = []): Tensor[] {
-  const bufs = inputs.map((t) => t.buffer(op));
-  for (const o of outs) checkSize(op, o.shape, o.dtype, 'result');
+export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSpec[], iattr: number[] = NO_ATTRS, fattr: number[] = NO_ATTRS): Tensor[] {
+  const nIn = inputs.length;
+  const nOut = outs.length;
+  // native.exec copies what it reads and keeps none of these arrays: one set per arity serves
+  // every call (a call made while another is inside native.exec gets fresh ones)
+  const scratch = execBusy ? null : execArgs(nIn, nOut);
+  const bufs: NativeBuffer[] = scratch ? scratch.bufs : new Array(nIn);
+  const inShapes: number[][] = scratch ? scratch.inShapes : new Array(nIn);
+  const outDtypes: number[] = scratch ? scratch.outDtypes : new Array(nOut);
+  const outShapes: number[][] = scratch ? scratch.outShapes : new Array(nOut);
   let res: NativeBuffer[];
   try {
-    res = native.exec(opcode, bufs, inputs.map((t) => t.shape), outs.map((o) => DTYPE_CODE[o.dtype]), outs.map((o) => o.shape), iattr, fattr);
-  } catch (e) {
-    const ctx = inputs.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(', ');
-    wrapNativeError(e, op, ctx ? `inputs: ${ctx}; native ${OP_INFO[opcode]?.name ?? opcode}` : '');
+    for (let i = 0; i < nIn; i++) {
+      const t = inputs[i];
+      bufs[i] = t.buffer(op);
+      inShapes[i] = t.shape;
+    }
+    for (let i = 0; i < nOut; i++) {
+      const o = outs[i];
+      checkSize(op, o.shape, o.dtype, 'result');
+      outDtypes[i] = DTYPE_CODE[o.dtype];
+      outShapes[i] = o.shape;
+    }
+    if (scratch) execBusy = true;
+    try {
+      res = native.exec(opcode, bufs, inShapes, outDtypes, outShapes, iattr, fattr);
+    } catch (e) {
+      const ctx = inputs.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(', ');
+      wrapNativeError(e, op, ctx ? `inputs: ${ctx}; native ${OP_INFO[opcode]?.name ?? opcode}` : '');
+    }
+  } finally {
+    if (scratch) {
+      execBusy = false;
+      // drop the references, so a reused array never keeps a buffer alive
+      bufs.fill(EMPTY_BUF);
+      inShapes.fill(NO_ATTRS);
+      outShapes.fill(NO_ATTRS);
+    }
   }
-  return res.map((b, i) => Tensor.fromNative(b, outs[i].shape, outs[i].dtype));
+  // the addon's fresh result array becomes the tensor array
+  const tensors = res as unknown as Tensor[];
+  for (let i = 0; i < nOut; i++) tensors[i] = Tensor.fromNative(res[i], outs[i].shape, outs[i].dtype);
+  return tensors;
+}
+
+/** The default (empty) attribute list; never written to. */
+export const NO_ATTRS = Object.freeze([]) as unknown as number[];
+/** A placeholder in emptied argument arrays. */
+export const EMPTY_BUF = new Uint8Array(0);
+
+/** native.exec's argument arrays for nIn inputs and nOut outputs. */
+interface ExecArgs {
+  bufs: NativeBuffer[];
+  inShapes: number[][];
+  outDtypes: number[];
+  outShapes: number[][];
+}
+let execBusy = false;
+const execArgsCache = new Map<number, ExecArgs>();
+
+/** The reusable argument arrays for an arity (up to 16 inputs and 16 outputs), else null. */
+function execArgs(nIn: number, nOut: number): ExecArgs | null {
+  if (nIn > 16 || nOut > 16) return null;
+  const key = nIn * 17 + nOut;
+  let a = execArgsCache.get(key);
+  if (a === undefined) {
+    a = { bufs: new Array(nIn).fill(EMPTY_BUF), inShapes: new Array(nIn).fill(NO_ATTRS), outDtypes: new Array(nOut).fill(0), outShapes: new Array(nOut).fill(NO_ATTRS) };
+    execArgsCache.set(key, a);
+  }
+  return a;
 }
