@@ -2,7 +2,7 @@
 // (reshape, expandDims …).  The buffer is freed when the last view is disposed or collected.
 // Results of at most 64 bytes (losses, metrics, scalars) hold a typed array instead, which V8
 // owns and collects like any JS value: see NativeBuffer in lib/native.ts.
-import { DType, DTYPE_CODE, TypedArray } from '../dtype';
+import { DType, DTYPE_CODE, TypedArray, typedArrayFor } from '../dtype';
 import { SymtensorError, fmtShape, wrapNativeError } from '../errors';
 import { getHeapStatistics } from 'node:v8';
 import { native, NativeBuffer } from '../native';
@@ -19,7 +19,14 @@ import { MethodsOf, installMethods } from './method-list';
 
 /** Shared by a tensor and its views; `views` counts the live (undisposed) ones. */
 interface Storage {
-  buf: NativeBuffer;
+  /**
+   * The data; null for a one-element result held in `value` until something needs it as an
+   * array (a dropped or item()-read scalar, such as a loss, then never makes one: ~200 B of JS
+   * heap less per call).
+   */
+  buf: NativeBuffer | null;
+  /** The element of a one-element result whose buf is null. */
+  value: number;
   views: number;
 }
 
@@ -61,7 +68,7 @@ export class Tensor<D extends DType = DType> {
   private storage: Storage | null;
 
   /** @internal Use st.tensor() and the creation functions instead. */
-  constructor(storage: { buf: NativeBuffer; views: number }, shape: number[], dtype: D) {
+  constructor(storage: Storage, shape: number[], dtype: D) {
     this.storage = storage;
     storage.views++;
     this.shape = shape;
@@ -75,7 +82,9 @@ export class Tensor<D extends DType = DType> {
    * false when the area is this result's own (an async run's), so the view is kept as it is.
    */
   static fromNative(buf: NativeBuffer, shape: number[], dtype: DType, staged = true): Tensor {
-    return new Tensor({ buf: staged && isOwnedByJs(buf) ? buf.slice() : buf, views: 0 }, shape, dtype);
+    if (!staged || !isOwnedByJs(buf)) return new Tensor({ buf, value: 0, views: 0 }, shape, dtype);
+    if (buf.length === 1) return new Tensor({ buf: null, value: buf[0], views: 0 }, shape, dtype);
+    return new Tensor({ buf: buf.slice(), value: 0, views: 0 }, shape, dtype);
   }
 
   /** The shape: the name symbolic Variables give what they know of theirs, so code can take either. */
@@ -95,8 +104,10 @@ export class Tensor<D extends DType = DType> {
 
   /** @internal The native buffer; throws a clear error when disposed. */
   buffer(op: string): NativeBuffer {
-    if (!this.storage) throw new SymtensorError('ERR_ST_DISPOSED', op, `tensor ${fmtShape(this.shape)} ${this.dtype} is disposed`);
-    return this.storage.buf;
+    const s = this.storage;
+    if (!s) throw new SymtensorError('ERR_ST_DISPOSED', op, `tensor ${fmtShape(this.shape)} ${this.dtype} is disposed`);
+    if (s.buf === null) (s.buf = typedArrayFor(this.dtype, 1))[0] = s.value;
+    return s.buf;
   }
 
   /** @internal A view of the same data with another shape (same size). */
@@ -111,7 +122,7 @@ export class Tensor<D extends DType = DType> {
     if (!s) return;
     this.storage = null;
     // a JS-owned buffer goes with its last reference, like any JS value
-    if (--s.views === 0 && !isOwnedByJs(s.buf)) native.dispose(s.buf);
+    if (--s.views === 0 && s.buf !== null && !isOwnedByJs(s.buf)) native.dispose(s.buf);
   }
 
   /**
@@ -124,6 +135,12 @@ export class Tensor<D extends DType = DType> {
 
   /** A copy of the data for `op`; out of memory is ERR_ST_ALLOC naming op, never a crash. */
   private read(op: string): TypedArray {
+    const s = this.storage;
+    if (s !== null && s.buf === null) {
+      const one = typedArrayFor(this.dtype, 1);
+      one[0] = s.value;
+      return one;
+    }
     const buf = this.buffer(op);
     if (isOwnedByJs(buf)) return buf.slice();
     try {
@@ -173,8 +190,14 @@ export class Tensor<D extends DType = DType> {
    */
   item(): ItemOf<D> {
     if (this.size !== 1) throw new SymtensorError('ERR_ST_SHAPE', 'item', `item() needs exactly one element, tensor has shape ${fmtShape(this.shape)} (${this.size} elements)`);
-    const buf = this.buffer('item');
-    const v = isOwnedByJs(buf) ? buf[0] : this.read('item')[0];
+    const s = this.storage;
+    let v: number;
+    if (s !== null && s.buf === null) {
+      v = s.value;
+    } else {
+      const buf = this.buffer('item');
+      v = isOwnedByJs(buf) ? buf[0] : this.read('item')[0];
+    }
     return (this.dtype === 'bool' ? v !== 0 : v) as ItemOf<D>;
   }
 

@@ -148,10 +148,11 @@ describe('memory: dropped tensors are freed without yielding', () => {
       const detail = `RSS growth ${mb(out.peakRssGrowth)}, of which V8's young generation ${mb(out.youngGrowth)}, the rest at most ${mb(out.peakOther)}`;
       assert.equal(out.maxTensors, 0, `native tensors made by the calls and still held: ${out.maxTensors}`);
       assert.equal(out.maxBytes, 0, `native bytes held beyond the start: ${out.maxBytes}`);
-      // measured here: 2.6-5 MB in all, at most 2 MB of it outside the young generation (11-16 MB
-      // while a call allocated ~1 kB of JS objects; ~430 B now: test/compile/call-allocation.test.ts)
+      // measured here: 0.8-1.4 MB in all (11-16 MB while a call allocated ~1 kB of JS objects, whose
+      // flow through the young generation touched its pages; ~240 B now, with the scalar loss held
+      // as a number: test/compile/call-allocation.test.ts)
       assert.ok(out.peakOther < 3 * MB, detail);
-      assert.ok(out.peakRssGrowth < 8 * MB, detail);
+      assert.ok(out.peakRssGrowth < 5 * MB, detail);
     });
   }
 

@@ -1,5 +1,6 @@
 // Results of at most 64 bytes (losses, metrics, small vectors) live in memory V8 owns instead of a
-// native buffer: the addon hands back a view of a staging area, the tensor copies it at once.
+// native buffer: the addon hands back a view of a staging area, the tensor copies it at once (a
+// one-element result keeps its value as a number until something needs it as an array).
 // These tests check that such tensors behave exactly like native ones wherever a tensor goes —
 // eager ops, compiled functions (sync, async, concurrent), shared variables, views, dispose —
 // and that the staging areas never leak one result into another.  Expected values are computed
@@ -197,5 +198,44 @@ describe('small results (at most 64 bytes) held by V8', () => {
     assert.equal(o.afterFn - o.beforeFn, 299, 'only the 128-byte outputs of the 299 calls are native');
     assert.equal(o.last, (31 * 32) / 2 + 499);
     assert.equal(o.lastFn, (31 * 32) / 2);
+  });
+
+  it('one-element results (held as a number until an array is needed) behave like any tensor in every dtype', () => {
+    const x = st.tensor([1.5, -2.25, 4], { dtype: 'float64' });
+    const xs = T.vector('x', 'float64');
+    const f = st.fn([xs], [T.sum(xs), T.less(T.max(xs), 0), T.argmax(xs), T.sum(xs).mul(0).mul(-1), T.log(T.min(xs))]);
+    const [sum, neg, arg, negZero, nan] = f.sync(x);
+    // read before anything else makes its array
+    assert.equal(sum.item(), 3.25);
+    assert.equal(neg.item(), false);
+    assert.equal(arg.item(), 2);
+    assert.ok(Object.is(negZero.item(), -0), `-0 kept, got ${negZero.item()}`);
+    assert.ok(Number.isNaN(nan.item()));
+    // the arrays made on demand have the dtype's type and the same value
+    assert.ok(sum.dataSync() instanceof Float64Array);
+    assert.deepEqual(Array.from(sum.dataSync()), [3.25]);
+    assert.ok(neg.dataSync() instanceof Uint8Array);
+    assert.deepEqual(neg.arraySync(), false);
+    assert.ok(arg.dataSync() instanceof Int32Array);
+    assert.ok(Object.is(negZero.dataSync()[0], -0));
+    assert.match(String(sum), /3\.25/);
+    // as inputs of eager ops and compiled functions, and through views (one storage for both)
+    assert.equal(st.add(sum, 1).item(), 4.25);
+    const v = sum.reshape([1, 1]);
+    assert.deepEqual(v.arraySync(), [[3.25]]);
+    sum.dispose();
+    assert.deepEqual(v.arraySync(), [[3.25]], 'a view outlives the tensor it was made from');
+    v.dispose();
+    expectError(() => sum.item(), 'ERR_ST_DISPOSED');
+    // a float32 one-element result: its float32 value, as an input to the next call
+    const y = T.scalar('y');
+    const h = st.fn([y], y.mul(1.1));
+    let r = h.sync(st.tensor(1));
+    for (let i = 0; i < 3; i++) r = h.sync(r);
+    let e = 1;
+    for (let i = 0; i < 4; i++) e = f32(e * f32(1.1));
+    assert.equal(r.item(), e);
+    assert.deepEqual(Array.from(r.dataSync()), [e]);
+    assert.ok(r.dataSync() instanceof Float32Array);
   });
 });
