@@ -79,12 +79,13 @@ export class Tensor<D extends DType = DType> {
   /**
    * @internal Wraps a buffer the addon returned.  A typed array (a small result) is a view of a
    * staging area: `staged` (the default) when the next call overwrites it, so it is copied now;
-   * false when the area is this result's own (an async run's), so the view is kept as it is.
+   * false when the area is this result's own (an async run's), so the view is kept as it is.  A
+   * one-element result keeps just its value (see Storage).
    */
   static fromNative(buf: NativeBuffer, shape: number[], dtype: DType, staged = true): Tensor {
-    if (!staged || !isOwnedByJs(buf)) return new Tensor({ buf, value: 0, views: 0 }, shape, dtype);
+    if (!isOwnedByJs(buf)) return new Tensor({ buf, value: 0, views: 0 }, shape, dtype);
     if (buf.length === 1) return new Tensor({ buf: null, value: buf[0], views: 0 }, shape, dtype);
-    return new Tensor({ buf: buf.slice(), value: 0, views: 0 }, shape, dtype);
+    return new Tensor({ buf: staged ? buf.slice() : buf, value: 0, views: 0 }, shape, dtype);
   }
 
   /** The shape: the name symbolic Variables give what they know of theirs, so code can take either. */
