@@ -41,9 +41,10 @@ export const Op = {
   ALLREDUCE_START: 36,
   ALLREDUCE_WAIT: 37,
   ADAM_UPDATE: 38,
+  CONV2D_BIAS_ACT: 39,
 } as const;
 export type Opcode = (typeof Op)[keyof typeof Op];
-export const OP_COUNT = 39;
+export const OP_COUNT = 40;
 
 /** Instruction names and input/output counts (-1 = variadic). */
 export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }> = [
@@ -86,6 +87,7 @@ export const OP_INFO: ReadonlyArray<{ name: string; nIn: number; nOut: number }>
   { name: 'allreduceStart', nIn: -1, nOut: 1 },
   { name: 'allreduceWait', nIn: 1, nOut: -1 },
   { name: 'adamUpdate', nIn: 5, nOut: 3 },
+  { name: 'conv2dBiasAct', nIn: 3, nOut: 1 },
 ];
 
 /** Elementwise micro-ops of the ELEMWISE bytecode. */

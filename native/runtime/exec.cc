@@ -53,7 +53,8 @@ const Family *family_of(int32_t opcode) {
     case ST_OP_MATMUL: return &st_matmul_family;
     case ST_OP_CONV2D:
     case ST_OP_CONV2D_GRAD_INPUT:
-    case ST_OP_CONV2D_GRAD_FILTER: return &st_conv_family;
+    case ST_OP_CONV2D_GRAD_FILTER:
+    case ST_OP_CONV2D_BIAS_ACT: return &st_conv_family;
     case ST_OP_MAX_POOL2D:
     case ST_OP_AVG_POOL2D:
     case ST_OP_MAX_POOL2D_GRAD:

@@ -118,7 +118,7 @@ extern const st::Family st_reduce_family;    // REDUCE ARGREDUCE
 extern const st::Family st_softmax_family;   // SOFTMAX LOG_SOFTMAX
 extern const st::Family st_gather_family;    // GATHER ONE_HOT
 extern const st::Family st_matmul_family;    // MATMUL
-extern const st::Family st_conv_family;      // CONV2D CONV2D_GRAD_INPUT CONV2D_GRAD_FILTER
+extern const st::Family st_conv_family;      // CONV2D CONV2D_GRAD_INPUT CONV2D_GRAD_FILTER CONV2D_BIAS_ACT
 extern const st::Family st_pool_family;      // MAX_POOL2D AVG_POOL2D MAX_POOL2D_GRAD AVG_POOL2D_GRAD
 extern const st::Family st_adjoint_family;   // GATHER_GRAD SCATTER_STRIDED
 extern const st::Family st_epilogue_family;  // MATMUL_BIAS_ACT GEMM_ACC

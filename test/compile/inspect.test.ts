@@ -168,6 +168,7 @@ describe('compile: rewrite registry', () => {
     log1p: 'stabilize',
     softmaxCrossEntropy: 'stabilize',
     gemmEpilogue: 'specialize',
+    convEpilogue: 'specialize',
     gemmAccumulate: 'specialize',
     maxPoolGradRelu: 'specialize',
     elementwiseFusion: 'fusion',

@@ -8,6 +8,7 @@ import { addIdentity, castSame, divIdentity, logExp, mulIdentity, negNeg, subIde
 import { removeNoopReshape, removeStopGradient, reshapeReshape } from './noop-shape';
 import { gemmAccumulate, gemmEpilogue } from './gemm-epilogue';
 import { maxPoolGradRelu } from './pool-relu-grad';
+import { convEpilogue } from './conv-epilogue';
 import { elementwiseFusion } from './fusion';
 
 /** canonicalize → stabilize → specialize → fusion.  Within a phase: whole-graph rewrites first, then local ones in this order. */
@@ -20,7 +21,7 @@ export const PHASES: PhaseList[] = [
     ],
   },
   { phase: 'stabilize', rewrites: [...stabilizeRules] },
-  { phase: 'specialize', rewrites: [merge, gemmEpilogue, gemmAccumulate, maxPoolGradRelu] },
+  { phase: 'specialize', rewrites: [merge, gemmEpilogue, convEpilogue, gemmAccumulate, maxPoolGradRelu] },
   { phase: 'fusion', rewrites: [merge, elementwiseFusion] },
 ];
 

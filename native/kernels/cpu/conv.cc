@@ -15,6 +15,9 @@
 // bounded (a few MB, so it is still in cache when the GEMM reads it).  im2col/col2im run on the
 // thread pool; the GEMM threads by itself (OpenBLAS or the built-in one), outside any pool task.
 // A 1x1, stride-1, unpadded convolution skips both: x itself is the column matrix.
+// CONV2D_BIAS_ACT, act(conv2d(x, w) + bias), applies its epilogue where the output is produced: the
+// direct kernel after each block of output rows, the im2col route after each chunk's GEMM (its
+// output rows still in cache), with the bits of the unfused ELEMWISE add and activation.
 // col2im is a gather: every dx row (n, ih) is owned by one task and sums the dcol entries of the
 // windows that cover it, so there are no write races.
 #include <algorithm>
@@ -22,6 +25,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "bias_act.h"
 #include "conv_direct.h"
 #include "gemm.h"
 
@@ -151,6 +155,29 @@ bool use_direct_grad_filter(const st::conv::DGeom &v) {
   return st::conv::direct_ok(v) && v.F >= 8 && (v.C < 16 || v.kkc() * v.F <= 32768);
 }
 
+// The epilogue over rows [0, rows) of y [., F]: y = act(y + bias).  One multiversioned entry per
+// type (ST_HOT), as the elementwise VM has.
+ST_HOT void bias_act_f32(float *y, const float *bias, int64_t rows, int64_t F, int act) {
+  st::kern::bias_act_rows(y, bias, rows, F, F, act);
+}
+ST_HOT void bias_act_f64(double *y, const double *bias, int64_t rows, int64_t F, int act) {
+  st::kern::bias_act_rows(y, bias, rows, F, F, act);
+}
+inline void bias_act_any(float *y, const float *bias, int64_t rows, int64_t F, int act) {
+  bias_act_f32(y, bias, rows, F, act);
+}
+inline void bias_act_any(double *y, const double *bias, int64_t rows, int64_t F, int act) {
+  bias_act_f64(y, bias, rows, F, act);
+}
+template <class T>
+void bias_act_par(st_ctx *ctx, T *y, const T *bias, int64_t rows, int64_t F, int act) {
+  st::parallel(ctx, rows * F * (act == ST_ACT_NONE || act == ST_ACT_RELU ? 1 : 8), [&](int ith, int nth) {
+    int64_t b, e;
+    st::split_range(rows, ith, nth, &b, &e);
+    if (b < e) bias_act_any(y + b * F, bias, e - b, F, act);
+  });
+}
+
 template <class T>
 st_code alloc_col(const char *op, const Geom &g, int64_t rows, Buffer &buf, st_status *st) {
   const size_t bytes = (size_t)(rows * g.OW * g.kkc()) * sizeof(T);
@@ -159,14 +186,21 @@ st_code alloc_col(const char *op, const Geom &g, int64_t rows, Buffer &buf, st_s
   return ST_OK;
 }
 
+// y = conv(x, w), or act(conv(x, w) + bias) when bias is given.
 template <class T>
 st_code conv_forward(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, const T *x, const T *w, T *y,
-                     st_status *st) {
+                     st_status *st, const T *bias = nullptr, int act = ST_ACT_NONE) {
   const int64_t P = g.N * g.OH * g.OW, kkc = g.kkc();
   if (P == 0 || g.F == 0) return ST_OK;
-  if (g.direct() || kkc == 0) return st_gemm(ctx, dt, false, false, P, g.F, kkc, 1.0, x, kkc, w, g.F, 0.0, y, g.F, st);
+  if (g.direct() || kkc == 0) {
+    // x is the column matrix: the very GEMM CONV2D makes (the same bits), then the epilogue's pass
+    ST_CHECK(st_gemm(ctx, dt, false, false, P, g.F, kkc, 1.0, x, kkc, w, g.F, 0.0, y, g.F, st));
+    if (bias) bias_act_par(ctx, y, bias, P, g.F, act);
+    return ST_OK;
+  }
   const st::conv::DGeom v = forward_view(g);
-  if (use_direct_forward(v)) return st::conv::direct_forward(ctx, op, dt, v, x, w, st::conv::WLayout::kHWCF, y, st);
+  if (use_direct_forward(v))
+    return st::conv::direct_forward(ctx, op, dt, v, x, w, st::conv::WLayout::kHWCF, y, st, bias, act);
   const int64_t rows = chunk_rows(g, sizeof(T));
   Buffer buf;
   ST_CHECK(alloc_col<T>(op, g, rows, buf, st));
@@ -175,6 +209,7 @@ st_code conv_forward(st_ctx *ctx, const char *op, int32_t dt, const Geom &g, con
     const int64_t q1 = std::min(g.N * g.OH, q0 + rows), np = (q1 - q0) * g.OW;
     im2col(ctx, g, x, q0, q1, col);
     ST_CHECK(st_gemm(ctx, dt, false, false, np, g.F, kkc, 1.0, col, kkc, w, g.F, 0.0, y + q0 * g.OW * g.F, g.F, st));
+    if (bias) bias_act_par(ctx, y + q0 * g.OW * g.F, bias, np, g.F, act);
   }
   return ST_OK;
 }
@@ -231,7 +266,8 @@ struct Roles {
 
 Roles roles_of(const st_instr *ins) {
   switch (ins->opcode) {
-    case ST_OP_CONV2D: return {&ins->in[0], &ins->in[1], &ins->out[0]};
+    case ST_OP_CONV2D:
+    case ST_OP_CONV2D_BIAS_ACT: return {&ins->in[0], &ins->in[1], &ins->out[0]};
     case ST_OP_CONV2D_GRAD_INPUT: return {&ins->out[0], &ins->in[1], &ins->in[0]};
     default: return {&ins->in[0], &ins->out[0], &ins->in[1]};
   }
@@ -246,15 +282,16 @@ Geom geom_of(const st_instr *ins) {
 
 st_code check_conv2d(const st_instr *ins, st::PreparedPtr *, st_status *st) {
   const char *op = st_op_name(ins->opcode);
-  ST_REQUIRE(st, ins->n_iattr == 6, ST_ERR_ARG,
-             "%s: expected int attributes [stride_h, stride_w, pad_top, pad_left, dil_h, dil_w], got %d values", op,
-             (int)ins->n_iattr);
+  const bool fused = ins->opcode == ST_OP_CONV2D_BIAS_ACT;
+  ST_REQUIRE(st, ins->n_iattr == (fused ? 7 : 6), ST_ERR_ARG,
+             "%s: expected int attributes [stride_h, stride_w, pad_top, pad_left, dil_h, dil_w%s], got %d values", op,
+             fused ? ", act" : "", (int)ins->n_iattr);
   const Roles r = roles_of(ins);
   const st_tensor *x = r.x, *w = r.w, *y = r.y;
   const st::ShapeStr xs(*x), ws(*w), ys(*y);
   const char *xn = ins->opcode == ST_OP_CONV2D_GRAD_INPUT ? "dx" : "x";
   const char *wn = ins->opcode == ST_OP_CONV2D_GRAD_FILTER ? "dw" : "w";
-  const char *yn = ins->opcode == ST_OP_CONV2D ? "y" : "dy";
+  const char *yn = ins->opcode == ST_OP_CONV2D || fused ? "y" : "dy";
   const int32_t dt = ins->in[0].dtype;
   ST_REQUIRE(st, x->dtype == dt && w->dtype == dt && y->dtype == dt, ST_ERR_DTYPE, "%s: dtypes differ: %s %s, %s %s, %s %s",
              op, xn, st_dtype_name(x->dtype), wn, st_dtype_name(w->dtype), yn, st_dtype_name(y->dtype));
@@ -278,6 +315,17 @@ st_code check_conv2d(const st_instr *ins, st::PreparedPtr *, st_status *st) {
              "dilation [%lld,%lld] (%s: %s)",
              op, yn, ys.c_str(), xn, xs.c_str(), wn, ws.c_str(), (long long)g.sh, (long long)g.sw, (long long)g.pt,
              (long long)g.pl, (long long)g.dh, (long long)g.dw, why_h ? "height" : "width", why_h ? why_h : why_w);
+  if (fused) {
+    const st_tensor &bias = ins->in[2];
+    const int64_t act = ins->iattr[6];
+    ST_REQUIRE(st, act >= 0 && act < ST_ACT_COUNT, ST_ERR_ARG, "%s: unknown activation %lld (0..%d)", op,
+               (long long)act, (int)ST_ACT_COUNT - 1);
+    ST_REQUIRE(st, bias.dtype == dt, ST_ERR_DTYPE, "%s: bias dtype %s differs from x's %s", op,
+               st_dtype_name(bias.dtype), st_dtype_name(dt));
+    ST_REQUIRE(st, bias.ndim == 1 && bias.shape[0] == g.F, ST_ERR_SHAPE,
+               "%s: bias %s must be [F] for %s %s (F = %lld)", op, st::ShapeStr(bias).c_str(), wn, ws.c_str(),
+               (long long)g.F);
+  }
   return ST_OK;
 }
 
@@ -292,6 +340,9 @@ st_code run_conv2d(st_ctx *ctx, const st_instr *ins, const st::Prepared *, st_st
       T *o = static_cast<T *>(ins->out[0].data);
       switch (ins->opcode) {
         case ST_OP_CONV2D: return conv_forward<T>(ctx, op, dt, g, a, b, o, st);
+        case ST_OP_CONV2D_BIAS_ACT:
+          return conv_forward<T>(ctx, op, dt, g, a, b, o, st, static_cast<const T *>(ins->in[2].data),
+                                 (int)ins->iattr[6]);
         case ST_OP_CONV2D_GRAD_INPUT: return conv_grad_input<T>(ctx, op, dt, g, a, b, o, st);
         default: return conv_grad_filter<T>(ctx, op, dt, g, a, b, o, st);
       }

@@ -15,9 +15,13 @@
 // the tile reads the source through.
 //
 // Filter gradient: a tile is kTK filter rows x NR filters held in registers while it runs over all
-// positions of a block of output rows.  Threads take groups of tiles from a shared counter and
-// walk all blocks for each, so each dw element is summed in one fixed order whatever the thread
-// count.  Where a filter block has many tiles (or F is not a multiple of NR), the block's NR
+// positions of a block of output rows.  The images are cut into chunks (by size alone, a few
+// hundred KB of x and dy each); a work item is one chunk and a group of tiles, which walks the
+// chunk's blocks for each tile, and threads take items from a shared counter.  Chunk 0 sums into
+// dw, every other chunk into a partial added to dw in chunk order at the end, so each dw element
+// is summed in one fixed order whatever the thread count, and each thread reads only its items'
+// share of x and dy (splitting the tiles alone had every thread stream all of x and dy, and left
+// few, coarse items to share).  Where a filter block has many tiles (or F is not a multiple of NR), the block's NR
 // columns of dy are first copied into a contiguous panel that all those tiles stream: read in
 // place, dy's rows are F elements apart (for the usual F = 32, 64, ... a power-of-two stride,
 // which crowds them into a few cache sets).
@@ -27,6 +31,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+
+#include "bias_act.h"
 
 namespace st {
 namespace conv {
@@ -53,6 +59,8 @@ constexpr int64_t kViewBytes = int64_t(64) << 10;  // target size of one item's 
 constexpr int64_t kDyBytes = int64_t(32) << 10;    // target size of one grad-filter block of dy
 constexpr int64_t kBlockPositions = 256;            // at most this many positions per block sum
 constexpr int64_t kPackTiles = 8;                   // grad filter: pack dy from this many tiles per filter block
+constexpr int64_t kChunkBytes = int64_t(256) << 10;  // grad filter: x and dy of one chunk of images
+constexpr int64_t kMaxPartialBytes = int64_t(32) << 20;  // grad filter: at most this much of partial sums
 
 // Scratch limits: direct_ok refuses problems whose per-thread buffers would exceed them.
 constexpr int64_t kMaxViewElems = int64_t(1) << 22;
@@ -210,6 +218,8 @@ struct Fwd {
   int64_t rs;          // row stride of the view
   int64_t rb;          // output rows per item
   int64_t ipi;         // items per image
+  const T *bias;       // the epilogue act(out + bias) of each item's rows (none when null)
+  int act;
 };
 
 // One item: output rows [oh0, oh1) of image n.  Its positions are tiled one run of output
@@ -273,6 +283,8 @@ ST_INLINE void fwd_item(const Fwd<T> &f, int64_t item, T *buf, int64_t *pofs, in
       }
     }
   }
+  // the item's outputs are complete and still in cache: the epilogue
+  if (f.bias) kern::bias_act_rows(y, f.bias, (oh1 - oh0) * g.OW, F, F, f.act);
 }
 // Non-template entry points so that ST_HOT (function multi-versioning) applies.
 ST_HOT void fwd_items_f32(const Fwd<float> &f, int64_t b, int64_t e, float *buf, int64_t *pofs, int64_t *yofs) {
@@ -342,7 +354,7 @@ int64_t view_rows(const DGeom &g, int64_t rb) { return (rb - 1) * g.sh + (g.KH -
 
 template <class T>
 st_code forward_t(st_ctx *ctx, const char *op, const DGeom &g, const T *src, const T *w, WLayout layout, T *out,
-                  st_status *st) {
+                  const T *bias, int act, st_status *st) {
   constexpr int NR = 2 * Vec<T>::L;
   const int64_t kkc = g.kkc(), fb = (g.F + NR - 1) / NR, threads = threads_of(ctx);
   const bool pad = g.needs_pad();
@@ -366,7 +378,7 @@ st_code forward_t(st_ctx *ctx, const char *op, const DGeom &g, const T *src, con
   pack_panel(g, w, layout, panel);
   tap_offsets(g, rs, off);
   const int64_t ncols = column_runs(g, pad, cols);
-  const Fwd<T> f{&g, src, out, panel, off, cols, ncols, pad, rs, rb, ipi};
+  const Fwd<T> f{&g, src, out, panel, off, cols, ncols, pad, rs, rb, ipi, bias, act};
   const int64_t items = g.N * ipi;
   std::atomic<int64_t> next{0};
   st::parallel(ctx, work_of(g), [&](int ith, int) {
@@ -443,12 +455,12 @@ struct Gf {
 // One tile over a block; dyp is dy at column f0, either in place (ldd = F) or the block's packed
 // panel of filter block f0 (ldd = NR, zero past F).
 template <class T, int TK>
-ST_INLINE void gf_tile_any(const Gf<T> &f, const T *base, int64_t k0, int64_t f0, int64_t rows, const T *dyp,
-                            int64_t ldd, bool first) {
+ST_INLINE void gf_tile_any(const Gf<T> &f, T *dwbase, const T *base, int64_t k0, int64_t f0, int64_t rows,
+                            const T *dyp, int64_t ldd, bool first) {
   constexpr int NR = 2 * Vec<T>::L;
   const DGeom &g = *f.g;
   const int nr = (int)std::min<int64_t>(NR, g.F - f0);
-  T *dw = f.dw + k0 * g.F + f0;
+  T *dw = dwbase + k0 * g.F + f0;
   const int64_t rstep = g.sh * f.rs, ps = g.sw * g.C;
   if (nr == NR)
     gf_tile<T, TK, true>(base, f.off + k0, rows, rstep, g.OW, ps, dyp, ldd, g.F, dw, nr, first);
@@ -472,13 +484,13 @@ ST_INLINE void pack_dy(const T *dy, int64_t np, int64_t F, int64_t f0, T *panel)
 }
 
 // Tiles [tb, te) (tile = filter block * row blocks + filter-row block) over all blocks of output
-// rows.
+// rows of images [n0, n1), their sum written to dwbase ([KH, KW, C, F]).
 template <class T>
-ST_INLINE void gf_tiles(const Gf<T> &f, int64_t tb, int64_t te, T *buf, T *dybuf) {
+ST_INLINE void gf_tiles(const Gf<T> &f, int64_t tb, int64_t te, int64_t n0, int64_t n1, T *dwbase, T *buf, T *dybuf) {
   constexpr int NR = 2 * Vec<T>::L;
   const DGeom &g = *f.g;
   const int64_t kkc = g.kkc();
-  for (int64_t n = 0; n < g.N; n++)
+  for (int64_t n = n0; n < n1; n++)
     for (int64_t oh0 = 0; oh0 < g.OH; oh0 += f.rb) {
       const int64_t oh1 = std::min(g.OH, oh0 + f.rb), r0 = oh0 * g.sh;
       const T *base;
@@ -490,7 +502,7 @@ ST_INLINE void gf_tiles(const Gf<T> &f, int64_t tb, int64_t te, T *buf, T *dybuf
       }
       const T *dy = f.dy + (n * g.OH + oh0) * g.OW * g.F;
       const int64_t np = (oh1 - oh0) * g.OW;
-      const bool first = n == 0 && oh0 == 0;
+      const bool first = n == n0 && oh0 == 0;
       int64_t packed = -1;  // the filter block whose panel dybuf holds
       for (int64_t t = tb; t < te; t++) {
         // filter-block major: one block's panel stays in L1 while the filter rows vary
@@ -502,29 +514,54 @@ ST_INLINE void gf_tiles(const Gf<T> &f, int64_t tb, int64_t te, T *buf, T *dybuf
           dyp = dybuf, ldd = NR;
         }
         switch (std::min<int64_t>(kTK, kkc - k0)) {
-          case 6: gf_tile_any<T, 6>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
-          case 5: gf_tile_any<T, 5>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
-          case 4: gf_tile_any<T, 4>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
-          case 3: gf_tile_any<T, 3>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
-          case 2: gf_tile_any<T, 2>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
-          default: gf_tile_any<T, 1>(f, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 6: gf_tile_any<T, 6>(f, dwbase, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 5: gf_tile_any<T, 5>(f, dwbase, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 4: gf_tile_any<T, 4>(f, dwbase, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 3: gf_tile_any<T, 3>(f, dwbase, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          case 2: gf_tile_any<T, 2>(f, dwbase, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
+          default: gf_tile_any<T, 1>(f, dwbase, base, k0, f0, oh1 - oh0, dyp, ldd, first); break;
         }
       }
     }
 }
 static_assert(kTK == 6, "gf_tiles dispatches tile heights 1..6");
 
-ST_HOT void gf_tiles_f32(const Gf<float> &f, int64_t tb, int64_t te, float *buf, float *dybuf) {
-  gf_tiles<float>(f, tb, te, buf, dybuf);
+ST_HOT void gf_tiles_f32(const Gf<float> &f, int64_t tb, int64_t te, int64_t n0, int64_t n1, float *dwbase, float *buf,
+                         float *dybuf) {
+  gf_tiles<float>(f, tb, te, n0, n1, dwbase, buf, dybuf);
 }
-ST_HOT void gf_tiles_f64(const Gf<double> &f, int64_t tb, int64_t te, double *buf, double *dybuf) {
-  gf_tiles<double>(f, tb, te, buf, dybuf);
+ST_HOT void gf_tiles_f64(const Gf<double> &f, int64_t tb, int64_t te, int64_t n0, int64_t n1, double *dwbase,
+                         double *buf, double *dybuf) {
+  gf_tiles<double>(f, tb, te, n0, n1, dwbase, buf, dybuf);
 }
-inline void run_gf_tiles(const Gf<float> &f, int64_t tb, int64_t te, float *buf, float *dybuf) {
-  gf_tiles_f32(f, tb, te, buf, dybuf);
+inline void run_gf_tiles(const Gf<float> &f, int64_t tb, int64_t te, int64_t n0, int64_t n1, float *dwbase, float *buf,
+                         float *dybuf) {
+  gf_tiles_f32(f, tb, te, n0, n1, dwbase, buf, dybuf);
 }
-inline void run_gf_tiles(const Gf<double> &f, int64_t tb, int64_t te, double *buf, double *dybuf) {
-  gf_tiles_f64(f, tb, te, buf, dybuf);
+inline void run_gf_tiles(const Gf<double> &f, int64_t tb, int64_t te, int64_t n0, int64_t n1, double *dwbase,
+                         double *buf, double *dybuf) {
+  gf_tiles_f64(f, tb, te, n0, n1, dwbase, buf, dybuf);
+}
+
+// dw += the partial sums p[0..np) (each dw's size, summed in order) over elements [b, e).
+template <class T>
+ST_INLINE void add_partials(T *__restrict dw, const T *__restrict p, int64_t np, int64_t size, int64_t b, int64_t e) {
+  for (int64_t c = 0; c < np; c++) {
+    const T *pc = p + c * size;
+    for (int64_t i = b; i < e; i++) dw[i] += pc[i];
+  }
+}
+ST_HOT void add_partials_f32(float *dw, const float *p, int64_t np, int64_t size, int64_t b, int64_t e) {
+  add_partials(dw, p, np, size, b, e);
+}
+ST_HOT void add_partials_f64(double *dw, const double *p, int64_t np, int64_t size, int64_t b, int64_t e) {
+  add_partials(dw, p, np, size, b, e);
+}
+inline void run_add_partials(float *dw, const float *p, int64_t np, int64_t size, int64_t b, int64_t e) {
+  add_partials_f32(dw, p, np, size, b, e);
+}
+inline void run_add_partials(double *dw, const double *p, int64_t np, int64_t size, int64_t b, int64_t e) {
+  add_partials_f64(dw, p, np, size, b, e);
 }
 
 template <class T>
@@ -541,28 +578,52 @@ st_code grad_filter_t(st_ctx *ctx, const char *op, const DGeom &g, const T *src,
   const int64_t dy_elems = rb * g.OW * NR;  // one block's packed panel of dy
   // per thread: the view, then the panel (rounded up so the next thread's view stays aligned)
   const int64_t per_thread = (view_elems + dy_elems + 15) & ~int64_t(15);
-  const size_t bytes = sizeof(int64_t) * (size_t)kkc + (size_t)threads * sizeof(T) * (size_t)per_thread;
+  // The images are split into chunks of about kChunkBytes of x and dy (fixed by the geometry, not
+  // by the thread count); chunk 0 sums into dw, each other chunk into a partial that is added to
+  // dw in chunk order at the end.  So threads split the positions as well as the tiles, each
+  // reading only its chunk's share of x and dy (while splitting only the tiles, every thread
+  // streamed all of them), and every element is still summed in one fixed order.
+  const int64_t dw_elems = kkc * g.F;
+  const int64_t image_bytes = std::max<int64_t>(1, (g.HS * g.WS * g.C + g.OH * g.OW * g.F) * (int64_t)sizeof(T));
+  int64_t chunks = (g.N + std::max<int64_t>(1, kChunkBytes / image_bytes) - 1) / std::max<int64_t>(1, kChunkBytes / image_bytes);
+  const int64_t max_partials = std::max<int64_t>(0, kMaxPartialBytes / ((int64_t)sizeof(T) * dw_elems));
+  chunks = std::max<int64_t>(1, std::min(chunks, max_partials + 1));
+  const int64_t per_chunk = (g.N + chunks - 1) / chunks;
+  chunks = (g.N + per_chunk - 1) / per_chunk;
+  const size_t bytes = sizeof(int64_t) * (size_t)kkc + (size_t)threads * sizeof(T) * (size_t)per_thread +
+                       sizeof(T) * (size_t)((chunks - 1) * dw_elems);
   Scratch s;
   s.p = std::malloc(bytes);
   ST_REQUIRE(st, s.p, ST_ERR_ALLOC, "%s: cannot allocate %zu bytes of scratch", op, bytes);
   int64_t *off = static_cast<int64_t *>(s.p);
   T *bufs = reinterpret_cast<T *>(off + kkc);
+  T *partials = bufs + (size_t)threads * (size_t)per_thread;
   tap_offsets(g, rs, off);
   // Packing dy pays off over many tiles per filter block; it is required when F is not a
   // multiple of NR (tiles read whole vectors, the panel's columns past F are zeros).
   const bool pack = kb >= kPackTiles || g.F % NR != 0;
   const Gf<T> f{&g, src, dy, dw, off, pad, rs, rb, fb, pack};
   const int64_t tiles = kb * fb;
-  const int64_t groups = std::min(tiles, 4 * threads);
+  // groups of tiles per chunk: enough items for every thread (more only where there are few chunks)
+  const int64_t groups = std::max<int64_t>(1, std::min(tiles, (4 * threads + chunks - 1) / chunks));
+  const int64_t items = chunks * groups;
   std::atomic<int64_t> next{0};
   st::parallel(ctx, work_of(g), [&](int ith, int) {
     T *mine = bufs + (size_t)ith * (size_t)per_thread;
-    for (int64_t j; (j = next.fetch_add(1, std::memory_order_relaxed)) < groups;) {
+    for (int64_t it; (it = next.fetch_add(1, std::memory_order_relaxed)) < items;) {
+      const int64_t c = it / groups, j = it % groups;
       int64_t b, e;
       st::split_range(tiles, (int)j, (int)groups, &b, &e);
-      if (b < e) run_gf_tiles(f, b, e, mine, mine + view_elems);
+      T *dst = c == 0 ? dw : partials + (c - 1) * dw_elems;
+      if (b < e) run_gf_tiles(f, b, e, c * per_chunk, std::min(g.N, (c + 1) * per_chunk), dst, mine, mine + view_elems);
     }
   });
+  if (chunks > 1)
+    st::parallel(ctx, dw_elems * chunks, [&](int ith, int nth) {
+      int64_t b, e;
+      st::split_range(dw_elems, ith, nth, &b, &e);
+      if (b < e) run_add_partials(dw, partials, chunks - 1, dw_elems, b, e);
+    });
   return ST_OK;
 }
 
@@ -584,12 +645,12 @@ bool direct_ok(const DGeom &g) {
 }
 
 st_code direct_forward(st_ctx *ctx, const char *op, int32_t dtype, const DGeom &g, const void *src, const void *w,
-                       WLayout layout, void *out, st_status *st) {
+                       WLayout layout, void *out, st_status *st, const void *bias, int act) {
   if (dtype == ST_F64)
     return forward_t<double>(ctx, op, g, static_cast<const double *>(src), static_cast<const double *>(w), layout,
-                             static_cast<double *>(out), st);
+                             static_cast<double *>(out), static_cast<const double *>(bias), act, st);
   return forward_t<float>(ctx, op, g, static_cast<const float *>(src), static_cast<const float *>(w), layout,
-                          static_cast<float *>(out), st);
+                          static_cast<float *>(out), static_cast<const float *>(bias), act, st);
 }
 
 st_code direct_grad_filter(st_ctx *ctx, const char *op, int32_t dtype, const DGeom &g, const void *src,

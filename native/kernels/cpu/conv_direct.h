@@ -33,13 +33,15 @@ enum class WLayout { kHWCF, kFlipped };
 // stay bounded.  Callers check it before calling the kernels below.
 bool direct_ok(const DGeom &g);
 
-// out = conv(src, w).  Threads over blocks of output rows on ctx's pool.
+// out = conv(src, w).  Threads over blocks of output rows on ctx's pool.  With a bias ([F], src's
+// dtype), out = act(conv(src, w) + bias) (act an ST_ACT code), applied to each block of output rows
+// as soon as it is computed, with the bits of the unfused add and activation (bias_act.h).
 st_code direct_forward(st_ctx *ctx, const char *op, int32_t dtype, const DGeom &g, const void *src, const void *w,
-                       WLayout layout, void *out, st_status *st);
+                       WLayout layout, void *out, st_status *st, const void *bias = nullptr, int act = ST_ACT_NONE);
 
 // dw[kh, kw, c, f] = sum over positions of P[n, oh*sh + kh*dh, ow*sw + kw*dw, c] * dy[n, oh, ow, f]
-// (dy has out's shape, dw is [KH, KW, C, F]).  Threads over tiles of dw, so every element is
-// summed in the same order whatever the thread count.
+// (dy has out's shape, dw is [KH, KW, C, F]).  Threads over chunks of images and tiles of dw,
+// every element summed in the same order whatever the thread count.
 st_code direct_grad_filter(st_ctx *ctx, const char *op, int32_t dtype, const DGeom &g, const void *src,
                            const void *dy, void *dw, st_status *st);
 

@@ -7,52 +7,18 @@
 #include <cstring>
 
 #include "../../runtime/internal.h"
+#include "bias_act.h"
 #include "gemm.h"
-#include "vmath.h"
 
 namespace {
 
-using st::vmath::m_relu;
-using st::vmath::m_sigmoid;
-using st::vmath::m_tanh;
-
-static_assert(ST_ACT_COUNT == ST_ACT_TANH + 1, "epilogue.cc: implement the activations added to ops.def");
-
-// Rows [r0, r1) of c [., n]: c = act(c + bias).
-template <class T, int ACT>
-ST_INLINE void bias_act_rows(T *__restrict c, const T *__restrict bias, int64_t r0, int64_t r1, int64_t n) {
-  for (int64_t r = r0; r < r1; r++) {
-    T *row = c + r * n;
-    for (int64_t j = 0; j < n; j++) {
-      const T v = row[j] + bias[j];
-      if constexpr (ACT == ST_ACT_RELU)
-        row[j] = m_relu(v);
-      else if constexpr (ACT == ST_ACT_SIGMOID)
-        row[j] = m_sigmoid(v);
-      else if constexpr (ACT == ST_ACT_TANH)
-        row[j] = m_tanh(v);
-      else
-        row[j] = v;
-    }
-  }
-}
-
 // One multiversioned entry per type, like the elementwise VM's kernels (ST_HOT): in portable builds
-// both then run the same clone of the math.
-template <class T>
-ST_INLINE void bias_act_any(T *c, const T *bias, int64_t r0, int64_t r1, int64_t n, int act) {
-  switch (act) {
-    case ST_ACT_RELU: return bias_act_rows<T, ST_ACT_RELU>(c, bias, r0, r1, n);
-    case ST_ACT_SIGMOID: return bias_act_rows<T, ST_ACT_SIGMOID>(c, bias, r0, r1, n);
-    case ST_ACT_TANH: return bias_act_rows<T, ST_ACT_TANH>(c, bias, r0, r1, n);
-    default: return bias_act_rows<T, ST_ACT_NONE>(c, bias, r0, r1, n);
-  }
-}
+// both then run the same clone of the math (bias_act.h's, which the convolutions' epilogue shares).
 ST_HOT void bias_act_f32(float *c, const float *bias, int64_t r0, int64_t r1, int64_t n, int act) {
-  bias_act_any(c, bias, r0, r1, n, act);
+  st::kern::bias_act_rows(c + r0 * n, bias, r1 - r0, n, n, act);
 }
 ST_HOT void bias_act_f64(double *c, const double *bias, int64_t r0, int64_t r1, int64_t n, int act) {
-  bias_act_any(c, bias, r0, r1, n, act);
+  st::kern::bias_act_rows(c + r0 * n, bias, r1 - r0, n, n, act);
 }
 inline void bias_act(float *c, const float *bias, int64_t r0, int64_t r1, int64_t n, int act) {
   bias_act_f32(c, bias, r0, r1, n, act);
