@@ -21,19 +21,20 @@ namespace stb {
 // V8 paces its collections by its own heap alone, and a dropped result's wrapper is a few dozen
 // bytes of it: left to V8, a loop that drops multi-MB results holds hundreds of MB of them, and
 // cycles through that much cold memory where the same loop disposing its results reuses one warm
-// block.  So once the memory held grew by kScavengeBytes (or the buffers by kScavengeCount) since
-// the last scavenge, the allocation runs one (lib/native.ts registers it; a fraction of a
-// millisecond: the wrappers of results dropped since are young, and it clears their weak
-// references) and sweeps the buffers made since the scavenge before it, so the allocation reuses
-// a dropped result's block.  Code that disposes what it drops holds nothing more and never
-// triggers one; code that keeps what it allocates triggers fewer and fewer (scavenge_and_sweep).
+// block.  So once the memory held grew by kScavengeBytes, or by four times the allocation's size
+// if that is more (or the buffers by kScavengeCount), since the last scavenge, the allocation runs
+// one (lib/native.ts registers it; a fraction of a millisecond: the wrappers of results dropped
+// since are young, and it clears their weak references) and sweeps the buffers made since the
+// scavenge before it, so the allocation reuses a dropped result's block.  Code that disposes what
+// it drops holds nothing more and never triggers one; code that keeps what it allocates triggers
+// fewer and fewer (scavenge_and_sweep).
 //
-// Every buffer is reported to V8 as external memory, so V8 starts (incremental) collections as
-// it grows, the same as for its own heap.  They can lag behind a loop that allocates large
-// tensors fast; as a backstop, when the memory held still exceeds max(kCollectFloor, twice what
-// was live after the last forced collection) after a sweep, the sweep forces one: reporting more
-// external memory than V8's hard limit makes it collect at once; that report is withdrawn right
-// after.
+// Every buffer that outlives two scavenges is reported to V8 as external memory (buffers.h,
+// report_external), so V8 starts (incremental) collections as it grows, the same as for its own
+// heap.  They can lag behind a loop that allocates large tensors fast; as a backstop, when the
+// memory held still exceeds max(kCollectFloor, twice what was live after the last forced
+// collection) after a sweep, the sweep forces one: reporting more external memory than V8's hard
+// limit makes it collect at once; that report is withdrawn right after.
 
 namespace {
 constexpr size_t kSweepMinCount = 1024;                 // allocations between sweeps, at least
@@ -68,8 +69,10 @@ void scavenge(napi_env env, BufferRegistry &r) {
 }
 
 // Frees the buffers from r.all[from] on whose externals were collected, keeping the others in
-// order; *mark, an index at or after `from`, follows its record.
-void sweep_from(napi_env env, BufferRegistry &r, size_t from, size_t *mark) {
+// order; *mark, an index at or after `from`, follows its record.  Survivors before `old_end`
+// (records older than the last scavenge: their externals, alive after two scavenges, are in V8's
+// old generation now) are reported to V8 as external memory.
+void sweep_from(napi_env env, BufferRegistry &r, size_t from, size_t *mark, size_t old_end) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   size_t kept = from;
@@ -87,6 +90,7 @@ void sweep_from(napi_env env, BufferRegistry &r, size_t from, size_t *mark) {
       if (b->weak) napi_delete_reference(env, b->weak);
       delete b;
     } else {
+      if (i < old_end) report_external(env, b);
       r.all[kept++] = b;
     }
   }
@@ -107,7 +111,7 @@ void scavenge_and_sweep(napi_env env, BufferRegistry &r, int64_t incoming) {
   scavenge(env, r);
   size_t from = std::min(r.young_prev, r.all.size());
   size_t mark = std::min(r.young_last, r.all.size());
-  sweep_from(env, r, from, &mark);
+  sweep_from(env, r, from, &mark, mark);
   r.young_prev = mark;
   r.young_last = r.all.size();
   r.young_base_bytes = r.bytes;
@@ -133,7 +137,8 @@ BufferRegistry::~BufferRegistry() {
 
 void sweep_buffers(napi_env env, BufferRegistry &r) {
   size_t ignored = r.all.size();
-  sweep_from(env, r, 0, &ignored);
+  // with a scavenger, the records before young_prev are the ones that outlived two scavenges
+  sweep_from(env, r, 0, &ignored, r.scavenger ? std::min(r.young_prev, r.all.size()) : r.all.size());
   // records moved: the next scavenge's sweep looks at all of them
   r.young_prev = r.young_last = 0;
   const size_t kept = r.all.size();
@@ -149,7 +154,12 @@ void before_alloc(napi_env env, BufferRegistry &r, size_t incoming) {
   // memory goes back only between allocations: here is its lowest level since the last scavenge
   r.young_base_bytes = std::min(r.young_base_bytes, r.bytes);
   r.young_base_tensors = std::min(r.young_base_tensors, r.tensors);
-  if (r.scavenger && (r.bytes + (int64_t)incoming - r.young_base_bytes >= kScavengeBytes * r.young_scale ||
+  // at least three allocations of this size between scavenges: a temporary of an eager chain lives
+  // until its statement ends (the caller's frame holds it), a loop-carried result until the next
+  // statement's, and one that lived through two scavenges is promoted, after which only a full
+  // collection finds it dead
+  const int64_t least = std::max(kScavengeBytes * r.young_scale, 4 * (int64_t)incoming);
+  if (r.scavenger && (r.bytes + (int64_t)incoming - r.young_base_bytes >= least ||
                       r.tensors - r.young_base_tensors >= kScavengeCount * r.young_scale)) {
     scavenge_and_sweep(env, r, (int64_t)incoming);
   } else if (r.allocs_since_sweep < r.sweep_every && r.bytes_since_sweep < r.sweep_bytes) {

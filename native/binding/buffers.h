@@ -37,6 +37,7 @@ struct NativeBuffer {
   bool free_pending = false;
   napi_ref weak = nullptr;  // to the external; empty once the GC collected it
   BufferRegistry *reg = nullptr;
+  bool reported = false;  // its bytes were reported to V8 as external memory (report_external)
 };
 
 // Every buffer of one environment (main thread only).  The records live here rather than with
@@ -46,7 +47,7 @@ struct BufferRegistry {
   std::vector<NativeBuffer *> all;
   std::shared_ptr<st_block_cache> cache{st_block_cache_new(), st_block_cache_free};
   int64_t tensors = 0;  // buffers still holding memory
-  int64_t bytes = 0;    // and that memory (reported to V8 as external memory)
+  int64_t bytes = 0;    // and that memory
   // When the next allocation sweeps (counts since the last sweep) and forces a collection.
   size_t allocs_since_sweep = 0;
   int64_t bytes_since_sweep = 0;
@@ -204,6 +205,21 @@ inline size_t plan_inline(const std::vector<std::pair<int32_t, int64_t>> &outs, 
   return n;
 }
 
+// V8 is told of a buffer's memory (external memory, which paces its full collections) once the
+// buffer outlived two scavenges (or a full sweep), not when it is made.  V8 counts external memory reported since its last
+// full collection against the old generation's allocation limit, and after a forced or memory-
+// reducing collection that limit is a few MB above the heap: dropped results that the next
+// scavenge frees anyway (a loop's temporaries) would otherwise start a full marking cycle every
+// few MB of them, and keep one running in the background alongside the kernels.  A buffer whose
+// external survived two scavenges is in the old generation, which only a full collection
+// searches: that is what the pacing is for.  Without a registered scavenger every buffer is reported when made, as the sweeps are rare.
+inline void report_external(napi_env env, NativeBuffer *b) {
+  if (b->reported || b->freed || !b->bytes) return;
+  b->reported = true;
+  int64_t ignored;
+  napi_adjust_external_memory(env, (int64_t)b->bytes, &ignored);
+}
+
 inline void free_storage(napi_env env, NativeBuffer *b) {
   if (b->freed) return;
   b->freed = true;
@@ -212,7 +228,7 @@ inline void free_storage(napi_env env, NativeBuffer *b) {
   b->reg->tensors--;
   b->reg->bytes -= (int64_t)b->bytes;
   int64_t ignored;
-  if (b->bytes) napi_adjust_external_memory(env, -(int64_t)b->bytes, &ignored);
+  if (b->reported) napi_adjust_external_memory(env, -(int64_t)b->bytes, &ignored);
 }
 
 inline void release(napi_env env, NativeBuffer *b) {
@@ -269,7 +285,7 @@ inline Napi::External<NativeBuffer> make_buffer(Napi::Env env, int32_t dtype, in
   // the next sweep treats as dead.
   reg.tensors++;
   reg.bytes += (int64_t)bytes;
-  if (bytes) Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)bytes);
+  if (!reg.scavenger) report_external(env, b);
   auto ext = Napi::External<NativeBuffer>::New(env, b);
   ext.TypeTag(&kBufferTag);
   napi_ref weak = nullptr;
