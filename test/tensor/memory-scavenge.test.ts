@@ -133,11 +133,12 @@ describe('memory: dropped results are reclaimed by young-generation collections'
   it('an eager chain of 40 MB temporaries is reclaimed by scavenges alone, without full collections', () => {
     // A statement's temporaries stay alive until it ends (the caller's frame holds them), a
     // loop-carried result until the next one replaces it; one that lived through two scavenges is
-    // promoted, and then only a full collection finds it dead.  With a scavenge before every 40 MB
-    // allocation, 40 statements took 19-20 full collections (V8's, started by the promoted
-    // buffers' external memory, and ours at 256 MB held); the buffers' memory was also reported
-    // to V8 when made, which started full collections of its own.  Scavenges now wait for growth
-    // of four times the allocation, and only buffers that outlive two scavenges are reported.
+    // promoted, and then only a full collection finds it dead.  With scavenges two 40 MB
+    // allocations apart, 40 statements took 19-20 full collections (V8's, started by the promoted
+    // buffers' external memory, and ours at 256 MB held), and one before every allocation (the
+    // rule before) promoted more; reporting every buffer to V8 when made started full collections
+    // of its own.  Scavenges now wait for growth of four times the allocation, and only buffers
+    // that outlive two scavenges are reported.
     const r = runChild(`
       const n = 10000000, steps = 40;
       const x = st.tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i)));
