@@ -13,8 +13,9 @@ export type NativeHandle = { readonly __nativeBuffer: unique symbol };
  * A tensor's data as the addon takes and returns it: a native buffer, or — for a result of at
  * most 64 bytes — a typed array whose memory V8 owns.  The addon returns those as views of a
  * staging area: a synchronous call's is overwritten by the next call, so Tensor.fromNative copies
- * them at once (into arrays that small V8 keeps inside its heap, so a dropped scalar is plain JS
- * garbage); an async run's is its own, so its views are kept as they are.
+ * them at once (into arrays that small V8 keeps inside its heap, so a dropped result is plain JS
+ * garbage; a one-element result keeps just its value); an async run's is its own, so its views
+ * are kept as they are.
  */
 export type NativeBuffer = NativeHandle | Float32Array | Float64Array | Int32Array | Uint8Array;
 
@@ -60,9 +61,9 @@ export interface NativeAddon {
   /**
    * Registers a function that runs a young-generation collection (or removes it: null).
    * Allocations call it, then free what it found dead, once the native memory held has grown
-   * enough since the last time to hold dropped results.  Absent from addons built before it.
+   * enough since the last time to hold dropped results.
    */
-  setCollector?(fn: (() => void) | null): void;
+  setCollector(fn: (() => void) | null): void;
   backendInfo(): { gemm: string; threads: number; simd: string; opCount: number; ewCount: number };
   exec(
     opcode: number,
@@ -145,11 +146,9 @@ function v8Gc(): ((options?: { type?: 'minor' | 'major' }) => void) | null {
 // A dropped result's wrapper is a young object, and a scavenge (typically a fraction of a
 // millisecond) clears its weak reference; waiting for the collections V8 paces by JS heap
 // pressure alone would let hundreds of MB of dropped results pile up, cold, in the meantime.
-// An addon built without setCollector waits for V8's own collections, as it always did.
-if (typeof native.setCollector === 'function') {
-  const gc = v8Gc();
-  if (gc) native.setCollector(() => gc({ type: 'minor' }));
-}
+// Where no gc() can be had, the addon waits for V8's own collections.
+const minorGc = v8Gc();
+if (minorGc) native.setCollector(() => minorGc({ type: 'minor' }));
 
 /**
  * Loads the MPI addon from where the main addon's build puts it (build/Release, build/Debug,

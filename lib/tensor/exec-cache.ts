@@ -35,14 +35,10 @@ interface CachedInstr {
   prog: NativeProgram | null;
 }
 
-/** Cached Programs by signature hash, and the order they came in (a ring, for eviction). */
+/** Cached Programs by signature hash, oldest first (a Map iterates in insertion order). */
 const cache = new Map<number, CachedInstr>();
-const cacheOrder = new Int32Array(CACHE_LIMIT);
-let cacheNext = 0;
-/** Hashes of signatures run once, and their order (a ring). */
+/** Hashes of signatures run once, oldest first. */
 const seen = new Set<number>();
-const seenOrder = new Int32Array(SEEN_LIMIT);
-let seenNext = 0;
 
 /** How many numbers of the signature keyF holds. */
 let keyLen = 0;
@@ -92,11 +88,8 @@ function sameKey(key: Int32Array, len: number): boolean {
 
 /** Remembers that the signature of hash h ran once. */
 function markSeen(h: number): void {
-  // the hash this slot held goes (already gone when it was cached; a fresh ring holds zeros)
-  seen.delete(seenOrder[seenNext]);
+  if (seen.size >= SEEN_LIMIT) seen.delete(seen.values().next().value!);
   seen.add(h);
-  seenOrder[seenNext] = h;
-  seenNext = (seenNext + 1) % SEEN_LIMIT;
 }
 
 /** Caches the Program of the instruction whose signature keyF holds (len numbers, hash h). */
@@ -106,14 +99,9 @@ function cacheProgram(h: number, len: number, opcode: number, inputs: Tensor[], 
     cache.delete(h); // a hash collision: the newer signature takes the place
     if (old.prog !== null) native.disposeProgram(old.prog);
   } else if (cache.size >= CACHE_LIMIT) {
-    // the oldest hash in the ring that is still cached goes (a replaced one keeps its slot)
-    for (let tries = 0; tries < CACHE_LIMIT && !cache.has(cacheOrder[cacheNext]); tries++) cacheNext = (cacheNext + 1) % CACHE_LIMIT;
-    const victim = cacheOrder[cacheNext];
-    const gone = cache.get(victim);
-    if (gone !== undefined) {
-      cache.delete(victim);
-      if (gone.prog !== null) native.disposeProgram(gone.prog);
-    }
+    const [victim, gone] = cache.entries().next().value!;
+    cache.delete(victim);
+    if (gone.prog !== null) native.disposeProgram(gone.prog);
   }
   const key = keyI.slice(0, 2 * len);
   let prog: NativeProgram | null = null;
@@ -121,10 +109,6 @@ function cacheProgram(h: number, len: number, opcode: number, inputs: Tensor[], 
     prog = programOf(opcode, inputs, outs, iattr, fattr);
   } catch {
     // execOp runs this signature from now on (it has just passed execOp's checks)
-  }
-  if (old === undefined) {
-    cacheOrder[cacheNext] = h;
-    cacheNext = (cacheNext + 1) % CACHE_LIMIT;
   }
   cache.set(h, { key, prog });
 }
