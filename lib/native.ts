@@ -73,6 +73,8 @@ export interface NativeAddon {
     outShapes: number[][],
     iattr: number[],
     fattr: number[],
+    /** ELEMWISE only: existing buffers to write outputs into (null: a new one). */
+    into?: (NativeBuffer | null)[],
   ): NativeBuffer[];
   /**
    * Registers the collectives table of the MPI addon (an External from MpiAddon.init) for the

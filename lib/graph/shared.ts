@@ -22,6 +22,7 @@ export class SharedVariable extends Variable {
   constructor(value: Tensor, name?: string) {
     super({ dtype: value.dtype, shape: value.shape }, null, 0, name);
     this.storage = value;
+    value.markMutable();
   }
 
   /** A copy of the current value; with indices, the symbolic subtensor (Variable.get). */

@@ -12,7 +12,8 @@
 import { DTYPE_CODE } from '../dtype';
 import { NativeBuffer, NativeProgram, ProgramDescription, native } from '../native';
 import { Op, SLOT } from '../ops.generated';
-import { EMPTY_BUF, NO_ATTRS, OutSpec, Tensor, execOp } from './tensor';
+import { EMPTY_BUF, NO_ATTRS, OutSpec, REUSE_MIN_ELEMENTS, Tensor, execElemwise, execOp } from './tensor';
+import { sizeOf } from './shape-util';
 
 /** Opcodes without side effects whose outputs depend only on the instruction and the input data. */
 const PURE_OPS: ReadonlySet<number> = new Set([Op.ELEMWISE, Op.COPY, Op.CONCAT, Op.PAD, Op.REDUCE, Op.ARGREDUCE, Op.MATMUL, Op.SOFTMAX, Op.LOG_SOFTMAX]);
@@ -142,7 +143,7 @@ function runCached(prog: NativeProgram, op: string, inputs: Tensor[]): NativeBuf
     if (reuse) runArgs[n] = bufs;
   }
   try {
-    for (let i = 0; i < n; i++) bufs[i] = inputs[i].buffer(op);
+    for (let i = 0; i < n; i++) bufs[i] = inputs[i].readBuffer(op);
     if (reuse) running = true;
     try {
       return native.runProgram(prog, bufs);
@@ -162,6 +163,9 @@ function runCached(prog: NativeProgram, op: string, inputs: Tensor[]): NativeBuf
  * cached Program (the same instruction, checked once).
  */
 export function emitEager(op: string, opcode: number, inputs: Tensor[], outs: OutSpec[], iattr: number[] = NO_ATTRS, fattr: number[] = NO_ATTRS): Tensor[] {
+  // large elementwise results may reuse the block of the one before (tensor.ts): the time saved
+  // by a cached Program is nothing beside the kernel's there
+  if (opcode === Op.ELEMWISE && outs.length === 1 && sizeOf(outs[0].shape) >= REUSE_MIN_ELEMENTS) return [execElemwise(op, inputs, outs[0], iattr, fattr)];
   if (!PURE_OPS.has(opcode)) return execOp(op, opcode, inputs, outs, iattr, fattr);
   const len = writeKey(opcode, inputs, outs, iattr, fattr);
   if (len < 0) return execOp(op, opcode, inputs, outs, iattr, fattr);

@@ -1,12 +1,14 @@
 // The eager Tensor: a shape and dtype over a native buffer that may be shared by views
 // (reshape, expandDims …).  The buffer is freed when the last view is disposed or collected.
 // Results of at most 64 bytes (losses, metrics, scalars) hold a typed array instead, which V8
-// owns and collects like any JS value: see NativeBuffer in lib/native.ts.
+// owns and collects like any JS value: see NativeBuffer in lib/native.ts.  A large elementwise
+// result may hand its block to the op that consumes it and keep the recipe to compute itself
+// again (see "Reusing a temporary's block" below).
 import { DType, DTYPE_CODE, TypedArray, typedArrayFor } from '../dtype';
 import { SymtensorError, fmtShape, wrapNativeError } from '../errors';
 import { getHeapStatistics } from 'node:v8';
 import { native, NativeBuffer } from '../native';
-import { OP_INFO } from '../ops.generated';
+import { OP_INFO, Op } from '../ops.generated';
 import { checkSize, sizeOf } from './shape-util';
 import { formatTensor } from './format';
 import * as ew from './elementwise';
@@ -17,18 +19,49 @@ import * as nn from './nn';
 import type { NestedArray } from './convert';
 import { MethodsOf, installMethods } from './method-list';
 
-/** Shared by a tensor and its views; `views` counts the live (undisposed) ones. */
-interface Storage {
+/** @internal Shared by a tensor and its views; `views` counts the live (undisposed) ones. */
+export interface Storage {
   /**
    * The data; null for a one-element result held in `value` until something needs it as an
    * array (a dropped or item()-read scalar, such as a loss, then never makes one: ~200 B of JS
-   * heap less per call).
+   * heap less per call), and for a result whose block was reused (`recipe` computes it again).
    */
   buf: NativeBuffer | null;
-  /** The element of a one-element result whose buf is null. */
+  /** The element of a one-element result whose buf and recipe are null. */
   value: number;
   views: number;
+  /**
+   * How to compute the data: kept by the latest large elementwise result (while it may still
+   * give its block to the next op) and by a result that gave its block away (buf null).
+   */
+  recipe: Recipe | null;
+  /** READER × the recipes of blocked-away results that read this storage, plus the FLAG_ bits. */
+  meta: number;
 }
+
+/** @internal One ELEMWISE instruction over storages: what a reused result is computed again from. */
+export interface Recipe {
+  iattr: number[];
+  fattr: number[];
+  inputs: Storage[];
+  shapes: number[][];
+  dtypes: DType[];
+  dtype: DType;
+  shape: number[];
+  /** 1 + the deepest recipe among inputs that gave their blocks away. */
+  depth: number;
+}
+
+/** The buffer went to a compiled program, a copy or a queued call: nobody may write it. */
+const FLAG_EXPOSED = 1;
+/** The data changes in place (a shared variable's): no recipe may read it. */
+const FLAG_MUTABLE = 2;
+/** Disposed and no recipe reads it: the memory went back. */
+const FLAG_RELEASED = 4;
+/** The unit of Storage.meta's reader count. */
+const READER = 8;
+
+const newStorage = (buf: NativeBuffer | null, value: number): Storage => ({ buf, value, views: 0, recipe: null, meta: 0 });
 
 /** A JS-owned buffer (a typed array) rather than a native one. */
 const isOwnedByJs = (buf: NativeBuffer): buf is TypedArray => ArrayBuffer.isView(buf);
@@ -65,7 +98,8 @@ export class Tensor<D extends DType = DType> {
   readonly dtype: D;
   /** Number of elements. */
   readonly size: number;
-  private storage: Storage | null;
+  /** @internal The data, shared with views; null once disposed. */
+  storage: Storage | null;
 
   /** @internal Use st.tensor() and the creation functions instead. */
   constructor(storage: Storage, shape: number[], dtype: D) {
@@ -83,9 +117,9 @@ export class Tensor<D extends DType = DType> {
    * one-element result keeps just its value (see Storage).
    */
   static fromNative(buf: NativeBuffer, shape: number[], dtype: DType, staged = true): Tensor {
-    if (!isOwnedByJs(buf)) return new Tensor({ buf, value: 0, views: 0 }, shape, dtype);
-    if (buf.length === 1) return new Tensor({ buf: null, value: buf[0], views: 0 }, shape, dtype);
-    return new Tensor({ buf: staged ? buf.slice() : buf, value: 0, views: 0 }, shape, dtype);
+    if (!isOwnedByJs(buf)) return new Tensor(newStorage(buf, 0), shape, dtype);
+    if (buf.length === 1) return new Tensor(newStorage(null, buf[0]), shape, dtype);
+    return new Tensor(newStorage(staged ? buf.slice() : buf, 0), shape, dtype);
   }
 
   /** The shape: the name symbolic Variables give what they know of theirs, so code can take either. */
@@ -103,17 +137,31 @@ export class Tensor<D extends DType = DType> {
     return this.storage === null;
   }
 
-  /** @internal The native buffer; throws a clear error when disposed. */
+  /**
+   * @internal The native buffer, for code that keeps it or may write it (programs, copies,
+   * queued calls): from then on no op reuses its block.  Throws a clear error when disposed.
+   */
   buffer(op: string): NativeBuffer {
+    const buf = this.readBuffer(op);
+    this.storage!.meta |= FLAG_EXPOSED;
+    return buf;
+  }
+
+  /** @internal The native buffer for reading it now (eager instructions, copies to JS). */
+  readBuffer(op: string): NativeBuffer {
     const s = this.storage;
     if (!s) throw new SymtensorError('ERR_ST_DISPOSED', op, `tensor ${fmtShape(this.shape)} ${this.dtype} is disposed`);
-    if (s.buf === null) (s.buf = typedArrayFor(this.dtype, 1))[0] = s.value;
-    return s.buf;
+    return s.buf ?? storageData(s, this.dtype, op);
+  }
+
+  /** @internal Marks the data as changing in place (a shared variable's): no recipe reads it. */
+  markMutable(): void {
+    if (this.storage) this.storage.meta |= FLAG_MUTABLE | FLAG_EXPOSED;
   }
 
   /** @internal A view of the same data with another shape (same size). */
   view(shape: number[], op: string): Tensor<D> {
-    this.buffer(op);
+    this.readBuffer(op);
     return new Tensor(this.storage!, shape, this.dtype);
   }
 
@@ -122,8 +170,8 @@ export class Tensor<D extends DType = DType> {
     const s = this.storage;
     if (!s) return;
     this.storage = null;
-    // a JS-owned buffer goes with its last reference, like any JS value
-    if (--s.views === 0 && s.buf !== null && !isOwnedByJs(s.buf)) native.dispose(s.buf);
+    // memory that a reused result's recipe still reads goes when the last such recipe does
+    if (--s.views === 0 && s.meta < READER) release(s);
   }
 
   /**
@@ -137,12 +185,12 @@ export class Tensor<D extends DType = DType> {
   /** A copy of the data for `op`; out of memory is ERR_ST_ALLOC naming op, never a crash. */
   private read(op: string): TypedArray {
     const s = this.storage;
-    if (s !== null && s.buf === null) {
+    if (s !== null && s.buf === null && s.recipe === null) {
       const one = typedArrayFor(this.dtype, 1);
       one[0] = s.value;
       return one;
     }
-    const buf = this.buffer(op);
+    const buf = this.readBuffer(op);
     if (isOwnedByJs(buf)) return buf.slice();
     try {
       return native.read(buf);
@@ -193,10 +241,10 @@ export class Tensor<D extends DType = DType> {
     if (this.size !== 1) throw new SymtensorError('ERR_ST_SHAPE', 'item', `item() needs exactly one element, tensor has shape ${fmtShape(this.shape)} (${this.size} elements)`);
     const s = this.storage;
     let v: number;
-    if (s !== null && s.buf === null) {
+    if (s !== null && s.buf === null && s.recipe === null) {
       v = s.value;
     } else {
-      const buf = this.buffer('item');
+      const buf = this.readBuffer('item');
       v = isOwnedByJs(buf) ? buf[0] : this.read('item')[0];
     }
     return (this.dtype === 'bool' ? v !== 0 : v) as ItemOf<D>;
@@ -230,7 +278,7 @@ export interface OutSpec {
  * Runs one native instruction on eager tensors and wraps the outputs.  Errors from the kernel are
  * rethrown naming `op` (the user-facing op) with the input shapes and dtypes.
  */
-export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSpec[], iattr: number[] = NO_ATTRS, fattr: number[] = NO_ATTRS): Tensor[] {
+export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSpec[], iattr: number[] = NO_ATTRS, fattr: number[] = NO_ATTRS, into?: NativeBuffer[]): Tensor[] {
   const nIn = inputs.length;
   const nOut = outs.length;
   // native.exec copies what it reads and keeps none of these arrays: one set per arity serves
@@ -244,7 +292,7 @@ export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSp
   try {
     for (let i = 0; i < nIn; i++) {
       const t = inputs[i];
-      bufs[i] = t.buffer(op);
+      bufs[i] = t.readBuffer(op);
       inShapes[i] = t.shape;
     }
     for (let i = 0; i < nOut; i++) {
@@ -255,7 +303,7 @@ export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSp
     }
     if (scratch) execBusy = true;
     try {
-      res = native.exec(opcode, bufs, inShapes, outDtypes, outShapes, iattr, fattr);
+      res = into === undefined ? native.exec(opcode, bufs, inShapes, outDtypes, outShapes, iattr, fattr) : native.exec(opcode, bufs, inShapes, outDtypes, outShapes, iattr, fattr, into);
     } catch (e) {
       const ctx = inputs.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(', ');
       wrapNativeError(e, op, ctx ? `inputs: ${ctx}; native ${OP_INFO[opcode]?.name ?? opcode}` : '');
@@ -273,6 +321,153 @@ export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSp
   const tensors = res as unknown as Tensor[];
   for (let i = 0; i < nOut; i++) tensors[i] = Tensor.fromNative(res[i], outs[i].shape, outs[i].dtype);
   return tensors;
+}
+
+// ---- Reusing a temporary's block ----
+//
+// In `st.tanh(st.add(st.mul(x, a), b))` the two inner results are dead once the next op has read
+// them, but nothing tells a library so: JS has no reference counts, and a garbage collection finds
+// them dead only later, after a few more 4 MB blocks went through the cache (natural code then ran
+// ~1.4x as long as code that disposes every temporary).  So an elementwise op whose input is the
+// latest large elementwise result writes its own result over that input's block, in place, when
+// nothing else can see the block: one tensor holds it (no views), it never went to a program, a
+// copy or a queued call, and no other recipe reads it.  The input keeps the recipe it was made by
+// (the instruction and its input storages) and is computed again should anything read it later;
+// the storages a recipe reads keep their memory until the last such recipe goes (its tensor is
+// disposed, collected or computed again), and storages that change in place (shared variables)
+// are never read by one.  A chain of such results is at most REUSE_DEPTH recipes deep, so what a
+// recipe keeps alive stays bounded.  A chain of elementwise ops then goes through one block, as
+// it would with reference counting, and code that disposes its temporaries gains the same way.
+
+/** Elementwise results of at least this many elements take part (smaller ones are cheap to allocate). */
+export const REUSE_MIN_ELEMENTS = 65536;
+/** The longest chain of recipes a reused result may depend on. */
+const REUSE_DEPTH = 8;
+
+/** The latest large elementwise result (its recipe is kept while it is the latest). */
+let latest: Storage | null = null;
+/** execElemwise's `into` argument (native.exec keeps no reference to it). */
+const into1: NativeBuffer[] = [new Uint8Array(0)];
+
+/** The data of a storage whose buf is null: its one element as an array, or computed again. */
+function storageData(s: Storage, dtype: DType, op: string): NativeBuffer {
+  const r = s.recipe;
+  if (r === null) {
+    const one = typedArrayFor(dtype, 1);
+    one[0] = s.value;
+    return (s.buf = one);
+  }
+  const bufs = new Array<NativeBuffer>(r.inputs.length);
+  for (let i = 0; i < bufs.length; i++) {
+    const x = r.inputs[i];
+    bufs[i] = x.buf ?? storageData(x, r.dtypes[i], op);
+  }
+  let res: NativeBuffer[];
+  try {
+    res = native.exec(Op.ELEMWISE, bufs, r.shapes, [DTYPE_CODE[r.dtype]], [r.shape], r.iattr, r.fattr);
+  } catch (e) {
+    wrapNativeError(e, op, `computing again a ${fmtShape(r.shape)} ${r.dtype} result whose block a later op reused`);
+  }
+  s.buf = res[0];
+  s.recipe = null;
+  dropRecipe(r);
+  return s.buf;
+}
+
+/** A recipe goes: the storages it read lose a reader, and those nobody holds any more are released. */
+function dropRecipe(r: Recipe): void {
+  for (const x of r.inputs) {
+    x.meta -= READER;
+    if (x.views === 0 && x.meta < READER) release(x);
+  }
+}
+
+/** Gives a storage's memory back (its last view was disposed and no recipe reads it). */
+function release(s: Storage): void {
+  if (s.meta & FLAG_RELEASED) return;
+  s.meta |= FLAG_RELEASED;
+  const r = s.recipe;
+  s.recipe = null;
+  if (s.buf === null) {
+    // only a result that gave its block away holds readers of its recipe's inputs
+    if (r !== null) dropRecipe(r);
+    return;
+  }
+  // a JS-owned buffer goes with its last reference, like any JS value
+  if (!isOwnedByJs(s.buf)) native.dispose(s.buf);
+}
+
+/** Whether input t, the latest large elementwise result, may be overwritten by a result `out`. */
+function reusable(t: Tensor, s: Storage, out: OutSpec): boolean {
+  const r = s.recipe;
+  if (r === null || s.buf === null || s.views !== 1 || s.meta !== 0 || isOwnedByJs(s.buf) || r.depth >= REUSE_DEPTH) return false;
+  if (t.dtype !== out.dtype || t.shape.length !== out.shape.length) return false;
+  for (let d = 0; d < out.shape.length; d++) if (t.shape[d] !== out.shape[d]) return false;
+  for (const x of r.inputs) if ((x.meta & (FLAG_MUTABLE | FLAG_RELEASED)) !== 0) return false;
+  return true;
+}
+
+
+/**
+ * Runs one ELEMWISE instruction with a result of at least REUSE_MIN_ELEMENTS elements: over the
+ * block of an input that is the latest such result where nothing else can see it, else into a new
+ * one.  The result becomes the latest.
+ */
+export function execElemwise(op: string, inputs: Tensor[], out: OutSpec, iattr: number[], fattr: number[]): Tensor {
+  let reuse: Storage | null = null;
+  const last = latest;
+  if (last !== null)
+    for (let i = 0; i < inputs.length; i++) {
+      const t = inputs[i];
+      if (t.storage === last) {
+        if (reusable(t, last, out)) reuse = last;
+        break;
+      }
+    }
+  let t: Tensor;
+  if (reuse === null) {
+    t = execOp(op, Op.ELEMWISE, inputs, [out], iattr, fattr)[0];
+  } else {
+    // from here on the recipe computes the input, and holds what it reads: held before the
+    // instruction, so computing another input again cannot release one of them
+    const buf = reuse.buf!;
+    for (const x of reuse.recipe!.inputs) x.meta += READER;
+    into1[0] = buf;
+    try {
+      t = execOp(op, Op.ELEMWISE, inputs, [out], iattr, fattr, into1)[0];
+    } catch (e) {
+      // the block may be partly overwritten: the input is computed again when read
+      reuse.buf = null;
+      native.dispose(buf);
+      throw e;
+    } finally {
+      into1[0] = EMPTY_BUF;
+    }
+    reuse.buf = null;
+  }
+  remember(t.storage!, inputs, out, iattr, fattr);
+  return t;
+}
+
+/** s, a new elementwise result of `inputs`, becomes the latest; the one before drops its recipe. */
+function remember(s: Storage, inputs: Tensor[], out: OutSpec, iattr: number[], fattr: number[]): void {
+  if (latest !== null && latest.buf !== null) latest.recipe = null;
+  latest = null;
+  if (s.buf === null || isOwnedByJs(s.buf)) return;
+  const n = inputs.length;
+  const ins = new Array<Storage>(n);
+  const shapes = new Array<number[]>(n);
+  const dtypes = new Array<DType>(n);
+  let depth = 0;
+  for (let i = 0; i < n; i++) {
+    const x = inputs[i].storage!;
+    ins[i] = x;
+    shapes[i] = inputs[i].shape.slice();
+    dtypes[i] = inputs[i].dtype;
+    if (x.buf === null && x.recipe !== null && x.recipe.depth > depth) depth = x.recipe.depth;
+  }
+  s.recipe = { iattr: iattr.slice(), fattr: fattr.slice(), inputs: ins, shapes, dtypes, dtype: out.dtype, shape: out.shape.slice(), depth: depth + 1 };
+  latest = s;
 }
 
 /** The default (empty) attribute list; never written to. */

@@ -357,11 +357,17 @@ void require_addressable(Napi::Env env, const st_tensor &t, const char *op, cons
   throw_error(env, ST_ERR_ALLOC, msg);
 }
 
-// exec(opcode, inBuffers[], inShapes[][], outDtypes[], outShapes[][], iattr: number[], fattr: number[])
-//   -> output buffers[]
+// exec(opcode, inBuffers[], inShapes[][], outDtypes[], outShapes[][], iattr: number[], fattr: number[]
+//      [, into: (buffer | null)[]]) -> output buffers[]
+// `into` gives ELEMWISE an existing buffer for an output (the eager path reuses a temporary's
+// block: lib/tensor/tensor.ts).  Such a buffer must be a live, unpinned native buffer of the
+// output's dtype and size; an input that is the same buffer must have the output's shape, so each
+// element is read before it is overwritten (the ELEMWISE kernel reads a block of every input
+// before it stores that block).
 Napi::Value Exec(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  ST_REQUIRE_ARG(env, info.Length() == 7, "exec: expected 7 arguments, got %zu", info.Length());
+  ST_REQUIRE_ARG(env, info.Length() == 7 || info.Length() == 8, "exec: expected 7 or 8 arguments, got %zu",
+                 info.Length());
   ST_REQUIRE_ARG(env, info[0].IsNumber(), "exec: opcode must be a number");
   int32_t opcode = info[0].As<Napi::Number>().Int32Value();
   ST_REQUIRE_ARG(env, opcode >= 0 && opcode < ST_OP_COUNT, "exec: invalid opcode %d", (int)opcode);
@@ -419,9 +425,43 @@ Napi::Value Exec(const Napi::CallbackInfo &info) {
     ad->exec_stage = Napi::Persistent(Napi::Value(env, ab));
     ad->exec_stage_data = static_cast<uint8_t *>(data);
   }
+  // the buffers given for outputs (none by default)
+  std::vector<NativeBuffer *> into(outs.size(), nullptr);
+  if (info.Length() == 8 && !info[7].IsUndefined()) {
+    ST_REQUIRE_ARG(env, info[7].IsArray(), "%s: argument 7 must be an array", op);
+    auto into_a = info[7].As<Napi::Array>();
+    ST_REQUIRE_ARG(env, into_a.Length() == outs.size(), "%s: %u output buffers given for %zu outputs", op,
+                   into_a.Length(), outs.size());
+    for (uint32_t i = 0; i < outs.size(); i++) {
+      Napi::Value e = into_a.Get(i);
+      if (e.IsNull() || e.IsUndefined()) continue;
+      ST_REQUIRE_ARG(env, opcode == ST_OP_ELEMWISE, "%s: only ELEMWISE writes into given buffers", op);
+      const TensorRef t = unwrap(env, e, op);
+      ST_REQUIRE_ARG(env, t.nb != nullptr && !t.nb->disposed, "%s: output %u must be a live native buffer", op, i);
+      ST_REQUIRE_ARG(env, t.nb->pins == 0, "%s: output %u buffer is in use by a program or a queued call", op, i);
+      ST_REQUIRE_ARG(env, t.dtype == outs[i].dtype && t.numel == out_sizes[i].second,
+                     "%s: output %u is %lld elements of %s, the given buffer %lld of %s", op, i,
+                     (long long)out_sizes[i].second, st_dtype_name(outs[i].dtype), (long long)t.numel,
+                     st_dtype_name(t.dtype));
+      for (uint32_t k = 0; k < i; k++)
+        ST_REQUIRE_ARG(env, into[k] != t.nb, "%s: outputs %u and %u are given the same buffer", op, k, i);
+      for (size_t k = 0; k < ins.size(); k++) {
+        if (ins[k].data != t.data || !t.data) continue;
+        bool same = ins[k].ndim == outs[i].ndim;
+        for (int d = 0; same && d < outs[i].ndim; d++) same = ins[k].shape[d] == outs[i].shape[d];
+        ST_REQUIRE_ARG(env, same, "%s: input %zu is output %u's buffer but has another shape", op, k, i);
+      }
+      into[i] = t.nb;
+    }
+  }
   std::vector<NativeBuffer *> out_native;
   try {
     for (uint32_t i = 0; i < outs.size(); i++) {
+      if (into[i]) {
+        outs[i].data = into[i]->data;
+        result.Set(i, info[7].As<Napi::Array>().Get(i));
+        continue;
+      }
       if (inline_off[i] >= 0) {
         outs[i].data = ad->exec_stage_data + inline_off[i];
         result.Set(i, inline_view(env, ad->exec_stage.Value(), outs[i].dtype, out_sizes[i].second, (size_t)inline_off[i]));
