@@ -1,6 +1,6 @@
 // Creating tensors: from JS values, filled, ranges, identity, random (counter-based, seedable).
 import { DType, DTYPE_CODE, isDType } from '../dtype';
-import { SymtensorError, argError, dtypeError, fmtShape, fmtValue, wrapNativeError } from '../errors';
+import { SymtensorError, argError, checkOptionKeys, dtypeError, fmtShape, fmtValue, wrapNativeError } from '../errors';
 import { native } from '../native';
 import { Op } from '../ops.generated';
 import { NestedArray, TensorData, allocTyped, flatten, toIndices, toTyped } from './convert';
@@ -27,6 +27,7 @@ function tensorFrom(op: string, values: unknown, options: { shape?: number[]; dt
   const opts = typeof options === 'string' ? { dtype: options } : options;
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
     throw argError(op, `the second argument must be an options object ({ shape, dtype }) or a dtype, got ${Array.isArray(opts) ? `the array ${fmtValue(opts)} (pass { shape: [...] })` : fmtValue(opts)}`);
+  checkOptionKeys(op, opts, ['shape', 'dtype']);
   if (values instanceof Tensor) {
     const dtype = checkDType(op, opts.dtype, values.dtype);
     return values.cast(dtype).reshape(opts.shape === undefined ? values.shape : checkShape(op, opts.shape));
@@ -202,6 +203,9 @@ function streamFor(op: string, seed: number | undefined, n: number): [number, nu
 export function randomUniform(shape: number[], opts: { low?: number; high?: number; dtype?: DType; seed?: number } = {}): Tensor {
   const op = 'randomUniform';
   shape = checkShape(op, shape);
+  opts = checkOptionKeys(op, opts, ['low', 'high', 'dtype', 'seed']);
+  checkBound(op, 'low', opts.low);
+  checkBound(op, 'high', opts.high);
   const low = opts.low ?? 0;
   const high = opts.high ?? 1;
   if (!(low <= high)) throw argError(op, `low (${low}) must not exceed high (${high})`);
@@ -210,10 +214,18 @@ export function randomUniform(shape: number[], opts: { low?: number; high?: numb
   return execOp(op, Op.RANDOM_UNIFORM, [], [{ dtype, shape }], streamFor(op, opts.seed, sizeOf(shape)), [low, high])[0];
 }
 
+/** A numeric option of the random functions: a number when given. */
+function checkBound(op: string, name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'number') throw argError(op, `${name} must be a number, got ${fmtValue(v)}`);
+}
+
 /** Normal samples with the given mean and standard deviation. */
 export function randomNormal(shape: number[], opts: { mean?: number; stddev?: number; dtype?: DType; seed?: number } = {}): Tensor {
   const op = 'randomNormal';
   shape = checkShape(op, shape);
+  opts = checkOptionKeys(op, opts, ['mean', 'stddev', 'dtype', 'seed']);
+  checkBound(op, 'mean', opts.mean);
+  checkBound(op, 'stddev', opts.stddev);
   const mean = opts.mean ?? 0;
   const stddev = opts.stddev ?? 1;
   if (!(stddev >= 0)) throw argError(op, `stddev must be >= 0, got ${fmtValue(stddev)}`);

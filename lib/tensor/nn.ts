@@ -1,6 +1,6 @@
 // Neural-network ops: softmax, convolution (NHWC) and pooling, with their gradients.
 import { DType, floatOf } from '../dtype';
-import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
+import { argError, checkOptionKeys, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
 import { Op } from '../ops.generated';
 import { checkShape, normAxis, sizeOf } from './shape-util';
 import { Tensor, TensorLike } from './tensor';
@@ -85,6 +85,10 @@ export interface Pool2dOptions {
   padding?: Padding;
 }
 
+/** The keys Conv2dOptions and Pool2dOptions may have (anything else is a mistake worth an error). */
+const CONV_OPTIONS = ['strides', 'padding', 'dilations'] as const;
+const POOL_OPTIONS = ['poolSize', 'strides', 'padding'] as const;
+
 function pair(op: string, name: string, v: number | [number, number] | undefined, dflt: number): [number, number] {
   const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
   if (!Array.isArray(p) || p.length !== 2 || p.some((x) => !Number.isInteger(x) || x < 1))
@@ -117,7 +121,7 @@ export interface ConvGeom {
  * sizes are not yet known still rejects bad options where the graph is built.
  */
 export function checkConvOptions(op: string, opts: Conv2dOptions): void {
-  if (opts === null || typeof opts !== 'object') throw argError(op, `options must be an object, got ${fmtValue(opts)}`);
+  checkOptionKeys(op, opts, CONV_OPTIONS);
   pair(op, 'strides', opts.strides, 1);
   pair(op, 'dilations', opts.dilations, 1);
   const p = opts.padding ?? 'valid';
@@ -131,6 +135,7 @@ export function convGeometry(op: string, xShape: number[], fShape: number[], opt
   const [n, h, w, c] = xShape;
   const [kh, kw, fc, f] = fShape;
   if (fc !== c) throw shapeError(op, `input ${fmtShape(xShape)} has ${c} channels but filter ${fmtShape(fShape)} expects ${fc}`, [xShape, fShape]);
+  checkOptionKeys(op, opts, CONV_OPTIONS);
   const [sh, sw] = pair(op, 'strides', opts.strides, 1);
   const [dh, dw] = pair(op, 'dilations', opts.dilations, 1);
   const padding = opts.padding ?? 'valid';
@@ -195,6 +200,7 @@ export function checkPoolPadding(op: string, padding: Padding, kh: number, kw: n
 
 export function poolGeometry(op: string, xShape: number[], opts: Pool2dOptions): ConvGeom {
   if (xShape.length !== 4) throw shapeError(op, `input must be 4-D [batch, height, width, channels], got ${fmtShape(xShape)}`, [xShape]);
+  checkOptionKeys(op, opts, POOL_OPTIONS);
   const [kh, kw] = pair(op, 'poolSize', opts.poolSize, 2);
   const [sh, sw] = pair(op, 'strides', opts.strides ?? [kh, kw], 1);
   const padding = opts.padding ?? 'valid';

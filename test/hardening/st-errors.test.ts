@@ -192,3 +192,41 @@ describe('st errors: randomStreams, debugprint, toDot', () => {
     assert.match(toDot(f), /^digraph "fn" \{/);
   });
 });
+
+describe('st errors: option objects of the eager creation and nn functions', () => {
+  const x4 = () => st.ones([1, 4, 4, 2]);
+  const w4 = () => st.ones([3, 3, 2, 2]);
+  const cases: [string, (o: unknown) => unknown, string][] = [
+    ['randomNormal', (o) => st.randomNormal([2], o as never), 'mean, stddev, dtype, seed'],
+    ['randomUniform', (o) => st.randomUniform([2], o as never), 'low, high, dtype, seed'],
+    ['conv2d', (o) => st.conv2d(x4(), w4(), o as never), 'strides, padding, dilations'],
+    ['maxPool2d', (o) => st.maxPool2d(x4(), o as never), 'poolSize, strides, padding'],
+    ['avgPool2d', (o) => st.avgPool2d(x4(), o as never), 'poolSize, strides, padding'],
+    ['conv2d', (o) => T.conv2d(T.tensor4('x'), T.tensor4('w'), o as never), 'strides, padding, dilations'],
+    ['maxPool2d', (o) => T.maxPool2d(T.tensor4('x'), o as never), 'poolSize, strides, padding'],
+    ['tensor', (o) => st.tensor([1, 2], o as never), 'shape, dtype'],
+  ];
+
+  it('null or a non-object, and a misspelled key (listed with the valid ones), are errors naming the function', () => {
+    for (const [op, call, valid] of cases) {
+      if (op !== 'tensor') check(catchError(() => call(null)), 'ERR_ST_ARG', op, ['must be an object', 'null']);
+      if (op !== 'tensor') check(catchError(() => call(7)), 'ERR_ST_ARG', op, ['must be an object', '7']);
+      check(catchError(() => call({ strde: 1 })), 'ERR_ST_ARG', op, ['unknown option "strde"', `valid: ${valid}`]);
+    }
+  });
+
+  it('the random functions take numbers for their bounds', () => {
+    check(catchError(() => st.randomNormal([2], { mean: '1' as never })), 'ERR_ST_ARG', 'randomNormal', ['mean must be a number', '"1"']);
+    check(catchError(() => st.randomNormal([2], { stddev: null as never })), 'ERR_ST_ARG', 'randomNormal', ['stddev must be a number', 'null']);
+    check(catchError(() => st.randomUniform([2], { high: [1] as never })), 'ERR_ST_ARG', 'randomUniform', ['high must be a number']);
+  });
+
+  it('well-formed options still work: samples in range, the conv and pool shapes', () => {
+    const u = st.randomUniform([1000], { low: 2, high: 3, seed: 4, dtype: 'float64' });
+    assert.equal(u.dtype, 'float64');
+    assert.ok(Array.from(u.dataSync()).every((v) => v >= 2 && v < 3));
+    assert.deepEqual(st.conv2d(x4(), w4(), { strides: 1, padding: 'same', dilations: 1 }).shape, [1, 4, 4, 2]);
+    assert.deepEqual(st.maxPool2d(x4(), { poolSize: 2, strides: 2, padding: 'valid' }).shape, [1, 2, 2, 2]);
+    assert.deepEqual(Array.from(st.tensor([1, 2, 3, 4], { shape: [2, 2], dtype: 'int32' }).dataSync()), [1, 2, 3, 4]);
+  });
+});
