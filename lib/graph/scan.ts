@@ -1,7 +1,7 @@
 // T.scan and its short forms (T.map, T.reduce, T.foldl, T.foldr): Theano's symbolic loops.  The
 // step function is called once, on stand-ins for one step's values; the graph it returns becomes
 // the body of a Scan op (lib/graph/ops/scan.ts) that compiled functions run as a native loop.
-import { argError, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
+import { argError, checkOptionKeys, dtypeError, fmtShape, fmtValue, shapeError } from '../errors';
 import { Tensor } from '../tensor/tensor';
 import type { NestedArray } from '../tensor/convert';
 import { Constant, InputVariable, Variable, applyOp, peekNextId } from './variable';
@@ -71,7 +71,11 @@ interface Built {
   single: boolean;
 }
 
+/** The keys of ScanOptions: a misspelt one (`outputInfo`) is an error listing them. */
+const SCAN_OPTIONS = ['sequences', 'outputsInfo', 'nonSequences', 'nSteps', 'goBackwards', 'truncateGradient', 'name'];
+
 function build(fn: (...args: Variable[]) => unknown, opts: ScanOptions, last: boolean): Built {
+  checkOptionKeys(opts?.name ?? OP, opts, SCAN_OPTIONS);
   const name = opts.name ?? OP;
   if (typeof fn !== 'function') throw argError(name, `the step must be a function, got ${fmtValue(fn)}`);
   if (opts.truncateGradient !== undefined && opts.truncateGradient !== -1 && !(Number.isInteger(opts.truncateGradient) && opts.truncateGradient > 0))

@@ -1,6 +1,7 @@
 // fitDataset: training on batches produced by an (async) iterable, for data that does not fit
 // in memory.  Each batch is one call of the compiled training step.
 import { SymtensorError, argError, fmtValue } from '../errors';
+import { checkOptions } from './options';
 import { CallbackLike, CallbackList, History, ProgbarLogger } from './callbacks';
 import type { DataArgs } from './data-args';
 import type { CompiledModel } from './training';
@@ -63,6 +64,7 @@ function toLogs(keys: string[], v: number | number[]): Record<string, number> {
 export async function fitDatasetLoop(model: BatchModel, data: DataSource, opts: FitDatasetOptions = {}): Promise<History> {
   const op = `${model.name}.fitDataset`;
   if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
+  checkOptions(op, opts, ['epochs', 'batchesPerEpoch', 'verbose', 'callbacks', 'validationData', 'initialEpoch'], { nullIsEmpty: false });
   const epochs = opts.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw argError(op, `epochs must be a positive integer, got ${String(epochs)}`);
   // under MPI only rank 0 reports progress, unless a rank is given a verbosity of its own

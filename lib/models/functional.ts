@@ -4,6 +4,7 @@ import { DType, isDType } from '../dtype';
 import { SymtensorError, argError, fmtShape, fmtValue } from '../errors';
 import { Variable } from '../graph/variable';
 import { CallContext, KerasTensor, Layer, LayerArgs, Mask, Node, Shape, outputMasks, registerLayer, single } from './layer';
+import { checkOptions } from './options';
 
 /** The arguments of st.input: the shape and dtype of a model input. */
 export interface InputArgs {
@@ -14,6 +15,9 @@ export interface InputArgs {
   dtype?: DType;
   name?: string;
 }
+
+/** The keys of InputArgs. */
+export const INPUT_OPTIONS = ['shape', 'batchSize', 'dtype', 'name'];
 
 /** The layer behind `st.input()`: it holds the model's input shape and passes values through. */
 export class InputLayer extends Layer {
@@ -41,6 +45,7 @@ registerLayer('InputLayer', InputLayer);
 export function input(args: InputArgs): KerasTensor {
   if (args === null || typeof args !== 'object' || !Array.isArray(args.shape))
     throw argError('input', `expects { shape: [...] } (the shape without the batch dimension), got ${fmtValue(args)}`);
+  checkOptions('input', args, INPUT_OPTIONS);
   if (args.dtype !== undefined && !isDType(args.dtype)) throw argError('input', `unknown dtype '${String(args.dtype)}'`);
   const layer = new InputLayer({ shape: args.shape, batchSize: args.batchSize, inputDtype: args.dtype, name: args.name ?? undefined });
   return inputTensorOf(layer);

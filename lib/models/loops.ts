@@ -4,6 +4,7 @@
 // fit (or evaluate, predict) on data of the same layout compiles nothing.
 import { DType } from '../dtype';
 import { SymtensorError, argError } from '../errors';
+import { checkOptions } from './options';
 import { CompiledFunction, fn } from '../compile/function';
 import { SharedVariable } from '../graph/shared';
 import { randomStateUpdates } from '../graph/random';
@@ -34,6 +35,11 @@ export interface LoopModel extends TrainableModel {
  * The options of `model.fit` (Keras's, in camelCase).
  * @example await model.fit(x, y, { epochs: 5, batchSize: 32, validationSplit: 0.1 })
  */
+/** The keys of FitOptions, EvaluateOptions and predict's options: a misspelt one (`epoch`) is an error listing them. */
+const FIT_OPTIONS = ['epochs', 'batchSize', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'classWeight', 'sampleWeight', 'initialEpoch', 'stepsPerEpoch', 'validationBatchSize', 'seed'];
+const EVALUATE_OPTIONS = ['batchSize', 'verbose', 'sampleWeight', 'returnDict', 'callbacks'];
+const PREDICT_OPTIONS = ['batchSize', 'verbose'];
+
 export interface FitOptions {
   epochs?: number;
   /** Samples per step (default 32); under MPI the global batch, split evenly among the ranks. */
@@ -364,7 +370,7 @@ function range(a: number, b: number): Int32Array {
 export async function fitLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: FitOptions = {}): Promise<History> {
   const op = `${model.name}.fit`;
   if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
-  if (opts === null || typeof opts !== 'object') throw argError(op, 'options must be an object');
+  checkOptions(op, opts, FIT_OPTIONS, { nullIsEmpty: false });
   const epochs = checkPositiveInt(op, 'epochs', opts.epochs, 1);
   const world = startWorld();
   const batchSize = globalBatchSize(op, 'batchSize', runBatchSize(op, 'batchSize', model, opts.batchSize, world), world);
@@ -457,6 +463,7 @@ const STOP = Symbol('stop');
 export async function evaluateLoop(model: LoopModel, x: DataArgs, y: DataArgs, opts: EvaluateOptions = {}): Promise<number | number[] | Record<string, number>> {
   const op = `${model.name}.evaluate`;
   if (!model.compiled) throw new SymtensorError('ERR_ST_ARG', op, 'the model is not compiled: call model.compile({ optimizer, loss }) first');
+  checkOptions(op, opts, EVALUATE_OPTIONS, { nullIsEmpty: false });
   const world = startWorld();
   const batchSize = runBatchSize(op, 'batchSize', model, opts.batchSize, world);
   const ds = makeDataset(model, op, x, y, opts.sampleWeight, undefined);
@@ -476,6 +483,7 @@ export async function evaluateLoop(model: LoopModel, x: DataArgs, y: DataArgs, o
 /** Keras's predict: outputs for every sample, computed in batches. */
 export async function predictLoop(model: LoopModel, x: DataArgs, opts: { batchSize?: number; verbose?: 0 | 1 | 2 | 'auto' } = {}): Promise<Tensor | Tensor[]> {
   const op = `${model.name}.predict`;
+  checkOptions(op, opts, PREDICT_OPTIONS, { nullIsEmpty: false });
   // every rank predicts all of its own x
   const batchSize = runBatchSize(op, 'batchSize', model, opts.batchSize, { rank: 0, size: 1 });
   const ds = makeDataset(model, op, x, null, undefined, undefined);

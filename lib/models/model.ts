@@ -13,6 +13,7 @@ import { CallContext, KerasTensor, Layer, LayerArgs, Mask, Node, Shape, classNam
 import { EvaluateOptions, FitOptions, checkStatefulBatch, clearStepCache, evaluateLoop, fitLoop, predictLoop } from './loops';
 import { CompileArgs, CompiledModel, inferenceGraph, targetPlaceholder } from './training';
 import { summaryText } from './summary';
+import { checkOptions } from './options';
 import { saveModelTo, saveWeightsTo, loadWeightsFrom } from './saving';
 import { DataSource, FitDatasetOptions, fitDatasetLoop } from './dataset-loop';
 import type { History } from './callbacks';
@@ -336,6 +337,7 @@ export class Model extends Layer {
   /** Prints Keras's summary table (and returns it). */
   summary(opts: { lineLength?: number; print?: (line: string) => void } = {}): string {
     this.requireGraph('summary');
+    checkOptions(`${this.name}.summary`, opts, ['lineLength', 'print'], { nullIsEmpty: false });
     const text = summaryText(this, opts.lineLength);
     (opts.print ?? console.log)(text);
     return text;
@@ -406,6 +408,7 @@ export class Sequential extends Model {
   private inputLayer: InputLayer | null = null;
 
   constructor(layers: (Layer | KerasTensor)[] = [], args: { name?: string; trainable?: boolean } = {}) {
+    checkOptions('Sequential', args, ['name', 'trainable'], { nullIsEmpty: false });
     super(undefined, { name: args.name, trainable: args.trainable });
     if (!Array.isArray(layers)) throw argError('Sequential', `expects an array of layers, got ${typeof layers}`);
     for (const l of layers) this.add(l);
@@ -489,6 +492,7 @@ registerLayer('Sequential', Sequential as never);
 /** A functional model (Keras's keras.Model(inputs, outputs)). */
 export function model(args: ModelArgs): Model {
   if (args === null || typeof args !== 'object') throw argError('model', 'expects { inputs, outputs }');
+  checkOptions('model', args, ['inputs', 'outputs', 'name', 'trainable']);
   return new Model(args);
 }
 

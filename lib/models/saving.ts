@@ -79,6 +79,9 @@ export async function saveModelTo(model: Model, dir: string): Promise<void> {
     for (const t of w.free) t.dispose();
   }
   if (model.compiled) {
+    // a model not trained yet has no optimizer slots: save them as loading makes them (their
+    // initial values), so that the state saved always matches the one loading builds
+    model.compiled.optimizer.build(model.trainableWeights);
     const o = tensorsOf(byName(op, model.compiled.optimizer.variables()));
     try {
       await saveSafetensors(path.join(dir, 'optimizer.safetensors'), o.tensors, {});

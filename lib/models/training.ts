@@ -4,6 +4,7 @@
 // copy); each step gathers the rows of the batch's indices natively (see loops.ts).
 import { DType } from '../dtype';
 import { SymtensorError, argError } from '../errors';
+import { checkOptions } from './options';
 import { CompiledFunction, fn } from '../compile/function';
 import { grad } from '../graph/grad';
 import { SharedVariable, shared } from '../graph/shared';
@@ -257,6 +258,7 @@ export class CompiledModel {
   constructor(readonly model: TrainableModel, args: CompileArgs) {
     const op = `${model.name}.compile`;
     if (args === null || typeof args !== 'object') throw argError(op, 'expects { optimizer, loss, metrics? }');
+    checkOptions(op, args, ['optimizer', 'loss', 'metrics', 'lossWeights', 'trainStep']);
     if (args.loss === undefined || args.loss === null) throw argError(op, 'a loss is required (e.g. loss: "meanSquaredError")');
     const outNames = model.outputNames();
     this.optimizer = getOptimizer(args.optimizer ?? 'rmsprop');

@@ -216,6 +216,25 @@ describe('models: saving', () => {
     }
   });
 
+  it('a compiled model saved before any training loads and then trains exactly like the original', async () => {
+    // the optimizer has no slots before the first step: they are saved as loading builds them
+    st.setRandomSeed(5);
+    const x = st.randomNormal([64, 4], { seed: 3 });
+    const y = st.randomNormal([64, 2], { seed: 4 });
+    const m = new st.Sequential([st.layers.input({ shape: [4] }), st.layers.dense({ units: 2 })]);
+    m.compile({ optimizer: 'adam', loss: 'mse' });
+    const dir = tmpDir();
+    try {
+      await m.save(dir);
+      const loaded = await st.loadModel(dir);
+      const h1 = await m.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, seed: 2 });
+      const h2 = await loaded.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, seed: 2 });
+      assert.deepEqual(h2.history.loss, h1.history.loss);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a functional model with shared layers round-trips through save/load', async () => {
     const a = st.input({ shape: [3], name: 'in_a' });
     const b = st.input({ shape: [3], name: 'in_b' });

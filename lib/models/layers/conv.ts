@@ -12,7 +12,7 @@ import { Constraint, getConstraint } from '../constraints';
 import { Initializer, getInitializer } from '../initializers';
 import { CallContext, Layer, LayerArgs, Shape, registerLayer, single } from '../layer';
 import { Regularizer, getRegularizer } from '../regularizers';
-import { ConstraintId, InitializerId, RegularizerId, configOrNull as serialize } from './core';
+import { ConstraintId, InitializerId, RegularizerId, checkLayerOptions, configOrNull as serialize } from './core';
 
 // ---- option types shared by the convolution, pooling and reshaping layers ----
 
@@ -123,6 +123,13 @@ export interface FilterConvArgs extends BaseConvArgs {
    */
   groups?: number;
 }
+
+/** The options every convolution layer takes (a misspelt one is an error listing them). */
+const BASE_CONV_OPTIONS = ['kernelSize', 'strides', 'padding', 'dataFormat', 'dilationRate', 'activation', 'useBias', 'biasInitializer', 'biasRegularizer', 'activityRegularizer', 'biasConstraint'];
+/** Those of the layers with a `filters`-wide kernel. */
+const FILTER_CONV_OPTIONS = [...BASE_CONV_OPTIONS, 'filters', 'kernelInitializer', 'kernelRegularizer', 'kernelConstraint', 'groups'];
+/** The depthwise kernel's options (DepthwiseConv2D, SeparableConv2D). */
+const DEPTHWISE_OPTIONS = ['depthMultiplier', 'depthwiseInitializer', 'depthwiseRegularizer', 'depthwiseConstraint'];
 
 /** The shared bookkeeping of the convolution layers: geometry options, bias, activation. */
 export abstract class BaseConv extends Layer {
@@ -298,6 +305,7 @@ export type Conv2DArgs = FilterConvArgs;
  */
 export class Conv2D extends FilterConv {
   constructor(args: Conv2DArgs) {
+    checkLayerOptions('Conv2D', args, FILTER_CONV_OPTIONS);
     super(2, args);
   }
   override build(inputShape: Shape | Shape[]): void {
@@ -328,6 +336,7 @@ export interface Conv1DArgs extends Omit<FilterConvArgs, 'padding'> {
  */
 export class Conv1D extends FilterConv {
   constructor(args: Conv1DArgs) {
+    checkLayerOptions('Conv1D', args, FILTER_CONV_OPTIONS);
     super(1, args as FilterConvArgs, ['valid', 'same', 'causal']);
   }
   override build(inputShape: Shape | Shape[]): void {
@@ -388,6 +397,7 @@ function deconvLength(n: number, k: number, stride: number, dilation: number, pa
 export class Conv2DTranspose extends FilterConv {
   readonly outputPadding: number[] | null;
   constructor(args: Conv2DTransposeArgs) {
+    checkLayerOptions('Conv2DTranspose', args, [...FILTER_CONV_OPTIONS, 'outputPadding']);
     super(2, args);
     if (this.groups !== 1) throw argError(this.name, `has no groups option (as Keras's Conv2DTranspose), got groups ${fmtValue(args.groups)}`);
     const op = args.outputPadding ?? null;
@@ -530,6 +540,7 @@ export class DepthwiseConv2D extends BaseConv {
   kernel!: SharedVariable;
 
   constructor(args: DepthwiseConv2DArgs) {
+    checkLayerOptions('DepthwiseConv2D', args, [...BASE_CONV_OPTIONS, ...DEPTHWISE_OPTIONS]);
     super(2, args);
     this.depthMultiplier = args.depthMultiplier ?? 1;
     if (!Number.isInteger(this.depthMultiplier) || this.depthMultiplier < 1)
@@ -599,6 +610,7 @@ export class SeparableConv2D extends BaseConv {
   pointwiseKernel!: SharedVariable;
 
   constructor(args: SeparableConv2DArgs) {
+    checkLayerOptions('SeparableConv2D', args, [...BASE_CONV_OPTIONS, ...DEPTHWISE_OPTIONS, 'filters', 'pointwiseInitializer', 'pointwiseRegularizer', 'pointwiseConstraint']);
     super(2, args);
     if (!Number.isInteger(args.filters) || args.filters < 1) throw argError(this.name, `filters must be a positive integer, got ${fmtValue(args.filters)}`);
     this.filters = args.filters;

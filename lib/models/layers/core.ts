@@ -32,8 +32,8 @@ const BASE_OPTIONS = ['name', 'trainable', 'inputShape', 'batchSize', 'dtype'];
  * @internal Rejects option names a layer does not know (a misspelt `unit` would otherwise be
  * ignored silently), listing the valid ones.
  */
-export function checkLayerOptions(cls: string, args: unknown, own: string[]): Record<string, unknown> {
-  return checkOptions(cls, args, [...own, ...BASE_OPTIONS], { nullIsEmpty: false });
+export function checkLayerOptions(cls: string, args: unknown, own: readonly string[], nullIsEmpty = false): Record<string, unknown> {
+  return checkOptions(cls, args, [...own, ...BASE_OPTIONS], { nullIsEmpty });
 }
 
 /** @internal A positive integer option. */

@@ -1,7 +1,8 @@
 // st.layers: every built-in layer as a camelCase factory and as its class, plus the base class
 // and registry for custom layers.
 import { argError, fmtValue } from '../../errors';
-import { InputLayer } from '../functional';
+import { INPUT_OPTIONS, InputLayer } from '../functional';
+import { checkOptions } from '../options';
 import type { Shape } from '../layer';
 import type { DType } from '../../dtype';
 
@@ -41,5 +42,6 @@ export { InputLayer } from '../functional';
  */
 export function input(args: { shape: Shape; batchSize?: number; dtype?: DType; name?: string }): InputLayer {
   if (args === null || typeof args !== 'object' || !Array.isArray(args.shape)) throw argError('layers.input', `expects { shape: [...] }, got ${fmtValue(args)}`);
+  checkOptions('layers.input', args, INPUT_OPTIONS);
   return new InputLayer({ shape: args.shape, batchSize: args.batchSize, inputDtype: args.dtype, name: args.name });
 }

@@ -5,6 +5,7 @@ import * as T from '../../graph/T';
 import type { Variable } from '../../graph/variable';
 import { CallContext, Layer, LayerArgs, Mask, Shape, registerLayer, single } from '../layer';
 import { DataFormat, checkDataFormat, convOutLength, expectRank, intTuple, oneOf } from './conv';
+import { checkLayerOptions } from './core';
 
 /** Options of the windowed pooling layers. */
 export interface PoolingArgs extends LayerArgs {
@@ -32,6 +33,7 @@ abstract class Pooling extends Layer {
     args: PoolingArgs,
   ) {
     super(args);
+    checkLayerOptions(`${max ? 'Max' : 'Average'}Pooling${rank}D`, args, ['poolSize', 'strides', 'padding', 'dataFormat'], true);
     const a = args ?? {};
     this.poolSize = intTuple(this.name, 'poolSize', a.poolSize ?? 2, rank);
     this.strides = intTuple(this.name, 'strides', a.strides ?? this.poolSize, rank);
@@ -117,6 +119,7 @@ abstract class GlobalPooling extends Layer {
     args: GlobalPoolingArgs,
   ) {
     super(args);
+    checkLayerOptions(`Global${max ? 'Max' : 'Average'}Pooling${rank}D`, args, ['keepdims', 'dataFormat'], true);
     const a = args ?? {};
     if (a.keepdims !== undefined && typeof a.keepdims !== 'boolean') throw argError(this.name, `keepdims must be a boolean, got ${fmtValue(a.keepdims)}`);
     this.keepdims = a.keepdims ?? false;

@@ -5,6 +5,7 @@ import type { Variable } from '../../graph/variable';
 import { tensor } from '../../tensor/creation';
 import { CallContext, Layer, LayerArgs, Shape, registerLayer, single } from '../layer';
 import { DataFormat, checkDataFormat, expectRank, intTuple } from './conv';
+import { checkLayerOptions } from './core';
 
 const IMAGE = '[batch, height, width, channels]';
 
@@ -28,6 +29,7 @@ export class ZeroPadding2D extends Layer {
 
   constructor(args: ZeroPadding2DArgs = {}) {
     super(args);
+    checkLayerOptions('ZeroPadding2D', args, ['padding', 'dataFormat'], true);
     const a = args ?? {};
     const p = a.padding ?? 1;
     const bad = () => argError(this.name, `padding must be a non-negative integer, [rows, cols] or [[top, bottom], [left, right]], got ${fmtValue(p)}`);
@@ -119,6 +121,7 @@ export class UpSampling2D extends Layer {
 
   constructor(args: UpSampling2DArgs = {}) {
     super(args);
+    checkLayerOptions('UpSampling2D', args, ['size', 'interpolation', 'dataFormat'], true);
     const a = args ?? {};
     this.size = intTuple(this.name, 'size', a.size ?? 2, 2) as [number, number];
     const interp = a.interpolation ?? 'nearest';
