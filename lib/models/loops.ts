@@ -31,15 +31,15 @@ export interface LoopModel extends TrainableModel {
   snapshot(): { restore(): void; release(): void };
 }
 
-/**
- * The options of `model.fit` (Keras's, in camelCase).
- * @example await model.fit(x, y, { epochs: 5, batchSize: 32, validationSplit: 0.1 })
- */
 /** The keys of FitOptions, EvaluateOptions and predict's options: a misspelt one (`epoch`) is an error listing them. */
 const FIT_OPTIONS = ['epochs', 'batchSize', 'verbose', 'callbacks', 'validationSplit', 'validationData', 'shuffle', 'classWeight', 'sampleWeight', 'initialEpoch', 'stepsPerEpoch', 'validationBatchSize', 'seed'];
 const EVALUATE_OPTIONS = ['batchSize', 'verbose', 'sampleWeight', 'returnDict', 'callbacks'];
 const PREDICT_OPTIONS = ['batchSize', 'verbose'];
 
+/**
+ * The options of `model.fit` (Keras's, in camelCase).
+ * @example await model.fit(x, y, { epochs: 5, batchSize: 32, validationSplit: 0.1 })
+ */
 export interface FitOptions {
   epochs?: number;
   /** Samples per step (default 32); under MPI the global batch, split evenly among the ranks. */
