@@ -191,6 +191,33 @@ describe('elementwise results reuse the block of the latest one', () => {
     }
   });
 
+  it('float64 and int32 chains reuse blocks too, and read back exactly', () => {
+    const r = runChild(`
+      const n = ${N};
+      const m = () => st.memory().numTensors;
+      const out = {};
+      for (const dtype of ['float64', 'int32']) {
+        const x = st.tensor(Int32Array.from({ length: n }, (_, i) => (i % 13) - 6), { dtype });
+        const before = m();
+        const a = st.mul(x, 3);
+        const b = st.add(a, 7);
+        const c = st.maximum(b, 0);
+        out[dtype] = { blocks: m() - before, a: Array.from(a.dataSync().subarray(0, 26)), c: Array.from(c.dataSync().subarray(0, 26)), dtypes: [a.dtype, c.dtype] };
+      }
+      console.log(JSON.stringify(out));
+    `);
+    assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+    const out = lastJson<Record<string, { blocks: number; a: number[]; c: number[]; dtypes: string[] }>>(r);
+    for (const dtype of ['float64', 'int32']) {
+      const o = out[dtype];
+      assert.deepEqual(o.dtypes, [dtype, dtype]);
+      assert.equal(o.blocks, 1, `${dtype}: one block for the chain`);
+      const xs = Array.from({ length: 26 }, (_, i) => (i % 13) - 6);
+      assert.deepEqual(o.a, xs.map((v) => v * 3), `${dtype}: a, computed again`);
+      assert.deepEqual(o.c, xs.map((v) => Math.max(v * 3 + 7, 0)), `${dtype}: c`);
+    }
+  });
+
   it('a chain longer than the recipe depth reads back at every step', () => {
     const x = input(N, (i) => (i % 17) / 17);
     const ts: st.Tensor[] = [];
