@@ -137,3 +137,49 @@ export function ewAttrs(prog: EwProgram, ctype: DType): EwAttrs {
   }
   return { iattr, fattr };
 }
+
+/** The numbered program of ELEMWISE attributes (built by ewAttrs) over nIn inputs. */
+export function ewProgramOf(attrs: EwAttrs, nIn: number): EwProgram {
+  const { iattr, fattr } = attrs;
+  const nOps = iattr[1];
+  const ops: EwProgram['ops'] = [];
+  const params: EwProgram['params'] = [];
+  for (let k = 0; k < nOps; k++) {
+    const b = 2 + 5 * k;
+    ops.push([iattr[b], iattr[b + 1], iattr[b + 2], iattr[b + 3], iattr[b + 4]]);
+    params.push([fattr[2 * k], fattr[2 * k + 1]]);
+  }
+  return { nIn, ops, params, outs: iattr.slice(2 + 5 * nOps) };
+}
+
+/** A one-output program that computes one input of another (see ewSubstitute). */
+export interface EwInner {
+  attrs: EwAttrs;
+  nIn: number;
+  /** Inputs given the same key are computed once. */
+  key: object;
+}
+
+/**
+ * The program `outer` (over nIn inputs) with input i computed by inner[i] where that is given, all
+ * in ctype: one instruction instead of one per program.  The result's inputs are, in order, each
+ * kept input of outer, or the inputs of the program computing it (once per key).
+ */
+export function ewSubstitute(ctype: DType, outer: EwAttrs, nIn: number, inner: readonly (EwInner | null)[]): EwAttrs {
+  const b = new EwBuilder(ctype);
+  const done = new Map<object, EwReg>();
+  const regs = inner.map((p) => {
+    if (p === null) return b.input();
+    let r = done.get(p.key);
+    if (r === undefined) {
+      const prog = ewProgramOf(p.attrs, p.nIn);
+      if (prog.outs.length !== 1) throw internal(`substituting a program of ${prog.outs.length} outputs`);
+      r = b.inline(prog, Array.from({ length: p.nIn }, () => b.input()))[0];
+      done.set(p.key, r);
+    }
+    return r;
+  });
+  if (regs.length !== nIn) throw internal(`substituting ${regs.length} inputs of a program of ${nIn}`);
+  for (const r of b.inline(ewProgramOf(outer, nIn), regs)) b.output(r);
+  return b.build();
+}

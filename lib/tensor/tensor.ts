@@ -18,6 +18,7 @@ import * as sh from './shape-ops';
 import * as nn from './nn';
 import type { NestedArray } from './convert';
 import { MethodsOf, installMethods } from './method-list';
+import { EwInner, ewSubstitute } from './ew-builder';
 
 /** @internal Shared by a tensor and its views; `views` counts the live (undisposed) ones. */
 export interface Storage {
@@ -424,9 +425,26 @@ export function execElemwise(op: string, inputs: Tensor[], out: OutSpec, iattr: 
         break;
       }
     }
+  // inputs that gave their blocks away are computed inside this instruction where they can be
+  let inner: (EwInner | null)[] | null = null;
+  for (let i = 0; i < inputs.length; i++) {
+    const s = inputs[i].storage;
+    if (s !== null && s.buf === null && s.recipe !== null && inlinable(inputs[i], s.recipe, out, iattr[0]))
+      (inner ??= new Array<EwInner | null>(inputs.length).fill(null))[i] = { attrs: s.recipe, nIn: s.recipe.inputs.length, key: s };
+  }
+  // a storage is inlined for all of its inputs or none (reading one that is not would compute it
+  // again and end its recipe before the others read through it)
+  if (inner !== null)
+    for (let i = 0; i < inputs.length; i++) {
+      const s = inputs[i].storage;
+      if (inner[i] === null && s !== null) for (let j = 0; j < inputs.length; j++) if (inner[j]?.key === s) inner[j] = null;
+    }
+  if (inner !== null && inner.every((p) => p === null)) inner = null;
+  const run = (into?: NativeBuffer[]): Tensor =>
+    inner === null ? execOp(op, Op.ELEMWISE, inputs, [out], iattr, fattr, into)[0] : execSubstituted(op, inputs, inner, out, iattr, fattr, into);
   let t: Tensor;
   if (reuse === null) {
-    t = execOp(op, Op.ELEMWISE, inputs, [out], iattr, fattr)[0];
+    t = run();
   } else {
     // from here on the recipe computes the input, and holds what it reads: held before the
     // instruction, so computing another input again cannot release one of them
@@ -434,7 +452,7 @@ export function execElemwise(op: string, inputs: Tensor[], out: OutSpec, iattr: 
     for (const x of reuse.recipe!.inputs) x.meta += READER;
     into1[0] = buf;
     try {
-      t = execOp(op, Op.ELEMWISE, inputs, [out], iattr, fattr, into1)[0];
+      t = run(into1);
     } catch (e) {
       // the block may be partly overwritten: the input is computed again when read
       reuse.buf = null;
@@ -448,6 +466,66 @@ export function execElemwise(op: string, inputs: Tensor[], out: OutSpec, iattr: 
   remember(t.storage!, inputs, out, iattr, fattr);
   return t;
 }
+
+/**
+ * Whether input t, whose block went to a later op, can be computed inside an ELEMWISE instruction
+ * computing `out` in ctype (a dtype code): its recipe computes in that ctype, into that dtype and
+ * shape, from inputs that hold their data (so one level is inlined, and no broadcast differs).
+ */
+function inlinable(t: Tensor, r: Recipe, out: OutSpec, ctype: number): boolean {
+  if (r.iattr[0] !== ctype || DTYPE_CODE[r.dtype] !== ctype || t.dtype !== r.dtype) return false;
+  const n = out.shape.length;
+  if (t.shape.length !== n || r.shape.length !== n) return false;
+  for (let d = 0; d < n; d++) if (t.shape[d] !== out.shape[d] || r.shape[d] !== out.shape[d]) return false;
+  for (const x of r.inputs) if (x.buf === null && x.recipe !== null) return false;
+  return true;
+}
+
+/** One ELEMWISE instruction with the inputs inner[i] names computed inside it from their recipes. */
+function execSubstituted(op: string, inputs: Tensor[], inner: (EwInner | null)[], out: OutSpec, iattr: number[], fattr: number[], into?: NativeBuffer[]): Tensor {
+  const ctype = CTYPE_NAME[iattr[0]];
+  const attrs = ewSubstitute(ctype, { iattr, fattr }, inputs.length, inner);
+  // the inlined recipes hold what they read until the instruction ran: computing a kept input
+  // again may compute an inlined one too, which would end its recipe's hold
+  const recipes: Recipe[] = [];
+  for (const p of inner) if (p !== null && !recipes.includes(p.attrs as Recipe)) recipes.push(p.attrs as Recipe);
+  for (const r of recipes) for (const x of r.inputs) x.meta += READER;
+  try {
+    // the inputs in the order ewSubstitute numbers them: kept ones, or a recipe's (once per storage)
+    const bufs: NativeBuffer[] = [];
+    const shapes: number[][] = [];
+    const seen = new Set<object>();
+    for (let i = 0; i < inputs.length; i++) {
+      const p = inner[i];
+      if (p === null) {
+        bufs.push(inputs[i].readBuffer(op));
+        shapes.push(inputs[i].shape);
+        continue;
+      }
+      if (seen.has(p.key)) continue;
+      seen.add(p.key);
+      const r = p.attrs as Recipe;
+      for (let k = 0; k < r.inputs.length; k++) {
+        const x = r.inputs[k];
+        bufs.push(x.buf ?? storageData(x, r.dtypes[k], op));
+        shapes.push(r.shapes[k]);
+      }
+    }
+    checkSize(op, out.shape, out.dtype, 'result');
+    let res: NativeBuffer[];
+    try {
+      res = native.exec(Op.ELEMWISE, bufs, shapes, [DTYPE_CODE[out.dtype]], [out.shape], attrs.iattr, attrs.fattr, into);
+    } catch (e) {
+      wrapNativeError(e, op, `inputs: ${inputs.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(', ')}; native ELEMWISE`);
+    }
+    return Tensor.fromNative(res[0], out.shape, out.dtype);
+  } finally {
+    for (const r of recipes) dropRecipe(r);
+  }
+}
+
+/** Compute dtypes by their codes (ELEMWISE's iattr[0]). */
+const CTYPE_NAME: Record<number, DType> = { [DTYPE_CODE.float32]: 'float32', [DTYPE_CODE.float64]: 'float64', [DTYPE_CODE.int32]: 'int32' };
 
 /** s, a new elementwise result of `inputs`, becomes the latest; the one before drops its recipe. */
 function remember(s: Storage, inputs: Tensor[], out: OutSpec, iattr: number[], fattr: number[]): void {

@@ -218,6 +218,43 @@ describe('elementwise results reuse the block of the latest one', () => {
     }
   });
 
+  it('an op reading an input whose block was taken computes that input inside its own instruction (fresh process)', () => {
+    const r = runChild(`
+      const n = ${N};
+      const m = () => st.memory().numTensors;
+      const x = st.tensor(Float32Array.from({ length: n }, (_, i) => Math.cos(i)));
+      const read = (t) => Array.from(t.dataSync().subarray(0, 32));
+      const log = {};
+      // a = f(x); b = g(a) takes a's block; c = a + b computes a inside its own instruction, over b's block
+      let before = m();
+      const a = st.mul(x, 1.5), b = st.tanh(a), c = st.add(a, b);
+      log.blocks = m() - before;
+      // s gave its block to q, q to w; v reads s (inlined) and q (computed again, computing s too)
+      const x2 = st.tensor(Float32Array.from({ length: n }, (_, i) => Math.cos(i)));
+      before = m();
+      const s = st.add(x2, 2), q = st.mul(s, s), w = st.neg(q);
+      x2.dispose(); // its memory stays while s's recipe reads it, and through v's instruction
+      const v = st.sub(s, q);
+      log.blocks2 = m() - before;
+      log.c = read(c); log.a = read(a); log.v = read(v); log.w = read(w);
+      console.log(JSON.stringify(log));
+    `);
+    assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+    const log = lastJson<Record<string, number & number[]>>(r);
+    assert.equal(log.blocks, 1, "a is computed inside c's instruction, which writes over b's block: one block for all three");
+    // s's block went to q, then w; v reads q, computed again into a block of its own (and s with it,
+    // which q's recipe reads), and v takes a new one (w, the latest, is not an input); x2 went back
+    // once nothing read it any more
+    assert.equal(log.blocks2, 4 - 1, 'the chain, q and s computed again, and v, less x2');
+    const xs = Array.from({ length: 32 }, (_, i) => f32(Math.cos(i)));
+    const a = xs.map((v) => f32(v * 1.5));
+    assert.ok(relErr(log.a, a) === 0, 'a');
+    assert.ok(relErr(log.c, a.map((v) => f32(v + f32(Math.tanh(v))))) < 2e-6, 'c');
+    const s = xs.map((v) => f32(v + 2)), q = s.map((v) => f32(v * v));
+    assert.ok(relErr(log.v, s.map((v, i) => f32(v - q[i]))) === 0, 'v');
+    assert.ok(relErr(log.w, q.map((v) => -v)) === 0, 'w');
+  });
+
   it('a chain longer than the recipe depth reads back at every step', () => {
     const x = input(N, (i) => (i % 17) / 17);
     const ts: st.Tensor[] = [];

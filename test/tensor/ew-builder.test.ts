@@ -2,7 +2,7 @@
 // natively with the values plain loops give.
 import { strict as assert } from 'node:assert';
 import * as st from '../../lib/index';
-import { EwBuilder, ewAttrs } from '../../lib/tensor/ew-builder';
+import { EwBuilder, ewAttrs, ewProgramOf, ewSubstitute } from '../../lib/tensor/ew-builder';
 import { execOp } from '../../lib/tensor/tensor';
 import { EW, Op } from '../../lib/ops.generated';
 import { expectError } from '../support/check';
@@ -80,5 +80,32 @@ describe('elementwise program builder', () => {
       iattr: [2, 1, EW.EXP, 1, 0, 0, 0, 1, 0],
       fattr: [0, 0],
     });
+  });
+  it('ewProgramOf reads back what ewAttrs wrote', () => {
+    const b = new EwBuilder('float64');
+    const x = b.input(), y = b.input();
+    b.output(b.op(EW.CLIP, [b.op(EW.SUB, [x, y])], -1, 1));
+    b.output(b.op(EW.MUL, [x, b.constant(0.5)]));
+    const prog = b.program();
+    assert.deepEqual(ewProgramOf(b.build(), 2), prog);
+  });
+
+  it('ewSubstitute computes chosen inputs inside the program, once per key, with the values of separate runs', () => {
+    // outer(p, q, p) = (p - q) * p, with p = x * 3 + 1 inlined (its key given twice) and q kept
+    const ob = new EwBuilder('float32');
+    const [p1, q, p2] = [ob.input(), ob.input(), ob.input()];
+    ob.output(ob.op(EW.MUL, [ob.op(EW.SUB, [p1, q]), p2]));
+    const ib = new EwBuilder('float32');
+    ib.output(ib.op(EW.ADD, [ib.op(EW.MUL, [ib.input(), ib.constant(3)]), ib.constant(1)]));
+    const key = {};
+    const inner = { attrs: ib.build(), nIn: 1, key };
+    const fused = ewSubstitute('float32', ob.build(), 3, [inner, null, inner]);
+    // inputs of the result: p's input (x), then q
+    const xs = [0.5, -2, 3, 1.25], qs = [1, 2, -3, 0.75];
+    const [r] = execOp('test', Op.ELEMWISE, [st.tensor(xs), st.tensor(qs)], [{ dtype: 'float32', shape: [4] }], fused.iattr, fused.fattr);
+    const want = xs.map((x, i) => { const p = Math.fround(Math.fround(x * 3) + 1); return Math.fround(Math.fround(p - qs[i]) * p); });
+    assert.deepEqual(Array.from(r.dataSync()), want);
+    // one copy of the inner program (two constants, MUL, ADD), then the outer's two micro-ops
+    assert.equal(fused.iattr[1], 4 + 2);
   });
 });
