@@ -408,7 +408,6 @@ function reusable(t: Tensor, s: Storage, out: OutSpec): boolean {
   return true;
 }
 
-
 /**
  * Runs one ELEMWISE instruction with a result of at least REUSE_MIN_ELEMENTS elements: over the
  * block of an input that is the latest such result where nothing else can see it, else into a new
