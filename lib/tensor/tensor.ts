@@ -9,7 +9,7 @@ import { SymtensorError, fmtShape, wrapNativeError } from '../errors';
 import { getHeapStatistics } from 'node:v8';
 import { native, NativeBuffer } from '../native';
 import { OP_INFO, Op } from '../ops.generated';
-import { checkSize, sizeOf } from './shape-util';
+import { checkSize, shapesEqual, sizeOf } from './shape-util';
 import { formatTensor } from './format';
 import * as ew from './elementwise';
 import * as red from './reduction';
@@ -306,8 +306,7 @@ export function execOp(op: string, opcode: number, inputs: Tensor[], outs: OutSp
     try {
       res = into === undefined ? native.exec(opcode, bufs, inShapes, outDtypes, outShapes, iattr, fattr) : native.exec(opcode, bufs, inShapes, outDtypes, outShapes, iattr, fattr, into);
     } catch (e) {
-      const ctx = inputs.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(', ');
-      wrapNativeError(e, op, ctx ? `inputs: ${ctx}; native ${OP_INFO[opcode]?.name ?? opcode}` : '');
+      wrapNativeError(e, op, inputsContext(inputs, opcode));
     }
   } finally {
     if (scratch) {
@@ -402,8 +401,7 @@ function release(s: Storage): void {
 function reusable(t: Tensor, s: Storage, out: OutSpec): boolean {
   const r = s.recipe;
   if (r === null || s.buf === null || s.views !== 1 || s.meta !== 0 || isOwnedByJs(s.buf) || r.depth >= REUSE_DEPTH) return false;
-  if (t.dtype !== out.dtype || t.shape.length !== out.shape.length) return false;
-  for (let d = 0; d < out.shape.length; d++) if (t.shape[d] !== out.shape[d]) return false;
+  if (t.dtype !== out.dtype || !shapesEqual(t.shape, out.shape)) return false;
   for (const x of r.inputs) if ((x.meta & (FLAG_MUTABLE | FLAG_RELEASED)) !== 0) return false;
   return true;
 }
@@ -473,9 +471,7 @@ export function execElemwise(op: string, inputs: Tensor[], out: OutSpec, iattr: 
  */
 function inlinable(t: Tensor, r: Recipe, out: OutSpec, ctype: number): boolean {
   if (r.iattr[0] !== ctype || DTYPE_CODE[r.dtype] !== ctype || t.dtype !== r.dtype) return false;
-  const n = out.shape.length;
-  if (t.shape.length !== n || r.shape.length !== n) return false;
-  for (let d = 0; d < n; d++) if (t.shape[d] !== out.shape[d] || r.shape[d] !== out.shape[d]) return false;
+  if (!shapesEqual(t.shape, out.shape) || !shapesEqual(r.shape, out.shape)) return false;
   for (const x of r.inputs) if (x.buf === null && x.recipe !== null) return false;
   return true;
 }
@@ -515,7 +511,7 @@ function execSubstituted(op: string, inputs: Tensor[], inner: (EwInner | null)[]
     try {
       res = native.exec(Op.ELEMWISE, bufs, shapes, [DTYPE_CODE[out.dtype]], [out.shape], attrs.iattr, attrs.fattr, into);
     } catch (e) {
-      wrapNativeError(e, op, `inputs: ${inputs.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(', ')}; native ELEMWISE`);
+      wrapNativeError(e, op, inputsContext(inputs, Op.ELEMWISE));
     }
     return Tensor.fromNative(res[0], out.shape, out.dtype);
   } finally {
@@ -545,6 +541,12 @@ function remember(s: Storage, inputs: Tensor[], out: OutSpec, iattr: number[], f
   }
   s.recipe = { iattr: iattr.slice(), fattr: fattr.slice(), inputs: ins, shapes, dtypes, dtype: out.dtype, shape: out.shape.slice(), depth: depth + 1 };
   latest = s;
+}
+
+/** What a native error of an instruction on `inputs` is told about them: their shapes and dtypes. */
+function inputsContext(inputs: Tensor[], opcode: number): string {
+  const ctx = inputs.map((t) => `${fmtShape(t.shape)} ${t.dtype}`).join(', ');
+  return ctx ? `inputs: ${ctx}; native ${OP_INFO[opcode]?.name ?? opcode}` : '';
 }
 
 /** The default (empty) attribute list; never written to. */
